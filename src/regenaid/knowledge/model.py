@@ -1,0 +1,186 @@
+"""Domain vocabulary and the immutable records the knowledge base is made of.
+
+Every layer speaks these words. Records are frozen dataclasses; facts carry ``sources``,
+a tuple of bibliography ids that the loader has checked resolve to a :class:`Source`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal
+
+# --- vocabulary -------------------------------------------------------------------------
+
+Concern = Literal["hair", "skin"]
+TreatmentId = Literal["prp", "exosome", "combination", "conventional", "no_treatment"]
+TREATMENT_IDS: tuple[TreatmentId, ...] = (
+    "prp",
+    "exosome",
+    "combination",
+    "conventional",
+    "no_treatment",
+)
+HAIR_CONDITIONS: tuple[str, ...] = (
+    "androgenetic_alopecia",
+    "female_pattern_hair_loss",
+    "telogen_effluvium",
+    "alopecia_areata",
+)
+SKIN_CONDITIONS: tuple[str, ...] = (
+    "fine_lines_wrinkles",
+    "volume_loss",
+    "acne_scars",
+    "scars",
+    "pigmentation",
+    "skin_rejuvenation",
+)
+CONDITIONS_BY_CONCERN: dict[str, tuple[str, ...]] = {
+    "hair": HAIR_CONDITIONS,
+    "skin": SKIN_CONDITIONS,
+}
+Eligibility = Literal["eligible", "caution", "contraindicated", "defer"]
+
+
+class Certainty(str, Enum):
+    """GRADE certainty of evidence, best first."""
+
+    HIGH = "high"
+    MODERATE = "moderate"
+    LOW = "low"
+    VERY_LOW = "very_low"
+
+    @property
+    def level(self) -> int:
+        """4 for high down to 1 for very low."""
+        return {"high": 4, "moderate": 3, "low": 2, "very_low": 1}[self.value]
+
+    @classmethod
+    def from_level(cls, level: int) -> Certainty:
+        """Clamp a level to 1..4 and return its certainty."""
+        clamped = max(1, min(4, level))
+        return {4: cls.HIGH, 3: cls.MODERATE, 2: cls.LOW, 1: cls.VERY_LOW}[clamped]
+
+
+SourceType = Literal[
+    "peer_reviewed",
+    "regulator",
+    "society",
+    "guideline",
+    "vendor",
+    "marketing",
+    "trade_press",
+    "not_peer_reviewed",
+]
+
+
+# --- records ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A bibliography entry. ``type == "marketing"`` marks clinic articles: claims, not facts."""
+
+    id: str
+    type: SourceType
+    title: str
+    url: str | None = None
+    authors: str | None = None
+    year: int | None = None
+    journal: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    note: str | None = None
+
+    @property
+    def is_marketing(self) -> bool:
+        return self.type == "marketing"
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """A closed numeric range ``low..high`` (equal ends for a single value)."""
+
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        if self.high < self.low:
+            raise ValueError(f"range high {self.high} is below low {self.low}")
+
+    @property
+    def mid(self) -> float:
+        return (self.low + self.high) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol:
+    """How a treatment is given for a condition: the initial course and its maintenance.
+
+    Intervals are ranges because sources give ranges; ``plan`` picks a planned date and shows
+    the window. ``maintenance_interval_weeks`` is None when no maintenance is given.
+    """
+
+    treatment: TreatmentId
+    condition: str
+    sessions: Range
+    interval_weeks: Range
+    maintenance_interval_weeks: Range | None
+    time_to_results_weeks: Range
+    duration_of_effect: str
+    sources: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRange:
+    """Price per session (or per month for continuous care) in one currency, with its source."""
+
+    treatment: TreatmentId
+    currency: str
+    low: float
+    high: float
+    unit: Literal["session", "month"]
+    sources: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StudyArm:
+    """Per-arm summary numbers as published (any may be missing)."""
+
+    n: int | None = None
+    mean: float | None = None
+    sd: float | None = None
+    events: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StudyOutcome:
+    """One outcome of one study in the study table (a row of ``studies.csv``).
+
+    ``kind == "pooled_published"`` rows are results of published meta-analyses, stored as
+    cited and never pooled again with primary studies.
+    """
+
+    id: str
+    study: str
+    year: int | None
+    condition: str
+    treatment: TreatmentId
+    comparator: str
+    design: str
+    kind: Literal["primary", "pooled_published"]
+    outcome: str
+    unit: str
+    followup_weeks: float | None
+    treated: StudyArm
+    control: StudyArm
+    effect: float | None
+    ci_low: float | None
+    ci_high: float | None
+    risk_of_bias: Literal["low", "some_concerns", "high", "unclear"]
+    sources: tuple[str, ...]
+    published_certainty: Certainty | None = None  # GRADE rating printed by a published review
+    note: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,26 @@
+"""The FastAPI application factory: JSON API under ``/api/v1`` and server-rendered pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from regenaid import __version__
+from regenaid.config import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. Nothing happens at import time; engines and caches are made here."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="regenaid",
+        version=__version__,
+        description="Evidence-graded decision aid for PRP, exosome therapy and alternatives.",
+    )
+    app.state.settings = settings
+
+    @app.get("/api/v1/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Trivial endpoint: liveness check and the HTTP benchmark's anchor."""
+        return {"status": "ok"}
+
+    return app
