@@ -184,3 +184,106 @@ class StudyOutcome:
     published_certainty: Certainty | None = None  # GRADE rating printed by a published review
     note: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CitedText:
+    """A statement with the bibliography ids that support it."""
+
+    text: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExosomeSource:
+    """One kind of exosome product by origin (human stem-cell derived, plant, animal, ...)."""
+
+    id: str
+    name: str
+    known: tuple[CitedText, ...]
+    unknown: tuple[CitedText, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Treatment:
+    """An option the aid compares. ``steps`` describe how it is done, in order."""
+
+    id: TreatmentId
+    name: str
+    summary: str
+    mechanism: CitedText
+    material: CitedText  # what it is made from
+    autologous: bool  # uses only the person's own material
+    blood_draw: bool
+    injections: bool
+    steps: tuple[CitedText, ...]
+    side_effects_common: tuple[CitedText, ...]
+    side_effects_serious: tuple[CitedText, ...]
+    variants: tuple[ExosomeSource, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One of the contract's ten conditions, with its natural course and first-line care."""
+
+    id: str
+    concern: Concern
+    name: str
+    plain_description: str
+    natural_course: CitedText
+    conventional_care: CitedText
+    treatments: tuple[TreatmentId, ...]  # options that apply to this condition
+
+
+ContraindicationLevel = Literal["contraindicated", "caution", "defer"]
+
+
+@dataclass(frozen=True, slots=True)
+class Contraindication:
+    """A screening rule: when the intake's ``health.<code>`` flag is true, each treatment in
+    ``treatments`` gets ``level``. ``come_back`` (required for ``defer``) says when to return."""
+
+    code: str
+    level: ContraindicationLevel
+    treatments: tuple[TreatmentId, ...]
+    text: str
+    sources: tuple[str, ...]
+    come_back: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegulatoryStatus:
+    """What a regulator allows for a treatment in one jurisdiction (ISO 3166-1 alpha-2, "EU",
+    or "*" for the fallback that tells people to check local rules)."""
+
+    treatment: TreatmentId
+    jurisdiction: str
+    status: str  # short label, e.g. "not_approved", "off_label", "licensed_medicines"
+    text: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A statement made by a source about a treatment on a topic, kept as a claim.
+
+    ``value`` is the numeric range claimed (in ``unit``) where there is one, so that
+    disagreements between sources can be found and shown side by side.
+    """
+
+    id: str
+    treatment: TreatmentId
+    topic: str  # e.g. "time_to_results", "sessions", "price", "duration", "efficacy", "safety"
+    text: str
+    sources: tuple[str, ...]
+    value: Range | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GridRow:
+    """A row of the Option Grid: a question people ask, answered per option."""
+
+    id: str
+    question: str
