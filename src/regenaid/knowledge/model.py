@@ -7,7 +7,7 @@ a tuple of bibliography ids that the loader has checked resolve to a :class:`Sou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 # --- vocabulary -------------------------------------------------------------------------
@@ -42,7 +42,7 @@ CONDITIONS_BY_CONCERN: dict[str, tuple[str, ...]] = {
 Eligibility = Literal["eligible", "caution", "contraindicated", "defer"]
 
 
-class Certainty(str, Enum):
+class Certainty(StrEnum):
     """GRADE certainty of evidence, best first."""
 
     HIGH = "high"
