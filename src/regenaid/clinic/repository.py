@@ -1,0 +1,76 @@
+"""Repositories: the only code that translates between ORM rows and domain records."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from regenaid.clinic.orm import AuditLogRow, SavedResultRow
+from regenaid.clinic.records import AuditEvent, SavedResult
+
+
+class SavedResultRepository:
+    """Saved results, addressed only by the hash of their link secret."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, lookup_hash: str, result: SavedResult) -> int:
+        """Stage a new saved result; returns its internal row number (never shown to users)."""
+        row = SavedResultRow(
+            lookup_hash=lookup_hash,
+            contract=result.contract,
+            intake=result.intake,
+            assessment=result.assessment,
+            created_at=result.created_at,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row.id
+
+    def get(self, lookup_hash: str) -> SavedResult | None:
+        row = self._session.scalars(
+            select(SavedResultRow).where(SavedResultRow.lookup_hash == lookup_hash)
+        ).one_or_none()
+        if row is None:
+            return None
+        return SavedResult(
+            intake=row.intake,
+            assessment=row.assessment,
+            created_at=row.created_at,
+            contract=row.contract,
+        )
+
+    def remove(self, lookup_hash: str) -> int | None:
+        """Stage deletion; returns the removed row number, or None when there was none."""
+        row_id = self._session.scalars(
+            select(SavedResultRow.id).where(SavedResultRow.lookup_hash == lookup_hash)
+        ).one_or_none()
+        if row_id is None:
+            return None
+        self._session.execute(delete(SavedResultRow).where(SavedResultRow.id == row_id))
+        return row_id
+
+    def count(self) -> int:
+        return len(self._session.scalars(select(SavedResultRow.id)).all())
+
+
+class AuditLogRepository:
+    """Append-only audit entries."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def append(self, event: AuditEvent) -> None:
+        self._session.add(
+            AuditLogRow(
+                at=event.at, action=event.action, subject=event.subject, detail=event.detail
+            )
+        )
+        self._session.flush()
+
+    def list(self) -> list[AuditEvent]:
+        rows = self._session.scalars(select(AuditLogRow).order_by(AuditLogRow.id)).all()
+        return [
+            AuditEvent(action=r.action, subject=r.subject, at=r.at, detail=r.detail) for r in rows
+        ]
