@@ -1,0 +1,388 @@
+"""The intake (CONTRACT §1, ``regenaid.intake/1``): what a person tells the aid.
+
+Strict on purpose: unknown keys, wrong types (no "yes" for true, no "3" for 3), out-of-range
+numbers, unknown ids and a condition outside its concern are all errors. :func:`parse_intake`
+turns pydantic's errors into one :class:`~regenaid.errors.InvalidInputError` that names the
+field (``health.anticoagulant``, ``prior_treatments.0.response``) and, where the choice is
+finite, lists what is allowed.
+
+Clinical grading scales map to the aid's three severity levels (used only when ``severity``
+is absent):
+
+- Norwood (Hamilton-Norwood, male pattern, stages I-VII; Norwood 1975, South Med J 68:1359):
+  I-II mild, III-IV moderate, V-VII advanced.
+- Ludwig (female pattern, grades I-III; Ludwig 1977, Br J Dermatol 97:247):
+  I mild, II moderate, III advanced.
+- Sinclair (female pattern, grades 1-5; Sinclair et al. 2004, Br J Dermatol 151 suppl 68):
+  1-2 mild, 3 moderate, 4-5 advanced.
+
+The split of each scale into three bands is our own convention (the scales have no official
+"mild/moderate/advanced" cut-offs); see ``docs/ranking.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from regenaid.decide.codes import (
+    COUNTRY_CODE_NOTE,
+    COUNTRY_CODES,
+    CURRENCY_CODE_NOTE,
+    CURRENCY_CODES,
+)
+from regenaid.errors import InvalidInputError
+from regenaid.knowledge.model import CONDITIONS_BY_CONCERN
+
+Concern = Literal["hair", "skin"]
+Sex = Literal["female", "male", "other"]
+Severity = Literal["mild", "moderate", "advanced"]
+ScaleName = Literal["norwood", "ludwig", "sinclair"]
+PriorTreatmentId = Literal[
+    "prp",
+    "exosome",
+    "minoxidil",
+    "finasteride",
+    "dutasteride",
+    "microneedling",
+    "laser",
+    "retinoid",
+    "other",
+]
+Response = Literal["none", "partial", "good", "unknown"]
+
+SEVERITIES: tuple[Severity, ...] = ("mild", "moderate", "advanced")
+DEFAULT_HORIZON_MONTHS = 24
+
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII")
+SCALE_GRADES: dict[str, tuple[str, ...]] = {
+    "norwood": ROMAN,
+    "ludwig": ROMAN[:3],
+    "sinclair": ("1", "2", "3", "4", "5"),
+}
+SCALE_SEVERITY: dict[str, dict[str, Severity]] = {
+    "norwood": {
+        "I": "mild",
+        "II": "mild",
+        "III": "moderate",
+        "IV": "moderate",
+        "V": "advanced",
+        "VI": "advanced",
+        "VII": "advanced",
+    },
+    "ludwig": {"I": "mild", "II": "moderate", "III": "advanced"},
+    "sinclair": {"1": "mild", "2": "mild", "3": "moderate", "4": "advanced", "5": "advanced"},
+}
+
+Priority = Annotated[int, Field(ge=0, le=4)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Scale(_Strict):
+    """A clinical grading scale and grade, e.g. ``{name: norwood, grade: "III"}``."""
+
+    name: ScaleName
+    grade: str
+
+    @field_validator("grade", mode="before")
+    @classmethod
+    def _grade_text(cls, value: object) -> object:
+        # YAML reads ``grade: 3`` as an int; Sinclair grades are digits, so accept them as text.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("grade")
+    @classmethod
+    def _grade_in_scale(cls, value: str, info: ValidationInfo) -> str:
+        name = info.data.get("name")
+        if name is None:
+            return value
+        allowed = SCALE_GRADES[name]
+        grade = value.strip().upper()
+        if grade not in allowed:
+            raise PydanticCustomError(
+                "grade_not_in_scale",
+                "{grade} is not a {scale} grade",
+                {"grade": repr(value), "scale": name, "allowed": list(allowed)},
+            )
+        return grade
+
+    @property
+    def severity(self) -> Severity:
+        return SCALE_SEVERITY[self.name][self.grade]
+
+
+class PriorTreatment(_Strict):
+    """A treatment tried before and how well it worked."""
+
+    treatment: PriorTreatmentId
+    response: Response = "unknown"
+
+
+class Health(_Strict):
+    """Health flags used by screening; each defaults to false."""
+
+    anticoagulant: bool = False
+    antiplatelet_or_nsaid: bool = False
+    cardiovascular_disease: bool = False
+    bleeding_disorder: bool = False
+    low_platelets: bool = False
+    anemia: bool = False
+    pregnant_or_breastfeeding: bool = False
+    active_cancer: bool = False
+    active_infection_at_site: bool = False
+    systemic_infection: bool = False
+    autoimmune_disease: bool = False
+    immunosuppressed: bool = False
+    keloid_tendency: bool = False
+    allergy_to_product_components: bool = False
+    needle_phobia: bool = False
+
+    def flags_on(self) -> tuple[str, ...]:
+        """Names of the flags that are true, in declaration order."""
+        return tuple(name for name in type(self).model_fields if getattr(self, name))
+
+
+HEALTH_FLAGS: tuple[str, ...] = tuple(Health.model_fields)
+
+
+class Priorities(_Strict):
+    """How much each attribute matters: 0 = not at all .. 4 = very much (default 2)."""
+
+    cost: Priority = 2
+    speed: Priority = 2
+    fewer_sessions: Priority = 2
+    evidence: Priority = 2
+    autologous: Priority = 2
+    avoid_blood_draw: Priority = 2
+    low_maintenance: Priority = 2
+
+
+PRIORITY_NAMES: tuple[str, ...] = tuple(Priorities.model_fields)
+
+
+class Budget(_Strict):
+    """Money the person can spend over ``horizon_months`` (default 24)."""
+
+    amount: float = Field(gt=0, allow_inf_nan=False)
+    currency: str
+    horizon_months: int = Field(default=DEFAULT_HORIZON_MONTHS, ge=1, le=240)
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str) -> str:
+        if value not in CURRENCY_CODES:
+            raise PydanticCustomError(
+                "currency_code",
+                "{value} is not {note}",
+                {"value": repr(value), "note": CURRENCY_CODE_NOTE},
+            )
+        return value
+
+
+class Intake(_Strict):
+    """CONTRACT §1. ``severity`` is filled from ``scale`` when it is absent."""
+
+    concern: Concern
+    condition: str
+    age: int = Field(ge=18, le=120)
+    sex: Sex
+    severity: Severity | None = None
+    scale: Scale | None = None
+    duration_months: int | None = Field(default=None, ge=0, le=1200)
+    prior_treatments: list[PriorTreatment] = Field(default_factory=list)
+    health: Health = Field(default_factory=Health)
+    priorities: Priorities = Field(default_factory=Priorities)
+    budget: Budget | None = None
+    jurisdiction: str | None = None
+
+    @field_validator("condition")
+    @classmethod
+    def _condition_in_concern(cls, value: str, info: ValidationInfo) -> str:
+        concern = info.data.get("concern")
+        allowed = CONDITIONS_BY_CONCERN.get(concern or "") or tuple(
+            c for cs in CONDITIONS_BY_CONCERN.values() for c in cs
+        )
+        if value not in allowed:
+            raise PydanticCustomError(
+                "condition_not_in_concern",
+                "{value} is not a condition of concern {concern}",
+                {"value": repr(value), "concern": repr(concern), "allowed": list(allowed)},
+            )
+        return value
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_for_hair(cls, value: Scale | None, info: ValidationInfo) -> Scale | None:
+        if value is not None and info.data.get("concern") == "skin":
+            raise PydanticCustomError(
+                "scale_needs_hair",
+                "grading scales (norwood, ludwig, sinclair) describe hair loss; concern is 'skin'",
+            )
+        return value
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _iso_3166(cls, value: str | None) -> str | None:
+        if value is not None and value not in COUNTRY_CODES:
+            raise PydanticCustomError(
+                "country_code",
+                "{value} is not {note}",
+                {"value": repr(value), "note": COUNTRY_CODE_NOTE},
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _severity_from_scale(self) -> Intake:
+        if self.severity is None:
+            if self.scale is None:
+                raise PydanticCustomError(
+                    "severity_required",
+                    "severity is required unless a grading scale is given",
+                    {"allowed": list(SEVERITIES)},
+                )
+            self.severity = self.scale.severity
+        return self
+
+    @property
+    def resolved_severity(self) -> Severity:
+        """Severity as given, or mapped from the scale (validation guarantees one)."""
+        assert self.severity is not None
+        return self.severity
+
+    @property
+    def horizon_months(self) -> int:
+        """The planning horizon: the budget's, or 24 months."""
+        return self.budget.horizon_months if self.budget else DEFAULT_HORIZON_MONTHS
+
+    def prior_response(self, treatment: PriorTreatmentId) -> Response | None:
+        """The best-known earlier response to ``treatment`` (last entry with a known response
+        wins), or None when it was not tried."""
+        found: Response | None = None
+        for prior in self.prior_treatments:
+            if prior.treatment == treatment and (found is None or prior.response != "unknown"):
+                found = prior.response
+        return found
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def parse_intake(data: object) -> Intake:
+    """Validate a mapping (parsed JSON or YAML) into an :class:`Intake`.
+
+    Raises InvalidInputError naming the first field at fault, with allowed values where finite.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidInputError(
+            "intake", f"expected a mapping of fields, got {type(data).__name__}"
+        )
+    try:
+        return Intake.model_validate(dict(data))
+    except ValidationError as exc:
+        raise invalid_input_from(exc) from None
+
+
+def load_intake_text(text: str) -> Intake:
+    """Parse YAML or JSON text (JSON is YAML 1.2, but parse it as JSON first for exactness)."""
+    data: Any
+    stripped = text.lstrip()
+    try:
+        data = json.loads(text) if stripped.startswith(("{", "[")) else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInputError("intake", f"not valid YAML or JSON: {first}") from None
+    return parse_intake(data)
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """``("prior_treatments", 0, "response")`` -> ``"prior_treatments.0.response"``."""
+    return ".".join(str(part) for part in loc) or "intake"
+
+
+def invalid_input_from(exc: ValidationError) -> InvalidInputError:
+    """The first pydantic error as an InvalidInputError naming the field."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(first["loc"])
+    kind = first["type"]
+    ctx = first.get("ctx") or {}
+    if kind == "severity_required":
+        loc = ("severity",)
+    field = field_path(loc)
+    allowed = ctx.get("allowed")
+    if allowed is None:
+        allowed = _allowed_values(loc, kind)
+    message = _message(kind, first["msg"], first.get("input"))
+    if len(errors) > 1:
+        message += f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return InvalidInputError(field, message, [str(a) for a in allowed] if allowed else None)
+
+
+def _message(kind: str, msg: str, value: object) -> str:
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "is required"
+    if kind in {"literal_error", "enum"}:
+        return f"unknown value {value!r}"
+    text = msg[0].lower() + msg[1:] if msg else kind
+    if kind.endswith(("_type", "_parsing")) or kind.startswith(("greater", "less")):
+        text += f", got {value!r}"
+    return text
+
+
+def _allowed_values(loc: tuple[int | str, ...], kind: str) -> list[str] | None:
+    """What may stand at ``loc``: the Literal's values, or the known keys for an unknown key."""
+    model: type[BaseModel] | None = Intake
+    parts = list(loc)
+    if kind == "extra_forbidden":
+        parts = parts[:-1]
+    annotation: Any = None
+    for part in parts:
+        if isinstance(part, int):
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        annotation = model.model_fields[part].annotation
+        model = _model_in(annotation)
+    if kind == "extra_forbidden":
+        return list(model.model_fields) if model is not None else None
+    return _literal_values(annotation)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _literal_values(annotation: Any) -> list[str] | None:
+    if get_origin(annotation) is Literal:
+        return [str(v) for v in get_args(annotation)]
+    for arg in get_args(annotation):
+        found = _literal_values(arg)
+        if found:
+            return found
+    return None
