@@ -1,0 +1,8 @@
+"""Array aliases shared by the economics modules."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
