@@ -1,0 +1,88 @@
+"""Claims as claims, and where sources disagree.
+
+A disagreement is two or more claims about the same treatment and topic, from different
+sources, that do not say the same thing: their numeric ranges differ, or one gives a number
+and another does not (e.g. "1 to 3 sessions" vs "multiple sessions"). Both claims are shown
+with their sources; the aid does not pick one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from regenaid.knowledge.model import Claim, Source
+
+TOPIC_LABEL: dict[str, str] = {
+    "time_to_results": "how soon results show",
+    "sessions": "how many sessions are needed",
+    "interval": "how far apart sessions are",
+    "maintenance": "how often maintenance is needed",
+    "duration": "how long results last",
+    "price": "the price",
+    "efficacy": "how well it works",
+    "safety": "how safe it is",
+    "side_effects": "side effects",
+    "mechanism": "how it works",
+    "suitability": "who it suits",
+    "consistency": "how consistent products are",
+    "invasiveness": "how invasive it is",
+    "regulatory": "its approval status",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """Claims on one topic that do not agree, each with its sources."""
+
+    topic: str
+    claims: tuple[Claim, ...]
+
+    @property
+    def text(self) -> str:
+        label = TOPIC_LABEL.get(self.topic, self.topic.replace("_", " "))
+        return f"Sources disagree about {label}: " + "; ".join(
+            f"{c.text} [{', '.join(c.sources)}]" for c in self.claims
+        )
+
+
+def _says_same(a: Claim, b: Claim) -> bool:
+    if a.value is None or b.value is None:
+        return False
+    return (a.value.low, a.value.high, a.unit) == (b.value.low, b.value.high, b.unit)
+
+
+def find_disagreements(claims: Iterable[Claim]) -> tuple[Disagreement, ...]:
+    """Disagreements per topic, in the order topics first appear in ``claims``."""
+    by_topic: dict[str, list[Claim]] = {}
+    for claim in claims:
+        by_topic.setdefault(claim.topic, []).append(claim)
+    found: list[Disagreement] = []
+    for topic, group in by_topic.items():
+        if len(group) < 2:
+            continue
+        differ = any(
+            not _says_same(a, b) and set(a.sources) != set(b.sources)
+            for i, a in enumerate(group)
+            for b in group[i + 1 :]
+        )
+        if differ:
+            found.append(Disagreement(topic, tuple(group)))
+    return tuple(found)
+
+
+def is_marketing(claim: Claim, sources: Mapping[str, Source]) -> bool:
+    """True when any source of the claim is a marketing page (clinic article)."""
+    return any(sources[s].is_marketing for s in claim.sources if s in sources)
+
+
+def claim_label(claim: Claim, sources: Mapping[str, Source]) -> str:
+    """How the claim is introduced: "Clinic claim" for marketing, else by source type."""
+    types = {sources[s].type for s in claim.sources if s in sources}
+    if "marketing" in types:
+        return "Clinic claim"
+    if types & {"vendor", "trade_press"}:
+        return "Industry claim"
+    if types & {"peer_reviewed", "regulator", "society", "guideline"}:
+        return "Published finding"
+    return "Claim"
