@@ -23,4 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Trivial endpoint: liveness check and the HTTP benchmark's anchor."""
         return {"status": "ok"}
 
+    from regenaid.web.pages import install_pages
+
+    install_pages(app, settings)  # pages, static files, security middleware, DB migration
     return app

@@ -1,0 +1,99 @@
+"""The whole assessment as one printable HTML page and as a PDF (WeasyPrint), 1-2 A4 pages.
+
+``render_assessment_html`` returns a self-contained document (its CSS is inlined), so the CLI
+can write it to a file; the web app serves the same document with a CSP hash for that style.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from regenaid import __version__
+from regenaid.reports.assessment_view import build_view
+from regenaid.reports.i18n import catalogue
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SURE_KEYS = ("sure", "understand", "risk_benefit", "encouragement")
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@cache
+def report_css() -> str:
+    """The report's stylesheet (inlined into the document)."""
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+def report_style_hash() -> str:
+    """CSP source expression allowing exactly the report's inline ``<style>``."""
+    digest = hashlib.sha256(report_css().encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def cited_sources(ids: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Bibliography entries for ``ids`` from the knowledge base (unknown ids listed bare)."""
+    from regenaid.knowledge import load_knowledge
+
+    sources = load_knowledge().sources
+    found: list[dict[str, Any]] = []
+    for source_id in ids:
+        source = sources.get(source_id)
+        if source is None:
+            found.append({"id": source_id, "title": "", "year": None, "type": "", "url": None})
+        else:
+            found.append(
+                {
+                    "id": source.id,
+                    "title": source.title,
+                    "year": source.year,
+                    "type": source.type,
+                    "url": source.url,
+                }
+            )
+    return found
+
+
+def render_assessment_html(assessment: object, locale: str = "en") -> str:
+    """The assessment (an ``Assessment`` or its JSON mapping) as a printable HTML document."""
+    t = catalogue(locale)
+    view = build_view(assessment, locale)
+    questions = t.section("results")["questions"]
+    return (
+        _environment()
+        .get_template("assessment_report.html")
+        .render(
+            t=t,
+            view=view,
+            css=report_css(),
+            made_on=datetime.now(UTC).strftime("%d %B %Y"),
+            version=__version__,
+            questions=questions,
+            sure_items=[(k, t(f"results.sure_items.{k}")) for k in SURE_KEYS],
+            sources=cited_sources(view.source_ids),
+        )
+    )
+
+
+def render_assessment_pdf(assessment: object, locale: str = "en") -> bytes:
+    """The same document as a PDF (WeasyPrint)."""
+    from weasyprint import HTML
+
+    pdf = HTML(string=render_assessment_html(assessment, locale)).write_pdf()
+    if not isinstance(pdf, bytes):
+        raise RuntimeError("WeasyPrint returned no PDF bytes")
+    return pdf

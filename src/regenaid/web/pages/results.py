@@ -1,0 +1,126 @@
+"""The results page and its downloads (PDF, printable report, calendar), all computed from the
+answers posted back in hidden fields, so nothing about the person is kept unless they save."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from starlette.responses import HTMLResponse, Response
+
+from regenaid.reports.assessment_report import (
+    render_assessment_html,
+    render_assessment_pdf,
+    report_style_hash,
+)
+from regenaid.reports.assessment_view import build_view
+from regenaid.reports.icon_array import icon_array_svg
+from regenaid.reports.timeline_chart import timeline_svg
+from regenaid.web import intake_form as form_model
+from regenaid.web.security import CONTENT_SECURITY_POLICY, verified_form
+from regenaid.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+SURE_KEYS = ("sure", "understand", "risk_benefit", "encouragement")
+
+
+def assess_intake(intake: dict[str, Any]) -> dict[str, Any]:
+    """Run the decision core on a validated intake; the assessment's JSON form."""
+    from regenaid.decide import assess, parse_intake
+
+    return assess(parse_intake(intake)).model_dump(mode="json")
+
+
+def results_context(
+    request: Request, intake: dict[str, Any], assessment: dict[str, Any]
+) -> dict[str, Any]:
+    """Everything the results template shows, built from the intake and its assessment."""
+    t = request.app.state.templates.env.globals["t"]
+    view = build_view(assessment)
+    icon_rows = []
+    for option in view.options:
+        if option.blocked:
+            continue
+        for key, text_key in (
+            ("probability_within_budget", "results.within_budget_count"),
+            ("probability_cheapest", "results.cheapest_count"),
+        ):
+            count = view.percent(option, key)
+            if count is not None:
+                label = t(text_key, count=count)
+                icon_rows.append(
+                    {"option": option, "label": label, "svg": icon_array_svg(count, label)}
+                )
+    timeline_rows = []
+    for option in view.options:
+        ttr = option.plan.get("time_to_results_weeks")
+        if option.id != "no_treatment" and isinstance(ttr, dict) and "low" in ttr:
+            timeline_rows.append((option.short, float(ttr["low"]), float(ttr["high"])))
+    return {
+        "intake": intake,
+        "view": view,
+        "icon_rows": icon_rows,
+        "timeline": timeline_svg(timeline_rows, t("results.timeline_heading")),
+        "sure_keys": SURE_KEYS,
+        "questions": t.section("results")["questions"],
+    }
+
+
+def render_results(
+    request: Request,
+    intake: dict[str, Any],
+    answers: dict[str, str],
+    saved_token: str | None = None,
+    assessment: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """The results page for ``intake`` (assessed now unless a saved assessment is given)."""
+    assessment = assessment if assessment is not None else assess_intake(intake)
+    context = results_context(request, intake, assessment)
+    context.update({"answers": answers, "hidden": answers, "saved_token": saved_token})
+    return render(request, "results.html", context)
+
+
+async def _posted_intake(request: Request) -> tuple[dict[str, Any], dict[str, str]]:
+    form = await verified_form(request)
+    answers = form_model.answers_from_form(form)
+    messages = {k: "invalid" for k in ("required", "whole_number", "number")}
+    intake, errors = form_model.validate(answers, form_model.STEPS[-1], messages)
+    if errors or intake is None:
+        raise HTTPException(
+            status_code=422, detail="The answers are incomplete; please start again."
+        )
+    return intake, answers
+
+
+@router.post("/results/report.pdf")
+async def results_pdf(request: Request) -> Response:
+    intake, _ = await _posted_intake(request)
+    return pdf_response(assess_intake(intake))
+
+
+@router.post("/results/report", response_class=HTMLResponse)
+async def results_report(request: Request) -> Response:
+    intake, _ = await _posted_intake(request)
+    return report_response(assess_intake(intake))
+
+
+def pdf_response(assessment: dict[str, Any]) -> Response:
+    return Response(
+        render_assessment_pdf(assessment),
+        media_type="application/pdf",
+        headers={
+            "content-disposition": 'attachment; filename="regenaid-results.pdf"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+def report_response(assessment: dict[str, Any]) -> Response:
+    """The printable page; its one inline stylesheet is allowed by hash, nothing else."""
+    policy = CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", f"style-src 'self' {report_style_hash()}"
+    )
+    return HTMLResponse(
+        render_assessment_html(assessment),
+        headers={"content-security-policy": policy, "cache-control": "no-store"},
+    )

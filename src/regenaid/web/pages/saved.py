@@ -1,0 +1,72 @@
+"""Saved results: an unguessable link (no account) that the person can open, share and delete.
+
+The link's secret is the only key; the database keeps only its hash and no name or contact
+details (the intake has none). Unknown, malformed and deleted links all give the same 404.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from regenaid.clinic import SqlUnitOfWork, delete_result, load_result, save_result
+from regenaid.clinic.records import SavedResult
+from regenaid.web.pages.results import (
+    _posted_intake,
+    assess_intake,
+    pdf_response,
+    render_results,
+    report_response,
+)
+from regenaid.web.security import verified_form
+from regenaid.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _uow(request: Request) -> SqlUnitOfWork:
+    return SqlUnitOfWork(request.app.state.session_factory)
+
+
+def _load(request: Request, token: str) -> SavedResult:
+    saved = load_result(_uow(request), token)
+    if saved is None:
+        raise HTTPException(status_code=404)
+    return saved
+
+
+@router.post("/saved")
+async def save(request: Request) -> Response:
+    """Save the posted answers' result; redirect to its private link."""
+    intake, _ = await _posted_intake(request)
+    token = save_result(_uow(request), intake, assess_intake(intake))
+    return RedirectResponse(f"/r/{token}", status_code=303)
+
+
+@router.get("/r/{token}", response_class=HTMLResponse)
+def saved_page(request: Request, token: str) -> HTMLResponse:
+    saved = _load(request, token)
+    response = render_results(
+        request, saved.intake, {}, saved_token=token, assessment=saved.assessment
+    )
+    response.headers["cache-control"] = "no-store"
+    response.headers["x-robots-tag"] = "noindex"
+    return response
+
+
+@router.get("/r/{token}/report.pdf")
+def saved_pdf(request: Request, token: str) -> Response:
+    return pdf_response(_load(request, token).assessment)
+
+
+@router.get("/r/{token}/report", response_class=HTMLResponse)
+def saved_report(request: Request, token: str) -> Response:
+    return report_response(_load(request, token).assessment)
+
+
+@router.post("/r/{token}/delete", response_class=HTMLResponse)
+async def delete(request: Request, token: str) -> Response:
+    await verified_form(request)
+    if not delete_result(_uow(request), token):
+        raise HTTPException(status_code=404)
+    return render(request, "deleted.html")

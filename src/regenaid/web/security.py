@@ -1,0 +1,146 @@
+"""Security basics for the pages: response headers, a request-size limit and CSRF tokens.
+
+- Headers: a strict Content-Security-Policy (no inline script or style), ``nosniff``,
+  ``Referrer-Policy: no-referrer`` (share links are secrets), ``frame-ancestors 'none'`` and a
+  Permissions-Policy that turns off powerful features. A route may set its own CSP (e.g. the
+  printable report allows its one inline stylesheet by hash); the middleware keeps it.
+- Size: bodies larger than ``max_body_bytes`` get 413 before any parsing.
+- CSRF: a random cookie plus a form field holding HMAC-SHA256(secret_key, cookie) (a signed
+  double-submit token). Every page form carries it; every page POST checks it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from http.cookies import SimpleCookie
+from typing import Any
+
+from fastapi import HTTPException, Request
+from starlette.datastructures import FormData
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CSRF_COOKIE = "regenaid_csrf"
+CSRF_FIELD = "csrf_token"
+MAX_BODY_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 200
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# FastAPI's interactive API docs load their script and style from a CDN and run inline code.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+def csrf_signature(secret_key: str, cookie_value: str) -> str:
+    """The form token for a CSRF cookie value."""
+    return hmac.new(secret_key.encode(), cookie_value.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The token to put into a form on this page (the cookie is set by the middleware)."""
+    cookie = request.scope.get("state", {}).get("csrf_cookie") or request.cookies.get(CSRF_COOKIE)
+    if not cookie:
+        raise RuntimeError("SecurityMiddleware is not installed")
+    return csrf_signature(request.app.state.settings.secret_key, cookie)
+
+
+async def verified_form(request: Request) -> FormData:
+    """Read a page form (bounded) and check its CSRF token; 403 when it does not match."""
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    sent = form.get(CSRF_FIELD)
+    cookie = request.cookies.get(CSRF_COOKIE)
+    expected = csrf_signature(request.app.state.settings.secret_key, cookie) if cookie else ""
+    if not cookie or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+        raise HTTPException(status_code=403, detail="csrf")
+    return form
+
+
+class SecurityMiddleware:
+    """Pure ASGI middleware: headers on every response, body size limit, CSRF cookie."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+            await _plain(send, 413, b"Request body too large")
+            return
+
+        cookie = SimpleCookie(headers.get("cookie", "")).get(CSRF_COOKIE)
+        new_cookie = None if cookie and cookie.value else secrets.token_urlsafe(32)
+        state = scope.setdefault("state", {})
+        state["csrf_cookie"] = new_cookie or (cookie.value if cookie else None)
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(status_code=413, detail="too_large")
+            return message
+
+        path: str = scope.get("path", "")
+        policy = DOCS_CONTENT_SECURITY_POLICY if path in DOCS_PATHS else CONTENT_SECURITY_POLICY
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raw = list(message.get("headers", []))
+                present = {k.decode("latin-1").lower() for k, _ in raw}
+                extra = dict(SECURITY_HEADERS)
+                extra["content-security-policy"] = policy
+                for name, value in extra.items():
+                    if name not in present:
+                        raw.append((name.encode(), value.encode()))
+                if new_cookie:
+                    secure = "; Secure" if scope.get("scheme") == "https" else ""
+                    raw.append(
+                        (
+                            b"set-cookie",
+                            f"{CSRF_COOKIE}={new_cookie}; Path=/; HttpOnly; "
+                            f"SameSite=Strict{secure}".encode(),
+                        )
+                    )
+                message["headers"] = raw
+            await send(message)
+
+        await self.app(scope, limited_receive, send_with_headers)
+
+
+async def _plain(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"text/plain; charset=utf-8")]
+    headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+    headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

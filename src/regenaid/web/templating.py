@@ -1,0 +1,42 @@
+"""Jinja2 templates for the pages, with the string catalogue and CSRF token as globals."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from regenaid import __version__
+from regenaid.reports.i18n import catalogue
+from regenaid.web.security import CSRF_FIELD, csrf_token
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CONTENT_DATE = date(2026, 11, 22)
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.globals.update(
+        t=catalogue("en"),
+        version=__version__,
+        content_date=CONTENT_DATE.strftime("%B %Y"),
+        csrf_field=CSRF_FIELD,
+    )
+    return templates
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page template with the CSRF token in its context."""
+    templates: Jinja2Templates = request.app.state.templates
+    ctx = {"csrf_token": csrf_token(request), **(context or {})}
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
