@@ -1,1 +1,37 @@
-"""regenaid.evidence."""
+"""Meta-analysis with metafor's names: effect sizes, random-effects models, bias, certainty.
+
+Pure functions and frozen result objects (numpy and scipy only)::
+
+    from regenaid.evidence import escalc, rma, regtest, trimfill, leave1out, cumul
+    yi, vi = escalc("MD", m1i=..., sd1i=..., n1i=..., m2i=..., sd2i=..., n2i=...)
+    res = rma(yi, vi, method="REML", test="knha")
+    res.confint(); res.predict()
+"""
+
+from regenaid.evidence.bias import RegtestResult, TrimfillResult, regtest, trimfill
+from regenaid.evidence.effect_sizes import MEASURES, EffectSizes, escalc
+from regenaid.evidence.rma import HeterogeneityCI, Prediction, RmaResult, rma
+from regenaid.evidence.sensitivity import RefitRow, cumul, leave1out
+from regenaid.evidence.summaries import mean_sd_from_median_iqr, sd_of_change, yi_vi_from_ci
+from regenaid.evidence.tau2 import METHODS
+
+__all__ = [
+    "MEASURES",
+    "METHODS",
+    "EffectSizes",
+    "HeterogeneityCI",
+    "Prediction",
+    "RefitRow",
+    "RegtestResult",
+    "RmaResult",
+    "TrimfillResult",
+    "cumul",
+    "escalc",
+    "leave1out",
+    "mean_sd_from_median_iqr",
+    "regtest",
+    "rma",
+    "sd_of_change",
+    "trimfill",
+    "yi_vi_from_ci",
+]

@@ -1,0 +1,205 @@
+"""Small-study effects and publication bias: Egger's regression test and trim-and-fill.
+
+- :func:`regtest` (metafor's default ``model="rma", predictor="sei"``): a meta-regression of
+  ``yi`` on the standard errors ``sqrt(vi)`` with the same tau² method and test as the model
+  (Egger et al. 1997, BMJ 315:629-634; Sterne & Egger 2005). ``model="lm"`` gives the classical
+  Egger test: weighted least squares with weights ``1/vi`` and a multiplicative dispersion
+  parameter, t test with ``k - 2`` degrees of freedom. The intercept is the "limit estimate"
+  (the effect expected in an infinitely precise study).
+- :func:`trimfill` (Duval & Tweedie 2000, Biometrics 56:455-463; JASA 95:89-98): the side with
+  missing studies is taken from the sign of the Egger slope (positive slope: studies missing on
+  the left), the ``L0`` (default) or ``R0`` estimator of the number of missing studies ``k0`` is
+  iterated on the trimmed data, and the ``k0`` most extreme studies are mirrored around the
+  trimmed estimate; the model is refitted to the filled data with the original method.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+from regenaid.errors import InvalidInputError
+from regenaid.evidence._inputs import FloatArray
+from regenaid.evidence.rma import RmaResult, rma
+from regenaid.evidence.tau2 import wls
+
+
+@dataclass(frozen=True, slots=True)
+class RegtestResult:
+    """Egger-type test: the statistic (z, or t with ``df``), p value and the limit estimate."""
+
+    model: str
+    predictor: str
+    zval: float
+    pval: float
+    df: int | None
+    slope: float
+    se_slope: float
+    limit_estimate: float
+    limit_ci_lb: float
+    limit_ci_ub: float
+
+
+def regtest(res: RmaResult, model: Literal["rma", "lm"] = "rma") -> RegtestResult:
+    """Egger's regression test for funnel-plot asymmetry on a fitted intercept-only model."""
+    if res.p != 1:
+        raise InvalidInputError("mods", "regtest is implemented for models without moderators")
+    if res.k < 3:
+        raise InvalidInputError("yi", f"regtest needs at least 3 studies, got {res.k}")
+    sei = np.sqrt(res.vi)
+    if model == "rma":
+        fit = rma(res.yi, res.vi, method=res.method, test=res.test, level=res.level, mods=sei)
+        return RegtestResult(
+            model="rma",
+            predictor="sei",
+            zval=fit.zval_beta[1],
+            pval=fit.pval_beta[1],
+            df=fit.df,
+            slope=fit.beta[1],
+            se_slope=fit.se_beta[1],
+            limit_estimate=fit.beta[0],
+            limit_ci_lb=fit.ci_lb_beta[0],
+            limit_ci_ub=fit.ci_ub_beta[0],
+        )
+    if model != "lm":
+        raise InvalidInputError("model", f"unknown model {model!r}", allowed=("rma", "lm"))
+    X = np.column_stack([np.ones(res.k), sei])
+    lm = wls(res.yi, X, 1.0 / res.vi)
+    dfree = res.k - 2
+    s2 = lm.rss / dfree
+    se = np.sqrt(np.diag(lm.inv) * s2)
+    t = lm.beta / se
+    crit = float(stats.t.ppf(1 - (1 - res.level / 100) / 2, dfree))
+    return RegtestResult(
+        model="lm",
+        predictor="sei",
+        zval=float(t[1]),
+        pval=float(2 * stats.t.sf(abs(t[1]), dfree)),
+        df=dfree,
+        slope=float(lm.beta[1]),
+        se_slope=float(se[1]),
+        limit_estimate=float(lm.beta[0]),
+        limit_ci_lb=float(lm.beta[0] - crit * se[0]),
+        limit_ci_ub=float(lm.beta[0] + crit * se[0]),
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TrimfillResult:
+    """Trim-and-fill: ``k0`` missing studies on ``side`` and the model refitted with them."""
+
+    k0: int
+    se_k0: float
+    side: Literal["left", "right"]
+    estimator: str
+    p_no_missing: float | None  # only for R0
+    fit: RmaResult
+    filled_yi: FloatArray = field(repr=False)
+    filled_vi: FloatArray = field(repr=False)
+
+    @property
+    def estimate(self) -> float:
+        return self.fit.estimate
+
+    @property
+    def se(self) -> float:
+        return self.fit.se
+
+    @property
+    def ci_lb(self) -> float:
+        return self.fit.ci_lb
+
+    @property
+    def ci_ub(self) -> float:
+        return self.fit.ci_ub
+
+    @property
+    def k(self) -> int:
+        return self.fit.k
+
+
+def _side(res: RmaResult) -> Literal["left", "right"]:
+    slope = rma(res.yi, res.vi, method=res.method, mods=np.sqrt(res.vi)).beta[1]
+    return "left" if slope > 0 else "right"
+
+
+def trimfill(
+    res: RmaResult,
+    side: Literal["left", "right"] | None = None,
+    estimator: Literal["L0", "R0"] = "L0",
+    maxiter: int = 100,
+) -> TrimfillResult:
+    """Duval & Tweedie's trim-and-fill on a fitted intercept-only model."""
+    if res.p != 1:
+        raise InvalidInputError("mods", "trimfill is implemented for models without moderators")
+    if estimator not in ("L0", "R0"):
+        raise InvalidInputError("estimator", f"unknown estimator {estimator!r}", ("L0", "R0"))
+    if res.k < 3:
+        raise InvalidInputError("yi", f"trimfill needs at least 3 studies, got {res.k}")
+    chosen = side if side is not None else _side(res)
+    if chosen not in ("left", "right"):
+        raise InvalidInputError("side", f"unknown side {chosen!r}", ("left", "right"))
+    sign = -1.0 if chosen == "right" else 1.0
+    y = sign * res.yi
+    order = np.argsort(y, kind="stable")
+    y, v = y[order], res.vi[order]
+    k = res.k
+    k0 = 0
+    previous = -1
+    se_k0 = 0.0
+    beta = 0.0
+    for _ in range(maxiter):
+        if k0 == previous:
+            break
+        previous = k0
+        trimmed = rma(y[: k - k0], v[: k - k0], method=res.method)
+        beta = trimmed.estimate
+        centred = y - beta
+        ranks = stats.rankdata(np.abs(centred), method="ordinal")
+        signed = np.sign(centred) * ranks
+        if estimator == "R0":
+            negatives = signed[signed < 0]
+            largest_neg = float(np.max(-negatives)) if negatives.size else 0.0
+            raw = (k - largest_neg) - 1
+            se_k0 = math.sqrt(2 * max(0.0, raw) + 2)
+        else:
+            sr = float(signed[signed > 0].sum())
+            raw = (4 * sr - k * (k + 1)) / (2 * k - 1)
+            var_sr = (
+                k * (k + 1) * (2 * k + 1)
+                + 10 * raw**3
+                + 27 * raw**2
+                + 17 * raw
+                - 18 * k * raw**2
+                - 18 * k * raw
+                + 6 * k**2 * raw
+            ) / 24
+            se_k0 = 4 * math.sqrt(max(var_sr, 0.0)) / (2 * k - 1)
+        k0 = max(0, int(np.floor(raw + 0.5)))
+        k0 = min(k0, k - 1)
+    else:
+        raise InvalidInputError("maxiter", f"trim-and-fill did not converge in {maxiter} steps")
+    p_missing: float | None = None
+    if estimator == "R0":
+        # chance that the k0 + 1 most extreme studies all lie on one side if none are missing
+        p_missing = float(0.5 ** (k0 + 1))
+    fill_y = 2 * beta - y[k - k0 :]
+    fill_v = v[k - k0 :]
+    filled_y = sign * fill_y
+    all_y = np.concatenate([res.yi, filled_y])
+    all_v = np.concatenate([res.vi, fill_v])
+    fit = rma(all_y, all_v, method=res.method, test=res.test, level=res.level)
+    return TrimfillResult(
+        k0=k0,
+        se_k0=se_k0,
+        side=chosen,
+        estimator=estimator,
+        p_no_missing=p_missing,
+        fit=fit,
+        filled_yi=filled_y,
+        filled_vi=fill_v,
+    )

@@ -1,0 +1,285 @@
+"""Fixed- and random-effects meta-analysis (metafor's ``rma.uni``), confint and predict.
+
+Model: ``y_i = x_i'beta + u_i + e_i`` with ``e_i ~ N(0, v_i)`` and ``u_i ~ N(0, tau²)``
+(``tau² = 0`` for the equal-effects model ``EE``/``FE``). ``beta`` is estimated by weighted least
+squares with weights ``1/(v_i + tau²)`` once tau² is estimated (see :mod:`.tau2`).
+
+- ``test="z"``: Wald tests and CIs from the standard normal.
+- ``test="knha"``: Knapp & Hartung (2003, Stat Med 22:2693-2710): the variance of beta is
+  multiplied by ``s² = sum w_i r_i² / (k - p)`` (not truncated at 1, as metafor's ``"knha"``),
+  and tests and CIs use the t distribution with ``k - p`` degrees of freedom.
+- Heterogeneity: ``QE`` is Cochran's Q with ``w = 1/v`` (residual Q with moderators).
+  For random-effects models ``I² = 100 tau²/(tau² + s̃²)`` and ``H² = (tau² + s̃²)/s̃²`` with the
+  "typical" within-study variance ``s̃² = (k - p)/tr(P)`` at ``w = 1/v`` (Higgins & Thompson 2002,
+  Stat Med 21:1539-58; generalised as in metafor). For ``EE``/``FE``: ``I² = (QE - (k-p))/QE``
+  (truncated at 0) and ``H² = QE/(k - p)``.
+- :meth:`RmaResult.confint`: Q-profile CI for tau² (Viechtbauer 2007, Stat Med 26:37-52): the
+  tau² values at which the generalised Q equals the chi² (k-p) quantiles; tau, I² and H² limits
+  are transformed from them.
+- :meth:`RmaResult.predict`: ``pred ± crit sqrt(se² + tau²)`` (Riley et al. 2011, BMJ 342:d549
+  with metafor's convention: z critical value, or t(k-p) under knha).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+import numpy as np
+from scipy import stats
+
+from regenaid.errors import InvalidInputError
+from regenaid.evidence._inputs import ArrayLike, FloatArray, clean_for_fit
+from regenaid.evidence.tau2 import METHODS, estimate_tau2, q_profile_root, wls
+
+Test = Literal["z", "knha"]
+TESTS: Final = ("z", "knha")
+
+
+@dataclass(frozen=True, slots=True)
+class ConfInt:
+    """Estimate with lower and upper confidence limits."""
+
+    estimate: float
+    ci_lb: float
+    ci_ub: float
+
+
+@dataclass(frozen=True, slots=True)
+class HeterogeneityCI:
+    """``confint()`` of a random-effects model: Q-profile limits for tau², tau, I² and H²."""
+
+    tau2: ConfInt
+    tau: ConfInt
+    I2: ConfInt
+    H2: ConfInt
+    level: float
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """``predict()``: the average effect with its CI and the prediction interval."""
+
+    pred: float
+    se: float
+    ci_lb: float
+    ci_ub: float
+    pi_lb: float
+    pi_ub: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RmaResult:
+    """A fitted model (frozen). ``estimate``... refer to the intercept (the pooled effect).
+
+    With moderators, ``beta``, ``se_beta``, ``zval_beta``, ``pval_beta``, ``ci_lb_beta`` and
+    ``ci_ub_beta`` hold every coefficient (intercept first) and ``QM``/``QMp`` test the
+    moderators. ``zval`` holds the test statistic (also under knha, where ``tval`` equals it
+    and ``df`` is ``k - p``). ``dropped`` lists 0-based indices of studies left out because a
+    value was missing (metafor's ``na.omit``).
+    """
+
+    estimate: float
+    se: float
+    zval: float
+    pval: float
+    ci_lb: float
+    ci_ub: float
+    tau2: float
+    se_tau2: float | None
+    I2: float
+    H2: float
+    QE: float
+    QEp: float
+    k: int
+    p: int
+    method: str
+    test: Test
+    level: float
+    tval: float | None
+    df: int | None
+    beta: tuple[float, ...]
+    se_beta: tuple[float, ...]
+    zval_beta: tuple[float, ...]
+    pval_beta: tuple[float, ...]
+    ci_lb_beta: tuple[float, ...]
+    ci_ub_beta: tuple[float, ...]
+    QM: float | None
+    QMp: float | None
+    weights: tuple[float, ...]  # percent weight of each study in the fit
+    dropped: tuple[int, ...]
+    yi: FloatArray = field(repr=False)
+    vi: FloatArray = field(repr=False)
+    X: FloatArray = field(repr=False)
+    tau2_iterations: int = 0
+
+    @property
+    def tau(self) -> float:
+        return float(np.sqrt(self.tau2))
+
+    @property
+    def is_random(self) -> bool:
+        return self.method not in ("EE", "FE")
+
+    def confint(self, level: float | None = None) -> HeterogeneityCI:
+        """Q-profile confidence intervals for tau², tau, I² and H² (metafor's default)."""
+        if not self.is_random:
+            raise InvalidInputError("method", "confint() of tau² needs a random-effects model")
+        lvl = self.level if level is None else _check_level(level)
+        alpha = 1.0 - lvl / 100.0
+        dfree = self.k - self.p
+        if dfree < 1:
+            raise InvalidInputError("yi", "the Q-profile needs k - p >= 1")
+        y, v, X = self.yi, self.vi, self.X
+        hint = max(self.tau2, float(np.var(y)), 1e-8)
+        lb = q_profile_root(float(stats.chi2.ppf(1 - alpha / 2, dfree)), y, v, X, hint)
+        ub = q_profile_root(float(stats.chi2.ppf(alpha / 2, dfree)), y, v, X, hint)
+        vt = _typical_variance(v, X)
+        return HeterogeneityCI(
+            tau2=ConfInt(self.tau2, lb, ub),
+            tau=ConfInt(self.tau, float(np.sqrt(lb)), float(np.sqrt(ub))),
+            I2=ConfInt(self.I2, 100 * lb / (vt + lb), 100 * ub / (vt + ub)),
+            H2=ConfInt(self.H2, (vt + lb) / vt, (vt + ub) / vt),
+            level=lvl,
+        )
+
+    def predict(self, level: float | None = None) -> Prediction:
+        """Average effect with CI and prediction interval (intercept-only models)."""
+        if self.p != 1:
+            raise InvalidInputError(
+                "mods", "predict() is implemented for models without moderators"
+            )
+        lvl = self.level if level is None else _check_level(level)
+        crit = _critical(lvl, self.test, self.df)
+        half_ci = crit * self.se
+        half_pi = crit * float(np.sqrt(self.se**2 + self.tau2))
+        return Prediction(
+            pred=self.estimate,
+            se=self.se,
+            ci_lb=self.estimate - half_ci,
+            ci_ub=self.estimate + half_ci,
+            pi_lb=self.estimate - half_pi,
+            pi_ub=self.estimate + half_pi,
+        )
+
+
+def _check_level(level: float) -> float:
+    if not 0 < level < 100:
+        raise InvalidInputError("level", f"must be between 0 and 100 (percent), got {level}")
+    return float(level)
+
+
+def _critical(level: float, test: Test, df: int | None) -> float:
+    q = 1 - (1 - level / 100) / 2
+    if test == "knha":
+        return float(stats.t.ppf(q, df))
+    return float(stats.norm.ppf(q))
+
+
+def _typical_variance(v: FloatArray, X: FloatArray) -> float:
+    """s̃² = (k - p) / tr(P) with ``w = 1/v`` (metafor's I² denominator)."""
+    k, p = X.shape
+    return float((k - p) / wls(np.zeros(k), X, 1.0 / v).trace_p)
+
+
+def rma(
+    yi: ArrayLike,
+    vi: ArrayLike,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 95,
+    mods: FloatArray | Sequence[Sequence[float]] | Sequence[float] | None = None,
+) -> RmaResult:
+    """Fit a meta-analytic model to effect sizes ``yi`` with sampling variances ``vi``.
+
+    ``method``: EE/FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM, DLIT, SJIT (see :mod:`.tau2`).
+    ``test``: ``"z"`` or ``"knha"``. ``mods``: optional moderators (k x q, an intercept is added).
+    Studies with a missing ``yi``/``vi``/moderator are dropped and listed in ``dropped``.
+    """
+    if method not in METHODS:
+        raise InvalidInputError("method", f"unknown method {method!r}", allowed=METHODS)
+    if test not in TESTS:
+        raise InvalidInputError("test", f"unknown test {test!r}", allowed=TESTS)
+    lvl = _check_level(level)
+    data = clean_for_fit(yi, vi, mods)
+    y, v, X = data.yi, data.vi, data.X
+    k, p = X.shape
+    if k == 0:
+        raise InvalidInputError("yi", "no study has both yi and vi")
+    if k < p:
+        raise InvalidInputError("yi", f"{k} studies are too few for {p} coefficients")
+    if test == "knha" and k - p < 1:
+        raise InvalidInputError("test", "knha needs at least one residual degree of freedom")
+    est = estimate_tau2(method, y, v, X)
+    tau2 = est.tau2
+    w = 1.0 / (v + tau2)
+    fit = wls(y, X, w)
+    vb = fit.inv
+    dfree: int | None = None
+    if test == "knha":
+        s2 = fit.rss / (k - p)
+        vb = vb * s2
+        dfree = k - p
+    se_beta = np.sqrt(np.diag(vb))
+    stat = fit.beta / se_beta
+    crit = _critical(lvl, test, dfree)  # type: ignore[arg-type]
+    if test == "knha":
+        pvals = 2 * stats.t.sf(np.abs(stat), dfree)
+    else:
+        pvals = 2 * stats.norm.sf(np.abs(stat))
+    fe = wls(y, X, 1.0 / v)
+    qe = fe.rss
+    qep = float(stats.chi2.sf(qe, k - p)) if k - p > 0 else 1.0
+    if method in ("EE", "FE"):
+        i2 = max(0.0, 100 * (qe - (k - p)) / qe) if k - p > 0 and qe > 0 else 0.0
+        h2 = qe / (k - p) if k - p > 0 else 1.0
+    else:
+        vt = (k - p) / fe.trace_p
+        i2 = 100 * tau2 / (vt + tau2)
+        h2 = (vt + tau2) / vt
+    qm: float | None = None
+    qmp: float | None = None
+    if p > 1:
+        b2 = fit.beta[1:]
+        qm = float(b2 @ np.linalg.solve(vb[1:, 1:], b2))
+        if test == "knha":
+            qm /= p - 1  # F statistic, as metafor reports under knha
+            qmp = float(stats.f.sf(qm, p - 1, k - p))
+        else:
+            qmp = float(stats.chi2.sf(qm, p - 1))
+    return RmaResult(
+        estimate=float(fit.beta[0]),
+        se=float(se_beta[0]),
+        zval=float(stat[0]),
+        pval=float(pvals[0]),
+        ci_lb=float(fit.beta[0] - crit * se_beta[0]),
+        ci_ub=float(fit.beta[0] + crit * se_beta[0]),
+        tau2=tau2,
+        se_tau2=est.se_tau2,
+        I2=float(i2),
+        H2=float(h2),
+        QE=qe,
+        QEp=qep,
+        k=k,
+        p=p,
+        method=method,
+        test=test,  # type: ignore[arg-type]
+        level=lvl,
+        tval=float(stat[0]) if test == "knha" else None,
+        df=dfree,
+        beta=tuple(float(b) for b in fit.beta),
+        se_beta=tuple(float(s) for s in se_beta),
+        zval_beta=tuple(float(s) for s in stat),
+        pval_beta=tuple(float(s) for s in pvals),
+        ci_lb_beta=tuple(float(b - crit * s) for b, s in zip(fit.beta, se_beta, strict=True)),
+        ci_ub_beta=tuple(float(b + crit * s) for b, s in zip(fit.beta, se_beta, strict=True)),
+        QM=qm,
+        QMp=qmp,
+        weights=tuple(float(x) for x in 100 * w / w.sum()),
+        dropped=data.dropped,
+        yi=y,
+        vi=v,
+        X=X,
+        tau2_iterations=est.iterations,
+    )
