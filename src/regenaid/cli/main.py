@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from regenaid.cli.assess import assess_cmd
+from regenaid.cli.compare import compare_cmd
+
 app = typer.Typer(
     name="regenaid",
     help="Evidence-graded decision aid for PRP, exosome therapy and their alternatives.",
@@ -28,3 +31,7 @@ def serve(
     from regenaid.web.app import create_app
 
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+app.command("assess")(assess_cmd)
+app.command("compare")(compare_cmd)

@@ -236,6 +236,8 @@ def expected_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, tuple[s
 def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | None) -> str:
     """A plain phrase with the fact behind the attribute score."""
     name = facts.name
+    if facts.treatment == "no_treatment" and attribute in _NOTHING:
+        return _NOTHING[attribute]
     if attribute == "evidence":
         return f"the evidence for {name} is of {CERTAINTY_WORDS[facts.certainty]} certainty"
     if attribute == "speed":
@@ -263,6 +265,15 @@ def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | N
             return f"{name} uses partly your own material and partly material from elsewhere"
         return f"{name} uses material that does not come from your body"
     return f"{name} needs a blood draw" if facts.blood_draw else f"{name} needs no blood draw"
+
+
+_NOTHING: dict[str, str] = {
+    "fewer_sessions": "no new treatment means no clinic sessions",
+    "low_maintenance": "no new treatment needs no maintenance",
+    "cost": "no new treatment costs nothing",
+    "autologous": "no new treatment puts nothing into your body",
+    "avoid_blood_draw": "no new treatment needs no blood draw",
+}
 
 
 def _span(r: Range) -> str:

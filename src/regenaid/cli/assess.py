@@ -1,0 +1,180 @@
+"""``regenaid assess FILE|-``: read an intake, print the assessment (CONTRACT §3).
+
+Exit 0 with the assessment; exit 2 with exactly one line on stderr for an unreadable file or
+an invalid intake (the line names the field).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from regenaid.errors import InvalidInputError, KnowledgeError
+
+if TYPE_CHECKING:
+    from regenaid.decide import Assessment
+
+
+class AssessFormat(StrEnum):
+    json = "json"
+    text = "text"
+    html = "html"
+    pdf = "pdf"
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one line on stderr and return the exit to raise."""
+    sys.stderr.write(f"regenaid: {' '.join(message.split())}\n")
+    return typer.Exit(code)
+
+
+def read_input(path: str) -> str:
+    """The text of ``path`` (``-`` = stdin); exit 2 with one line if it cannot be read."""
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise fail(f"cannot read intake {path!r}: no such file") from None
+    except IsADirectoryError:
+        raise fail(f"cannot read intake {path!r}: it is a directory") from None
+    except UnicodeDecodeError:
+        raise fail(f"cannot read intake {path!r}: not UTF-8 text") from None
+    except OSError as exc:
+        raise fail(f"cannot read intake {path!r}: {exc.strerror or exc}") from None
+
+
+def assessment_text(assessment: Assessment) -> str:
+    """A readable plain-text form of the assessment (no colour codes)."""
+    from rich.console import Console
+
+    console = Console(width=100, record=True, file=_Null(), color_system=None)
+    _print_assessment(console, assessment)
+    return console.export_text()
+
+
+class _Null:
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+
+def _print_assessment(console: object, assessment: Assessment) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    assert isinstance(console, Console)
+    console.print(
+        f"[bold]Assessment for {assessment.condition_name}[/bold] "
+        f"({assessment.severity}, horizon {assessment.horizon_months} months"
+        + (f", {assessment.jurisdiction}" if assessment.jurisdiction else "")
+        + ")"
+    )
+    names = {o.treatment: o.name for o in assessment.options}
+    recommended = names.get(assessment.recommended) if assessment.recommended else None
+    console.print(
+        f"Best fit to what matters to you: [bold]{recommended}[/bold]"
+        if recommended
+        else "Best fit: none of the options can be offered now."
+    )
+    console.print()
+    table = Table(show_lines=False)
+    for column in ("Rank", "Option", "Open to you?", "Fit", "Evidence", "Cost over horizon"):
+        table.add_column(column)
+    for o in sorted(assessment.options, key=lambda o: (o.rank is None, o.rank or 0)):
+        total = o.cost.get("horizon_total")
+        cost = (
+            f"{o.cost.get('currency')} {total.get('expected', 0):,.0f}"
+            if isinstance(total, dict)
+            else "-"
+        )
+        table.add_row(
+            str(o.rank) if o.rank else "-",
+            o.name,
+            o.eligibility,
+            f"{o.score:.2f}" if o.score is not None else "not ranked",
+            o.certainty.value.replace("_", " "),
+            cost,
+        )
+    console.print(table)
+    for o in assessment.options:
+        console.print()
+        console.print(f"[bold]{o.name}[/bold]: {o.eligibility}, evidence {o.certainty.value}")
+        for r in o.reasons:
+            line = f"  - {r.level}: {r.text}"
+            if r.come_back:
+                line += f" Come back: {r.come_back}"
+            console.print(line + (f" [{', '.join(r.sources)}]" if r.sources else ""))
+        for line in o.why:
+            console.print(f"  * {line}")
+        console.print(f"  Regulatory ({o.regulatory.jurisdiction}): {o.regulatory.text}")
+        console.print(f"  Evidence: {o.evidence.summary}")
+        for d in o.disagreements:
+            console.print(f"  ! {d.text}")
+    console.print()
+    for n in assessment.notices:
+        console.print(f"Note: {n.text}")
+
+
+def assess_cmd(
+    file: str = typer.Argument(..., help="Intake file (YAML or JSON), or - to read stdin."),
+    format: AssessFormat = typer.Option(AssessFormat.json, "--format", help="Output format."),
+    out: Path | None = typer.Option(None, "--out", help="Write here instead of stdout."),
+) -> None:
+    """Assess an intake: every option, whether it is open to you, fit and evidence."""
+    from regenaid.decide import assess, load_intake_text
+
+    text = read_input(file)
+    try:
+        intake = load_intake_text(text)
+    except InvalidInputError as exc:
+        raise fail(f"invalid intake: {exc}") from None
+    try:
+        assessment = assess(intake)
+    except KnowledgeError as exc:
+        raise fail(f"knowledge base error: {exc}", code=1) from None
+
+    payload: str | bytes
+    if format is AssessFormat.json:
+        payload = assessment.model_dump_json(indent=2) + "\n"
+    elif format is AssessFormat.text:
+        payload = assessment_text(assessment)
+    else:
+        try:
+            from regenaid.reports import assessment_report
+        except ImportError:
+            raise fail(
+                f"--format {format.value} needs regenaid.reports, which is missing"
+            ) from None
+        if format is AssessFormat.html:
+            payload = assessment_report.render_assessment_html(assessment)
+        else:
+            payload = assessment_report.render_assessment_pdf(assessment)
+    write_output(payload, out)
+
+
+def write_output(payload: str | bytes, out: Path | None) -> None:
+    """Write to ``out`` (all at once, via a temporary file) or to stdout."""
+    if out is None:
+        if isinstance(payload, bytes):
+            sys.stdout.buffer.write(payload)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(payload)
+        return
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        if isinstance(payload, bytes):
+            tmp.write_bytes(payload)
+        else:
+            tmp.write_text(payload, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise fail(f"cannot write {str(out)!r}: {exc.strerror or exc}", code=1) from None

@@ -1,0 +1,406 @@
+"""intake -> screening -> values-weighted ranking -> explanation: :func:`assess`.
+
+Deterministic: the same intake and knowledge base always give the same assessment. What does
+not depend on the person (names, regulatory status, evidence profiles, claims) is cached per
+(knowledge base, condition, jurisdiction); costs are cached by the intake fields they use.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from regenaid.decide.course import sessions_over_horizon
+from regenaid.decide.disagreements import find_disagreements
+from regenaid.decide.intake import Intake
+from regenaid.decide.option_cost import estimate_costs
+from regenaid.decide.option_plan import plan_summary
+from regenaid.decide.ranking import OptionFacts, RankedOption, rank_options
+from regenaid.decide.results import (
+    Assessment,
+    CitedOut,
+    ClaimOut,
+    DisagreementOut,
+    EvidenceOut,
+    Notice,
+    OptionAssessment,
+    ReasonOut,
+    RegulatoryOut,
+)
+from regenaid.decide.screening import Reason, ScreeningResult, screen
+from regenaid.decide.views import claim_out, profile_for
+from regenaid.evidence.profile import EvidenceProfile
+from regenaid.knowledge import KnowledgeBase, load_knowledge
+from regenaid.knowledge.model import (
+    TREATMENT_IDS,
+    CitedText,
+    Condition,
+    Protocol,
+    TreatmentId,
+)
+
+# Regulatory statuses that deserve a notice at the top, not only in the option's details.
+WARN_STATUSES = frozenset({"not_approved", "not_verified"})
+UNKNOWN_STATUSES = frozenset({"check_local_rules", "unknown"})
+
+DECISION_AID_NOTICE = Notice(
+    code="decision_aid",
+    text=(
+        "This is a decision aid, not a prescription. Use it to prepare for a conversation "
+        "with a qualified clinician, who can examine you and answer your questions."
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _OptionStatic:
+    """The parts of an option that do not depend on the person."""
+
+    treatment: TreatmentId
+    name: str
+    protocol: Protocol | None
+    profile: EvidenceProfile
+    autologous: float
+    blood_draw: bool
+    null_effect: bool
+    plan: dict[str, object]
+    regulatory: RegulatoryOut
+    evidence: EvidenceOut
+    benefits: tuple[CitedOut, ...]
+    harms: tuple[CitedOut, ...]
+    claims: tuple[ClaimOut, ...]
+    disagreements: tuple[DisagreementOut, ...]
+
+
+def _cited(items: Sequence[CitedText]) -> tuple[CitedOut, ...]:
+    return tuple(CitedOut(text=c.text, sources=list(c.sources)) for c in items)
+
+
+def _null_effect(profile: EvidenceProfile) -> bool:
+    """True when our pooled estimate's 95% interval includes no effect."""
+    pooled = profile.pooled
+    if pooled is None:
+        return False
+    null = 1.0 if pooled.measure.upper() in {"RR", "OR", "HR", "ROM"} else 0.0
+    return bool(pooled.ci_lb <= null <= pooled.ci_ub)
+
+
+def _pooled_dict(profile: EvidenceProfile) -> dict[str, object] | None:
+    pooled = profile.pooled
+    if pooled is None:
+        return None
+    return {
+        "measure": pooled.measure,
+        "unit": pooled.unit,
+        "estimate": pooled.estimate,
+        "ci_lb": pooled.ci_lb,
+        "ci_ub": pooled.ci_ub,
+        "pi_lb": pooled.pi_lb,
+        "pi_ub": pooled.pi_ub,
+        "I2": pooled.I2,
+        "tau2": pooled.tau2,
+        "k": pooled.k,
+        "n": pooled.n,
+    }
+
+
+def _benefits_and_harms(
+    kb: KnowledgeBase, condition: Condition, treatment: TreatmentId, profile: EvidenceProfile
+) -> tuple[tuple[CitedOut, ...], tuple[CitedOut, ...]]:
+    evidence = CitedOut(text=profile.summary, sources=list(profile.sources))
+    benefits: tuple[CitedOut, ...]
+    harms: tuple[CitedOut, ...]
+    if treatment == "no_treatment":
+        course = CitedOut(
+            text=condition.natural_course.text, sources=list(condition.natural_course.sources)
+        )
+        benefits = (
+            CitedOut(text="No procedures, costs, side effects or visits.", sources=[]),
+            course,
+        )
+        harms = (course,)
+        return benefits, harms
+    if treatment == "conventional":
+        care = condition.conventional_care
+        benefits = (CitedOut(text=care.text, sources=list(care.sources)), evidence)
+        harms = _cited(
+            condition.conventional_side_effects_common + condition.conventional_side_effects_serious
+        )
+        return benefits, harms
+    t = kb.treatments[treatment]
+    benefits = (CitedOut(text=t.mechanism.text, sources=list(t.mechanism.sources)), evidence)
+    harms = _cited(t.side_effects_common + t.side_effects_serious)
+    return benefits, harms
+
+
+@functools.lru_cache(maxsize=256)
+def _statics(
+    kb: KnowledgeBase, condition_id: str, jurisdiction: str | None
+) -> tuple[_OptionStatic, ...]:
+    condition = kb.conditions[condition_id]
+    out: list[_OptionStatic] = []
+    for treatment in sorted(condition.treatments, key=TREATMENT_IDS.index):
+        t = kb.treatments[treatment]
+        protocol = kb.protocol(treatment, condition_id)
+        profile = profile_for(kb, condition_id, treatment)
+        reg = kb.regulatory_status(treatment, jurisdiction)
+        claims = kb.claims_about(treatment)
+        benefits, harms = _benefits_and_harms(kb, condition, treatment, profile)
+        autologous = 1.0 if (t.autologous or treatment == "no_treatment") else 0.0
+        if treatment == "combination":
+            autologous = 0.5  # the PRP part is the person's own blood, the exosomes are not
+        out.append(
+            _OptionStatic(
+                treatment=treatment,
+                name=t.name,
+                protocol=protocol,
+                profile=profile,
+                autologous=autologous,
+                blood_draw=t.blood_draw,
+                null_effect=_null_effect(profile),
+                plan=plan_summary(protocol),
+                regulatory=RegulatoryOut(
+                    jurisdiction=reg.jurisdiction,
+                    status=reg.status,
+                    text=reg.text,
+                    sources=list(reg.sources),
+                    note=reg.note,
+                ),
+                evidence=EvidenceOut(
+                    certainty=profile.certainty,
+                    certainty_reasons=list(profile.certainty_reasons),
+                    summary=profile.summary,
+                    sources=list(profile.sources),
+                    pooled=_pooled_dict(profile),
+                ),
+                benefits=benefits,
+                harms=harms,
+                claims=tuple(claim_out(c, kb) for c in claims),
+                disagreements=tuple(
+                    DisagreementOut(
+                        topic=d.topic,
+                        text=d.text,
+                        claims=[claim_out(c, kb) for c in d.claims],
+                    )
+                    for d in find_disagreements(claims)
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def _cost_key(intake: Intake) -> str:
+    """The intake fields the cost model may use (not priorities, health or jurisdiction)."""
+    return intake.model_dump_json(
+        include={
+            "concern",
+            "condition",
+            "age",
+            "sex",
+            "severity",
+            "prior_treatments",
+            "budget",
+        }
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _costs_cached(
+    kb: KnowledgeBase, key: str, treatments: tuple[TreatmentId, ...]
+) -> Mapping[TreatmentId, dict[str, object]]:
+    intake = Intake.model_validate_json(key)
+    return estimate_costs(kb, intake, treatments)
+
+
+def _reason_out(r: Reason) -> ReasonOut:
+    return ReasonOut(
+        code=r.code, text=r.text, sources=list(r.sources), level=r.level, come_back=r.come_back
+    )
+
+
+def _horizon_expected(cost: Mapping[str, object]) -> float:
+    total = cost.get("horizon_total")
+    if isinstance(total, Mapping):
+        value = total.get("expected")
+        if isinstance(value, int | float):
+            return float(value)
+    return 0.0
+
+
+def _main_currency(costs: Mapping[TreatmentId, Mapping[str, object]]) -> str:
+    """The currency most options are priced in (options that cost nothing do not count)."""
+    counts: dict[str, int] = {}
+    for cost in costs.values():
+        if _horizon_expected(cost) > 0:
+            code = str(cost.get("currency", "USD"))
+            counts[code] = counts.get(code, 0) + 1
+    if not counts:
+        return next((str(c.get("currency", "USD")) for c in costs.values()), "USD")
+    return max(sorted(counts), key=lambda code: counts[code])
+
+
+def _notices(
+    intake: Intake,
+    statics: Sequence[_OptionStatic],
+    screening: Mapping[TreatmentId, ScreeningResult],
+    ranked: Mapping[TreatmentId, RankedOption],
+    currency: str,
+) -> list[Notice]:
+    notices = [DECISION_AID_NOTICE]
+    names = {s.treatment: s.name for s in statics}
+    deferred: dict[str, list[str]] = {}
+    come_back: dict[str, str] = {}
+    for s in statics:
+        for r in screening[s.treatment].reasons:
+            if r.level == "defer":
+                deferred.setdefault(r.code, []).append(names[s.treatment])
+                come_back[r.code] = r.come_back or "Ask your clinician when to come back."
+    for code, treatments in deferred.items():
+        notices.append(
+            Notice(
+                code=f"defer_{code}",
+                text=f"Not now: {', '.join(treatments)}. {come_back[code]}",
+            )
+        )
+    if all(r.rank is None for r in ranked.values()):
+        notices.append(
+            Notice(
+                code="nothing_to_offer_now",
+                text="None of the options can be offered to you now; see the reasons below.",
+            )
+        )
+    if intake.scale is not None and "severity" not in intake.model_fields_set:
+        notices.append(
+            Notice(
+                code="severity_from_scale",
+                text=(
+                    f"Your {intake.scale.name.capitalize()} grade {intake.scale.grade} was read "
+                    f"as {intake.resolved_severity} (see docs/ranking.md for the mapping)."
+                ),
+            )
+        )
+    for s in statics:
+        if s.regulatory.status in WARN_STATUSES:
+            notices.append(
+                Notice(
+                    code=f"regulatory_{s.treatment}",
+                    text=f"{s.name}: {s.regulatory.text}",
+                    sources=s.regulatory.sources,
+                )
+            )
+    unknown = [s.name for s in statics if s.regulatory.status in UNKNOWN_STATUSES]
+    if unknown:
+        where = intake.jurisdiction or "your country (you did not say where you live)"
+        notices.append(
+            Notice(
+                code="regulatory_check_local_rules",
+                text=(
+                    f"We have no regulatory information for {', '.join(unknown)} in {where}: "
+                    "check local rules with your regulator or clinician."
+                ),
+            )
+        )
+    for s in statics:
+        if s.disagreements:
+            topics = ", ".join(d.topic.replace("_", " ") for d in s.disagreements)
+            notices.append(
+                Notice(
+                    code=f"sources_disagree_{s.treatment}",
+                    text=(
+                        f"Sources disagree about {s.name} ({topics}); "
+                        "each claim is shown with its source."
+                    ),
+                )
+            )
+    if intake.budget is not None and currency != intake.budget.currency:
+        notices.append(
+            Notice(
+                code="prices_in_usd",
+                text=(
+                    f"We have no price list in {intake.budget.currency}: prices are shown in "
+                    f"{currency}, and costs are compared between options, not with your budget."
+                ),
+            )
+        )
+    return notices
+
+
+def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
+    """Screen, rank and explain every option of the intake's condition (CONTRACT §2)."""
+    kb = kb or load_knowledge()
+    condition = kb.conditions[intake.condition]
+    statics = _statics(kb, intake.condition, intake.jurisdiction)
+    treatments = tuple(s.treatment for s in statics)
+    screening = screen(intake, kb)
+    costs = _costs_cached(kb, _cost_key(intake), treatments)
+    months = intake.horizon_months
+    currency = _main_currency(costs)
+
+    facts = [
+        OptionFacts(
+            treatment=s.treatment,
+            name=s.name,
+            certainty=s.profile.certainty,
+            time_to_results_weeks=(
+                None
+                if s.treatment == "no_treatment" or s.protocol is None
+                else s.protocol.time_to_results_weeks
+            ),
+            sessions_over_horizon=sessions_over_horizon(s.protocol, months),
+            maintenance_interval_weeks=s.protocol.maintenance_interval_weeks
+            if s.protocol
+            else None,
+            horizon_cost=_horizon_expected(costs[s.treatment]),
+            currency=str(costs[s.treatment].get("currency", currency)),
+            autologous=s.autologous,
+            blood_draw=s.blood_draw,
+            null_effect=s.null_effect,
+        )
+        for s in statics
+    ]
+    budget = (
+        intake.budget.amount
+        if intake.budget is not None and intake.budget.currency == currency
+        else None
+    )
+    ranked = rank_options(facts, screening, intake, budget)
+
+    options = [
+        OptionAssessment(
+            treatment=s.treatment,
+            eligibility=screening[s.treatment].eligibility,
+            reasons=[_reason_out(r) for r in screening[s.treatment].reasons],
+            score=ranked[s.treatment].score,
+            rank=ranked[s.treatment].rank,
+            why=list(ranked[s.treatment].why),
+            certainty=s.profile.certainty,
+            plan=s.plan,
+            cost=costs[s.treatment],
+            name=s.name,
+            come_back=list(screening[s.treatment].come_back),
+            notes=[_reason_out(r) for r in screening[s.treatment].notes],
+            expected_benefit=round(ranked[s.treatment].benefit, 4),
+            attribute_scores={k: round(v, 4) for k, v in ranked[s.treatment].attributes.items()},
+            regulatory=s.regulatory,
+            evidence=s.evidence,
+            benefits=list(s.benefits),
+            harms=list(s.harms),
+            claims=list(s.claims),
+            disagreements=list(s.disagreements),
+        )
+        for s in statics
+    ]
+    recommended = next((o.treatment for o in options if o.rank == 1), None)
+    return Assessment(
+        options=options,
+        recommended=recommended,
+        notices=_notices(intake, statics, screening, ranked, currency),
+        concern=intake.concern,
+        condition=intake.condition,
+        condition_name=condition.name,
+        severity=intake.resolved_severity,
+        jurisdiction=intake.jurisdiction,
+        horizon_months=months,
+        priorities=intake.priorities.model_dump(),
+    )

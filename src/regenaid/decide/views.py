@@ -1,0 +1,33 @@
+"""Small helpers shared by the assessment and the Option Grid: cached evidence profiles and
+claims turned into labelled output records."""
+
+from __future__ import annotations
+
+import functools
+
+from regenaid.decide.disagreements import claim_label, is_marketing
+from regenaid.decide.results import ClaimOut, RangeOut
+from regenaid.evidence.profile import EvidenceProfile, evidence_profile
+from regenaid.knowledge import KnowledgeBase
+from regenaid.knowledge.model import Claim, TreatmentId
+
+
+@functools.cache
+def profile_for(kb: KnowledgeBase, condition: str, treatment: TreatmentId) -> EvidenceProfile:
+    """E's evidence profile of (condition, treatment) from ``kb.studies``, computed once."""
+    return evidence_profile(kb.studies, condition, treatment)
+
+
+def claim_out(claim: Claim, kb: KnowledgeBase) -> ClaimOut:
+    """A claim with who makes it ("Clinic claim" for marketing pages) and its sources."""
+    return ClaimOut(
+        id=claim.id,
+        topic=claim.topic,
+        label=claim_label(claim, kb.sources),
+        marketing=is_marketing(claim, kb.sources),
+        text=claim.text,
+        sources=list(claim.sources),
+        value=RangeOut(low=claim.value.low, high=claim.value.high) if claim.value else None,
+        unit=claim.unit,
+        note=claim.note,
+    )
