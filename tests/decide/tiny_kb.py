@@ -127,13 +127,13 @@ def tiny_kb() -> KnowledgeBase:
         PriceRange("conventional", "GBP", 15, 40, "month", ("t-peer",)),
         PriceRange("no_treatment", "GBP", 0, 0, "session", ("t-peer",)),
     )
-    regulatory = tuple(
+    fallback = [
         RegulatoryStatus(t, "*", "check_local_rules", "Check local rules.", ()) for t in ALL
-    ) + (
-        RegulatoryStatus(
-            "exosome", "US", "not_approved", "No approved exosome product.", ("t-fda",)
-        ),
+    ]
+    us = RegulatoryStatus(
+        "exosome", "US", "not_approved", "No approved exosome product.", ("t-fda",)
     )
+    regulatory = (*fallback, us)
     claims = (
         Claim(
             "t-c1",

@@ -23,6 +23,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Trivial endpoint: liveness check and the HTTP benchmark's anchor."""
         return {"status": "ok"}
 
+    from regenaid.web.api import assessments, compare, errors
+
+    app.include_router(assessments.router)  # POST /api/v1/assessments
+    app.include_router(compare.router)  # GET /api/v1/compare
+    errors.install_error_handlers(app)  # bad input -> 422 naming the field
+
     from regenaid.web.pages import install_pages
 
     install_pages(app, settings)  # pages, static files, security middleware, DB migration
