@@ -3,6 +3,7 @@ answers posted back in hidden fields, so nothing about the person is kept unless
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -22,6 +23,8 @@ from regenaid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 SURE_KEYS = ("sure", "understand", "risk_benefit", "encouragement")
+PLANNABLE = ("prp", "exosome", "combination")
+MAX_START_DAYS = 366 * 2
 
 
 def assess_intake(intake: dict[str, Any]) -> dict[str, Any]:
@@ -31,12 +34,22 @@ def assess_intake(intake: dict[str, Any]) -> dict[str, Any]:
     return assess(parse_intake(intake)).model_dump(mode="json")
 
 
+def option_grid(intake: dict[str, Any]) -> dict[str, Any]:
+    """The Option Grid for the person's condition (and country, for regulatory status)."""
+    from regenaid.decide import build_grid
+    from regenaid.knowledge import load_knowledge
+
+    grid = build_grid(load_knowledge(), intake["condition"], intake.get("jurisdiction"))
+    return grid.model_dump(mode="json")
+
+
 def results_context(
     request: Request, intake: dict[str, Any], assessment: dict[str, Any]
 ) -> dict[str, Any]:
     """Everything the results template shows, built from the intake and its assessment."""
     t = request.app.state.templates.env.globals["t"]
     view = build_view(assessment)
+    plannable = [o for o in view.options if not o.blocked and o.id in PLANNABLE]
     icon_rows = []
     for option in view.options:
         if option.blocked:
@@ -62,6 +75,9 @@ def results_context(
         "icon_rows": icon_rows,
         "timeline": timeline_svg(timeline_rows, t("results.timeline_heading")),
         "sure_keys": SURE_KEYS,
+        "grid": option_grid(intake),
+        "plannable": plannable,
+        "today": date.today().isoformat(),
         "questions": t.section("results")["questions"],
     }
 
@@ -124,3 +140,50 @@ def report_response(assessment: dict[str, Any]) -> Response:
         render_assessment_html(assessment),
         headers={"content-security-policy": policy, "cache-control": "no-store"},
     )
+
+
+def plan_calendar(intake: dict[str, Any], option: str, start: date) -> bytes:
+    """The dated plan of ``option`` as an iCalendar file (P's ``build_plan``/``to_ical``)."""
+    from regenaid.knowledge import load_knowledge
+    from regenaid.plan import build_plan, to_ical
+
+    protocol = load_knowledge().protocol(option, intake["condition"])  # type: ignore[arg-type]
+    if protocol is None:
+        raise HTTPException(status_code=404)
+    horizon = int((intake.get("budget") or {}).get("horizon_months", 24))
+    return to_ical(build_plan(protocol, start, horizon))
+
+
+def parse_start(value: object) -> date:
+    """A start date from the form: today..two years ahead; otherwise 422."""
+    try:
+        start = date.fromisoformat(str(value))
+    except ValueError:
+        raise HTTPException(status_code=422, detail="Please give a start date.") from None
+    today = date.today()
+    if not today - timedelta(days=1) <= start <= today + timedelta(days=MAX_START_DAYS):
+        raise HTTPException(status_code=422, detail="Please pick a start date within two years.")
+    return start
+
+
+def ics_response(body: bytes, option: str) -> Response:
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "content-disposition": f'attachment; filename="regenaid-{option}-plan.ics"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+@router.post("/results/plan.ics")
+async def results_calendar(request: Request) -> Response:
+    intake, _ = await _posted_intake(request)
+    form = await request.form()
+    option = str(form.get("option", ""))
+    assessment = build_view(assess_intake(intake))
+    allowed = {o.id for o in assessment.options if not o.blocked and o.id in PLANNABLE}
+    if option not in allowed:
+        raise HTTPException(status_code=422, detail="That option has no plan for you now.")
+    return ics_response(plan_calendar(intake, option, parse_start(form.get("start"))), option)

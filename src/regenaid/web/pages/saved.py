@@ -11,10 +11,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from regenaid.clinic import SqlUnitOfWork, delete_result, load_result, save_result
 from regenaid.clinic.records import SavedResult
+from regenaid.reports.assessment_view import build_view
 from regenaid.web.pages.results import (
+    PLANNABLE,
     _posted_intake,
     assess_intake,
+    ics_response,
+    parse_start,
     pdf_response,
+    plan_calendar,
     render_results,
     report_response,
 )
@@ -70,3 +75,13 @@ async def delete(request: Request, token: str) -> Response:
     if not delete_result(_uow(request), token):
         raise HTTPException(status_code=404)
     return render(request, "deleted.html")
+
+
+@router.get("/r/{token}/plan.ics")
+def saved_calendar(request: Request, token: str, option: str, start: str) -> Response:
+    saved = _load(request, token)
+    view = build_view(saved.assessment)
+    allowed = {o.id for o in view.options if not o.blocked and o.id in PLANNABLE}
+    if option not in allowed:
+        raise HTTPException(status_code=404)
+    return ics_response(plan_calendar(saved.intake, option, parse_start(start)), option)

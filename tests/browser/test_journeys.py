@@ -1,0 +1,242 @@
+"""Five people go through the whole aid in Chromium; what they see is checked, and every page
+is scanned with axe-core. Screenshots of each results page land in test-output/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from browser_journeys import Person, axe_violations, fill_intake
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+pytestmark = pytest.mark.browser
+
+EARLY_BUDGET = Person(
+    slug="early-thinning-budget",
+    concern="hair",
+    condition="androgenetic_alopecia",
+    age=27,
+    sex="male",
+    severity="mild",
+    budget=("1500", "USD", "24"),
+    jurisdiction="US",
+    priorities={"cost": 4, "evidence": 3},
+)
+BLOOD_THINNERS = Person(
+    slug="blood-thinners",
+    concern="hair",
+    condition="female_pattern_hair_loss",
+    age=61,
+    sex="female",
+    severity="moderate",
+    health=("anticoagulant",),
+    jurisdiction="GB",
+)
+PREGNANT = Person(
+    slug="pregnant",
+    concern="hair",
+    condition="telogen_effluvium",
+    age=31,
+    sex="female",
+    severity="moderate",
+    health=("pregnant_or_breastfeeding",),
+)
+PRP_NON_RESPONDER = Person(
+    slug="prp-non-responder-speed",
+    concern="hair",
+    condition="androgenetic_alopecia",
+    age=42,
+    sex="male",
+    severity="moderate",
+    prior={"prp": "none", "minoxidil": "partial"},
+    budget=("8000", "USD", "24"),
+    priorities={"speed": 4, "cost": 1},
+)
+ACNE_SCARS = Person(
+    slug="acne-scars",
+    concern="skin",
+    condition="acne_scars",
+    age=24,
+    sex="other",
+    severity="moderate",
+    budget=("2500", "GBP", "12"),
+    jurisdiction="GB",
+    priorities={"evidence": 4, "avoid_blood_draw": 3},
+)
+
+
+def option_item(page: Page, option: str) -> str:
+    return page.locator(f".eligibility > li[data-option={option}]").inner_text()
+
+
+def check_page(page: Page) -> None:
+    violations = axe_violations(page)
+    assert violations == [], violations
+
+
+def finish(page: Page, person: Person, screenshots: Path) -> None:
+    check_page(page)
+    page.screenshot(path=str(screenshots / f"results-{person.slug}.png"), full_page=True)
+
+
+def test_early_thinning_on_a_budget(page: Page, screenshots: Path) -> None:
+    page.goto("/")
+    expect(page.locator("h1")).to_contain_text("Choosing a treatment")
+    expect(page.locator(".decision")).to_contain_text("PRP, exosome therapy, both")
+    check_page(page)
+    fill_intake(page, EARLY_BUDGET)
+    expect(page.locator("[data-testid=recommended]")).to_contain_text("Best fit")
+    expect(page.locator(".ranking > li").first).to_be_visible()
+    expect(page.locator("table.grid")).to_be_visible()
+    expect(page.locator("table.costs")).to_contain_text("budget")
+    expect(page.locator("text=not a prescription").first).to_be_visible()
+    finish(page, EARLY_BUDGET, screenshots)
+
+
+def test_blood_thinners_prp_not_recommended(page: Page, screenshots: Path) -> None:
+    fill_intake(page, BLOOD_THINNERS)
+    prp = option_item(page, "prp")
+    assert "You can have this" not in prp
+    assert re.search(r"blood thinner|anticoagul", prp, re.IGNORECASE)
+    recommended = page.locator("[data-testid=recommended]").inner_text()
+    assert "PRP" not in recommended
+    finish(page, BLOOD_THINNERS, screenshots)
+
+
+def test_pregnant_told_to_wait_and_when(page: Page, screenshots: Path) -> None:
+    fill_intake(page, PREGNANT)
+    prp = option_item(page, "prp")
+    assert "Wait before you have this" in prp
+    assert re.search(r"after|once|until|when", prp, re.IGNORECASE)
+    recommended = page.locator("[data-testid=recommended]").inner_text()
+    assert "PRP" not in recommended and "Exosome" not in recommended
+    finish(page, PREGNANT, screenshots)
+
+
+def test_prp_non_responder_who_values_speed(page: Page, screenshots: Path) -> None:
+    fill_intake(page, PRP_NON_RESPONDER)
+    ranking = page.locator(".ranking").inner_text()
+    assert ranking.strip()
+    recommended = page.locator("[data-testid=recommended]").inner_text()
+    assert "PRP (your own blood plasma)" not in recommended
+    expect(page.locator("svg.timeline")).to_be_visible()
+    finish(page, PRP_NON_RESPONDER, screenshots)
+
+
+def test_acne_scars_downloads_and_saved_link(
+    page: Page, browser: Browser, base_url: str, screenshots: Path, tmp_path: Path
+) -> None:
+    fill_intake(page, ACNE_SCARS)
+    expect(page.locator("h2#grid-h")).to_be_visible()
+    finish(page, ACNE_SCARS, screenshots)
+
+    with page.expect_download() as pdf_download:
+        page.click("form[action='/results/report.pdf'] button")
+    pdf = Path(pdf_download.value.path())
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    if page.locator("form.calendar-form").count():
+        with page.expect_download() as ics_download:
+            page.click("form.calendar-form button")
+        ics = Path(ics_download.value.path()).read_text()
+        assert ics.startswith("BEGIN:VCALENDAR") and "BEGIN:VEVENT" in ics
+        starts = re.findall(r"DTSTART(?:;VALUE=DATE)?:(\d{8})", ics)
+        assert starts and min(starts) >= date.today().strftime("%Y%m%d")
+
+    page.click("form[action='/saved'] button")
+    link = page.locator("[data-testid=saved-link]")
+    expect(link).to_be_visible()
+    url = link.get_attribute("href")
+    assert url and re.fullmatch(r"/r/[A-Za-z0-9_-]{43}", url)
+    check_page(page)
+
+    other = browser.new_context(base_url=base_url, accept_downloads=True)
+    try:
+        visitor = other.new_page()
+        visitor.goto(url)
+        expect(visitor.locator("h1")).to_contain_text("Your results")
+        with visitor.expect_download() as saved_pdf:
+            visitor.click(f"a[href='{url}/report.pdf']")
+        assert Path(saved_pdf.value.path()).read_bytes().startswith(b"%PDF")
+        visitor.click("form[action$='/delete'] button")
+        expect(visitor.locator("h1")).to_contain_text("deleted")
+        response = visitor.goto(url)
+        assert response is not None and response.status == 404
+        check_page(visitor)
+    finally:
+        other.close()
+
+
+def test_wizard_keeps_answers_and_shows_errors_beside_fields(page: Page) -> None:
+    page.goto("/intake")
+    page.click("button[value=next]")
+    expect(page.locator("#f-concern-err")).to_be_visible()
+    check_page(page)
+    page.check("input[name=concern][value=hair]")
+    page.click("button[value=next]")
+    page.check("input[name=condition][value=androgenetic_alopecia]")
+    page.fill("input[name=age]", "twelve")
+    page.click("button[value=next]")
+    expect(page.locator("#f-age-err")).to_be_visible()
+    assert page.locator("input[name=age]").input_value() == "twelve"
+    assert page.locator("input[name=condition][value=androgenetic_alopecia]").is_checked()
+    check_page(page)
+    page.fill("input[name=age]", "40")
+    page.check("input[name=sex][value=male]")
+    page.check("input[name=severity][value=mild]")
+    page.click("button[value=next]")
+    page.check("input[name='health.needle_phobia']")
+    page.click("button[value=back]")
+    assert page.locator("input[name=age]").input_value() == "40"
+    page.click("button[value=next]")
+    assert page.locator("input[name='health.needle_phobia']").is_checked()
+
+
+def test_evidence_page(page: Page) -> None:
+    page.goto("/evidence?condition=androgenetic_alopecia&treatment=prp")
+    expect(page.locator("h1")).to_contain_text("What the studies show")
+    check_page(page)
+
+
+def test_keyboard_only_journey(context: BrowserContext) -> None:
+    """Only Tab, arrows, Space, Enter and typing: from the start page to the results."""
+    page = context.new_page()
+    page.goto("/")
+    kb = page.keyboard
+
+    def tab_to(selector: str, limit: int = 80) -> None:
+        for _ in range(limit):
+            kb.press("Tab")
+            if page.evaluate("s => document.activeElement.matches(s)", selector):
+                return
+        raise AssertionError(f"could not reach {selector} with Tab")
+
+    tab_to("a.button.primary")
+    kb.press("Enter")
+    page.wait_for_url("**/intake")
+    tab_to("input[name=concern]")
+    kb.press("Space")  # hair (first)
+    tab_to("button[value=next]")
+    kb.press("Enter")
+    page.wait_for_selector("input[name=condition]")
+    tab_to("input[name=condition]")
+    kb.press("Space")
+    tab_to("input[name=age]")
+    kb.type("45")
+    tab_to("input[name=sex]")
+    kb.press("ArrowDown")  # female -> male
+    tab_to("input[name=severity]")
+    kb.press("Space")
+    tab_to("button[value=next]")
+    kb.press("Enter")
+    for heading in ("Health questions", "Treatments you have tried", "Budget and place"):
+        page.wait_for_selector(f"h1:has-text('{heading}')")
+        tab_to("button[value=next]")
+        kb.press("Enter")
+    page.wait_for_selector("h1:has-text('What matters to you')")
+    tab_to("button[value=finish]")
+    kb.press("Enter")
+    page.wait_for_selector("h1:has-text('Your results')")
+    assert page.locator("[data-testid=recommended]").inner_text()

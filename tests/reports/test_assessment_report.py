@@ -1,0 +1,107 @@
+"""The printable report and its PDF: content, escaping, page count (1-2 A4 pages)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from regenaid.decide import assess, parse_intake
+from regenaid.reports.assessment_report import (
+    render_assessment_html,
+    render_assessment_pdf,
+    report_style_hash,
+)
+
+PEOPLE: dict[str, dict[str, Any]] = {
+    "budget": {
+        "concern": "hair",
+        "condition": "androgenetic_alopecia",
+        "age": 27,
+        "sex": "male",
+        "severity": "mild",
+        "budget": {"amount": 1500, "currency": "USD", "horizon_months": 24},
+    },
+    "blood_thinners": {
+        "concern": "hair",
+        "condition": "female_pattern_hair_loss",
+        "age": 61,
+        "sex": "female",
+        "severity": "moderate",
+        "health": {"anticoagulant": True},
+    },
+    "pregnant": {
+        "concern": "skin",
+        "condition": "acne_scars",
+        "age": 31,
+        "sex": "female",
+        "severity": "moderate",
+        "health": {"pregnant_or_breastfeeding": True},
+    },
+}
+
+
+@pytest.fixture(params=sorted(PEOPLE))
+def assessment(request: pytest.FixtureRequest) -> Any:
+    return assess(parse_intake(PEOPLE[request.param]))
+
+
+def test_html_report_shows_every_option_and_the_not_a_prescription_line(assessment: Any) -> None:
+    html = render_assessment_html(assessment)
+    data = assessment.model_dump(mode="json")
+    assert "not a prescription" in html
+    for option in data["options"]:
+        assert f'class="elig-{option["eligibility"]}"' in html
+    assert html.count('<tr class="elig-') == len(data["options"])
+    for reason in (r for o in data["options"] for r in o["reasons"]):
+        text = reason["text"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        assert text.replace("'", "&#39;").replace('"', "&#34;") in html or text in html
+
+
+def test_report_accepts_the_json_form_too(assessment: Any) -> None:
+    from_model = render_assessment_html(assessment)
+    from_json = render_assessment_html(assessment.model_dump(mode="json"))
+    strip = re.compile(r"Made on [^.]*\.")
+    assert strip.sub("", from_model) == strip.sub("", from_json)
+
+
+def test_report_escapes_text() -> None:
+    hostile = {
+        "contract": "regenaid.assessment/1",
+        "options": [
+            {
+                "treatment": "prp",
+                "eligibility": "caution",
+                "reasons": [{"code": "x", "text": "<script>alert(1)</script>", "sources": []}],
+                "score": None,
+                "rank": None,
+                "why": [],
+                "certainty": "low",
+                "plan": {},
+                "cost": {},
+            }
+        ],
+        "recommended": None,
+        "notices": [],
+    }
+    html = render_assessment_html(hostile)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_pdf_is_one_or_two_pages(assessment: Any) -> None:
+    pdf = render_assessment_pdf(assessment)
+    assert pdf.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 1 <= pages <= 2, pages
+
+
+def test_style_hash_matches_the_inline_style(assessment: Any) -> None:
+    import base64
+    import hashlib
+
+    html = render_assessment_html(assessment)
+    style = re.search(r"<style>(.*?)</style>", html, re.DOTALL)
+    assert style is not None
+    digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+    assert report_style_hash() == f"'sha256-{digest}'"
