@@ -41,6 +41,25 @@ CONDITIONS_BY_CONCERN: dict[str, tuple[str, ...]] = {
 }
 Eligibility = Literal["eligible", "caution", "contraindicated", "defer"]
 
+# CONTRACT §1 ``health`` flags; each is a Contraindication.code (added by K).
+HEALTH_FLAGS: tuple[str, ...] = (
+    "anticoagulant",
+    "antiplatelet_or_nsaid",
+    "cardiovascular_disease",
+    "bleeding_disorder",
+    "low_platelets",
+    "anemia",
+    "pregnant_or_breastfeeding",
+    "active_cancer",
+    "active_infection_at_site",
+    "systemic_infection",
+    "autoimmune_disease",
+    "immunosuppressed",
+    "keloid_tendency",
+    "allergy_to_product_components",
+    "needle_phobia",
+)
+
 
 class Certainty(StrEnum):
     """GRADE certainty of evidence, best first."""
@@ -221,6 +240,7 @@ class Treatment:
     side_effects_serious: tuple[CitedText, ...]
     variants: tuple[ExosomeSource, ...] = ()
     sources: tuple[str, ...] = ()
+    uncertainties: tuple[CitedText, ...] = ()  # what is not known (added by K)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +254,10 @@ class Condition:
     natural_course: CitedText
     conventional_care: CitedText
     treatments: tuple[TreatmentId, ...]  # options that apply to this condition
+    # Added by K: harms of the condition's conventional care, in the same detail as the others.
+    conventional_side_effects_common: tuple[CitedText, ...] = ()
+    conventional_side_effects_serious: tuple[CitedText, ...] = ()
+    scales: tuple[str, ...] = ()  # grading scales used for this condition (norwood, ...)
 
 
 ContraindicationLevel = Literal["contraindicated", "caution", "defer"]
@@ -262,6 +286,7 @@ class RegulatoryStatus:
     status: str  # short label, e.g. "not_approved", "off_label", "licensed_medicines"
     text: str
     sources: tuple[str, ...]
+    note: str | None = None  # e.g. what we could not verify (added by K)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +304,7 @@ class Claim:
     sources: tuple[str, ...]
     value: Range | None = None
     unit: str | None = None
+    note: str | None = None  # our comment on the claim, e.g. what the evidence says (added by K)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,3 +313,5 @@ class GridRow:
 
     id: str
     question: str
+    help: str = ""  # what the row answers, in plain words (added by K)
+    conditions: tuple[str, ...] = ()  # conditions it applies to; empty = every condition

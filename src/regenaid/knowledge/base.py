@@ -1,0 +1,110 @@
+"""The loaded knowledge base: immutable records plus the look-ups every layer uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from regenaid.knowledge.jurisdictions import FALLBACK, lookup_order
+from regenaid.knowledge.model import (
+    Claim,
+    Condition,
+    Contraindication,
+    GridRow,
+    PriceRange,
+    Protocol,
+    RegulatoryStatus,
+    Source,
+    StudyOutcome,
+    Treatment,
+    TreatmentId,
+)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class KnowledgeBase:
+    """Every cited fact regenaid knows, validated by :func:`regenaid.knowledge.load_knowledge`.
+
+    Build it through the loader: the loader guarantees that every ``sources`` id resolves,
+    that each treatment has a ``*`` regulatory fallback and that every (treatment, condition)
+    pair a condition lists (except ``no_treatment``) has a protocol. Equality and hashing are
+    by identity, so a knowledge base can be a key of ``functools.cache``.
+    """
+
+    sources: Mapping[str, Source]
+    conditions: Mapping[str, Condition]
+    treatments: Mapping[TreatmentId, Treatment]
+    contraindications: tuple[Contraindication, ...]
+    protocols: Mapping[tuple[TreatmentId, str], Protocol]
+    prices: tuple[PriceRange, ...]
+    regulatory: tuple[RegulatoryStatus, ...]
+    claims: tuple[Claim, ...]
+    grid_rows: tuple[GridRow, ...]
+    studies: tuple[StudyOutcome, ...] = ()
+
+    def protocol(self, treatment: TreatmentId, condition: str) -> Protocol | None:
+        """The protocol of ``treatment`` for ``condition``, or None if there is none."""
+        return self.protocols.get((treatment, condition))
+
+    def prices_for(self, treatment: TreatmentId, currency: str | None = None) -> PriceRange | None:
+        """The default price range of ``treatment`` in ``currency``; falls back to USD.
+
+        ``no_treatment`` has a zero price list. Returns None only when the treatment has no
+        price list at all.
+        """
+        wanted = currency.strip().upper() if currency else "USD"
+        for code in (wanted, "USD"):
+            for price in self.prices:
+                if price.treatment == treatment and price.currency == code:
+                    return price
+        return None
+
+    def regulatory_status(
+        self, treatment: TreatmentId, jurisdiction: str | None = None
+    ) -> RegulatoryStatus:
+        """Status of ``treatment`` in ``jurisdiction`` (ISO alpha-2). EU members map to ``EU``;
+        anything without an entry gets the ``*`` fallback, which says to check local rules."""
+        by_code = {r.jurisdiction: r for r in self.regulatory if r.treatment == treatment}
+        for code in lookup_order(jurisdiction):
+            if code in by_code:
+                return by_code[code]
+        # The loader guarantees a "*" entry per treatment; this only guards hand-built bases.
+        return RegulatoryStatus(
+            treatment=treatment,
+            jurisdiction=FALLBACK,
+            status="unknown",
+            text="We have no information for this place. Check local rules with your regulator.",
+            sources=(),
+        )
+
+    def claims_about(self, treatment: TreatmentId, topic: str | None = None) -> tuple[Claim, ...]:
+        """Claims about ``treatment`` (on ``topic`` if given), in data-file order."""
+        return tuple(
+            c
+            for c in self.claims
+            if c.treatment == treatment and (topic is None or c.topic == topic)
+        )
+
+    def cite(self, ids: Iterable[str]) -> tuple[Source, ...]:
+        """The bibliography entries for ``ids`` (each once, in the order given).
+
+        Raises KeyError for an unknown id: the loader has already checked every id in the data,
+        so an unknown id here is a programming error.
+        """
+        seen: dict[str, Source] = {}
+        for source_id in ids:
+            if source_id not in seen:
+                seen[source_id] = self.sources[source_id]
+        return tuple(seen.values())
+
+    def is_marketing_claim(self, claim: Claim) -> bool:
+        """True when the claim is made by marketing sources (clinic pages), not by evidence."""
+        return any(self.sources[s].is_marketing for s in claim.sources)
+
+    def grid_rows_for(self, condition: str) -> tuple[GridRow, ...]:
+        """The Option Grid rows that apply to ``condition``."""
+        return tuple(r for r in self.grid_rows if not r.conditions or condition in r.conditions)
+
+    def contraindications_for(self, code: str) -> tuple[Contraindication, ...]:
+        """Screening rules triggered by the health flag ``code``."""
+        return tuple(c for c in self.contraindications if c.code == code)

@@ -1,0 +1,664 @@
+"""Read the knowledge base's YAML (and E's CSV) data files and validate every fact.
+
+Layout of the data directory (``regenaid/knowledge/data`` unless another is given)::
+
+    sources/*.yaml          bibliography: one list of Source mappings per file
+    treatments.yaml         the five options
+    conditions.yaml         the ten contract conditions
+    contraindications.yaml  screening rules, one or more per CONTRACT §1 health flag
+    protocols.yaml          (treatment, condition) -> sessions, intervals, time to results
+    prices.yaml             default price ranges per session (or month) and currency
+    regulatory.yaml         status per treatment and jurisdiction, with a "*" fallback
+    claims.yaml             what sources claim, kept as claims (for disagreements)
+    grid_rows.yaml          the Option Grid's questions
+    studies.csv             the study table, read by ``regenaid.knowledge.studies``
+
+Every problem raises :class:`~regenaid.errors.KnowledgeError` naming the file (relative to
+the data directory), the entry and the field. The rules are listed in ``docs/knowledge.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from importlib.resources import as_file, files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal, cast, get_args
+
+import yaml
+
+from regenaid.errors import KnowledgeError
+from regenaid.knowledge._fields import EntryReader
+from regenaid.knowledge.base import KnowledgeBase
+from regenaid.knowledge.jurisdictions import EU, FALLBACK
+from regenaid.knowledge.model import (
+    CONDITIONS_BY_CONCERN,
+    HEALTH_FLAGS,
+    TREATMENT_IDS,
+    Claim,
+    Condition,
+    Contraindication,
+    ContraindicationLevel,
+    ExosomeSource,
+    GridRow,
+    PriceRange,
+    Protocol,
+    RegulatoryStatus,
+    Source,
+    SourceType,
+    StudyOutcome,
+    Treatment,
+    TreatmentId,
+)
+
+SOURCE_TYPES: tuple[str, ...] = get_args(SourceType)
+LEVELS: tuple[str, ...] = get_args(ContraindicationLevel)
+CONCERNS: tuple[str, ...] = tuple(CONDITIONS_BY_CONCERN)
+ALL_CONDITIONS: tuple[str, ...] = tuple(c for cs in CONDITIONS_BY_CONCERN.values() for c in cs)
+
+REGULATORY_STATUSES: tuple[str, ...] = (
+    "approved",  # a product is authorised for this use
+    "licensed_medicines",  # the option is made of licensed medicines/cleared devices
+    "off_label",  # legal device or medicine, this use not on its label
+    "regulated_procedure",  # allowed as a medical procedure under specific rules
+    "not_approved",  # no authorised product; regulators say it needs approval
+    "varies_by_product",  # depends on the product (e.g. cosmetic vs injectable)
+    "not_verified",  # we could not verify the regulator's position
+    "not_applicable",  # nothing to regulate (no treatment)
+    "check_local_rules",  # the fallback
+)
+# Jurisdictions every active option must cover (issue 2).
+REQUIRED_JURISDICTIONS: tuple[str, ...] = ("US", "GB", EU, "KR", "JP", "PK", "AE", "AU")
+ACTIVE_TREATMENTS: tuple[TreatmentId, ...] = ("prp", "exosome", "combination")
+
+CLAIM_TOPICS: tuple[str, ...] = (
+    "time_to_results",
+    "sessions",
+    "interval",
+    "maintenance",
+    "duration",
+    "price",
+    "efficacy",
+    "safety",
+    "side_effects",
+    "mechanism",
+    "suitability",
+    "consistency",
+    "invasiveness",
+    "regulatory",
+)
+REQUIRED_GRID_ROWS: tuple[str, ...] = (
+    "material",
+    "procedure",
+    "sessions",
+    "time_to_results",
+    "duration",
+    "side_effects",
+    "cost",
+    "evidence",
+    "regulatory",
+)
+PRICE_UNITS: tuple[Literal["session", "month"], ...] = ("session", "month")
+
+_ID = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+_PMID = re.compile(r"^\d{5,9}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+DATA_FILES: tuple[str, ...] = (
+    "treatments.yaml",
+    "conditions.yaml",
+    "contraindications.yaml",
+    "protocols.yaml",
+    "prices.yaml",
+    "regulatory.yaml",
+    "claims.yaml",
+    "grid_rows.yaml",
+)
+
+DataDir = Path | Traversable
+
+
+def default_data_dir() -> Traversable:
+    """The data shipped inside the package (``regenaid/knowledge/data``)."""
+    return files("regenaid.knowledge") / "data"
+
+
+@functools.cache
+def load_knowledge() -> KnowledgeBase:
+    """The package's knowledge base, loaded and validated once per process."""
+    return read_knowledge(default_data_dir())
+
+
+def read_knowledge(data_dir: DataDir) -> KnowledgeBase:
+    """Load and validate the knowledge base in ``data_dir`` (not cached; tests use this)."""
+    sources = _read_sources(data_dir)
+    known = frozenset(sources)
+    treatments = _read_treatments(data_dir, known, sources)
+    conditions = _read_conditions(data_dir, known, sources)
+    contraindications = _read_contraindications(data_dir, known, sources)
+    protocols = _read_protocols(data_dir, known, sources, conditions)
+    prices = _read_prices(data_dir, known)
+    regulatory = _read_regulatory(data_dir, known, sources)
+    claims = _read_claims(data_dir, known, sources)
+    grid_rows = _read_grid_rows(data_dir)
+    studies = _read_studies(data_dir, sources)
+    return KnowledgeBase(
+        sources=MappingProxyType(sources),
+        conditions=MappingProxyType(conditions),
+        treatments=MappingProxyType(treatments),
+        contraindications=contraindications,
+        protocols=MappingProxyType(protocols),
+        prices=prices,
+        regulatory=regulatory,
+        claims=claims,
+        grid_rows=grid_rows,
+        studies=studies,
+    )
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+def _entries(data_dir: DataDir, name: str) -> list[object]:
+    """The list of entries in data file ``name`` (relative to ``data_dir``)."""
+    node: Traversable = data_dir
+    for part in name.split("/"):
+        node = node / part
+    if not node.is_file():
+        raise KnowledgeError(name, "-", "-", "data file is missing")
+    try:
+        data = yaml.safe_load(node.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(name, "-", "-", f"not valid YAML: {exc}") from exc
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise KnowledgeError(name, "-", "-", "the file must be a YAML list of entries")
+    return data
+
+
+def _entry_name(data: object, key: str, index: int) -> str:
+    """How an entry is named in errors: its id-like field if present, else its position."""
+    if isinstance(data, Mapping):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return f"#{index + 1}"
+
+
+def _readers(
+    data_dir: DataDir, name: str, key: str, known: frozenset[str] | None
+) -> list[EntryReader]:
+    return [
+        EntryReader(name, _entry_name(item, key, i), item, known)
+        for i, item in enumerate(_entries(data_dir, name))
+    ]
+
+
+def _require_evidence(
+    reader: EntryReader, field: str, ids: Sequence[str], sources: Mapping[str, Source]
+) -> None:
+    """A fact (as opposed to a claim or a price) must rest on at least one non-marketing source."""
+    if ids and all(sources[s].is_marketing for s in ids):
+        raise reader.error(
+            field,
+            "cites only marketing sources; a fact needs a non-marketing source "
+            "(store marketing statements in claims.yaml)",
+        )
+
+
+# --- bibliography -----------------------------------------------------------------------
+
+
+def _read_sources(data_dir: DataDir) -> dict[str, Source]:
+    folder: Traversable = data_dir / "sources"
+    if not folder.is_dir():
+        raise KnowledgeError("sources/", "-", "-", "bibliography folder is missing")
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".yaml"))
+    if not names:
+        raise KnowledgeError("sources/", "-", "-", "no bibliography files (*.yaml)")
+    sources: dict[str, Source] = {}
+    where: dict[str, str] = {}
+    for name in names:
+        file = f"sources/{name}"
+        for r in _readers(data_dir, file, "id", None):
+            source = _read_source(r)
+            if source.id in sources:
+                raise r.error("id", f"duplicate source id (first defined in {where[source.id]})")
+            sources[source.id] = source
+            where[source.id] = file
+    return sources
+
+
+def _read_source(r: EntryReader) -> Source:
+    source_id = r.text("id")
+    if not _ID.match(source_id):
+        raise r.error("id", "must be lowercase letters, digits and dashes, e.g. cruciani-2021")
+    source = Source(
+        id=source_id,
+        type=r.choice("type", cast(tuple[SourceType, ...], SOURCE_TYPES)),
+        title=r.text("title"),
+        url=r.opt_text("url"),
+        authors=r.opt_text("authors"),
+        year=r.opt_int("year"),
+        journal=r.opt_text("journal"),
+        doi=r.opt_text("doi"),
+        pmid=_pmid(r),
+        note=r.opt_text("note"),
+    )
+    r.finish()
+    if source.url is not None and not source.url.startswith(("http://", "https://")):
+        raise r.error("url", "must start with http:// or https://")
+    if source.doi is not None and not _DOI.match(source.doi):
+        raise r.error("doi", f"{source.doi!r} is not a DOI (10.NNNN/...; no 'doi:' prefix)")
+    if source.year is not None and not 1900 <= source.year <= 2100:
+        raise r.error("year", "must be a year between 1900 and 2100")
+    if source.url is None and source.doi is None and source.pmid is None and source.note is None:
+        raise r.error("url", "give a url, doi or pmid (or a note saying where the text is)")
+    return source
+
+
+def _pmid(r: EntryReader) -> str | None:
+    if not r.has("pmid"):
+        r.raw("pmid", required=False)
+        return None
+    raw = r.raw("pmid")
+    value = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
+    if not isinstance(value, str) or not _PMID.match(value):
+        raise r.error("pmid", f"{raw!r} is not a PubMed id (digits only)")
+    return value
+
+
+# --- treatments -------------------------------------------------------------------------
+
+
+def _read_treatments(
+    data_dir: DataDir, known: frozenset[str], sources: Mapping[str, Source]
+) -> dict[TreatmentId, Treatment]:
+    treatments: dict[TreatmentId, Treatment] = {}
+    file = "treatments.yaml"
+    for r in _readers(data_dir, file, "id", known):
+        treatment_id = r.choice("id", TREATMENT_IDS)
+        if treatment_id in treatments:
+            raise r.error("id", "duplicate treatment")
+        treatment = Treatment(
+            id=treatment_id,
+            name=r.text("name"),
+            summary=r.text("summary"),
+            mechanism=r.cited("mechanism"),
+            material=r.cited("material"),
+            autologous=r.flag("autologous"),
+            blood_draw=r.flag("blood_draw"),
+            injections=r.flag("injections"),
+            steps=r.cited_list("steps"),
+            side_effects_common=r.cited_list("side_effects_common", required=False),
+            side_effects_serious=r.cited_list("side_effects_serious", required=False),
+            variants=_read_variants(r),
+            sources=r.sources(required=False),
+            uncertainties=r.cited_list("uncertainties", required=False),
+        )
+        r.finish()
+        for field in ("mechanism", "material"):
+            cited = getattr(treatment, field)
+            _require_evidence(r, f"{field}.sources", cited.sources, sources)
+        for field in ("steps", "side_effects_common", "side_effects_serious", "uncertainties"):
+            for i, item in enumerate(getattr(treatment, field)):
+                _require_evidence(r, f"{field}[{i}].sources", item.sources, sources)
+        if treatment.blood_draw and not treatment.injections:
+            raise r.error("injections", "a blood-drawing treatment re-injects; must be true")
+        if treatment_id != "no_treatment" and not treatment.side_effects_common:
+            raise r.error("side_effects_common", "every active option lists its common harms")
+        if treatment_id == "exosome" and not treatment.variants:
+            raise r.error("variants", "exosome products must be described by source")
+        treatments[treatment_id] = treatment
+    _require_all(file, "id", treatments, TREATMENT_IDS, "treatment")
+    return treatments
+
+
+def _read_variants(r: EntryReader) -> tuple[ExosomeSource, ...]:
+    raw = r.raw("variants", required=False)
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise r.error("variants", "must be a list")
+    variants: list[ExosomeSource] = []
+    for i, item in enumerate(raw):
+        v = r.nested(f"{r.entry}/variants/{_entry_name(item, 'id', i)}", item)
+        variant = ExosomeSource(
+            id=v.text("id"),
+            name=v.text("name"),
+            known=v.cited_list("known"),
+            unknown=v.cited_list("unknown"),
+        )
+        v.finish()
+        if any(x.id == variant.id for x in variants):
+            raise v.error("id", "duplicate variant id")
+        variants.append(variant)
+    return tuple(variants)
+
+
+# --- conditions -------------------------------------------------------------------------
+
+
+def _read_conditions(
+    data_dir: DataDir, known: frozenset[str], sources: Mapping[str, Source]
+) -> dict[str, Condition]:
+    conditions: dict[str, Condition] = {}
+    file = "conditions.yaml"
+    for r in _readers(data_dir, file, "id", known):
+        concern = r.choice("concern", cast(tuple[Literal["hair", "skin"], ...], CONCERNS))
+        condition_id = r.choice("id", CONDITIONS_BY_CONCERN[concern])
+        if condition_id in conditions:
+            raise r.error("id", "duplicate condition")
+        condition = Condition(
+            id=condition_id,
+            concern=concern,
+            name=r.text("name"),
+            plain_description=r.text("plain_description"),
+            natural_course=r.cited("natural_course"),
+            conventional_care=r.cited("conventional_care"),
+            treatments=r.choices("treatments", TREATMENT_IDS),
+            conventional_side_effects_common=r.cited_list("conventional_side_effects_common"),
+            conventional_side_effects_serious=r.cited_list(
+                "conventional_side_effects_serious", required=False
+            ),
+            scales=r.choices("scales", ("norwood", "ludwig", "sinclair"), allow_empty=True)
+            if r.has("scales")
+            else _skip(r, "scales"),
+        )
+        r.finish()
+        for field in ("natural_course", "conventional_care"):
+            _require_evidence(r, f"{field}.sources", getattr(condition, field).sources, sources)
+        for required in ("conventional", "no_treatment"):
+            if required not in condition.treatments:
+                raise r.error("treatments", f"must include {required!r} (DESIGN: fair options)")
+        conditions[condition_id] = condition
+    _require_all(file, "id", conditions, ALL_CONDITIONS, "condition")
+    return conditions
+
+
+def _skip(r: EntryReader, name: str) -> tuple[Literal["norwood", "ludwig", "sinclair"], ...]:
+    r.raw(name, required=False)
+    return ()
+
+
+# --- contraindications ------------------------------------------------------------------
+
+
+def _read_contraindications(
+    data_dir: DataDir, known: frozenset[str], sources: Mapping[str, Source]
+) -> tuple[Contraindication, ...]:
+    rules: list[Contraindication] = []
+    file = "contraindications.yaml"
+    seen: dict[tuple[str, str], str] = {}
+    for r in _readers(data_dir, file, "code", known):
+        level = r.choice("level", cast(tuple[ContraindicationLevel, ...], LEVELS))
+        r.entry = f"{r.entry}/{level}"
+        rule = Contraindication(
+            code=r.choice("code", HEALTH_FLAGS),
+            level=level,
+            treatments=r.choices("treatments", TREATMENT_IDS),
+            text=r.text("text"),
+            sources=r.sources(),
+            come_back=r.opt_text("come_back"),
+        )
+        r.finish()
+        _require_evidence(r, "sources", rule.sources, sources)
+        if rule.level == "defer" and rule.come_back is None:
+            raise r.error("come_back", "a defer rule must say when to come back")
+        if "no_treatment" in rule.treatments:
+            raise r.error("treatments", "'no_treatment' cannot be contraindicated")
+        for treatment in rule.treatments:
+            key = (rule.code, treatment)
+            if key in seen:
+                raise r.error(
+                    "treatments", f"{treatment!r} already has a {seen[key]!r} rule for {rule.code}"
+                )
+            seen[key] = rule.level
+        rules.append(rule)
+    _require_all(file, "code", {r.code: r for r in rules}, HEALTH_FLAGS, "health flag")
+    return tuple(rules)
+
+
+# --- protocols --------------------------------------------------------------------------
+
+
+def _read_protocols(
+    data_dir: DataDir,
+    known: frozenset[str],
+    sources: Mapping[str, Source],
+    conditions: Mapping[str, Condition],
+) -> dict[tuple[TreatmentId, str], Protocol]:
+    protocols: dict[tuple[TreatmentId, str], Protocol] = {}
+    file = "protocols.yaml"
+    for i, item in enumerate(_entries(data_dir, file)):
+        name = f"#{i + 1}"
+        if isinstance(item, Mapping):
+            name = f"{item.get('treatment')}/{item.get('condition')}"
+        r = EntryReader(file, name, item, known)
+        protocol = Protocol(
+            treatment=r.choice("treatment", TREATMENT_IDS),
+            condition=r.choice("condition", ALL_CONDITIONS),
+            sessions=r.range("sessions"),
+            interval_weeks=r.range("interval_weeks"),
+            maintenance_interval_weeks=r.opt_range("maintenance_interval_weeks"),
+            time_to_results_weeks=r.range("time_to_results_weeks"),
+            duration_of_effect=r.text("duration_of_effect"),
+            sources=r.sources(),
+            note=r.opt_text("note"),
+        )
+        r.finish()
+        _require_evidence(r, "sources", protocol.sources, sources)
+        key = (protocol.treatment, protocol.condition)
+        if key in protocols:
+            raise r.error("condition", "duplicate protocol for this treatment and condition")
+        if protocol.treatment not in conditions[protocol.condition].treatments:
+            raise r.error("treatment", f"{protocol.condition} does not list this treatment")
+        _check_protocol_shape(r, protocol)
+        protocols[key] = protocol
+    for condition in conditions.values():
+        for treatment in condition.treatments:
+            if treatment != "no_treatment" and (treatment, condition.id) not in protocols:
+                raise KnowledgeError(
+                    file, f"{treatment}/{condition.id}", "-", "missing protocol for this pair"
+                )
+    return protocols
+
+
+def _check_protocol_shape(r: EntryReader, p: Protocol) -> None:
+    if p.treatment == "no_treatment":
+        if (p.sessions.high, p.interval_weeks.high) != (0, 0):
+            raise r.error("sessions", "no_treatment has sessions 0..0 and interval_weeks 0..0")
+        if p.maintenance_interval_weeks is not None:
+            raise r.error("maintenance_interval_weeks", "no_treatment has no maintenance")
+        return
+    if p.sessions.low < 1:
+        raise r.error("sessions.low", "an active option has at least one session")
+    if p.sessions.high > 1 and p.interval_weeks.low <= 0:
+        raise r.error("interval_weeks.low", "several sessions need a positive interval")
+    if p.maintenance_interval_weeks is not None and p.maintenance_interval_weeks.low <= 0:
+        raise r.error("maintenance_interval_weeks.low", "must be positive")
+
+
+# --- prices -----------------------------------------------------------------------------
+
+
+def _read_prices(data_dir: DataDir, known: frozenset[str]) -> tuple[PriceRange, ...]:
+    prices: list[PriceRange] = []
+    file = "prices.yaml"
+    for i, item in enumerate(_entries(data_dir, file)):
+        name = f"#{i + 1}"
+        if isinstance(item, Mapping):
+            name = f"{item.get('treatment')}/{item.get('currency')}"
+        r = EntryReader(file, name, item, known)
+        treatment = r.choice("treatment", TREATMENT_IDS)
+        currency = r.text("currency")
+        if not _CURRENCY.match(currency):
+            raise r.error("currency", "must be an ISO 4217 code such as USD or GBP")
+        low = r.number("low", minimum=0)
+        high = r.number("high", minimum=0)
+        if high < low:
+            raise r.error("high", f"high {high:g} is below low {low:g}")
+        price = PriceRange(
+            treatment=treatment,
+            currency=currency,
+            low=low,
+            high=high,
+            unit=r.choice("unit", PRICE_UNITS),
+            sources=r.sources(required=high > 0),
+            note=r.opt_text("note"),
+        )
+        r.finish()
+        if any(p.treatment == treatment and p.currency == currency for p in prices):
+            raise r.error("currency", "duplicate price list for this treatment and currency")
+        prices.append(price)
+    missing = [t for t in TREATMENT_IDS if not any(p.treatment == t for p in prices)]
+    if missing:
+        raise KnowledgeError(file, missing[0], "treatment", "no price list for this treatment")
+    return tuple(prices)
+
+
+# --- regulatory -------------------------------------------------------------------------
+
+
+def _read_regulatory(
+    data_dir: DataDir, known: frozenset[str], sources: Mapping[str, Source]
+) -> tuple[RegulatoryStatus, ...]:
+    rows: list[RegulatoryStatus] = []
+    file = "regulatory.yaml"
+    keys: set[tuple[str, str]] = set()
+    for i, item in enumerate(_entries(data_dir, file)):
+        name = f"#{i + 1}"
+        if isinstance(item, Mapping):
+            name = f"{item.get('treatment')}/{item.get('jurisdiction')}"
+        r = EntryReader(file, name, item, known)
+        treatment = r.choice("treatment", TREATMENT_IDS)
+        jurisdiction = r.text("jurisdiction")
+        if jurisdiction not in (EU, FALLBACK) and not _COUNTRY.match(jurisdiction):
+            raise r.error("jurisdiction", "must be an ISO 3166-1 alpha-2 code, 'EU' or '*'")
+        row = RegulatoryStatus(
+            treatment=treatment,
+            jurisdiction=jurisdiction,
+            status=r.choice("status", REGULATORY_STATUSES),
+            text=r.text("text"),
+            sources=r.sources(required=jurisdiction != FALLBACK and not _unverified(r)),
+            note=r.opt_text("note"),
+        )
+        r.finish()
+        if (treatment, jurisdiction) in keys:
+            raise r.error("jurisdiction", "duplicate entry for this treatment and jurisdiction")
+        if row.status == "not_verified" and row.note is None:
+            raise r.error("note", "say what could not be verified")
+        keys.add((treatment, jurisdiction))
+        rows.append(row)
+    for treatment in TREATMENT_IDS:
+        needed = (
+            (FALLBACK, *REQUIRED_JURISDICTIONS) if treatment in ACTIVE_TREATMENTS else (FALLBACK,)
+        )
+        for code in needed:
+            if (treatment, code) not in keys:
+                raise KnowledgeError(file, f"{treatment}/{code}", "jurisdiction", "missing entry")
+    return tuple(rows)
+
+
+def _unverified(r: EntryReader) -> bool:
+    """A ``not_verified`` row states that we do not know; it may have no source."""
+    return r.raw("status", required=False) == "not_verified"
+
+
+# --- claims and grid --------------------------------------------------------------------
+
+
+def _read_claims(
+    data_dir: DataDir, known: frozenset[str], sources: Mapping[str, Source]
+) -> tuple[Claim, ...]:
+    claims: list[Claim] = []
+    file = "claims.yaml"
+    for r in _readers(data_dir, file, "id", known):
+        claim_id = r.text("id")
+        if not _ID.match(claim_id):
+            raise r.error("id", "must be lowercase letters, digits, dashes or underscores")
+        claim = Claim(
+            id=claim_id,
+            treatment=r.choice("treatment", TREATMENT_IDS),
+            topic=r.choice("topic", CLAIM_TOPICS),
+            text=r.text("text"),
+            sources=r.sources(),
+            value=r.opt_range("value"),
+            unit=r.opt_text("unit"),
+            note=r.opt_text("note"),
+        )
+        r.finish()
+        if any(c.id == claim_id for c in claims):
+            raise r.error("id", "duplicate claim id")
+        if (claim.value is None) != (claim.unit is None):
+            raise r.error("unit", "value and unit go together (both or neither)")
+        kinds = {sources[s].is_marketing for s in claim.sources}
+        if len(kinds) > 1:
+            raise r.error(
+                "sources", "mixes marketing and non-marketing sources; split it into two claims"
+            )
+        claims.append(claim)
+    return tuple(claims)
+
+
+def _read_grid_rows(data_dir: DataDir) -> tuple[GridRow, ...]:
+    rows: list[GridRow] = []
+    file = "grid_rows.yaml"
+    for r in _readers(data_dir, file, "id", None):
+        row = GridRow(
+            id=r.text("id"),
+            question=r.text("question"),
+            help=r.text("help"),
+            conditions=r.choices("conditions", ALL_CONDITIONS)
+            if r.has("conditions")
+            else _skip_conditions(r),
+        )
+        r.finish()
+        if any(x.id == row.id for x in rows):
+            raise r.error("id", "duplicate grid row")
+        rows.append(row)
+    _require_all(file, "id", {r.id: r for r in rows}, REQUIRED_GRID_ROWS, "grid row")
+    return tuple(rows)
+
+
+def _skip_conditions(r: EntryReader) -> tuple[str, ...]:
+    r.raw("conditions", required=False)
+    return ()
+
+
+# --- studies (engineer E's loader) ------------------------------------------------------
+
+
+def _read_studies(data_dir: DataDir, sources: Mapping[str, Source]) -> tuple[StudyOutcome, ...]:
+    csv = data_dir / "studies.csv"
+    if not csv.is_file():
+        return ()
+    try:
+        module = importlib.import_module("regenaid.knowledge.studies")
+    except ModuleNotFoundError as exc:
+        if exc.name == "regenaid.knowledge.studies":
+            return ()
+        raise
+    load = cast(Callable[[Path, Mapping[str, Source]], Sequence[StudyOutcome]], module.load_studies)
+    if isinstance(csv, Path):
+        return tuple(load(csv, sources))
+    with as_file(csv) as path:
+        return tuple(load(path, sources))
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _require_all(
+    file: str, field: str, have: Collection[str], wanted: Sequence[str], what: str
+) -> None:
+    for item in wanted:
+        if item not in have:
+            raise KnowledgeError(file, item, field, f"missing {what} {item!r}")
