@@ -1,55 +1,212 @@
-"""The ``cost`` block of each assessed option: price per session, first-year and horizon totals.
+"""The ``cost`` block of each assessed option, from regenaid's cost model.
 
-First, simple deterministic version (engineer D): totals are sessions over the horizon
-(:mod:`regenaid.decide.course`) times the price range per session from the knowledge base;
-``expected`` uses the middle of both ranges, ``low``/``high`` pair the low and high ends
-(a plain range, not a statistical interval). Engineer P owns this module from here on and may
-replace the internals with the economics model, keeping :func:`estimate_costs`' signature and
-keys.
+Owner: engineer P. For each option the cohort cost model of
+:mod:`regenaid.economics.regen_model` runs a probabilistic sensitivity analysis (2,000 draws,
+fixed seed, common random numbers across options) over the intake's horizon, in the budget's
+currency when the knowledge base has a price list in it (otherwise USD, and the block says so).
+Results are cached by their inputs, so repeated assessments cost a dictionary build.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.intake import Intake
+from regenaid.economics.psa import Interval
+from regenaid.economics.regen_model import (
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    BreakEven,
+    OptionCosts,
+    OptionInputs,
+    break_even,
+    probability_cheapest,
+    simulate_option,
+)
+from regenaid.economics.regen_parameters import (
+    DISCONTINUATION_BASIS,
+    DISCONTINUATION_PER_YEAR,
+    PriorResponse,
+    response_prior,
+)
 from regenaid.knowledge.base import KnowledgeBase
 from regenaid.knowledge.model import PriceRange, TreatmentId
 
+LABELS: dict[str, str] = {
+    "prp": "PRP",
+    "exosome": "Exosome therapy",
+    "combination": "PRP + exosome",
+    "conventional": "Conventional care",
+    "no_treatment": "No new treatment",
+}
+_PRIOR_OF: dict[TreatmentId, tuple[str, ...]] = {
+    "prp": ("prp",),
+    "exosome": ("exosome",),
+    "combination": ("prp", "exosome"),
+}
+_RANK = {"none": 0, "partial": 1, "unknown": 2, "good": 3}
 
-def _totals(
-    price: PriceRange | None, sessions_low: float, sessions_high: float, months: int
-) -> dict[str, float]:
+
+def _money(currency: str, amount: float) -> str:
+    return f"{currency} {amount:,.0f}"
+
+
+def _interval(value: Interval) -> dict[str, float]:
+    return {
+        "expected": round(value.mean, 2),
+        "low": round(value.low, 2),
+        "high": round(value.high, 2),
+    }
+
+
+def _prior(intake: Intake, treatment: TreatmentId) -> PriorResponse | None:
+    """The person's earlier response relevant to ``treatment`` (the worst of its parts)."""
+    known: list[PriorResponse] = []
+    for part in _PRIOR_OF.get(treatment, ()):
+        found = intake.prior_response(part)  # type: ignore[arg-type]
+        if found is not None:
+            known.append(found)
+    worst: PriorResponse | None = None
+    for response in known:
+        if worst is None or _RANK[response] < _RANK[worst]:
+            worst = response
+    return worst
+
+
+@lru_cache(maxsize=256)
+def _simulate(
+    kb: KnowledgeBase,
+    condition: str,
+    treatments: tuple[TreatmentId, ...],
+    currency: str | None,
+    horizon_months: int,
+    priors: tuple[PriorResponse | None, ...],
+) -> tuple[tuple[OptionCosts, OptionInputs, list[str]], ...]:
+    out = []
+    for treatment, prior in zip(treatments, priors, strict=True):
+        price = kb.prices_for(treatment, currency)
+        resp = response_prior(treatment, prior)
+        inputs = OptionInputs(
+            treatment=treatment,
+            protocol=kb.protocol(treatment, condition),
+            price=price,
+            response=resp.distribution if resp else None,
+            discontinuation_per_year=DISCONTINUATION_PER_YEAR,
+        )
+        costs = simulate_option(inputs, horizon_months, DEFAULT_DRAWS, DEFAULT_SEED)
+        out.append((costs, inputs, _assumptions(treatment, price, currency, resp)))
+    return tuple(out)
+
+
+def _assumptions(
+    treatment: TreatmentId,
+    price: PriceRange | None,
+    wanted: str | None,
+    resp: object,
+) -> list[str]:
+    notes: list[str] = []
+    if treatment == "no_treatment":
+        return ["No new treatment has no treatment cost in this model."]
     if price is None:
-        return {"expected": 0.0, "low": 0.0, "high": 0.0}
-    if price.unit == "month":
-        low, high = months * price.low, months * price.high
-        expected = months * (price.low + price.high) / 2
+        notes.append(
+            "The knowledge base has no price list for this option; its cost is shown as 0."
+        )
     else:
-        low, high = sessions_low * price.low, sessions_high * price.high
-        expected = (sessions_low + sessions_high) / 2 * (price.low + price.high) / 2
-    return {"expected": round(expected, 2), "low": round(low, 2), "high": round(high, 2)}
+        unit = "session" if price.unit == "session" else "month of treatment"
+        notes.append(
+            f"Price per {unit} is taken as equally likely anywhere between "
+            f"{_money(price.currency, price.low)} and {_money(price.currency, price.high)} "
+            "(the knowledge base's price range; clinic prices differ)."
+        )
+        if wanted and price.currency != wanted:
+            notes.append(
+                f"No price list in {wanted}: costs are in {price.currency} and are not compared "
+                "with your budget."
+            )
+    basis = getattr(resp, "basis", None)
+    if isinstance(basis, str):
+        notes.append(basis)
+    notes.append(DISCONTINUATION_BASIS)
+    notes.append(
+        "Everyone completes the initial course; the response is judged at the protocol's time "
+        "to visible results; people who do not respond stop."
+    )
+    notes.append(
+        f"Ranges are 95% intervals over {DEFAULT_DRAWS:,} simulations of the uncertain prices, "
+        "session counts, intervals and response; costs are not discounted."
+    )
+    return notes
+
+
+def _in_sentence(label: str) -> str:
+    return label if label.startswith("PRP") else label[0].lower() + label[1:]
+
+
+def _break_even_text(be: BreakEven, currency: str, horizon: int) -> str:
+    a, b = LABELS[be.option], _in_sentence(LABELS[be.versus])
+    share = f"{be.probability_option_cheaper_at_horizon:.0%}"
+    gap = _money(currency, abs(be.difference_at_horizon))
+    if be.always_cheaper:
+        return (
+            f"{a} costs no more than {b} in every month of the {horizon}-month horizon "
+            f"({gap} less by month {horizon}; cheaper in {share} of simulations)."
+        )
+    if be.never:
+        return (
+            f"{a} still costs more than {b} after {horizon} months ({gap} more); it does not "
+            f"pay back within the horizon (cheaper in {share} of simulations)."
+        )
+    return (
+        f"{a} costs more at first, but from month {be.month} its running total is no higher "
+        f"than {b}'s (cheaper by month {horizon} in {share} of simulations)."
+    )
 
 
 def estimate_costs(
     kb: KnowledgeBase, intake: Intake, treatments: Sequence[TreatmentId]
 ) -> dict[TreatmentId, dict[str, object]]:
-    """Cost of each option over the intake's horizon, in the budget's currency where the
-    knowledge base has a price list in it, otherwise in USD."""
+    """Cost of each option over the intake's horizon, with 95% intervals (module docstring)."""
     months = intake.horizon_months
-    wanted = intake.budget.currency if intake.budget else None
+    wanted = intake.budget.currency.upper() if intake.budget else None
+    chosen = tuple(treatments)
+    runs = _simulate(
+        kb, intake.condition, chosen, wanted, months, tuple(_prior(intake, t) for t in chosen)
+    )
+    by_treatment = {costs.treatment: (costs, inputs, notes) for costs, inputs, notes in runs}
+    active = [c for c, i, _ in runs if c.treatment != "no_treatment" and i.price is not None]
     out: dict[TreatmentId, dict[str, object]] = {}
-    for treatment in treatments:
-        protocol = kb.protocol(treatment, intake.condition)
-        price = kb.prices_for(treatment, wanted)
+    for treatment in chosen:
+        costs, inputs, notes = by_treatment[treatment]
+        price = inputs.price
         currency = price.currency if price else (wanted or "USD")
-        horizon = sessions_over_horizon(protocol, months)
-        first = sessions_over_horizon(protocol, min(12, months))
-        horizon_total = _totals(price, horizon.low, horizon.high, months)
-        within: bool | None = None
-        if intake.budget is not None and currency == intake.budget.currency:
-            within = horizon_total["expected"] <= intake.budget.amount
+        peers = [c for c in active if c.currency == currency]
+        cheapest = probability_cheapest(peers) if len(peers) > 1 else {}
+        budget = intake.budget
+        comparable = budget is not None and currency == budget.currency.upper()
+        within = None
+        p_within = None
+        if budget is not None and comparable:
+            within = costs.horizon_total.mean <= budget.amount
+            p_within = round(float((costs.horizon_draws <= budget.amount).mean()), 3)
+        breaks = []
+        if treatment != "no_treatment" and costs in peers:
+            for other in peers:
+                if other.treatment == treatment:
+                    continue
+                be = break_even(costs, other)
+                breaks.append(
+                    {
+                        "versus": other.treatment,
+                        "month": be.month,
+                        "text": _break_even_text(be, currency, months),
+                        "probability_cheaper_at_horizon": round(
+                            be.probability_option_cheaper_at_horizon, 3
+                        ),
+                    }
+                )
+        horizon_range = sessions_over_horizon(inputs.protocol, months)
         out[treatment] = {
             "currency": currency,
             "price_per_session": {
@@ -59,27 +216,30 @@ def estimate_costs(
                 "sources": list(price.sources) if price else [],
             },
             "horizon_months": months,
-            "sessions_over_horizon": {"low": horizon.low, "high": horizon.high},
-            "first_year": _totals(price, first.low, first.high, min(12, months)),
-            "horizon_total": horizon_total,
+            "sessions_over_horizon": {"low": horizon_range.low, "high": horizon_range.high},
+            "first_year": _interval(costs.first_year),
+            "horizon_total": _interval(costs.horizon_total),
             "within_budget": within,
-            "probability_within_budget": None,
-            "break_even": [],
-            "probability_cheapest": None,
-            "cost_per_responder": None,
-            "assumptions": [
-                "Totals are sessions over the horizon times the price range per session; "
-                "the middle of both ranges gives the expected figure.",
-            ],
+            "probability_within_budget": p_within,
+            "break_even": breaks,
+            "probability_cheapest": (
+                round(cheapest[treatment], 3) if treatment in cheapest else None
+            ),
+            "cost_per_responder": (
+                _interval(costs.cost_per_responder) if costs.cost_per_responder else None
+            ),
+            "cumulative_by_month": {
+                "month": list(range(months + 1)),
+                "expected": [round(float(v), 2) for v in costs.cumulative_mean],
+                "low": [round(float(v), 2) for v in costs.cumulative_low],
+                "high": [round(float(v), 2) for v in costs.cumulative_high],
+            },
+            "model": {
+                "structure": "cohort state-transition model, monthly cycles",
+                "draws": DEFAULT_DRAWS,
+                "seed": DEFAULT_SEED,
+                "interval": "2.5th to 97.5th percentile",
+            },
+            "assumptions": list(notes),
         }
-    for treatment, block in out.items():
-        block["break_even"] = [
-            {
-                "versus": other,
-                "month": None,
-                "text": "Not computed: the first cost model does not value benefits in money.",
-            }
-            for other in out
-            if other != treatment
-        ]
     return out

@@ -1,0 +1,257 @@
+"""regenaid's cost model: what each option may cost one person over a horizon, with uncertainty.
+
+Structure (one cohort per option, monthly cycles, ``n = horizon_months``; see
+``docs/economics.md``). Trace point ``t`` is the start of month ``t``:
+
+    course ──(at the response check, month A)──> responding (maintenance) ──(monthly)──> stopped
+       └──────────────────────────────────────> not responding (stops)
+
+- Everybody starts in ``course``. Sessions are scheduled as the plan does: initial session
+  ``k`` at week ``k * interval``, then maintenance every ``maintenance`` weeks after the last
+  initial session. Sessions before month ``A`` are paid by everyone; from month ``A`` only by
+  people in ``responding``.
+- Month ``A``: the response check, at the protocol's time to visible results (and after the
+  last initial session). A share ``p_response`` moves to ``responding``, the rest stop.
+- People in ``responding`` stop maintenance with a constant monthly probability derived from
+  an annual discontinuation probability.
+- Prices are per session (or per month for continuous care such as conventional treatment,
+  paid in every month spent in ``course`` or ``responding``).
+- Costs are nominal money out of pocket, not discounted; the effect is the response
+  (expected responders per person), used for cost per responder and the CEAC.
+
+Uncertainty (PSA, common random numbers across options, fixed seed): price per session
+``Uniform(low, high)`` over the price list's range (a list gives no mode, so every value in it
+is treated as equally likely); initial sessions uniform on the protocol's integer range;
+interval, maintenance interval and time to results uniform on their ranges; response
+``Beta``; annual discontinuation ``Beta``. Each draw gives the *expected* cost per person for
+those parameters; intervals are 2.5th-97.5th percentiles over draws (parameter uncertainty).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from regenaid.economics._types import FloatArray
+from regenaid.economics.batch import cohort_totals
+from regenaid.economics.distributions import Beta
+from regenaid.economics.psa import Interval, summarise
+from regenaid.knowledge.model import PriceRange, Protocol, TreatmentId
+
+WEEKS_PER_MONTH = 52.1775 / 12  # mean Gregorian year (365.2425 days) / 12
+STATES = ("course", "responding", "not_responding", "stopped")
+COURSE, RESPONDING, NOT_RESPONDING, STOPPED = range(4)
+DEFAULT_DRAWS = 2000
+DEFAULT_SEED = 20260101
+
+
+@dataclass(frozen=True)
+class OptionInputs:
+    """Everything the model needs about one option (hashable, so results can be cached)."""
+
+    treatment: TreatmentId
+    protocol: Protocol | None
+    price: PriceRange | None
+    response: Beta | None  # None: the option has no response to pay for (no new treatment)
+    discontinuation_per_year: Beta | None
+
+
+@dataclass(frozen=True)
+class OptionCosts:
+    """PSA summary of one option (money in ``currency``)."""
+
+    treatment: TreatmentId
+    currency: str | None
+    horizon_months: int
+    first_year: Interval
+    horizon_total: Interval
+    cost_per_responder: Interval | None
+    expected_responders: Interval | None
+    cumulative_mean: FloatArray  # (n + 1,) cost paid by the end of month m, m = 0..n
+    cumulative_low: FloatArray
+    cumulative_high: FloatArray
+    horizon_draws: FloatArray  # (draws,) expected cost per person over the horizon
+    first_year_draws: FloatArray
+    response_draws: FloatArray | None
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """When ``option``'s cumulative cost stops exceeding ``versus``'s (expected curves)."""
+
+    option: TreatmentId
+    versus: TreatmentId
+    month: int | None  # first month from which option costs no more than versus, to the horizon
+    always_cheaper: bool
+    never: bool
+    probability_option_cheaper_at_horizon: float
+    difference_at_horizon: float  # expected (option - versus) at the horizon
+
+
+def _uniform(rng: np.random.Generator, low: float, high: float, n: int) -> FloatArray:
+    return rng.uniform(low, high, size=n) if high > low else np.full(n, float(low))
+
+
+def _schedule_counts(
+    protocol: Protocol, n_months: int, rng: np.random.Generator, n: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per draw: sessions falling in each month ``(n, n_months)`` and the response month A."""
+    low, high = math.ceil(protocol.sessions.low), math.floor(protocol.sessions.high)
+    initial = rng.integers(low, max(low, high) + 1, size=n) if high >= low else np.full(n, low)
+    interval = _uniform(rng, protocol.interval_weeks.low, protocol.interval_weeks.high, n)
+    ttr = _uniform(rng, protocol.time_to_results_weeks.low, protocol.time_to_results_weeks.high, n)
+    maint = protocol.maintenance_interval_weeks
+    horizon_weeks = n_months * WEEKS_PER_MONTH
+    last_initial = (initial - 1).clip(min=0) * interval
+    k_initial = int(initial.max()) if n else 0
+    weeks = [np.where(k < initial, k * interval, np.inf) for k in range(k_initial)]
+    if maint is not None and maint.high > 0:
+        m = _uniform(rng, maint.low, maint.high, n)
+        for j in range(1, math.floor(horizon_weeks / maint.low) + 2 if maint.low > 0 else 1):
+            weeks.append(np.where(initial > 0, last_initial + j * m, np.inf))
+    counts = np.zeros((n, n_months))
+    if weeks:
+        w = np.stack(weeks, axis=1)
+        month = np.floor(w / WEEKS_PER_MONTH)
+        inside = np.isfinite(month) & (month < n_months)
+        rows = np.nonzero(inside)[0]
+        np.add.at(counts, (rows, month[inside].astype(np.int64)), 1.0)
+    last_month = np.floor(last_initial / WEEKS_PER_MONTH)
+    check = np.maximum(np.ceil(ttr / WEEKS_PER_MONTH), last_month + 1).clip(min=1)
+    return counts, check
+
+
+def simulate_option(
+    option: OptionInputs,
+    horizon_months: int,
+    n_draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+) -> OptionCosts:
+    """PSA of one option's cost (see module docstring). Deterministic for a given seed."""
+    if not 1 <= horizon_months <= 240:
+        raise ValueError(f"horizon_months must be 1..240, got {horizon_months}")
+    rng = np.random.default_rng(seed)  # same seed for every option: common random numbers
+    n, months = n_draws, horizon_months
+    price = option.price
+    per_session = _uniform(rng, price.low, price.high, n) if price is not None else np.zeros(n)
+    p_resp = option.response.sample(rng, n) if option.response is not None else None
+    p_stop_year = (
+        option.discontinuation_per_year.sample(rng, n)
+        if option.discontinuation_per_year is not None
+        else np.zeros(n)
+    )
+    p_stop = 1.0 - (1.0 - p_stop_year) ** (1.0 / 12.0)
+    protocol = option.protocol
+    active = protocol is not None and (
+        protocol.sessions.high > 0 or (price is not None and price.unit == "month")
+    )
+    if protocol is None or not active:
+        counts, check = np.zeros((n, months)), np.full(n, float(months + 1))
+    else:
+        counts, check = _schedule_counts(protocol, months, rng, n)
+
+    month_index = np.arange(months)
+    if price is not None and price.unit == "month":
+        course_cost = np.where(active, per_session[:, None] * np.ones((1, months)), 0.0)
+        maint_cost = course_cost
+    else:
+        before = month_index[None, :] < check[:, None]
+        course_cost = per_session[:, None] * counts * before
+        maint_cost = per_session[:, None] * counts * ~before
+    responding = p_resp if p_resp is not None else np.zeros(n)
+
+    def transitions(t: int) -> FloatArray:
+        p = np.zeros((4, 4, n))
+        judged = check == t + 1  # moving from month t to month t + 1 = A
+        p[COURSE, COURSE] = np.where(judged, 0.0, 1.0)
+        p[COURSE, RESPONDING] = np.where(judged, responding, 0.0)
+        p[COURSE, NOT_RESPONDING] = np.where(judged, 1.0 - responding, 0.0)
+        p[RESPONDING, RESPONDING] = 1.0 - p_stop
+        p[RESPONDING, STOPPED] = p_stop
+        p[NOT_RESPONDING, NOT_RESPONDING] = 1.0
+        p[STOPPED, STOPPED] = 1.0
+        return p
+
+    def rewards(t: int) -> FloatArray:
+        r = np.zeros((1, 4, n))
+        if t < months:
+            r[0, COURSE] = course_cost[:, t]
+            r[0, RESPONDING] = maint_cost[:, t]
+        return r
+
+    weights = np.ones((1, months + 1))
+    weights[0, months] = 0.0  # point n is the end of the horizon: nothing more is paid
+    run = cohort_totals(
+        np.array([1.0, 0.0, 0.0, 0.0]),
+        transitions,
+        rewards,
+        weights,
+        n_cycles=months,
+        keep_points=True,
+    )
+    assert run.by_point is not None
+    monthly = run.by_point[0, :months].T  # (n, months): cost paid in month m
+    cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(monthly, axis=1)], axis=1)
+    horizon = cumulative[:, months]
+    first = cumulative[:, min(12, months)]
+    per_responder = None
+    responders = None
+    if p_resp is not None and active:
+        per_responder = summarise(horizon / np.maximum(p_resp, 1e-9))
+        responders = summarise(p_resp)
+    lo, hi = np.quantile(cumulative, [0.025, 0.975], axis=0)
+    return OptionCosts(
+        treatment=option.treatment,
+        currency=price.currency if price is not None else None,
+        horizon_months=months,
+        first_year=summarise(first),
+        horizon_total=summarise(horizon),
+        cost_per_responder=per_responder,
+        expected_responders=responders,
+        cumulative_mean=cumulative.mean(axis=0),
+        cumulative_low=np.asarray(lo),
+        cumulative_high=np.asarray(hi),
+        horizon_draws=horizon,
+        first_year_draws=first,
+        response_draws=p_resp,
+    )
+
+
+def probability_cheapest(results: Sequence[OptionCosts]) -> dict[TreatmentId, float]:
+    """Share of draws in which each option has the lowest horizon cost (ties split evenly)."""
+    if not results:
+        return {}
+    costs = np.stack([r.horizon_draws for r in results], axis=1)
+    lowest = costs.min(axis=1, keepdims=True)
+    winners = np.isclose(costs, lowest, rtol=0.0, atol=1e-6)
+    share = winners / winners.sum(axis=1, keepdims=True)
+    return {r.treatment: float(share[:, k].mean()) for k, r in enumerate(results)}
+
+
+def break_even(option: OptionCosts, versus: OptionCosts) -> BreakEven:
+    """Break-even month of ``option`` against ``versus`` on the expected cumulative curves.
+
+    ``month`` is the first month ``m >= 1`` from which ``option``'s expected cumulative cost is
+    no higher than ``versus``'s at every later month up to the horizon, provided it was higher
+    before (otherwise ``always_cheaper``); ``never`` when it is still higher at the horizon.
+    """
+    diff = option.cumulative_mean[1:] - versus.cumulative_mean[1:]  # months 1..n
+    tol = 1e-6
+    cheaper_prob = float(np.mean(option.horizon_draws <= versus.horizon_draws + tol))
+    at_horizon = float(diff[-1])
+    if np.all(diff <= tol):
+        return BreakEven(
+            option.treatment, versus.treatment, None, True, False, cheaper_prob, at_horizon
+        )
+    if diff[-1] > tol:
+        return BreakEven(
+            option.treatment, versus.treatment, None, False, True, cheaper_prob, at_horizon
+        )
+    above = np.nonzero(diff > tol)[0]
+    month = int(above[-1]) + 2  # index i is month i + 1; the month after the last one above
+    return BreakEven(
+        option.treatment, versus.treatment, month, False, False, cheaper_prob, at_horizon
+    )

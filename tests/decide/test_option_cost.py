@@ -1,0 +1,100 @@
+"""The assessment's ``cost`` block from the economics model (engineer P), on the tiny test kb."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tiny_kb import tiny_kb
+
+from regenaid.decide import parse_intake
+from regenaid.decide.option_cost import estimate_costs
+
+KEYS = {
+    "currency",
+    "price_per_session",
+    "horizon_months",
+    "first_year",
+    "horizon_total",
+    "within_budget",
+    "probability_within_budget",
+    "break_even",
+    "probability_cheapest",
+    "cost_per_responder",
+    "assumptions",
+}
+ALL = ("prp", "exosome", "combination", "conventional", "no_treatment")
+
+
+def _intake(**extra: Any) -> Any:
+    base = {
+        "concern": "hair",
+        "condition": "androgenetic_alopecia",
+        "age": 40,
+        "sex": "male",
+        "severity": "moderate",
+    }
+    return parse_intake({**base, **extra})
+
+
+def test_keys_intervals_and_probabilities() -> None:
+    costs = estimate_costs(tiny_kb(), _intake(), ALL)
+    assert set(costs) == set(ALL)
+    shares = 0.0
+    for treatment, block in costs.items():
+        assert set(block) >= KEYS, treatment
+        assert block["horizon_months"] == 24
+        for key in ("first_year", "horizon_total"):
+            b = block[key]
+            assert b["low"] <= b["expected"] <= b["high"], (treatment, key)
+        assert block["first_year"]["expected"] <= block["horizon_total"]["expected"]
+        assert block["within_budget"] is None and block["probability_within_budget"] is None
+        assert block["assumptions"]
+        if block["probability_cheapest"] is not None:
+            shares += block["probability_cheapest"]
+    assert shares == pytest.approx(1.0, abs=0.002)
+    assert costs["no_treatment"]["horizon_total"]["expected"] == 0.0
+    assert costs["no_treatment"]["cost_per_responder"] is None
+    assert costs["prp"]["price_per_session"]["low"] == 500
+
+
+def test_break_even_entries_name_the_other_options() -> None:
+    costs = estimate_costs(tiny_kb(), _intake(), ALL)
+    versus = {e["versus"] for e in costs["exosome"]["break_even"]}
+    assert versus == {"prp", "combination", "conventional"}
+    for entry in costs["exosome"]["break_even"]:
+        assert entry["text"] and (entry["month"] is None or 1 <= entry["month"] <= 24)
+
+
+def test_budget_in_a_listed_currency() -> None:
+    costs = estimate_costs(
+        tiny_kb(), _intake(budget={"amount": 4000, "currency": "GBP", "horizon_months": 12}), ALL
+    )
+    prp = costs["prp"]
+    assert prp["currency"] == "GBP" and prp["horizon_months"] == 12
+    assert prp["within_budget"] == (prp["horizon_total"]["expected"] <= 4000)
+    assert 0.0 <= prp["probability_within_budget"] <= 1.0
+    assert costs["conventional"]["within_budget"] is True
+
+
+def test_budget_in_an_unlisted_currency_falls_back_to_usd_and_says_so() -> None:
+    costs = estimate_costs(
+        tiny_kb(), _intake(budget={"amount": 4000, "currency": "EUR", "horizon_months": 12}), ALL
+    )
+    prp = costs["prp"]
+    assert prp["currency"] == "USD"
+    assert prp["within_budget"] is None and prp["probability_within_budget"] is None
+    assert any("No price list in EUR" in a for a in prp["assumptions"])
+
+
+def test_deterministic_and_prior_failure_raises_cost_per_responder() -> None:
+    kb = tiny_kb()
+    first = estimate_costs(kb, _intake(), ("prp",))
+    assert first == estimate_costs(kb, _intake(), ("prp",))
+    failed = estimate_costs(
+        kb, _intake(prior_treatments=[{"treatment": "prp", "response": "none"}]), ("prp",)
+    )
+    assert (
+        failed["prp"]["cost_per_responder"]["expected"]
+        > first["prp"]["cost_per_responder"]["expected"]
+    )
