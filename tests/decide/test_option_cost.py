@@ -98,3 +98,18 @@ def test_deterministic_and_prior_failure_raises_cost_per_responder() -> None:
         failed["prp"]["cost_per_responder"]["expected"]
         > first["prp"]["cost_per_responder"]["expected"]
     )
+
+
+def test_plan_summary_keys_and_timeline() -> None:
+    from regenaid.decide.option_plan import plan_summary
+
+    protocol = tiny_kb().protocol("prp", "androgenetic_alopecia")
+    block = plan_summary(protocol)
+    assert protocol is not None
+    assert block["sessions"] == {"low": protocol.sessions.low, "high": protocol.sessions.high}
+    timeline = block["timeline"]
+    assert isinstance(timeline, dict)
+    # tiny kb: 3..4 sessions 4..6 weeks apart -> planned at weeks 0, 5, 10 (interval middle)
+    assert timeline["initial_weeks"] == [0.0, 5.0, 10.0]
+    assert all(w > 10.0 for w in timeline["maintenance_weeks"])
+    assert plan_summary(None)["timeline"] is None

@@ -1,16 +1,55 @@
 """The ``plan`` block of an assessed option: a protocol summarised for the person.
 
-First, simple version (engineer D); engineer P owns this module from here on and may replace
-the internals, keeping :func:`plan_summary`'s signature and keys.
+Owner: engineer P. Keys (INTERFACES): ``sessions``, ``interval_weeks``,
+``maintenance_interval_weeks``, ``time_to_results_weeks``, ``duration_of_effect``, ``sources``;
+plus ``timeline``: when the sessions of the first ``TIMELINE_MONTHS`` months fall, in weeks
+from the first session, as :func:`regenaid.plan.build_plan` schedules them (the dated plan
+itself needs a start date: ``regenaid plan``).
 """
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
+
 from regenaid.knowledge.model import Protocol, Range
+from regenaid.plan import build_plan
+
+TIMELINE_MONTHS = 12
+_NOMINAL_START = date(2001, 1, 1)  # any date: only week offsets are reported
 
 
 def _range(value: Range | None) -> dict[str, float] | None:
     return None if value is None else {"low": value.low, "high": value.high}
+
+
+def _weeks(day: date) -> float:
+    return round((day - _NOMINAL_START).days / 7, 1)
+
+
+@lru_cache(maxsize=512)
+def _schedule(
+    protocol: Protocol,
+) -> tuple[tuple[float, ...], tuple[float, ...], float, tuple[str, ...]]:
+    plan = build_plan(protocol, _NOMINAL_START, TIMELINE_MONTHS)
+    return (
+        tuple(_weeks(s.planned) for s in plan.initial_sessions),
+        tuple(_weeks(s.planned) for s in plan.maintenance_sessions),
+        _weeks(plan.follow_up),
+        plan.notes,
+    )
+
+
+def _timeline(protocol: Protocol) -> dict[str, object]:
+    initial, maintenance, follow_up, notes = _schedule(protocol)
+    return {
+        "months": TIMELINE_MONTHS,
+        "initial_weeks": list(initial),
+        "maintenance_weeks": list(maintenance),
+        "sessions_in_first_year": len(initial) + len(maintenance),
+        "follow_up_week": follow_up,
+        "notes": list(notes),
+    }
 
 
 def plan_summary(protocol: Protocol | None) -> dict[str, object]:
@@ -27,6 +66,7 @@ def plan_summary(protocol: Protocol | None) -> dict[str, object]:
             "time_to_results_weeks": None,
             "duration_of_effect": "No new treatment: the condition follows its natural course.",
             "sources": [],
+            "timeline": None,
         }
     return {
         "sessions": _range(protocol.sessions),
@@ -35,4 +75,5 @@ def plan_summary(protocol: Protocol | None) -> dict[str, object]:
         "time_to_results_weeks": _range(protocol.time_to_results_weeks),
         "duration_of_effect": protocol.duration_of_effect,
         "sources": list(protocol.sources),
+        "timeline": _timeline(protocol),
     }
