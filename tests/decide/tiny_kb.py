@@ -5,6 +5,8 @@ Invented records (ids ``t-*``) so that tests do not depend on the shipped data's
 
 from __future__ import annotations
 
+import functools
+
 from regenaid.knowledge import KnowledgeBase
 from regenaid.knowledge.model import (
     CitedText,
@@ -68,6 +70,7 @@ def _protocol(tid: TreatmentId, cid: str) -> Protocol:
     return Protocol(tid, cid, sessions, interval, maintenance, ttr, "Months.", ("t-peer",))
 
 
+@functools.cache
 def tiny_kb() -> KnowledgeBase:
     sources = {
         "t-peer": Source("t-peer", "peer_reviewed", "A trial"),

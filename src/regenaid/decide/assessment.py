@@ -270,7 +270,7 @@ def _notices(
                 text="None of the options can be offered to you now; see the reasons below.",
             )
         )
-    if intake.scale is not None and "severity" not in intake.model_fields_set:
+    if intake.scale is not None and intake.severity_from_scale:
         notices.append(
             Notice(
                 code="severity_from_scale",

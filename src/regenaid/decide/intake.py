@@ -31,6 +31,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -212,6 +213,7 @@ class Intake(_Strict):
     priorities: Priorities = Field(default_factory=Priorities)
     budget: Budget | None = None
     jurisdiction: str | None = None
+    _severity_from_scale: bool = PrivateAttr(default=False)
 
     @field_validator("condition")
     @classmethod
@@ -259,7 +261,13 @@ class Intake(_Strict):
                     {"allowed": list(SEVERITIES)},
                 )
             self.severity = self.scale.severity
+            self._severity_from_scale = True
         return self
+
+    @property
+    def severity_from_scale(self) -> bool:
+        """True when ``severity`` was not given and was read from ``scale``."""
+        return self._severity_from_scale
 
     @property
     def resolved_severity(self) -> Severity:

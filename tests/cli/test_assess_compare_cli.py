@@ -1,0 +1,184 @@
+"""`regenaid assess` and `regenaid compare` (CONTRACT §3): output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from regenaid.cli.main import app
+
+GOOD_YAML = """\
+concern: hair
+condition: androgenetic_alopecia
+age: 44
+sex: male
+scale: {name: norwood, grade: IV}
+health:
+  anticoagulant: true
+priorities:
+  cost: 3
+  avoid_blood_draw: 4
+jurisdiction: GB
+"""
+REGENAID = [sys.executable, "-c", "from regenaid.cli.main import app; app()"]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def good_file(tmp_path: Path) -> Path:
+    path = tmp_path / "intake.yaml"
+    path.write_text(GOOD_YAML, encoding="utf-8")
+    return path
+
+
+def test_assess_json(runner: CliRunner, good_file: Path) -> None:
+    result = runner.invoke(app, ["assess", str(good_file)])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["contract"] == "regenaid.assessment/1"
+    prp = next(o for o in doc["options"] if o["treatment"] == "prp")
+    assert prp["eligibility"] == "contraindicated" and prp["rank"] is None
+
+
+def test_assess_stdin(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["assess", "-"], input=GOOD_YAML)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["condition"] == "androgenetic_alopecia"
+
+
+def test_assess_json_stdin_text(runner: CliRunner) -> None:
+    data = {
+        "concern": "skin",
+        "condition": "acne_scars",
+        "age": 27,
+        "sex": "female",
+        "severity": "moderate",
+    }
+    result = runner.invoke(app, ["assess", "-"], input=json.dumps(data))
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["condition"] == "acne_scars"
+
+
+def test_assess_text(runner: CliRunner, good_file: Path) -> None:
+    result = runner.invoke(app, ["assess", str(good_file), "--format", "text"])
+    assert result.exit_code == 0, result.stderr
+    assert "Androgenetic" in result.stdout or "androgenetic" in result.stdout.lower()
+    assert "contraindicated" in result.stdout
+    assert "decision aid" in result.stdout
+
+
+def test_assess_out_file(runner: CliRunner, good_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "a.json"
+    result = runner.invoke(app, ["assess", str(good_file), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert json.loads(out.read_text())["contract"] == "regenaid.assessment/1"
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("age: 12\n", "age"),
+        ("favourite: blue\n", "favourite"),
+        ("health: {anticoagulant: maybe}\n", "health.anticoagulant"),
+        ("priorities: {cost: 7}\n", "priorities.cost"),
+        ("budget: {amount: 100, currency: XYZ}\n", "budget.currency"),
+    ],
+)
+def test_bad_field_exit_2_one_line(
+    runner: CliRunner, tmp_path: Path, line: str, field: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    text = GOOD_YAML.replace("age: 44\n", "") if line.startswith("age") else GOOD_YAML
+    path.write_text(text + line, encoding="utf-8")
+    result = runner.invoke(app, ["assess", str(path)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert field in lines[0]
+
+
+def test_wrong_concern_names_condition(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        GOOD_YAML.replace("concern: hair", "concern: skin").replace(
+            "scale: {name: norwood, grade: IV}", "severity: mild"
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["assess", str(path)])
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert "condition" in result.stderr and "acne_scars" in result.stderr
+
+
+def test_missing_file_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["assess", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert "no such file" in result.stderr
+
+
+def test_not_yaml_exit_2(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["assess", "-"], input="concern: [hair\n")
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert "intake" in result.stderr
+
+
+def test_real_process_exit_code_and_stderr(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(GOOD_YAML + "sex_at_birth: male\n", encoding="utf-8")
+    proc = subprocess.run(
+        [*REGENAID, "assess", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "sex_at_birth" in proc.stderr
+    good = subprocess.run(
+        [*REGENAID, "assess", "-"], input=GOOD_YAML, capture_output=True, text=True, timeout=120
+    )
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["recommended"] not in ("prp", "combination")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_compare_formats(runner: CliRunner, fmt: str) -> None:
+    result = runner.invoke(app, ["compare", "--condition", "acne_scars", "--format", fmt])
+    assert result.exit_code == 0, result.stderr
+    if fmt == "json":
+        grid = json.loads(result.stdout)
+        assert grid["condition"] == "acne_scars"
+    elif fmt == "markdown":
+        assert result.stdout.splitlines()[2].startswith("| Question |")
+    else:
+        assert "Option Grid" in result.stdout
+
+
+def test_compare_default_is_androgenetic_alopecia(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["compare", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["condition"] == "androgenetic_alopecia"
+
+
+def test_compare_all(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["compare", "--condition", "all", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 10
+
+
+def test_compare_unknown_condition(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["compare", "--condition", "baldness"])
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert "androgenetic_alopecia" in result.stderr

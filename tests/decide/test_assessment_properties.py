@@ -1,0 +1,128 @@
+"""Property tests: any valid intake gives an assessment that keeps the contract's invariants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tiny_kb import tiny_kb
+
+from regenaid.decide import Assessment, assess, parse_intake
+from regenaid.decide.intake import HEALTH_FLAGS, PRIORITY_NAMES, SCALE_GRADES
+from regenaid.knowledge import KnowledgeBase, load_knowledge
+from regenaid.knowledge.model import CONDITIONS_BY_CONCERN, TREATMENT_IDS
+
+JURISDICTIONS = [None, "US", "GB", "DE", "FR", "KR", "JP", "PK", "AE", "AU", "BR", "EU", "NG"]
+CURRENCIES = ["USD", "GBP", "EUR", "PKR", "JPY", "AUD", "BRL"]
+
+
+@st.composite
+def intakes(draw: st.DrawFn) -> dict[str, Any]:
+    concern = draw(st.sampled_from(sorted(CONDITIONS_BY_CONCERN)))
+    data: dict[str, Any] = {
+        "concern": concern,
+        "condition": draw(st.sampled_from(CONDITIONS_BY_CONCERN[concern])),
+        "age": draw(st.integers(18, 120)),
+        "sex": draw(st.sampled_from(["female", "male", "other"])),
+    }
+    use_scale = concern == "hair" and draw(st.booleans())
+    if use_scale:
+        name = draw(st.sampled_from(sorted(SCALE_GRADES)))
+        data["scale"] = {"name": name, "grade": draw(st.sampled_from(SCALE_GRADES[name]))}
+    if not use_scale or draw(st.booleans()):
+        data["severity"] = draw(st.sampled_from(["mild", "moderate", "advanced"]))
+    if draw(st.booleans()):
+        data["duration_months"] = draw(st.integers(0, 1200))
+    data["prior_treatments"] = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "treatment": st.sampled_from(
+                        ["prp", "exosome", "minoxidil", "finasteride", "microneedling", "other"]
+                    ),
+                    "response": st.sampled_from(["none", "partial", "good", "unknown"]),
+                }
+            ),
+            max_size=3,
+        )
+    )
+    data["health"] = draw(st.fixed_dictionaries({f: st.booleans() for f in HEALTH_FLAGS}))
+    data["priorities"] = draw(st.fixed_dictionaries({p: st.integers(0, 4) for p in PRIORITY_NAMES}))
+    if draw(st.booleans()):
+        data["budget"] = {
+            "amount": draw(st.floats(1, 1e6, allow_nan=False, allow_infinity=False)),
+            "currency": draw(st.sampled_from(CURRENCIES)),
+            "horizon_months": draw(st.integers(1, 240)),
+        }
+    jurisdiction = draw(st.sampled_from(JURISDICTIONS))
+    if jurisdiction is not None:
+        data["jurisdiction"] = jurisdiction
+    return data
+
+
+def check_invariants(a: Assessment, kb: KnowledgeBase, condition: str) -> None:
+    doc = a.model_dump(mode="json")
+    assert doc["contract"] == "regenaid.assessment/1"
+    assert set(doc) >= {"contract", "options", "recommended", "notices"}
+    listed = [o["treatment"] for o in doc["options"]]
+    assert sorted(listed, key=TREATMENT_IDS.index) == listed  # stable order
+    assert set(listed) == set(kb.conditions[condition].treatments)
+    ranks = []
+    for o in doc["options"]:
+        assert set(o) >= {
+            "treatment",
+            "eligibility",
+            "reasons",
+            "score",
+            "rank",
+            "why",
+            "certainty",
+            "plan",
+            "cost",
+        }
+        assert o["certainty"] in ("high", "moderate", "low", "very_low")
+        if o["eligibility"] in ("contraindicated", "defer"):
+            assert o["rank"] is None and o["score"] is None
+            assert o["treatment"] != doc["recommended"]
+            assert o["reasons"], "an option that is not open must say why"
+        else:
+            assert o["rank"] is not None
+            assert 0.0 <= o["score"] <= 1.0
+            ranks.append(o["rank"])
+        if o["eligibility"] == "defer":
+            assert any(r["come_back"] for r in o["reasons"] if r["level"] == "defer")
+        for r in o["reasons"]:
+            assert r["code"] and r["text"]
+    assert sorted(ranks) == list(range(1, len(ranks) + 1))
+    if ranks:
+        best = next(o for o in doc["options"] if o["rank"] == 1)
+        assert doc["recommended"] == best["treatment"]
+        assert best["score"] == max(o["score"] for o in doc["options"] if o["score"] is not None)
+    else:
+        assert doc["recommended"] is None
+    assert doc["notices"][0]["code"] == "decision_aid"
+
+
+KBS = {"shipped": load_knowledge, "tiny": tiny_kb}
+
+
+@pytest.mark.parametrize("which", ["shipped", "tiny"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=intakes())
+def test_any_valid_intake_meets_the_contract(which: str, data: dict[str, Any]) -> None:
+    kb = KBS[which]()
+    if data["condition"] not in kb.conditions:  # the tiny base has one condition per concern
+        data = {
+            **data,
+            "condition": next(
+                c for c in kb.conditions if kb.conditions[c].concern == data["concern"]
+            ),
+        }
+    intake = parse_intake(data)
+    first = assess(intake, kb)
+    check_invariants(first, kb, data["condition"])
+    # deterministic: a fresh parse and assessment give identical JSON
+    again = assess(parse_intake(data), kb)
+    assert first.model_dump_json() == again.model_dump_json()

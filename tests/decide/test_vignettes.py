@@ -1,0 +1,231 @@
+"""Vignettes: realistic people, and what a careful clinician would accept from the aid.
+
+Each person is written out in full; the checks are about safety (who must not be steered to
+what), honesty (notices, disagreements, regulatory status) and direction of the ranking (what a
+priority or an earlier response should do), not about exact scores.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from regenaid.decide import Assessment, assess, parse_intake
+from regenaid.knowledge import load_knowledge
+
+KB = load_knowledge()
+
+
+def run(data: dict[str, Any]) -> Assessment:
+    return assess(parse_intake(data), KB)
+
+
+def option(a: Assessment, treatment: str) -> Any:
+    return next(o for o in a.options if o.treatment == treatment)
+
+
+def test_man_on_warfarin_is_not_steered_to_prp() -> None:
+    """Raymond, 58, Norwood V, on warfarin for atrial fibrillation, values his own material."""
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "androgenetic_alopecia",
+            "age": 58,
+            "sex": "male",
+            "scale": {"name": "norwood", "grade": "V"},
+            "health": {"anticoagulant": True, "cardiovascular_disease": True},
+            "priorities": {"autologous": 4, "avoid_blood_draw": 0},
+            "jurisdiction": "US",
+        }
+    )
+    for t in ("prp", "combination"):
+        o = option(a, t)
+        assert o.eligibility == "contraindicated"
+        assert o.rank is None and o.score is None
+        assert any(r.code == "anticoagulant" for r in o.reasons)
+    assert a.recommended not in ("prp", "combination")
+    assert a.severity == "advanced"
+    assert any(n.code == "severity_from_scale" for n in a.notices)
+
+
+def test_pregnant_woman_is_told_to_wait() -> None:
+    """Amina, 31, 5 months pregnant, Ludwig II thinning, wants quick results."""
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "female_pattern_hair_loss",
+            "age": 31,
+            "sex": "female",
+            "scale": {"name": "ludwig", "grade": "II"},
+            "health": {"pregnant_or_breastfeeding": True},
+            "priorities": {"speed": 4},
+            "jurisdiction": "PK",
+        }
+    )
+    for t in ("prp", "exosome", "combination"):
+        o = option(a, t)
+        assert o.eligibility == "defer"
+        assert o.rank is None
+        assert o.come_back and all(o.come_back)
+    assert a.recommended in ("conventional", "no_treatment")
+    defer = next(n for n in a.notices if n.code == "defer_pregnant_or_breastfeeding")
+    assert "breastfeeding" in defer.text
+    if a.recommended == "conventional":
+        assert option(a, "conventional").eligibility == "caution"
+
+
+def test_prp_non_responder_who_values_speed() -> None:
+    """Daniel, 36, Norwood III, had 3 PRP sessions with no change; wants results soon."""
+    base = {
+        "concern": "hair",
+        "condition": "androgenetic_alopecia",
+        "age": 36,
+        "sex": "male",
+        "severity": "moderate",
+        "priorities": {"speed": 4, "cost": 1},
+    }
+    naive = run(base)
+    tried = run({**base, "prior_treatments": [{"treatment": "prp", "response": "none"}]})
+    assert option(tried, "prp").expected_benefit < option(naive, "prp").expected_benefit
+    assert option(tried, "prp").score < option(naive, "prp").score
+    assert option(tried, "prp").rank >= option(naive, "prp").rank
+    assert tried.recommended != "prp"
+    assert any("did not help" in line for line in option(tried, "prp").why)
+    assert any(n.code == "prior_prp_none" for n in option(tried, "prp").notes)
+    assert any("speed" in line or "results soon" in line for line in option(tried, "prp").why)
+
+
+def test_budget_limited_early_thinning() -> None:
+    """Sofia, 29, early thinning, 800 USD to spend over a year, cost matters most."""
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "female_pattern_hair_loss",
+            "age": 29,
+            "sex": "female",
+            "severity": "mild",
+            "priorities": {"cost": 4, "evidence": 3},
+            "budget": {"amount": 800, "currency": "USD", "horizon_months": 12},
+            "jurisdiction": "US",
+        }
+    )
+    conventional, exosome = option(a, "conventional"), option(a, "exosome")
+    assert conventional.rank < exosome.rank
+    assert a.recommended in ("conventional", "no_treatment")
+    assert exosome.cost["within_budget"] is False
+    assert any("cost 4/4" in line and "lowered" in line for line in exosome.why)
+    assert any(n.code == "regulatory_exosome" for n in a.notices)
+
+
+def test_acne_scars_with_keloids() -> None:
+    """Min-ji, 26, moderate acne scars, forms keloids, lives in Korea."""
+    a = run(
+        {
+            "concern": "skin",
+            "condition": "acne_scars",
+            "age": 26,
+            "sex": "female",
+            "severity": "moderate",
+            "health": {"keloid_tendency": True},
+            "jurisdiction": "KR",
+        }
+    )
+    treatments = [o.treatment for o in a.options]
+    assert "conventional" in treatments and "no_treatment" in treatments
+    keloid = [o for o in a.options if any(r.code == "keloid_tendency" for r in o.reasons)]
+    assert keloid, "keloid tendency must show on at least one option"
+    assert all(o.eligibility != "eligible" for o in keloid)
+    for o in a.options:
+        assert o.regulatory.jurisdiction in ("KR", "*")
+
+
+def test_scalp_infection_defers_injections() -> None:
+    """Tom, 44, folliculitis on the scalp right now."""
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "androgenetic_alopecia",
+            "age": 44,
+            "sex": "male",
+            "severity": "moderate",
+            "health": {"active_infection_at_site": True},
+        }
+    )
+    for t in ("prp", "exosome", "combination"):
+        o = option(a, t)
+        assert o.eligibility == "defer" and o.rank is None and o.come_back
+    assert a.recommended in ("conventional", "no_treatment")
+
+
+def test_evidence_first_person_gets_best_supported_option() -> None:
+    """Priya, 40, cares only about the strength of evidence."""
+    zero = dict.fromkeys(
+        ["cost", "speed", "fewer_sessions", "autologous", "avoid_blood_draw", "low_maintenance"], 0
+    )
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "androgenetic_alopecia",
+            "age": 40,
+            "sex": "female",
+            "severity": "moderate",
+            "priorities": {**zero, "evidence": 4},
+        }
+    )
+    best = option(a, a.recommended)
+    ranked = [o for o in a.options if o.rank is not None and o.treatment != "no_treatment"]
+    assert best.certainty.level == max(o.certainty.level for o in ranked)
+    assert option(a, "exosome").rank > best.rank
+
+
+def test_us_exosome_status_and_disagreements_are_shown() -> None:
+    """Jordan, 33, in the US, curious about exosomes after a clinic advert."""
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "androgenetic_alopecia",
+            "age": 33,
+            "sex": "male",
+            "severity": "mild",
+            "jurisdiction": "US",
+        }
+    )
+    exo = option(a, "exosome")
+    assert exo.regulatory.jurisdiction == "US"
+    assert exo.regulatory.status == "not_approved"
+    assert exo.disagreements, "exosome sources disagree (time to results, sessions)"
+    for d in exo.disagreements:
+        assert len(d.claims) >= 2 and all(c.sources for c in d.claims)
+    assert any(c.marketing and c.label == "Clinic claim" for c in exo.claims)
+    assert exo.harms and exo.benefits
+    assert exo.evidence.certainty_reasons
+    assert a.notices[0].code == "decision_aid"
+
+
+def test_own_material_priority_moves_prp_up() -> None:
+    """Lena, 45, wants nothing foreign in her body and does not mind a blood draw."""
+    base = {
+        "concern": "hair",
+        "condition": "androgenetic_alopecia",
+        "age": 45,
+        "sex": "female",
+        "severity": "mild",
+    }
+    indifferent = run({**base, "priorities": {"autologous": 0, "avoid_blood_draw": 0}})
+    keen = run({**base, "priorities": {"autologous": 4, "avoid_blood_draw": 0}})
+    assert option(keen, "prp").score > option(indifferent, "prp").score
+    assert option(keen, "exosome").score < option(indifferent, "exosome").score
+
+
+def test_no_price_list_in_currency_falls_back_to_usd() -> None:
+    a = run(
+        {
+            "concern": "skin",
+            "condition": "fine_lines_wrinkles",
+            "age": 50,
+            "sex": "female",
+            "severity": "mild",
+            "budget": {"amount": 100000, "currency": "KES"},
+        }
+    )
+    assert any(n.code == "prices_in_usd" for n in a.notices)
+    assert option(a, "prp").cost["currency"] == "USD"

@@ -1,0 +1,161 @@
+"""JSON API: POST /api/v1/assessments and GET /api/v1/compare (CONTRACT §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from regenaid.config import Settings
+from regenaid.web.app import create_app
+
+GOOD: dict[str, Any] = {
+    "concern": "hair",
+    "condition": "androgenetic_alopecia",
+    "age": 38,
+    "sex": "male",
+    "scale": {"name": "norwood", "grade": "III"},
+    "health": {"anticoagulant": True},
+    "priorities": {"cost": 4},
+    "jurisdiction": "US",
+}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    db = Path(tmp_path_factory.mktemp("api")) / "api.db"
+    settings = Settings(environment="test", database_url=f"sqlite:///{db}")
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_good_intake_gives_assessment(client: TestClient) -> None:
+    response = client.post("/api/v1/assessments", json=GOOD)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["contract"] == "regenaid.assessment/1"
+    by_id = {o["treatment"]: o for o in body["options"]}
+    assert by_id["prp"]["eligibility"] == "contraindicated"
+    assert by_id["prp"]["rank"] is None
+    assert body["recommended"] not in ("prp", "combination")
+    assert body["severity"] == "moderate"
+
+
+def test_same_intake_same_answer(client: TestClient) -> None:
+    first = client.post("/api/v1/assessments", json=GOOD).content
+    assert client.post("/api/v1/assessments", json=GOOD).content == first
+
+
+def _detail(response: Any) -> dict[str, Any]:
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, list) and len(detail) == 1
+    return detail[0]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "loc"),
+    [
+        ({"favourite_colour": "blue"}, "favourite_colour", ["body", "favourite_colour"]),
+        ({"age": 12}, "age", ["body", "age"]),
+        ({"priorities": {"cost": 9}}, "priorities.cost", ["body", "priorities", "cost"]),
+        (
+            {"health": {"anticoagulant": "yes"}},
+            "health.anticoagulant",
+            ["body", "health", "anticoagulant"],
+        ),
+        ({"concern": "skin"}, "condition", ["body", "condition"]),
+        ({"jurisdiction": "ZZ"}, "jurisdiction", ["body", "jurisdiction"]),
+        (
+            {"prior_treatments": [{"treatment": "prp", "response": "meh"}]},
+            "prior_treatments.0.response",
+            ["body", "prior_treatments", 0, "response"],
+        ),
+    ],
+)
+def test_bad_intake_is_422_naming_the_field(
+    client: TestClient, changes: dict[str, Any], field: str, loc: list[Any]
+) -> None:
+    detail = _detail(client.post("/api/v1/assessments", json={**GOOD, **changes}))
+    assert detail["field"] == field
+    assert detail["loc"] == loc
+    assert detail["msg"]
+
+
+def test_wrong_concern_lists_allowed_conditions(client: TestClient) -> None:
+    detail = _detail(client.post("/api/v1/assessments", json={**GOOD, "concern": "skin"}))
+    assert "acne_scars" in detail["allowed"]
+
+
+def test_missing_severity_and_scale(client: TestClient) -> None:
+    data = {k: v for k, v in GOOD.items() if k != "scale"}
+    detail = _detail(client.post("/api/v1/assessments", json=data))
+    assert detail["field"] == "severity"
+    assert detail["allowed"] == ["mild", "moderate", "advanced"]
+
+
+def test_malformed_json_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/assessments",
+        content=b'{"concern": "hair",',
+        headers={"content-type": "application/json"},
+    )
+    detail = _detail(response)
+    assert detail["loc"][0] == "body"
+    assert "JSON" in detail["msg"]
+
+
+def test_body_not_an_object_is_422(client: TestClient) -> None:
+    detail = _detail(client.post("/api/v1/assessments", json=[1, 2]))
+    assert detail["loc"][0] == "body"
+
+
+def test_compare_returns_grid(client: TestClient) -> None:
+    response = client.get(
+        "/api/v1/compare", params={"condition": "acne_scars", "jurisdiction": "US"}
+    )
+    assert response.status_code == 200
+    grid = response.json()
+    assert grid["condition"] == "acne_scars"
+    ids = [r["id"] for r in grid["rows"]]
+    for required in (
+        "material",
+        "procedure",
+        "sessions",
+        "time_to_results",
+        "duration",
+        "side_effects",
+        "cost",
+        "evidence",
+        "regulatory",
+    ):
+        assert required in ids
+    options = [o["treatment"] for o in grid["options"]]
+    assert "conventional" in options and "no_treatment" in options
+    for row in grid["rows"]:
+        assert [c["treatment"] for c in row["cells"]] == options
+
+
+def test_compare_unknown_condition_names_allowed(client: TestClient) -> None:
+    detail = _detail(client.get("/api/v1/compare", params={"condition": "baldness"}))
+    assert detail["field"] == "condition"
+    assert detail["loc"] == ["query", "condition"]
+    assert "androgenetic_alopecia" in detail["allowed"]
+
+
+def test_compare_bad_jurisdiction(client: TestClient) -> None:
+    detail = _detail(client.get("/api/v1/compare", params={"jurisdiction": "usa"}))
+    assert detail["field"] == "jurisdiction"
+
+
+def test_openapi_lists_both_routes_with_separate_schemas(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    post = spec["paths"]["/api/v1/assessments"]["post"]
+    request_ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    response_ref = post["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert request_ref.endswith("/Intake") and response_ref.endswith("/Assessment")
+    assert "/api/v1/compare" in spec["paths"]
+    assert client.get("/docs").status_code == 200
