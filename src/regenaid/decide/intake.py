@@ -213,7 +213,7 @@ class Intake(_Strict):
     priorities: Priorities = Field(default_factory=Priorities)
     budget: Budget | None = None
     jurisdiction: str | None = None
-    _severity_from_scale: bool = PrivateAttr(default=False)
+    _severity_mapped: bool = PrivateAttr(default=False)
 
     @field_validator("condition")
     @classmethod
@@ -252,7 +252,7 @@ class Intake(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _severity_from_scale(self) -> Intake:
+    def _fill_severity_from_scale(self) -> Intake:
         if self.severity is None:
             if self.scale is None:
                 raise PydanticCustomError(
@@ -261,13 +261,13 @@ class Intake(_Strict):
                     {"allowed": list(SEVERITIES)},
                 )
             self.severity = self.scale.severity
-            self._severity_from_scale = True
+            self._severity_mapped = True
         return self
 
     @property
     def severity_from_scale(self) -> bool:
         """True when ``severity`` was not given and was read from ``scale``."""
-        return self._severity_from_scale
+        return self._severity_mapped
 
     @property
     def resolved_severity(self) -> Severity:
