@@ -6,6 +6,7 @@ import typer
 
 from regenaid.cli.assess import assess_cmd
 from regenaid.cli.compare import compare_cmd
+from regenaid.cli.plan import plan_cmd
 
 app = typer.Typer(
     name="regenaid",
@@ -35,3 +36,4 @@ def serve(
 
 app.command("assess")(assess_cmd)
 app.command("compare")(compare_cmd)
+app.command("plan")(plan_cmd)

@@ -1,0 +1,121 @@
+"""``regenaid plan`` (CONTRACT §6): dated plan, .ics file, exit 2 with one line on bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from datetime import date
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+from typer.testing import CliRunner
+
+from regenaid.cli import plan as plan_cli
+from regenaid.cli.main import app
+from regenaid.knowledge import KnowledgeBase
+
+_TINY = Path(__file__).resolve().parents[1] / "decide" / "tiny_kb.py"
+
+
+def _tiny_kb() -> KnowledgeBase:
+    """Engineer D's invented test knowledge base (tests/decide/tiny_kb.py), loaded by path."""
+    spec = importlib.util.spec_from_file_location("plan_cli_tiny_kb", _TINY)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    kb: KnowledgeBase = module.tiny_kb()
+    return kb
+
+
+@pytest.fixture()
+def kb(monkeypatch: pytest.MonkeyPatch) -> KnowledgeBase:
+    tiny = _tiny_kb()
+    monkeypatch.setattr(plan_cli, "_knowledge", lambda: tiny)
+    return tiny
+
+
+def _intake(tmp_path: Path, **extra: Any) -> Path:
+    data = {
+        "concern": "hair",
+        "condition": "androgenetic_alopecia",
+        "age": 40,
+        "sex": "male",
+        "severity": "moderate",
+        **extra,
+    }
+    path = tmp_path / "intake.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_plan_writes_a_calendar_with_one_event_per_session(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    ics = tmp_path / "plan.ics"
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            str(_intake(tmp_path)),
+            "--start",
+            "2026-02-02",
+            "--option",
+            "prp",
+            "--ics",
+            str(ics),
+            "--avoid",
+            "sat,sun",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    cal = Calendar.from_ical(ics.read_bytes())
+    events = [c for c in cal.walk() if c.name == "VEVENT"]
+    assert len(events) == len(shown["sessions"]) >= 3
+    starts = [e.decoded("DTSTART") for e in events]
+    assert starts == [date.fromisoformat(s["planned"]) for s in shown["sessions"]]
+    assert all(d >= date(2026, 2, 2) and d.weekday() < 5 for d in starts)
+    protocol = kb.protocol("prp", "androgenetic_alopecia")
+    assert protocol is not None
+    for a, b in pairwise(starts[:3]):  # the initial course
+        assert protocol.interval_weeks.low * 7 <= (b - a).days <= protocol.interval_weeks.high * 7
+
+
+def test_default_is_the_recommended_option_and_text_output(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, ["plan", str(_intake(tmp_path)), "--start", "2026-02-02"])
+    assert result.exit_code == 0, result.output
+    assert "Follow-up assessment:" in result.stdout
+    assert "2026-02-02" in result.stdout
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "tomorrow", "2026/02/02"])
+def test_bad_start_exits_2_naming_start(kb: KnowledgeBase, tmp_path: Path, bad: str) -> None:
+    result = CliRunner().invoke(app, ["plan", str(_intake(tmp_path)), "--start", bad])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--start" in lines[0]
+
+
+def test_contraindicated_option_exits_2(kb: KnowledgeBase, tmp_path: Path) -> None:
+    path = _intake(tmp_path, health={"low_platelets": True, "anticoagulant": True})
+    result = CliRunner().invoke(
+        app, ["plan", str(path), "--start", "2026-02-02", "--option", "prp"]
+    )
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--option prp" in lines[0] and "contraindicated" in lines[0]
+
+
+def test_unknown_weekday_exits_2(kb: KnowledgeBase, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["plan", str(_intake(tmp_path)), "--start", "2026-02-02", "--avoid", "someday"]
+    )
+    assert result.exit_code == 2
+    assert "--avoid" in result.stderr and "monday" in result.stderr
