@@ -8,7 +8,14 @@ Pure functions and frozen result objects (numpy and scipy only)::
     res.confint(); res.predict()
 """
 
-from regenaid.evidence.bias import RegtestResult, TrimfillResult, regtest, trimfill
+from regenaid.evidence.bias import (
+    RanktestResult,
+    RegtestResult,
+    TrimfillResult,
+    ranktest,
+    regtest,
+    trimfill,
+)
 from regenaid.evidence.effect_sizes import MEASURES, EffectSizes, escalc
 from regenaid.evidence.rma import HeterogeneityCI, Prediction, RmaResult, rma
 from regenaid.evidence.sensitivity import RefitRow, cumul, leave1out
@@ -21,6 +28,7 @@ __all__ = [
     "EffectSizes",
     "HeterogeneityCI",
     "Prediction",
+    "RanktestResult",
     "RefitRow",
     "RegtestResult",
     "RmaResult",
@@ -29,6 +37,7 @@ __all__ = [
     "escalc",
     "leave1out",
     "mean_sd_from_median_iqr",
+    "ranktest",
     "regtest",
     "rma",
     "sd_of_change",

@@ -5,7 +5,8 @@
   (Egger et al. 1997, BMJ 315:629-634; Sterne & Egger 2005). ``model="lm"`` gives the classical
   Egger test: weighted least squares with weights ``1/vi`` and a multiplicative dispersion
   parameter, t test with ``k - 2`` degrees of freedom. The intercept is the "limit estimate"
-  (the effect expected in an infinitely precise study).
+  (the effect expected in an infinitely precise study). Other predictors as metafor: ``vi``,
+  ``ni``, ``ninv`` and ``sqrtninv`` (Peters et al. 2006, JAMA 295:676-680, for 1/n).
 - :func:`trimfill` (Duval & Tweedie 2000, Biometrics 56:455-463; JASA 95:89-98): the side with
   missing studies is taken from the sign of the Egger slope (positive slope: studies missing on
   the left), the ``L0`` (default) or ``R0`` estimator of the number of missing studies ``k0`` is
@@ -23,14 +24,20 @@ import numpy as np
 from scipy import stats
 
 from regenaid.errors import InvalidInputError
-from regenaid.evidence._inputs import FloatArray
+from regenaid.evidence._inputs import ArrayLike, FloatArray, as_vector
 from regenaid.evidence.rma import RmaResult, rma
 from regenaid.evidence.tau2 import wls
+
+PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtninv")
 
 
 @dataclass(frozen=True, slots=True)
 class RegtestResult:
-    """Egger-type test: the statistic (z, or t with ``df``), p value and the limit estimate."""
+    """Egger-type test: the statistic (z, or t with ``df``), p value and the limit estimate.
+
+    The limit estimate (intercept) is None for ``predictor="ni"``, whose intercept is not an
+    effect at infinite precision.
+    """
 
     model: str
     predictor: str
@@ -39,35 +46,66 @@ class RegtestResult:
     df: int | None
     slope: float
     se_slope: float
-    limit_estimate: float
-    limit_ci_lb: float
-    limit_ci_ub: float
+    limit_estimate: float | None
+    limit_ci_lb: float | None
+    limit_ci_ub: float | None
 
 
-def regtest(res: RmaResult, model: Literal["rma", "lm"] = "rma") -> RegtestResult:
-    """Egger's regression test for funnel-plot asymmetry on a fitted intercept-only model."""
+def _predictor(res: RmaResult, predictor: str, ni: ArrayLike | None) -> FloatArray:
+    if predictor == "sei":
+        return np.asarray(np.sqrt(res.vi), dtype=np.float64)
+    if predictor == "vi":
+        return res.vi
+    if ni is None:
+        raise InvalidInputError("ni", f"predictor {predictor!r} needs the sample sizes ni")
+    n = as_vector("ni", ni)
+    if len(n) != res.k:
+        raise InvalidInputError("ni", f"has length {len(n)} but the model has {res.k} studies")
+    if np.any(~np.isfinite(n)) or np.any(n <= 0):
+        raise InvalidInputError("ni", "sample sizes must be finite and > 0")
+    if predictor == "ni":
+        return n
+    if predictor == "ninv":
+        return np.asarray(1.0 / n, dtype=np.float64)
+    return np.asarray(1.0 / np.sqrt(n), dtype=np.float64)
+
+
+def regtest(
+    res: RmaResult,
+    model: Literal["rma", "lm"] = "rma",
+    predictor: str = "sei",
+    ni: ArrayLike | None = None,
+) -> RegtestResult:
+    """Egger's regression test for funnel-plot asymmetry on a fitted intercept-only model.
+
+    ``predictor``: ``sei`` (default), ``vi``, ``ni``, ``ninv`` (1/n) or ``sqrtninv``
+    (1/sqrt(n)); the last three need ``ni`` (one sample size per fitted study).
+    """
     if res.p != 1:
         raise InvalidInputError("mods", "regtest is implemented for models without moderators")
     if res.k < 3:
         raise InvalidInputError("yi", f"regtest needs at least 3 studies, got {res.k}")
-    sei = np.sqrt(res.vi)
+    if model not in ("rma", "lm"):
+        raise InvalidInputError("model", f"unknown model {model!r}", allowed=("rma", "lm"))
+    if predictor not in PREDICTORS:
+        raise InvalidInputError("predictor", f"unknown predictor {predictor!r}", PREDICTORS)
+    x = _predictor(res, predictor, ni)
+    has_limit = predictor != "ni"
     if model == "rma":
-        fit = rma(res.yi, res.vi, method=res.method, test=res.test, level=res.level, mods=sei)
+        fit = rma(res.yi, res.vi, method=res.method, test=res.test, level=res.level, mods=x)
         return RegtestResult(
             model="rma",
-            predictor="sei",
+            predictor=predictor,
             zval=fit.zval_beta[1],
             pval=fit.pval_beta[1],
             df=fit.df,
             slope=fit.beta[1],
             se_slope=fit.se_beta[1],
-            limit_estimate=fit.beta[0],
-            limit_ci_lb=fit.ci_lb_beta[0],
-            limit_ci_ub=fit.ci_ub_beta[0],
+            limit_estimate=fit.beta[0] if has_limit else None,
+            limit_ci_lb=fit.ci_lb_beta[0] if has_limit else None,
+            limit_ci_ub=fit.ci_ub_beta[0] if has_limit else None,
         )
-    if model != "lm":
-        raise InvalidInputError("model", f"unknown model {model!r}", allowed=("rma", "lm"))
-    X = np.column_stack([np.ones(res.k), sei])
+    X = np.column_stack([np.ones(res.k), x])
     lm = wls(res.yi, X, 1.0 / res.vi)
     dfree = res.k - 2
     s2 = lm.rss / dfree
@@ -76,15 +114,15 @@ def regtest(res: RmaResult, model: Literal["rma", "lm"] = "rma") -> RegtestResul
     crit = float(stats.t.ppf(1 - (1 - res.level / 100) / 2, dfree))
     return RegtestResult(
         model="lm",
-        predictor="sei",
+        predictor=predictor,
         zval=float(t[1]),
         pval=float(2 * stats.t.sf(abs(t[1]), dfree)),
         df=dfree,
         slope=float(lm.beta[1]),
         se_slope=float(se[1]),
-        limit_estimate=float(lm.beta[0]),
-        limit_ci_lb=float(lm.beta[0] - crit * se[0]),
-        limit_ci_ub=float(lm.beta[0] + crit * se[0]),
+        limit_estimate=float(lm.beta[0]) if has_limit else None,
+        limit_ci_lb=float(lm.beta[0] - crit * se[0]) if has_limit else None,
+        limit_ci_ub=float(lm.beta[0] + crit * se[0]) if has_limit else None,
     )
 
 
@@ -203,3 +241,28 @@ def trimfill(
         filled_yi=filled_y,
         filled_vi=fill_v,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RanktestResult:
+    """Begg & Mazumdar's rank correlation test: Kendall's tau and its p value."""
+
+    tau: float
+    pval: float
+
+
+def ranktest(res: RmaResult) -> RanktestResult:
+    """Begg & Mazumdar (1994, Biometrics 50:1088-1101) rank correlation test.
+
+    Effects are standardised around the equal-effects estimate,
+    ``(y_i - b) / sqrt(v_i - var(b))``, and correlated with ``v_i`` by Kendall's tau
+    (exact p value for small k without ties, as R's ``cor.test``).
+    """
+    if res.p != 1:
+        raise InvalidInputError("mods", "ranktest is implemented for models without moderators")
+    if res.k < 3:
+        raise InvalidInputError("yi", f"ranktest needs at least 3 studies, got {res.k}")
+    fe = rma(res.yi, res.vi, method="EE")
+    standardised = (res.yi - fe.estimate) / np.sqrt(res.vi - fe.se**2)
+    result = stats.kendalltau(standardised, res.vi)
+    return RanktestResult(tau=float(result.statistic), pval=float(result.pvalue))

@@ -8,7 +8,9 @@ Two-group continuous outcomes (means ``m``, standard deviations ``sd``, sizes ``
   J Educ Stat 6:107-128); ``v = 1/n1 + 1/n2 + g²/(2(n1 + n2))`` (metafor's default ``vtype="LS"``).
 - ``SMDH``: like SMD with the unpooled SD ``sqrt((sd1² + sd2²)/2)`` and Bonett's (2009) variance.
 - ``ROM``: log ratio of means ``log(m1/m2)``, ``v = sd1²/(n1 m1²) + sd2²/(n2 m2²)``
-  (Hedges, Gurevitch & Curtis 1999, Ecology 80:1150-6).
+  (Hedges, Gurevitch & Curtis 1999, Ecology 80:1150-6). ``bias_correct=True`` adds the
+  first-order small-sample correction ``(sd1²/(n1 m1²) - sd2²/(n2 m2²))/2`` to ``yi``
+  (Lajeunesse 2015, Ecology 96:2056-2063).
 - ``MN``: a raw mean ``m1``, ``v = sd1²/n1``.
 
 Two-group binary outcomes (2x2 table ``ai bi / ci di``, or ``ai``, ``n1i``, ``ci``, ``n2i``):
@@ -147,6 +149,7 @@ def escalc(
     add: float = 0.5,
     to: str = "only0",
     drop00: bool = False,
+    bias_correct: bool = False,
 ) -> EffectSizes:
     """Compute ``yi, vi`` for ``measure`` (see the module docstring for formulas)."""
     if measure not in MEASURES:
@@ -172,8 +175,9 @@ def escalc(
                     s1**2 / (n1 - 1) + s2**2 / (n2 - 1)
                 ) / ((s1**2 + s2**2) / 2)
             else:
-                yi = np.log(m1 / m2)
-                vi = s1**2 / (n1 * m1**2) + s2**2 / (n2 * m2**2)
+                a, b = s1**2 / (n1 * m1**2), s2**2 / (n2 * m2**2)
+                yi = np.log(m1 / m2) + ((a - b) / 2 if bias_correct else 0.0)
+                vi = a + b
         elif measure == "MN":
             m1 = _required("m1i", m1i)
             s1 = _required("sd1i", sd1i)

@@ -122,6 +122,21 @@ class RmaResult:
     def is_random(self) -> bool:
         return self.method not in ("EE", "FE")
 
+    def fitted(self) -> FloatArray:
+        """Fitted values ``X b`` of the studies in the fit."""
+        return np.asarray(self.X @ np.asarray(self.beta), dtype=np.float64)
+
+    def residuals(self) -> FloatArray:
+        """Raw residuals ``y - X b``."""
+        return np.asarray(self.yi - self.fitted(), dtype=np.float64)
+
+    def hatvalues(self) -> FloatArray:
+        """Diagonal of the hat matrix ``W^½ X (X'WX)⁻¹ X' W^½`` with ``w = 1/(v + tau²)``."""
+        w = 1.0 / (self.vi + self.tau2)
+        fit = wls(self.yi, self.X, w)
+        h = np.einsum("ij,jk,ik->i", self.X, fit.inv, self.X) * w
+        return np.asarray(h, dtype=np.float64)
+
     def confint(self, level: float | None = None) -> HeterogeneityCI:
         """Q-profile confidence intervals for tau², tau, I² and H² (metafor's default)."""
         if not self.is_random:
