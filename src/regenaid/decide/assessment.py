@@ -210,7 +210,24 @@ def _costs_cached(
     kb: KnowledgeBase, key: str, treatments: tuple[TreatmentId, ...]
 ) -> Mapping[TreatmentId, dict[str, object]]:
     intake = Intake.model_validate_json(key)
-    return estimate_costs(kb, intake, treatments)
+    costs = estimate_costs(kb, intake, treatments)
+    if intake.budget is None or not _mixed_currencies(costs):
+        return costs
+    # Some options have a price list in the budget's currency and some do not: costs in two
+    # currencies cannot be compared, so price every option in USD and do not compare with the
+    # budget (its amount is in another currency).
+    in_usd = intake.model_copy(
+        update={"budget": intake.budget.model_copy(update={"currency": "USD"})}
+    )
+    costs = estimate_costs(kb, in_usd, treatments)
+    return {
+        t: {**c, "within_budget": None, "probability_within_budget": None} for t, c in costs.items()
+    }
+
+
+def _mixed_currencies(costs: Mapping[TreatmentId, Mapping[str, object]]) -> bool:
+    """True when options that cost something are priced in more than one currency."""
+    return len({str(c.get("currency")) for c in costs.values() if _horizon_expected(c) > 0}) > 1
 
 
 def _reason_out(r: Reason) -> ReasonOut:
