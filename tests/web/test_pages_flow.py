@@ -60,10 +60,7 @@ def test_error_is_shown_beside_the_field_and_input_is_kept(
     assert 'id="f-age-err"' in response.text
     assert 'aria-invalid="true"' in response.text
     assert 'value="15"' in response.text
-    assert (
-        'value="androgenetic_alopecia" aria-describedby="desc-androgenetic_alopecia" checked'
-        in (response.text)
-    )
+    assert re.search(r'value="androgenetic_alopecia"[^>]*checked', response.text)
 
 
 def test_missing_answers_send_the_person_back_to_that_step(

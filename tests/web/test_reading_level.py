@@ -2,6 +2,10 @@
 
 Target: US school grade 8 or below (Flesch-Kincaid grade). The figure is printed so the
 report can quote it; the test fails above grade 8.
+
+textstat counts syllables with NLTK's CMU dictionary, which it downloads on first use; the
+tests run offline, so syllables are counted with textstat's own Pyphen fallback (the
+hyphenation-based counter textstat used before it adopted CMUdict).
 """
 
 from __future__ import annotations
@@ -10,42 +14,97 @@ import re
 from collections.abc import Callable
 from html.parser import HTMLParser
 
+import pytest
 import textstat
+import textstat.backend.counts._count_syllables as syllables
 from fastapi.testclient import TestClient
 
 MAX_GRADE = 8.0
 
 
+BLOCKS = frozenset(
+    [
+        "p",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "dt",
+        "dd",
+        "legend",
+        "label",
+        "td",
+        "th",
+        "figcaption",
+        "div",
+        "option",
+        "button",
+        "a",
+        "ul",
+        "ol",
+        "section",
+        "header",
+        "footer",
+        "main",
+        "nav",
+        "table",
+        "tr",
+        "fieldset",
+        "form",
+    ]
+)
+HIDDEN = frozenset({"script", "style", "svg", "title", "head"})
+
+
 class _Text(HTMLParser):
-    """Collects visible text (skips script/style/svg/title)."""
+    """Visible text, one chunk per block element (inline elements stay in their sentence)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.parts: list[str] = []
+        self.blocks: list[str] = []
+        self._current: list[str] = []
         self._skip = 0
 
+    def _flush(self) -> None:
+        text = re.sub(r"\s+", " ", " ".join(self._current)).strip()
+        if text:
+            self.blocks.append(text)
+        self._current = []
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"script", "style", "svg", "title", "head"}:
+        if tag in HIDDEN:
             self._skip += 1
+        elif tag in BLOCKS:
+            self._flush()
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in {"script", "style", "svg", "title", "head"}:
+        if tag in HIDDEN:
             self._skip -= 1
+        elif tag in BLOCKS:
+            self._flush()
 
     def handle_data(self, data: str) -> None:
-        if not self._skip and data.strip():
-            self.parts.append(data.strip())
+        if not self._skip:
+            self._current.append(data)
 
 
 def visible_sentences(html: str) -> str:
+    """Prose blocks (three words or more), each ending as a sentence."""
     parser = _Text()
     parser.feed(html)
-    lines = []
-    for part in parser.parts:
-        text = re.sub(r"\s+", " ", part)
-        if len(text.split()) >= 3:  # labels and numbers alone are not prose
-            lines.append(text if text[-1] in ".?!:" else text + ".")
+    parser.close()
+    parser._flush()
+    lines = [b if b[-1] in ".?!:" else b + "." for b in parser.blocks if len(b.split()) >= 3]
     return " ".join(lines)
+
+
+@pytest.fixture(autouse=True)
+def _offline_syllables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(syllables, "get_cmudict", lambda lang: None)
+    syllables.count_syllables.cache_clear()
 
 
 def grade(html: str) -> float:
