@@ -20,9 +20,8 @@ the data directory), the entry and the field. The rules are listed in ``docs/kno
 from __future__ import annotations
 
 import functools
-import importlib
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from importlib.resources import as_file, files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -54,6 +53,7 @@ from regenaid.knowledge.model import (
     Treatment,
     TreatmentId,
 )
+from regenaid.knowledge.studies import load_studies
 
 SOURCE_TYPES: tuple[str, ...] = get_args(SourceType)
 LEVELS: tuple[str, ...] = get_args(ContraindicationLevel)
@@ -637,20 +637,14 @@ def _skip_conditions(r: EntryReader) -> tuple[str, ...]:
 
 
 def _read_studies(data_dir: DataDir, sources: Mapping[str, Source]) -> tuple[StudyOutcome, ...]:
+    """The study table, read and validated by engineer E's :func:`load_studies`."""
     csv = data_dir / "studies.csv"
     if not csv.is_file():
         return ()
-    try:
-        module = importlib.import_module("regenaid.knowledge.studies")
-    except ModuleNotFoundError as exc:
-        if exc.name == "regenaid.knowledge.studies":
-            return ()
-        raise
-    load = cast(Callable[[Path, Mapping[str, Source]], Sequence[StudyOutcome]], module.load_studies)
     if isinstance(csv, Path):
-        return tuple(load(csv, sources))
+        return tuple(load_studies(csv, sources))
     with as_file(csv) as path:
-        return tuple(load(path, sources))
+        return tuple(load_studies(path, sources))
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -1,0 +1,424 @@
+"""The loader rejects broken data with an error naming the file, the entry and the field.
+
+Each test copies the shipped data directory to ``tmp_path``, breaks one thing, and loads the
+copy with :func:`read_knowledge`. The unbroken copy must load, so every failure below is caused
+by the one change the test made.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from regenaid.errors import KnowledgeError
+from regenaid.knowledge import read_knowledge
+from regenaid.knowledge.loader import default_data_dir
+
+Entries = list[dict[str, Any]]
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    source = Path(str(default_data_dir()))
+    target = tmp_path / "data"
+    shutil.copytree(source, target)
+    return target
+
+
+def edit(data: Path, name: str, change: Callable[[Entries], None]) -> None:
+    path = data / name
+    entries: Entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(entries)
+    path.write_text(yaml.safe_dump(entries, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def entry(entries: Entries, **match: object) -> dict[str, Any]:
+    return next(e for e in entries if all(e.get(k) == v for k, v in match.items()))
+
+
+def broken(data: Path) -> KnowledgeError:
+    with pytest.raises(KnowledgeError) as info:
+        read_knowledge(data)
+    return info.value
+
+
+def test_the_unbroken_copy_loads(data: Path) -> None:
+    kb = read_knowledge(data)
+    assert len(kb.conditions) == 10
+
+
+def test_unknown_source_id_names_file_entry_and_field(data: Path) -> None:
+    edit(
+        data,
+        "treatments.yaml",
+        lambda es: entry(es, id="prp")["mechanism"].update(sources=["nope"]),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == ("treatments.yaml", "prp", "mechanism.sources")
+    assert "nope" in str(err)
+
+
+def test_unknown_source_in_a_nested_list(data: Path) -> None:
+    edit(
+        data,
+        "treatments.yaml",
+        lambda es: entry(es, id="exosome")["side_effects_serious"][1].update(sources=["ghost"]),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == (
+        "treatments.yaml",
+        "exosome",
+        "side_effects_serious[1].sources",
+    )
+
+
+def test_duplicate_source_id_across_files(data: Path) -> None:
+    edit(
+        data,
+        "sources/marketing.yaml",
+        lambda es: es.append(
+            {
+                "id": "fda-exosome-safety-notification-2019",
+                "type": "marketing",
+                "title": "x",
+                "note": "y",
+            }
+        ),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == (
+        "sources/marketing.yaml",
+        "fda-exosome-safety-notification-2019",
+        "id",
+    )
+    assert "sources/general.yaml" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("type", "blog", "not allowed"),
+        ("doi", "doi:10.1000/x", "not a DOI"),
+        ("pmid", "PMC123", "not a PubMed id"),
+        ("url", "www.example.org", "http"),
+        ("year", 1492, "between 1900 and 2100"),
+        ("publisher", "x", "unknown field"),
+    ],
+)
+def test_bad_bibliography_fields(data: Path, field: str, value: object, message: str) -> None:
+    edit(data, "sources/general.yaml", lambda es: es[0].update({field: value}))
+    err = broken(data)
+    assert (err.file, err.field) == ("sources/general.yaml", field)
+    assert err.entry == "fda-exosome-safety-notification-2019"
+    assert message in str(err)
+
+
+def test_missing_required_field(data: Path) -> None:
+    edit(data, "conditions.yaml", lambda es: entry(es, id="scars").pop("natural_course"))
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == ("conditions.yaml", "scars", "natural_course")
+    assert "required" in str(err)
+
+
+def test_condition_outside_its_concern(data: Path) -> None:
+    edit(data, "conditions.yaml", lambda es: entry(es, id="scars").update(concern="hair"))
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == ("conditions.yaml", "scars", "id")
+    assert "androgenetic_alopecia" in str(err)  # lists what is allowed
+
+
+def test_missing_condition(data: Path) -> None:
+    edit(data, "conditions.yaml", lambda es: es.remove(entry(es, id="pigmentation")))
+    err = broken(data)
+    assert (err.file, err.entry) == ("conditions.yaml", "pigmentation")
+
+
+def test_unknown_treatment_in_a_condition(data: Path) -> None:
+    edit(
+        data,
+        "conditions.yaml",
+        lambda es: entry(es, id="scars")["treatments"].append("stem_cells"),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == ("conditions.yaml", "scars", "treatments")
+
+
+def test_condition_must_offer_no_treatment(data: Path) -> None:
+    edit(
+        data,
+        "conditions.yaml",
+        lambda es: entry(es, id="scars")["treatments"].remove("no_treatment"),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("scars", "treatments")
+
+
+def test_defer_rule_needs_come_back(data: Path) -> None:
+    edit(
+        data,
+        "contraindications.yaml",
+        lambda es: entry(es, code="systemic_infection", level="defer").pop("come_back"),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == (
+        "contraindications.yaml",
+        "systemic_infection/defer",
+        "come_back",
+    )
+
+
+def test_unknown_contraindication_level(data: Path) -> None:
+    edit(
+        data,
+        "contraindications.yaml",
+        lambda es: entry(es, code="needle_phobia").update(level="avoid"),
+    )
+    err = broken(data)
+    assert (err.file, err.field) == ("contraindications.yaml", "level")
+    assert "contraindicated" in str(err)
+
+
+def test_unknown_health_flag(data: Path) -> None:
+    edit(
+        data,
+        "contraindications.yaml",
+        lambda es: entry(es, code="needle_phobia").update(code="fear_of_needles"),
+    )
+    err = broken(data)
+    assert (err.file, err.field) == ("contraindications.yaml", "code")
+
+
+def test_every_health_flag_needs_a_rule(data: Path) -> None:
+    edit(
+        data,
+        "contraindications.yaml",
+        lambda es: es.remove(entry(es, code="needle_phobia")),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == ("contraindications.yaml", "needle_phobia", "code")
+
+
+def test_two_levels_for_one_flag_and_treatment(data: Path) -> None:
+    edit(
+        data,
+        "contraindications.yaml",
+        lambda es: entry(es, code="anticoagulant", level="caution")["treatments"].append("prp"),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("anticoagulant/caution", "treatments")
+
+
+def test_screening_rule_cannot_cite_only_marketing(data: Path) -> None:
+    edit(
+        data,
+        "contraindications.yaml",
+        lambda es: entry(es, code="needle_phobia").update(sources=["article-003"]),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("needle_phobia/caution", "sources")
+    assert "marketing" in str(err)
+
+
+def test_range_low_above_high(data: Path) -> None:
+    edit(
+        data,
+        "protocols.yaml",
+        lambda es: entry(es, treatment="prp", condition="scars").update(
+            sessions={"low": 6, "high": 3}
+        ),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == ("protocols.yaml", "prp/scars", "sessions")
+    assert "below" in str(err)
+
+
+def test_range_must_be_numbers(data: Path) -> None:
+    edit(
+        data,
+        "protocols.yaml",
+        lambda es: entry(es, treatment="prp", condition="scars").update(
+            interval_weeks={"low": "four", "high": 6}
+        ),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("prp/scars", "interval_weeks.low")
+
+
+def test_missing_protocol_for_a_listed_pair(data: Path) -> None:
+    edit(
+        data,
+        "protocols.yaml",
+        lambda es: es.remove(entry(es, treatment="exosome", condition="acne_scars")),
+    )
+    err = broken(data)
+    assert (err.file, err.entry) == ("protocols.yaml", "exosome/acne_scars")
+
+
+def test_duplicate_protocol(data: Path) -> None:
+    edit(
+        data,
+        "protocols.yaml",
+        lambda es: es.append(dict(entry(es, treatment="prp", condition="scars"))),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("prp/scars", "condition")
+
+
+def test_no_treatment_protocol_has_no_sessions(data: Path) -> None:
+    edit(
+        data,
+        "protocols.yaml",
+        lambda es: entry(es, treatment="no_treatment", condition="scars").update(
+            sessions={"low": 1, "high": 1}
+        ),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("no_treatment/scars", "sessions")
+
+
+def test_price_high_below_low(data: Path) -> None:
+    edit(
+        data,
+        "prices.yaml",
+        lambda es: entry(es, treatment="prp", currency="USD").update(low=3000),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == ("prices.yaml", "prp/USD", "high")
+
+
+def test_price_currency_code(data: Path) -> None:
+    edit(
+        data,
+        "prices.yaml",
+        lambda es: entry(es, treatment="prp", currency="GBP").update(currency="pounds"),
+    )
+    err = broken(data)
+    assert (err.file, err.field) == ("prices.yaml", "currency")
+
+
+def test_regulatory_fallback_is_required(data: Path) -> None:
+    edit(
+        data,
+        "regulatory.yaml",
+        lambda es: es.remove(entry(es, treatment="exosome", jurisdiction="*")),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == ("regulatory.yaml", "exosome/*", "jurisdiction")
+
+
+def test_required_jurisdiction_missing(data: Path) -> None:
+    edit(
+        data,
+        "regulatory.yaml",
+        lambda es: es.remove(entry(es, treatment="prp", jurisdiction="PK")),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("prp/PK", "jurisdiction")
+
+
+def test_bad_jurisdiction_code(data: Path) -> None:
+    edit(
+        data,
+        "regulatory.yaml",
+        lambda es: entry(es, treatment="prp", jurisdiction="US").update(jurisdiction="USA"),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("prp/USA", "jurisdiction")
+
+
+def test_not_verified_needs_a_note(data: Path) -> None:
+    edit(
+        data,
+        "regulatory.yaml",
+        lambda es: entry(es, treatment="prp", jurisdiction="KR").pop("note"),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("prp/KR", "note")
+
+
+def test_claim_mixing_marketing_and_evidence(data: Path) -> None:
+    edit(
+        data,
+        "claims.yaml",
+        lambda es: entry(es, id="exosome-results-8-12-weeks").update(
+            sources=["article-001", "st-amini-2025"]
+        ),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == (
+        "claims.yaml",
+        "exosome-results-8-12-weeks",
+        "sources",
+    )
+
+
+def test_claim_value_needs_unit(data: Path) -> None:
+    edit(data, "claims.yaml", lambda es: entry(es, id="exosome-sessions-3-5").pop("unit"))
+    err = broken(data)
+    assert (err.entry, err.field) == ("exosome-sessions-3-5", "unit")
+
+
+def test_claim_topic_vocabulary(data: Path) -> None:
+    edit(data, "claims.yaml", lambda es: entry(es, id="exosome-sessions-3-5").update(topic="vibes"))
+    err = broken(data)
+    assert (err.entry, err.field) == ("exosome-sessions-3-5", "topic")
+
+
+def test_required_grid_row_missing(data: Path) -> None:
+    edit(data, "grid_rows.yaml", lambda es: es.remove(entry(es, id="regulatory")))
+    err = broken(data)
+    assert (err.file, err.entry) == ("grid_rows.yaml", "regulatory")
+
+
+def test_typo_in_a_field_name_is_an_error(data: Path) -> None:
+    edit(
+        data,
+        "treatments.yaml",
+        lambda es: entry(es, id="prp").update(side_efects_common=[]),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("prp", "side_efects_common")
+
+
+def test_exosome_needs_variants(data: Path) -> None:
+    edit(data, "treatments.yaml", lambda es: entry(es, id="exosome").pop("variants"))
+    err = broken(data)
+    assert (err.entry, err.field) == ("exosome", "variants")
+
+
+def test_missing_data_file(data: Path) -> None:
+    (data / "claims.yaml").unlink()
+    err = broken(data)
+    assert err.file == "claims.yaml"
+    assert "missing" in str(err)
+
+
+def test_invalid_yaml(data: Path) -> None:
+    (data / "prices.yaml").write_text("- treatment: prp\n  low: [unclosed\n", encoding="utf-8")
+    err = broken(data)
+    assert err.file == "prices.yaml"
+    assert "YAML" in str(err)
+
+
+def test_file_must_be_a_list(data: Path) -> None:
+    (data / "grid_rows.yaml").write_text("id: material\n", encoding="utf-8")
+    err = broken(data)
+    assert err.file == "grid_rows.yaml"
+    assert "list" in str(err)
+
+
+def test_study_table_sources_are_checked_against_the_bibliography(data: Path) -> None:
+    """E's study loader is wired in: a study row citing an unknown source breaks loading."""
+    csv = data / "studies.csv"
+    text = csv.read_text(encoding="utf-8")
+    assert "st-queen-2025" in text
+    csv.write_text(text.replace("st-queen-2025", "ghost-source", 1), encoding="utf-8")
+    err = broken(data)
+    assert "studies.csv" in err.file
+    assert err.field == "sources"
+    assert "ghost-source" in str(err)
