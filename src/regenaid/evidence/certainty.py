@@ -9,10 +9,11 @@ mechanical so the same table always gives the same rating:
    ``unclear``; down 2 when more than half comes from ``high`` alone.
 3. Inconsistency: down 1 when I² > 50% or the prediction interval crosses no effect while the
    CI does not; down 2 when I² > 75% and the prediction interval crosses no effect.
-4. Imprecision: down 1 when the CI crosses no effect; down 1 more when the total number of
-   people is below the optimal information size of 400 (GRADE's rule of thumb for continuous
-   outcomes, Guyatt et al. 2011, J Clin Epidemiol 64:1283-1293); down 1 more for a single
-   study (not replicated). At most 2 levels in all for imprecision.
+4. Imprecision: down 1 when the CI crosses no effect (or no effect size with a CI was
+   published); down 1 more when the total number of people is below the optimal information
+   size of 400 (GRADE's rule of thumb for continuous outcomes, Guyatt et al. 2011, J Clin
+   Epidemiol 64:1283-1293); down 1 more for a single study (not replicated). At most 2 levels
+   in all for imprecision.
 5. Indirectness: down 1 when more than half of the weight comes from studies flagged as
    indirect (other population, product or outcome than the question).
 6. Publication bias: only assessed with 10 or more studies (Sterne et al. 2011, BMJ 343:d4002):
@@ -55,6 +56,7 @@ class BodyOfEvidence:
     I2: float | None
     egger_p: float | None = None  # only when k >= 10
     trimfill_crosses_null: bool | None = None
+    effect_known: bool = True  # False when the studies published no effect size with a range
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,10 @@ def rate_certainty(body: BodyOfEvidence) -> CertaintyRating:
             reasons.append(f"Results varied between studies (I² {body.I2:.0f}%).")
 
     imprecision = 0
-    if body.ci_crosses_null:
+    if not body.effect_known:
+        imprecision += 1
+        reasons.append("No effect size with a range was published, so precision is unknown.")
+    elif body.ci_crosses_null:
         imprecision += 1
         reasons.append("The range of likely effects includes no effect.")
     if body.total_n < OPTIMAL_INFORMATION_SIZE:

@@ -139,8 +139,10 @@ def _plain_unit(unit: str) -> str:
 
 def _plain_comparator(comparator: str) -> str:
     low = comparator.lower()
-    if "saline" in low or "placebo" in low:
+    if "saline" in low:
         return "salt-water (placebo) injections"
+    if "placebo" in low:
+        return "a placebo (dummy treatment)"
     return comparator
 
 
@@ -260,18 +262,18 @@ def _single_rating(s: StudyOutcome) -> CertaintyRating:
         ci_crosses_null=crosses,
         pi_crosses_null=None,
         I2=None,
+        effect_known=pair is not None,
     )
     return rate_certainty(body)
 
 
 def _best_published(published: Sequence[StudyOutcome]) -> StudyOutcome | None:
+    """The published result whose rating the profile shows: rated rows only; those with a
+    numeric effect first, then the most recent; file order breaks ties."""
     rated = [p for p in published if p.published_certainty is not None]
     if not rated:
         return None
-    return max(
-        rated,
-        key=lambda p: (p.year or 0, -p.published_certainty.level if p.published_certainty else 0),
-    )
+    return max(rated, key=lambda p: (p.extra.get("measure") != "narrative", p.year or 0))
 
 
 def _summary_published(name: str, best: StudyOutcome, certainty: Certainty) -> str:
@@ -280,7 +282,7 @@ def _summary_published(name: str, best: StudyOutcome, certainty: Certainty) -> s
     k, n = best.extra.get("k_studies"), best.extra.get("n_total")
     size = f" of {k} trials" if k else ""
     size += f" ({n} people)" if n else ""
-    when = f", {best.year}" if best.year else ""
+    when = f", {best.year}" if best.year and str(best.year) not in best.study else ""
     if measure == "MD" and best.effect is not None and best.ci_low is not None:
         assert best.ci_high is not None
         comparator = _plain_comparator(best.comparator)
@@ -291,10 +293,10 @@ def _summary_published(name: str, best: StudyOutcome, certainty: Certainty) -> s
             f"(could be {_fmt(best.ci_low)} to {_fmt(best.ci_high)})."
         )
     else:
-        text = f"A published review{size} ({best.study}{when}): {best.note or best.outcome}"
+        text = f"A published source{size} ({best.study}{when}): {best.note or best.outcome}"
         if not text.endswith("."):
             text += "."
-    return f"{text} The review rated this {label} certainty."
+    return f"{text} It rated the evidence {label} certainty."
 
 
 def _summary_pooled(
@@ -337,7 +339,7 @@ def _profile(
         best = _best_published(published)
         if best is not None and best.published_certainty is not None:
             summary += (
-                f" A published review ({best.study}, {best.year}) rated this "
+                f" A published review ({best.study}) rated the evidence "
                 f"{best.published_certainty.value.replace('_', ' ')} certainty."
             )
     else:
@@ -370,9 +372,11 @@ def _unpooled(
     best = _best_published(published)
     if best is not None and best.published_certainty is not None:
         certainty = best.published_certainty
+        poolable = len(_poolable_group(primaries))
         reasons.append(
-            f"Rating as published by {best.study} ({best.year}); we had too few studies "
-            "with numbers to pool ourselves."
+            f"Rating as published by {best.study}; the study table has {poolable} "
+            f"{'trial' if poolable == 1 else 'trials'} with published per-group numbers, "
+            "too few to pool ourselves."
         )
         return certainty, reasons, _summary_published(name, best, certainty)
     if treatment == "no_treatment":

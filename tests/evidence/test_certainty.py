@@ -1,0 +1,129 @@
+"""The GRADE-style rules in regenaid.evidence.certainty, one test per rule, and the pooled path
+of evidence_profile on a small made-up study table."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from regenaid.evidence import escalc, rma
+from regenaid.evidence.certainty import BodyOfEvidence, StudyWeight, rate_certainty
+from regenaid.evidence.profile import evidence_profile
+from regenaid.knowledge.model import Certainty, StudyArm, StudyOutcome
+
+
+def body(**changes: object) -> BodyOfEvidence:
+    base = BodyOfEvidence(
+        studies=[StudyWeight(1.0, True, "low")] * 4,
+        total_n=800,
+        ci_crosses_null=False,
+        pi_crosses_null=False,
+        I2=10.0,
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_clean_randomised_evidence_is_high() -> None:
+    rating = rate_certainty(body())
+    assert rating.certainty == Certainty.HIGH and rating.reasons == ()
+
+
+def test_observational_starts_low() -> None:
+    rating = rate_certainty(body(studies=[StudyWeight(1.0, False, "low")] * 4))
+    assert rating.certainty == Certainty.LOW
+    assert "not randomised" in rating.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("rob", "expected"),
+    [("unclear", Certainty.MODERATE), ("high", Certainty.LOW), ("some_concerns", Certainty.HIGH)],
+)
+def test_risk_of_bias(rob: str, expected: Certainty) -> None:
+    assert rate_certainty(body(studies=[StudyWeight(1.0, True, rob)] * 4)).certainty == expected
+
+
+def test_inconsistency_one_and_two_levels() -> None:
+    assert rate_certainty(body(I2=60.0)).certainty == Certainty.MODERATE
+    two = rate_certainty(body(I2=90.0, pi_crosses_null=True))
+    assert two.certainty == Certainty.LOW
+    assert "varied a lot" in two.reasons[0]
+
+
+def test_imprecision_ci_and_optimal_information_size() -> None:
+    assert rate_certainty(body(ci_crosses_null=True)).certainty == Certainty.MODERATE
+    assert rate_certainty(body(total_n=120)).certainty == Certainty.MODERATE
+    both = rate_certainty(body(ci_crosses_null=True, total_n=120))
+    assert both.certainty == Certainty.LOW and len(both.reasons) == 2
+
+
+def test_indirectness_and_publication_bias() -> None:
+    indirect = [StudyWeight(1.0, True, "low", indirect=True)] * 4
+    assert rate_certainty(body(studies=indirect)).certainty == Certainty.MODERATE
+    many = [StudyWeight(1.0, True, "low")] * 12
+    assert rate_certainty(body(studies=many, egger_p=0.03)).certainty == Certainty.MODERATE
+    # fewer than 10 studies: no publication-bias judgement even with a small Egger p
+    assert rate_certainty(body(egger_p=0.03)).certainty == Certainty.HIGH
+
+
+def test_floor_is_very_low() -> None:
+    worst = body(
+        studies=[StudyWeight(1.0, False, "high", indirect=True)] * 2,
+        total_n=40,
+        ci_crosses_null=True,
+        pi_crosses_null=True,
+        I2=90.0,
+    )
+    assert rate_certainty(worst).certainty == Certainty.VERY_LOW
+
+
+def _trial(i: int, treated: float, control: float, sd: float, n: int) -> StudyOutcome:
+    return StudyOutcome(
+        id=f"t{i}",
+        study=f"Trial {i}",
+        year=2020,
+        condition="androgenetic_alopecia",
+        treatment="prp",
+        comparator="saline injection",
+        design="RCT",
+        kind="primary",
+        outcome="hair density",
+        unit="hairs/cm2",
+        followup_weeks=24,
+        treated=StudyArm(n=n, mean=treated, sd=sd),
+        control=StudyArm(n=n, mean=control, sd=sd),
+        effect=None,
+        ci_low=None,
+        ci_high=None,
+        risk_of_bias="some_concerns",
+        sources=("st-shapiro-2020",),
+        extra={"measure": "MD"},
+    )
+
+
+def test_profile_pools_primary_trials_with_reml_and_knapp_hartung() -> None:
+    trials = [
+        _trial(1, 170, 150, 35, 20),
+        _trial(2, 160, 150, 30, 25),
+        _trial(3, 190, 150, 40, 15),
+    ]
+    p = evidence_profile(trials, "androgenetic_alopecia", "prp")
+    assert p.pooled is not None
+    es = escalc(
+        "MD",
+        m1i=[170, 160, 190],
+        sd1i=[35, 30, 40],
+        n1i=[20, 25, 15],
+        m2i=[150, 150, 150],
+        sd2i=[35, 30, 40],
+        n2i=[20, 25, 15],
+    )
+    ref = rma(es.yi, es.vi, method="REML", test="knha")
+    assert p.pooled.estimate == pytest.approx(ref.estimate)
+    assert p.pooled.ci_lb == pytest.approx(ref.ci_lb)
+    assert p.pooled.pi_ub == pytest.approx(ref.predict().pi_ub)
+    assert p.pooled.k == 3 and p.pooled.n == 120
+    assert "In 3 small trials (120 people), PRP added about" in p.summary
+    assert "salt-water" in p.summary
+    # small trials: fewer than 400 people, so at most moderate
+    assert p.certainty.level <= Certainty.MODERATE.level
