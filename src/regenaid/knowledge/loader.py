@@ -302,12 +302,19 @@ def _read_treatments(
             variants=_read_variants(r),
             sources=r.sources(required=False),
             uncertainties=r.cited_list("uncertainties", required=False),
+            benefits=r.cited_list("benefits"),
         )
         r.finish()
         for field in ("mechanism", "material"):
             cited = getattr(treatment, field)
             _require_evidence(r, f"{field}.sources", cited.sources, sources)
-        for field in ("steps", "side_effects_common", "side_effects_serious", "uncertainties"):
+        for field in (
+            "steps",
+            "side_effects_common",
+            "side_effects_serious",
+            "uncertainties",
+            "benefits",
+        ):
             for i, item in enumerate(getattr(treatment, field)):
                 _require_evidence(r, f"{field}[{i}].sources", item.sources, sources)
         if treatment.blood_draw and not treatment.injections:

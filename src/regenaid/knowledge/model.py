@@ -241,6 +241,7 @@ class Treatment:
     variants: tuple[ExosomeSource, ...] = ()
     sources: tuple[str, ...] = ()
     uncertainties: tuple[CitedText, ...] = ()  # what is not known (added by K)
+    benefits: tuple[CitedText, ...] = ()  # what the evidence shows it can do (added by K)
 
 
 @dataclass(frozen=True, slots=True)
