@@ -184,8 +184,13 @@ def test_batched_engine_agrees_with_the_cohort_model(reference_dir: Path) -> Non
     w = np.stack(
         [wcc * discount_weights(n + 1, prm["d_c"]), wcc * discount_weights(n + 1, prm["d_e"])]
     )
-    out = cohort_totals(np.array([1.0, 0, 0, 0]), p, r, w, n_cycles=n, chunk=3).totals
     expected = ref["expected"]["per_strategy_discounted_wcc"]
-    for k, name in enumerate(NAMES):
-        assert out[0, k] == pytest.approx(expected[name]["cost"], abs=1.0)
-        assert out[1, k] == pytest.approx(expected[name]["qaly"], abs=6e-4)
+    for keep_points in (False, True):  # the fast path and the per-point path
+        run = cohort_totals(
+            np.array([1.0, 0, 0, 0]), p, r, w, n_cycles=n, chunk=3, keep_points=keep_points
+        )
+        for k, name in enumerate(NAMES):
+            assert run.totals[0, k] == pytest.approx(expected[name]["cost"], abs=1.0)
+            assert run.totals[1, k] == pytest.approx(expected[name]["qaly"], abs=6e-4)
+        if run.by_point is not None:
+            assert run.by_point.sum(axis=1) == pytest.approx(run.totals)
