@@ -348,3 +348,16 @@ def test_cite_returns_sources_once_in_order(kb: KnowledgeBase) -> None:
 def test_studies_carry_known_certainty_values(kb: KnowledgeBase) -> None:
     for study in kb.studies:
         assert study.published_certainty is None or isinstance(study.published_certainty, Certainty)
+
+
+def test_condition_scoped_rules_apply_only_to_their_conditions(kb: KnowledgeBase) -> None:
+    scoped = [r for r in kb.contraindications if r.conditions]
+    assert scoped
+    for rule in scoped:
+        inside, outside = (
+            rule.conditions[0],
+            next(c for c in kb.conditions if c not in rule.conditions),
+        )
+        assert rule.applies_to(inside) and not rule.applies_to(outside)
+    unscoped = next(r for r in kb.contraindications if not r.conditions)
+    assert all(unscoped.applies_to(c) for c in kb.conditions)

@@ -422,3 +422,13 @@ def test_study_table_sources_are_checked_against_the_bibliography(data: Path) ->
     assert "studies.csv" in err.file
     assert err.field == "sources"
     assert "ghost-source" in str(err)
+
+
+def test_rule_limited_to_an_unknown_condition(data: Path) -> None:
+    edit(
+        data,
+        "contraindications.yaml",
+        lambda es: entry(es, code="needle_phobia").update(conditions=["baldness"]),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("needle_phobia/caution", "conditions")

@@ -414,6 +414,9 @@ def _read_contraindications(
             text=r.text("text"),
             sources=r.sources(),
             come_back=r.opt_text("come_back"),
+            conditions=r.choices("conditions", ALL_CONDITIONS)
+            if r.has("conditions")
+            else _skip_conditions(r),
         )
         r.finish()
         _require_evidence(r, "sources", rule.sources, sources)

@@ -275,6 +275,12 @@ class Contraindication:
     text: str
     sources: tuple[str, ...]
     come_back: str | None = None
+    # Added by K: conditions the rule is limited to; empty = every condition.
+    conditions: tuple[str, ...] = ()
+
+    def applies_to(self, condition: str) -> bool:
+        """True when the rule applies to a person with ``condition``."""
+        return not self.conditions or condition in self.conditions
 
 
 @dataclass(frozen=True, slots=True)
