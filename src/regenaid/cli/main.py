@@ -6,6 +6,7 @@ import typer
 
 from regenaid.cli.assess import assess_cmd
 from regenaid.cli.compare import compare_cmd
+from regenaid.cli.meta import evidence_cmd, meta_cmd
 from regenaid.cli.plan import plan_cmd
 
 app = typer.Typer(
@@ -37,3 +38,5 @@ def serve(
 app.command("assess")(assess_cmd)
 app.command("compare")(compare_cmd)
 app.command("plan")(plan_cmd)
+app.command("meta")(meta_cmd)
+app.command("evidence")(evidence_cmd)

@@ -443,8 +443,8 @@ def _no_treatment(
             "Based on the placebo groups of trials, which show what happens without active "
             "treatment; capped at moderate because that was not their question."
         ],
-        "What happens without new treatment is known from the placebo groups of trials: "
-        "on average they changed little compared with their starting point or the treated group.",
+        "What happens without new treatment is seen in the placebo groups of trials, who got "
+        "a dummy treatment instead; hair or skin changed in some of them too.",
     )
 
 

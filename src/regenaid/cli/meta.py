@@ -1,0 +1,277 @@
+"""``regenaid meta FILE.csv`` (meta-analysis of a table) and ``regenaid evidence`` (the pooled
+effects and certainty the aid uses, per treatment). Bad input: exit 2, one line on stderr."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from regenaid.errors import InvalidInputError, KnowledgeError
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _fail(message: str) -> typer.Exit:
+    sys.stderr.write(f"regenaid: {' '.join(message.split())}\n")
+    return typer.Exit(2)
+
+
+def _read_rows(path: str) -> list[dict[str, str | None]]:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _fail(f"cannot read {path!r}: no such file") from None
+    except IsADirectoryError:
+        raise _fail(f"cannot read {path!r}: it is a directory") from None
+    except UnicodeDecodeError:
+        raise _fail(f"cannot read {path!r}: not UTF-8 text") from None
+    except OSError as exc:
+        raise _fail(f"cannot read {path!r}: {exc.strerror or exc}") from None
+    reader = csv.DictReader(io.StringIO(text))
+    rows = [{(k or "").strip(): v for k, v in row.items()} for row in reader if any(row.values())]
+    if reader.fieldnames is None or not rows:
+        raise _fail(f"{path}: the CSV has no header or no rows")
+    return rows
+
+
+def _num(x: float | None, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.{digits}f}"
+
+
+def meta_cmd(
+    file: str = typer.Argument(..., help="CSV with escalc columns (or yi,vi); '-' for stdin."),
+    measure: str = typer.Option("MD", "--measure", help="MD, SMD, SMDH, ROM, RR, OR, RD."),
+    method: str = typer.Option(
+        "REML", "--method", help="EE, FE, DL, HE, HS, SJ, ML, REML, EB, PM."
+    ),
+    test: str = typer.Option("z", "--test", help="z or knha (Knapp-Hartung)."),
+    level: float = typer.Option(95.0, "--level", help="Confidence level in percent."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
+    forest: Path | None = typer.Option(None, "--forest", help="Write a forest plot (.svg/.png)."),
+) -> None:
+    """Meta-analysis of a CSV table (effect sizes as metafor's escalc, model as rma)."""
+    from regenaid.evidence import rma
+    from regenaid.evidence.tabular import effects_from_rows
+
+    rows = _read_rows(file)
+    try:
+        table = effects_from_rows(rows, measure.upper())
+        res = rma(table.yi, table.vi, method=method, test=test, level=level)
+        pred = res.predict()
+        het = res.confint() if res.is_random and res.k - res.p >= 1 else None
+    except InvalidInputError as exc:
+        raise _fail(str(exc)) from None
+    kept = [i for i in range(len(table.labels)) if i not in set(res.dropped)]
+    result: dict[str, Any] = {
+        "measure": table.measure,
+        "method": res.method,
+        "test": res.test,
+        "level": res.level,
+        "k": res.k,
+        "dropped": [table.labels[i] for i in res.dropped],
+        "estimate": res.estimate,
+        "se": res.se,
+        "zval": res.zval,
+        "tval": res.tval,
+        "df": res.df,
+        "pval": res.pval,
+        "ci_lb": res.ci_lb,
+        "ci_ub": res.ci_ub,
+        "pi_lb": pred.pi_lb,
+        "pi_ub": pred.pi_ub,
+        "tau2": res.tau2,
+        "se_tau2": res.se_tau2,
+        "tau2_ci": [het.tau2.ci_lb, het.tau2.ci_ub] if het else None,
+        "I2": res.I2,
+        "I2_ci": [het.I2.ci_lb, het.I2.ci_ub] if het else None,
+        "H2": res.H2,
+        "QE": res.QE,
+        "QEp": res.QEp,
+        "studies": [
+            {"label": table.labels[i], "yi": float(y), "vi": float(v), "weight": w}
+            for i, y, v, w in zip(kept, res.yi, res.vi, res.weights, strict=True)
+        ],
+    }
+    if forest is not None:
+        from regenaid.reports.evidence_plots import forest_plot
+
+        ratio = table.measure in ("RR", "OR", "ROM")
+        plot = forest_plot(
+            res,
+            [table.labels[i] for i in kept],
+            xlabel=table.measure,
+            transform=math.exp if ratio else None,
+        )
+        try:
+            if forest.suffix.lower() == ".png":
+                forest.write_bytes(plot.png)
+            else:
+                forest.write_text(plot.svg, encoding="utf-8")
+        except OSError as exc:
+            raise _fail(f"cannot write {str(forest)!r}: {exc.strerror or exc}") from None
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    stat = "t" if res.test == "knha" else "z"
+    lines = [
+        f"Meta-analysis: {table.measure}, {res.method} (test={res.test}), k = {res.k}",
+    ]
+    if res.dropped:
+        lines.append(f"Left out (missing values): {', '.join(result['dropped'])}")
+    lines += [
+        f"estimate {_num(res.estimate)}  se {_num(res.se)}  {stat} {_num(res.zval)}"
+        + (f" (df {res.df})" if res.df else "")
+        + f"  p {res.pval:.4g}",
+        f"{res.level:g}% CI [{_num(res.ci_lb)}, {_num(res.ci_ub)}]"
+        f"  prediction interval [{_num(pred.pi_lb)}, {_num(pred.pi_ub)}]",
+        f"tau² {_num(res.tau2)}"
+        + (f" (se {_num(res.se_tau2)})" if res.se_tau2 is not None else "")
+        + (f" CI [{_num(het.tau2.ci_lb)}, {_num(het.tau2.ci_ub)}]" if het else "")
+        + f"  I² {res.I2:.2f}%  H² {res.H2:.2f}",
+        f"Q({res.k - res.p}) = {res.QE:.4f}, p = {res.QEp:.4g}",
+    ]
+    if table.measure in ("RR", "OR", "ROM"):
+        lines.append(
+            f"back-transformed: {math.exp(res.estimate):.4f} "
+            f"[{math.exp(res.ci_lb):.4f}, {math.exp(res.ci_ub):.4f}]"
+        )
+    typer.echo("\n".join(lines))
+
+
+def _profile_json(p: Any) -> dict[str, Any]:
+    pooled = p.pooled
+    return {
+        "condition": p.condition,
+        "treatment": p.treatment,
+        "certainty": p.certainty.value,
+        "certainty_reasons": list(p.certainty_reasons),
+        "summary": p.summary,
+        "pooled": None
+        if pooled is None
+        else {
+            "measure": pooled.measure,
+            "unit": pooled.unit,
+            "outcome": pooled.outcome,
+            "comparator": pooled.comparator,
+            "estimate": pooled.estimate,
+            "ci_lb": pooled.ci_lb,
+            "ci_ub": pooled.ci_ub,
+            "pi_lb": pooled.pi_lb,
+            "pi_ub": pooled.pi_ub,
+            "I2": pooled.I2,
+            "tau2": pooled.tau2,
+            "k": pooled.k,
+            "n": pooled.n,
+            "method": pooled.method,
+            "test": pooled.test,
+        },
+        "published": [
+            {
+                "id": s.id,
+                "study": s.study,
+                "outcome": s.outcome,
+                "measure": s.extra.get("measure"),
+                "unit": s.unit,
+                "effect": s.effect,
+                "ci_low": s.ci_low,
+                "ci_high": s.ci_high,
+                "i2": s.extra.get("i2"),
+                "k_studies": s.extra.get("k_studies"),
+                "n_total": s.extra.get("n_total"),
+                "published_certainty": s.published_certainty.value
+                if s.published_certainty
+                else None,
+                "note": s.note,
+                "sources": list(s.sources),
+            }
+            for s in p.published
+        ],
+        "studies": [
+            {
+                "id": s.id,
+                "study": s.study,
+                "design": s.design,
+                "note": s.note,
+                "sources": list(s.sources),
+            }
+            for s in p.studies
+        ],
+        "sources": list(p.sources),
+    }
+
+
+def _profile_text(p: Any) -> str:
+    out = [f"  {p.treatment}: {p.certainty.value.replace('_', ' ')} certainty"]
+    if p.pooled is not None:
+        q = p.pooled
+        out.append(
+            f"    our pooling ({q.method}, {q.test}): {q.measure} {q.estimate:.2f} {q.unit} "
+            f"[{q.ci_lb:.2f}, {q.ci_ub:.2f}], prediction interval [{q.pi_lb:.2f}, "
+            f"{q.pi_ub:.2f}], I² {q.I2:.0f}%, k {q.k}, n {q.n}"
+        )
+    for s in p.published:
+        effect = ""
+        if s.effect is not None and s.ci_low is not None:
+            effect = (
+                f" {s.extra.get('measure')} {s.effect:g} [{s.ci_low:g}, {s.ci_high:g}] {s.unit}"
+            )
+        i2 = f", I² {s.extra['i2']}%" if s.extra.get("i2") else ""
+        rating = (
+            f", rated {s.published_certainty.value.replace('_', ' ')}"
+            if s.published_certainty
+            else ""
+        )
+        out.append(f"    published: {s.study} ({s.outcome}){effect}{i2}{rating}")
+    for reason in p.certainty_reasons:
+        out.append(f"    - {reason}")
+    out.append(f"    {p.summary}")
+    return "\n".join(out)
+
+
+def evidence_cmd(
+    condition: str | None = typer.Option(None, "--condition", help="Condition id (default all)."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
+) -> None:
+    """Pooled effects and GRADE-style certainty per treatment, from the cited study table."""
+    from regenaid.evidence.profile import evidence_profile
+    from regenaid.knowledge.model import CONDITIONS_BY_CONCERN, TREATMENT_IDS
+
+    all_conditions = [c for cs in CONDITIONS_BY_CONCERN.values() for c in cs]
+    if condition is not None and condition not in all_conditions:
+        raise _fail(
+            str(InvalidInputError("condition", f"unknown condition {condition!r}", all_conditions))
+        )
+    try:
+        studies = _load_studies()
+    except KnowledgeError as exc:
+        raise _fail(str(exc)) from None
+    chosen = [condition] if condition else all_conditions
+    profiles = [evidence_profile(studies, c, t) for c in chosen for t in TREATMENT_IDS]
+    if output is OutputFormat.json:
+        typer.echo(json.dumps([_profile_json(p) for p in profiles], indent=2))
+        return
+    blocks = []
+    for c in chosen:
+        body = "\n".join(_profile_text(p) for p in profiles if p.condition == c)
+        blocks.append(f"{c}\n{body}")
+    typer.echo("\n\n".join(blocks))
+
+
+def _load_studies() -> tuple[Any, ...]:
+    """The study table from the knowledge base (validated with every bibliography file)."""
+    from regenaid.knowledge import load_knowledge
+
+    return tuple(load_knowledge().studies)
