@@ -81,12 +81,15 @@ def effects_from_rows(rows: Sequence[Mapping[str, str | None]], measure: str) ->
             raise InvalidInputError(
                 missing[0], f"column is missing for measure {measure}", allowed=MEANS
             )
-        es = escalc(measure, **{c: _column(rows, c) for c in MEANS})
+        m1, s1, n1, m2, s2, n2 = (_column(rows, c) for c in MEANS)
+        es = escalc(measure, m1i=m1, sd1i=s1, n1i=n1, m2i=m2, sd2i=s2, n2i=n2)
     elif measure in ("RR", "OR", "RD"):
         if all(c in columns for c in CELLS):
-            es = escalc(measure, **{c: _column(rows, c) for c in CELLS})
+            a, b, c_, d = (_column(rows, c) for c in CELLS)
+            es = escalc(measure, ai=a, bi=b, ci=c_, di=d)
         elif all(c in columns for c in CELLS_N):
-            es = escalc(measure, **{c: _column(rows, c) for c in CELLS_N})
+            a, n1, c_, n2 = (_column(rows, c) for c in CELLS_N)
+            es = escalc(measure, ai=a, n1i=n1, ci=c_, n2i=n2)
         else:
             missing = [c for c in CELLS if c not in columns]
             raise InvalidInputError(
