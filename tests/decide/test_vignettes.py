@@ -193,8 +193,13 @@ def test_us_exosome_status_and_disagreements_are_shown() -> None:
     assert exo.regulatory.jurisdiction == "US"
     assert exo.regulatory.status == "not_approved"
     assert exo.disagreements, "exosome sources disagree (time to results, sessions)"
+    claims = {c.id: c for c in exo.claims}
     for d in exo.disagreements:
-        assert len(d.claims) >= 2 and all(c.sources for c in d.claims)
+        assert len(d.claim_ids) >= 2
+        assert all(claims[i].sources for i in d.claim_ids)
+        assert len({s for i in d.claim_ids for s in claims[i].sources}) >= 2
+    topics = {d.topic for d in exo.disagreements}
+    assert {"time_to_results", "sessions"} <= topics
     assert any(c.marketing and c.label == "Clinic claim" for c in exo.claims)
     assert exo.harms and exo.benefits
     assert exo.evidence.certainty_reasons

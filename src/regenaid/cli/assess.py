@@ -115,8 +115,12 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
             console.print(f"  * {line}")
         console.print(f"  Regulatory ({o.regulatory.jurisdiction}): {o.regulatory.text}")
         console.print(f"  Evidence: {o.evidence.summary}")
+        claims = {c.id: c for c in o.claims}
         for d in o.disagreements:
             console.print(f"  ! {d.text}")
+            for claim_id in d.claim_ids:
+                c = claims[claim_id]
+                console.print(f"      {c.label}: {c.text} [{', '.join(c.sources)}]")
     console.print()
     for n in assessment.notices:
         console.print(f"Note: {n.text}")

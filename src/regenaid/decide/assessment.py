@@ -40,6 +40,8 @@ from regenaid.knowledge.model import (
     TreatmentId,
 )
 
+CostBlocks = Mapping[TreatmentId, dict[str, object]]
+
 # Regulatory statuses that deserve a notice at the top, not only in the option's details.
 WARN_STATUSES = frozenset({"not_approved", "not_verified"})
 UNKNOWN_STATUSES = frozenset({"check_local_rules", "unknown"})
@@ -178,11 +180,7 @@ def _statics(
                 harms=harms,
                 claims=tuple(claim_out(c, kb) for c in claims),
                 disagreements=tuple(
-                    DisagreementOut(
-                        topic=d.topic,
-                        text=d.text,
-                        claims=[claim_out(c, kb) for c in d.claims],
-                    )
+                    DisagreementOut(topic=d.topic, text=d.text, claim_ids=[c.id for c in d.claims])
                     for d in find_disagreements(claims)
                 ),
             )
@@ -190,26 +188,39 @@ def _statics(
     return tuple(out)
 
 
+# Every intake field that ``option_cost.estimate_costs`` reads; the cost cache is keyed by them.
+# Whoever changes the cost model to read another field must add it here.
+COST_INPUTS: frozenset[str] = frozenset({"concern", "condition", "prior_treatments", "budget"})
+_COST_CACHE_SIZE = 2048
+_cost_cache: dict[tuple[KnowledgeBase, str, tuple[TreatmentId, ...]], CostBlocks] = {}
+
+
 def _cost_key(intake: Intake) -> str:
-    """The intake fields the cost model may use (not priorities, health or jurisdiction)."""
-    return intake.model_dump_json(
-        include={
-            "concern",
-            "condition",
-            "age",
-            "sex",
-            "severity",
-            "prior_treatments",
-            "budget",
-        }
-    )
+    return intake.model_dump_json(include=set(COST_INPUTS))
 
 
-@functools.lru_cache(maxsize=1024)
 def _costs_cached(
-    kb: KnowledgeBase, key: str, treatments: tuple[TreatmentId, ...]
-) -> Mapping[TreatmentId, dict[str, object]]:
-    intake = Intake.model_validate_json(key)
+    kb: KnowledgeBase, intake: Intake, treatments: tuple[TreatmentId, ...]
+) -> CostBlocks:
+    """The cost blocks for ``intake``, computed once per distinct set of cost inputs."""
+    key = (kb, _cost_key(intake), treatments)
+    hit = _cost_cache.get(key)
+    if hit is None:
+        hit = _costs_in_one_currency(kb, intake, treatments)
+        if len(_cost_cache) >= _COST_CACHE_SIZE:
+            _cost_cache.pop(next(iter(_cost_cache)))
+        _cost_cache[key] = hit
+    return hit
+
+
+def clear_cost_cache() -> None:
+    """Forget cached cost blocks (benchmarks use this to time the cost model)."""
+    _cost_cache.clear()
+
+
+def _costs_in_one_currency(
+    kb: KnowledgeBase, intake: Intake, treatments: tuple[TreatmentId, ...]
+) -> CostBlocks:
     costs = estimate_costs(kb, intake, treatments)
     if intake.budget is None or not _mixed_currencies(costs):
         return costs
@@ -350,7 +361,7 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     statics = _statics(kb, intake.condition, intake.jurisdiction)
     treatments = tuple(s.treatment for s in statics)
     screening = screen(intake, kb)
-    costs = _costs_cached(kb, _cost_key(intake), treatments)
+    costs = _costs_cached(kb, intake, treatments)
     months = intake.horizon_months
     currency = _main_currency(costs)
 

@@ -40,10 +40,9 @@ class Disagreement:
 
     @property
     def text(self) -> str:
+        """One plain sentence naming the topic and how many claims differ."""
         label = TOPIC_LABEL.get(self.topic, self.topic.replace("_", " "))
-        return f"Sources disagree about {label}: " + "; ".join(
-            f"{c.text} [{', '.join(c.sources)}]" for c in self.claims
-        )
+        return f"Sources disagree about {label} ({len(self.claims)} different claims)."
 
 
 def _says_same(a: Claim, b: Claim) -> bool:

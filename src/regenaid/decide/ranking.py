@@ -53,6 +53,7 @@ PRIORITY_LABEL: dict[str, str] = {
     "autologous": "using only your own body's material",
     "avoid_blood_draw": "avoiding a blood draw",
 }
+CERTAINTY_LEVEL: dict[Certainty, int] = {c: c.level for c in Certainty}
 CERTAINTY_WORDS: dict[Certainty, str] = {
     Certainty.HIGH: "high",
     Certainty.MODERATE: "moderate",
@@ -120,7 +121,7 @@ def _clamp(x: float) -> float:
 
 def evidence_score(certainty: Certainty) -> float:
     """high 1, moderate 2/3, low 1/3, very low 0 (linear in GRADE levels)."""
-    return (certainty.level - 1) / 3
+    return (CERTAINTY_LEVEL[certainty] - 1) / 3
 
 
 def speed_score(time_to_results_weeks: Range | None) -> float:
@@ -353,7 +354,7 @@ def rank_options(
         scores,
         key=lambda t: (
             -round(scores[t], 9),
-            -_certainty_of(facts, t).level,
+            -CERTAINTY_LEVEL[_certainty_of(facts, t)],
             TREATMENT_IDS.index(t),
         ),
     )

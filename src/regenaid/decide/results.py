@@ -67,11 +67,12 @@ class ClaimOut(_Out):
 
 
 class DisagreementOut(_Out):
-    """Sources that do not agree on a topic: every claim is shown with its sources."""
+    """Sources that do not agree on a topic. ``claim_ids`` point into the option's ``claims``
+    (each shown there in full, with its sources), so that no claim is sent twice."""
 
     topic: str
     text: str
-    claims: list[ClaimOut]
+    claim_ids: list[str]
 
 
 class RegulatoryOut(_Out):
