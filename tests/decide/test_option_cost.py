@@ -113,3 +113,30 @@ def test_plan_summary_keys_and_timeline() -> None:
     assert timeline["initial_weeks"] == [0.0, 5.0, 10.0]
     assert all(w > 10.0 for w in timeline["maintenance_weeks"])
     assert plan_summary(None)["timeline"] is None
+
+
+def test_shipped_knowledge_base_every_condition() -> None:
+    """Every condition and option of the real knowledge base gives ordered, finite intervals."""
+    from regenaid.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    for condition in kb.conditions.values():
+        intake = parse_intake(
+            {
+                "concern": condition.concern,
+                "condition": condition.id,
+                "age": 30,
+                "sex": "female",
+                "severity": "mild",
+                "budget": {"amount": 3000, "currency": "GBP", "horizon_months": 18},
+            }
+        )
+        costs = estimate_costs(kb, intake, condition.treatments)
+        for treatment, block in costs.items():
+            for key in ("first_year", "horizon_total"):
+                b = block[key]
+                assert 0 <= b["low"] <= b["expected"] <= b["high"] < 1e7, (condition.id, treatment)
+            price = kb.prices_for(treatment, "GBP")
+            assert price is not None
+            assert block["currency"] == price.currency
+            assert (block["within_budget"] is None) == (price.currency != "GBP")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -119,3 +120,46 @@ def test_unknown_weekday_exits_2(kb: KnowledgeBase, tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--avoid" in result.stderr and "monday" in result.stderr
+
+
+def test_shipped_knowledge_base_prp_plan(tmp_path: Path) -> None:
+    """Against the real knowledge base: the calendar matches the protocol's intervals."""
+    from regenaid.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    protocol = kb.protocol("prp", "androgenetic_alopecia")
+    assert protocol is not None
+    ics = tmp_path / "prp.ics"
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            str(
+                _intake(tmp_path, budget={"amount": 5000, "currency": "USD", "horizon_months": 24})
+            ),
+            "--start",
+            "2026-04-01",
+            "--option",
+            "prp",
+            "--ics",
+            str(ics),
+            "--avoid",
+            "saturday,sunday",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    events = [c for c in Calendar.from_ical(ics.read_bytes()).walk() if c.name == "VEVENT"]
+    starts = [e.decoded("DTSTART") for e in events]
+    initial = int(protocol.sessions.low)
+    assert len([e for e in events if "initial course" in str(e["SUMMARY"])]) == initial
+    assert min(starts) >= date(2026, 4, 1) and all(d.weekday() < 5 for d in starts)
+    assert protocol.maintenance_interval_weeks is not None
+    for a, b in pairwise(starts[:initial]):
+        assert protocol.interval_weeks.low * 7 <= (b - a).days <= protocol.interval_weeks.high * 7
+    for a, b in pairwise(starts[initial - 1 :]):
+        low, high = (
+            protocol.maintenance_interval_weeks.low,
+            protocol.maintenance_interval_weeks.high,
+        )
+        assert low * 7 <= (b - a).days <= high * 7
+    assert len(starts) == len(re.findall(r"^\s*\d+\. \d{4}-\d\d-\d\d ", result.stdout, re.M))

@@ -32,11 +32,12 @@ def _label(plan: TreatmentPlan) -> str:
 
 def session_summary(plan: TreatmentPlan, session: PlannedSession, prefix: str) -> str:
     """E.g. ``"regenaid: PRP session 2 of 3 (initial course)"``."""
+    visit = "visit" if plan.treatment == "conventional" else "session"
     if session.kind == "initial":
         total = len(plan.initial_sessions)
-        what = f"session {session.course_number} of {total} (initial course)"
+        what = f"{visit} {session.course_number} of {total} (initial course)"
     else:
-        what = f"maintenance session {session.course_number}"
+        what = f"maintenance {visit} {session.course_number}"
     return f"{prefix}{_label(plan)} {what}"
 
 

@@ -195,8 +195,9 @@ def build_plan(
         )
     if sessions is None and high > low:
         notes.append(
-            f"The protocol gives {low} to {high} initial sessions; {low} are planned and your "
-            f"clinician may add up to {high - low} more."
+            f"The protocol gives {low} to {high} initial sessions; {low} "
+            f"{'is' if low == 1 else 'are'} planned and your clinician may add up to "
+            f"{high - low} more."
         )
 
     planned: list[PlannedSession] = []
