@@ -177,12 +177,15 @@ def estimate_costs(
     by_treatment = {costs.treatment: (costs, inputs, notes) for costs, inputs, notes in runs}
     active = [c for c, i, _ in runs if c.treatment != "no_treatment" and i.price is not None]
     out: dict[TreatmentId, dict[str, object]] = {}
+    cheapest_by_currency: dict[str, dict[TreatmentId, float]] = {}
     for treatment in chosen:
         costs, inputs, notes = by_treatment[treatment]
         price = inputs.price
         currency = price.currency if price else (wanted or "USD")
         peers = [c for c in active if c.currency == currency]
-        cheapest = probability_cheapest(peers) if len(peers) > 1 else {}
+        if currency not in cheapest_by_currency:  # once per currency, not once per option
+            cheapest_by_currency[currency] = probability_cheapest(peers) if len(peers) > 1 else {}
+        cheapest = cheapest_by_currency[currency]
         budget = intake.budget
         comparable = budget is not None and currency == budget.currency.upper()
         within = None
