@@ -17,7 +17,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Response,
+    sync_playwright,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -113,13 +120,29 @@ def context(browser: Browser, base_url: str) -> Iterator[BrowserContext]:
 
 @pytest.fixture
 def page(context: BrowserContext) -> Iterator[Page]:
-    """A page that records console errors (e.g. CSP violations); the test fails on any."""
+    """A page that records script errors, CSP violations and failed sub-resources (style,
+    script, image); the test fails on any. Pages themselves may answer 404/422 on purpose."""
     new_page = context.new_page()
     errors: list[str] = []
-    new_page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    def on_response(response: Response) -> None:
+        if response.request.resource_type != "document" and response.status >= 400:
+            errors.append(f"{response.status} {response.url}")
+
+    new_page.on("console", on_console)
     new_page.on("pageerror", lambda e: errors.append(str(e)))
+    new_page.on("response", on_response)
+    new_page.on(
+        "requestfailed",
+        # a download ends its navigation request as "failed"; sub-resources must not fail
+        lambda r: errors.append(f"failed {r.url}") if r.resource_type != "document" else None,
+    )
     yield new_page
-    assert errors == [], f"browser console errors: {errors}"
+    assert errors == [], f"browser errors: {errors}"
 
 
 @pytest.fixture(scope="session")

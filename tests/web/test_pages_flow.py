@@ -159,3 +159,37 @@ def test_blood_thinners_prp_not_recommended(
     html = results(client, csrf_from, **{"health.anticoagulant": "yes"})
     recommended = re.search(r'data-testid="recommended">([^<]*)<', html)
     assert recommended and "PRP" not in recommended.group(1)
+
+
+def test_evidence_pages_for_every_condition_and_option(client: TestClient) -> None:
+    from regenaid.errors import InvalidInputError
+    from regenaid.evidence.profile import evidence_profile
+    from regenaid.knowledge import load_knowledge
+    from regenaid.knowledge.model import TREATMENT_IDS
+    from regenaid.reports.evidence_plots import forest_plot_of_studies
+
+    kb = load_knowledge()
+    for condition in kb.conditions:
+        for treatment in TREATMENT_IDS:
+            response = client.get(f"/evidence?condition={condition}&treatment={treatment}")
+            assert response.status_code == 200, (condition, treatment)
+            profile = evidence_profile(kb.studies, condition, treatment)
+            assert profile.summary.split(".")[0].replace("'", "&#39;") in response.text
+            try:
+                forest_plot_of_studies(profile.studies)
+                plottable = True
+            except InvalidInputError:
+                plottable = False
+            shown = 'src="data:image/svg+xml;base64,' in response.text
+            assert shown == plottable, (condition, treatment)
+    assert client.get("/evidence?condition=nope&treatment=prp").status_code == 404
+    sources = client.get("/evidence/sources")
+    assert sources.status_code == 200 and 'id="src-' in sources.text
+
+
+def test_results_show_cost_chart_and_icon_arrays(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    html = results(client, csrf_from)
+    assert 'class="chart" src="data:image/svg+xml;base64,' in html
+    assert 'class="icon-array"' in html

@@ -3,16 +3,15 @@ certainty and reasons, the studies with links, and marketing claims beside the s
 
 from __future__ import annotations
 
-import base64
-
 from fastapi import APIRouter, HTTPException, Request
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
+from regenaid.errors import InvalidInputError
 from regenaid.evidence.profile import EvidenceProfile, evidence_profile
 from regenaid.knowledge import load_knowledge
 from regenaid.knowledge.model import TREATMENT_IDS
-from regenaid.web.templating import render
+from regenaid.web.templating import render, svg_image
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,7 +38,9 @@ def evidence_page(
             "cited": cited,
             "claims": claims,
             "sources": kb.sources,
-            "forest": forest_plot(profile),
+            "forest": forest_plot(
+                profile, request.app.state.templates.env.globals["t"]("evidence.forest_alt")
+            ),
         },
     )
 
@@ -51,18 +52,17 @@ def _study_source_ids(profile: EvidenceProfile) -> list[str]:
     return ids
 
 
-def forest_plot(profile: EvidenceProfile) -> Markup | None:
-    """E's forest plot as an ``<img>`` data URI (an image document, so its own styling is not
-    inline style on our page), or None when there is nothing to plot."""
-    if not profile.studies and not profile.published:
-        return None
-    from regenaid.reports.evidence_plots import forest_plot_svg
+def forest_plot(profile: EvidenceProfile, alt: str) -> Markup | None:
+    """E's forest plot as an ``<img>`` data URI (an image document, so matplotlib's own
+    ``<style>`` is not inline style on our page), or None when fewer than two studies have
+    numbers to plot."""
+    from regenaid.reports.evidence_plots import forest_plot_of_studies
 
-    svg = forest_plot_svg(profile)
-    if not svg:
+    try:
+        plot = forest_plot_of_studies(profile.studies)
+    except InvalidInputError:
         return None
-    data = base64.b64encode(svg.encode("utf-8") if isinstance(svg, str) else svg).decode()
-    return Markup(f'<img class="chart" src="data:image/svg+xml;base64,{data}" alt="{{alt}}">')
+    return svg_image(plot.svg, alt)
 
 
 @router.get("/evidence/sources", response_class=HTMLResponse)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 
 from regenaid.reports.assessment_report import (
@@ -14,12 +15,12 @@ from regenaid.reports.assessment_report import (
     render_assessment_pdf,
     report_style_hash,
 )
-from regenaid.reports.assessment_view import build_view
+from regenaid.reports.assessment_view import AssessmentView, build_view
 from regenaid.reports.icon_array import icon_array_svg
 from regenaid.reports.timeline_chart import timeline_svg
 from regenaid.web import intake_form as form_model
 from regenaid.web.security import CONTENT_SECURITY_POLICY, verified_form
-from regenaid.web.templating import render
+from regenaid.web.templating import render, svg_image
 
 router = APIRouter(include_in_schema=False)
 SURE_KEYS = ("sure", "understand", "risk_benefit", "encouragement")
@@ -41,6 +42,17 @@ def option_grid(intake: dict[str, Any]) -> dict[str, Any]:
 
     grid = build_grid(load_knowledge(), intake["condition"], intake.get("jurisdiction"))
     return grid.model_dump(mode="json")
+
+
+def cost_chart(view: AssessmentView, alt: str) -> Markup | None:
+    """P's cumulative cost chart (band = 95% interval, break-even marks) for the options the
+    person may choose now."""
+    from regenaid.reports.cost_charts import cumulative_cost_chart
+
+    costs = {o.id: o.cost for o in view.options if not o.blocked and o.cost}
+    if not any("cumulative_by_month" in c for c in costs.values()):
+        return None
+    return svg_image(cumulative_cost_chart(costs).svg, alt)
 
 
 def results_context(
@@ -76,6 +88,7 @@ def results_context(
         "timeline": timeline_svg(timeline_rows, t("results.timeline_heading")),
         "sure_keys": SURE_KEYS,
         "grid": option_grid(intake),
+        "cost_chart": cost_chart(view, t("results.chart_alt")),
         "plannable": plannable,
         "today": date.today().isoformat(),
         "questions": t.section("results")["questions"],
