@@ -361,3 +361,14 @@ def test_condition_scoped_rules_apply_only_to_their_conditions(kb: KnowledgeBase
         assert rule.applies_to(inside) and not rule.applies_to(outside)
     unscoped = next(r for r in kb.contraindications if not r.conditions)
     assert all(unscoped.applies_to(c) for c in kb.conditions)
+
+
+def test_hair_claims_are_not_shown_for_skin_conditions(kb: KnowledgeBase) -> None:
+    hair_only = kb.claims_about("exosome", "time_to_results", "androgenetic_alopecia")
+    assert any(c.id == "exosome-results-8-12-weeks" for c in hair_only)
+    skin = kb.claims_about("exosome", None, "acne_scars")
+    assert all(c.concern in (None, "skin") for c in skin)
+    assert any(c.concern == "skin" for c in skin)
+    assert not any(c.id == "exosome-results-8-12-weeks" for c in skin)
+    # without a condition every claim is returned (the INTERFACES behaviour)
+    assert len(kb.claims_about("exosome")) > len(skin)

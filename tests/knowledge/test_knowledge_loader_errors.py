@@ -432,3 +432,11 @@ def test_rule_limited_to_an_unknown_condition(data: Path) -> None:
     )
     err = broken(data)
     assert (err.entry, err.field) == ("needle_phobia/caution", "conditions")
+
+
+def test_claim_concern_vocabulary(data: Path) -> None:
+    edit(
+        data, "claims.yaml", lambda es: entry(es, id="exosome-sessions-3-5").update(concern="nails")
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("exosome-sessions-3-5", "concern")

@@ -77,12 +77,23 @@ class KnowledgeBase:
             sources=(),
         )
 
-    def claims_about(self, treatment: TreatmentId, topic: str | None = None) -> tuple[Claim, ...]:
-        """Claims about ``treatment`` (on ``topic`` if given), in data-file order."""
+    def claims_about(
+        self, treatment: TreatmentId, topic: str | None = None, condition: str | None = None
+    ) -> tuple[Claim, ...]:
+        """Claims about ``treatment`` (on ``topic`` if given), in data-file order.
+
+        With ``condition``, claims made about the other concern are left out (a claim about
+        hair regrowth is not shown for acne scars); claims without a concern always apply.
+        """
+        concern = None
+        if condition is not None and condition in self.conditions:
+            concern = self.conditions[condition].concern
         return tuple(
             c
             for c in self.claims
-            if c.treatment == treatment and (topic is None or c.topic == topic)
+            if c.treatment == treatment
+            and (topic is None or c.topic == topic)
+            and (concern is None or c.concern is None or c.concern == concern)
         )
 
     def cite(self, ids: Iterable[str]) -> tuple[Source, ...]:

@@ -603,6 +603,7 @@ def _read_claims(
             value=r.opt_range("value"),
             unit=r.opt_text("unit"),
             note=r.opt_text("note"),
+            concern=_opt_concern(r),
         )
         r.finish()
         if any(c.id == claim_id for c in claims):
@@ -616,6 +617,13 @@ def _read_claims(
             )
         claims.append(claim)
     return tuple(claims)
+
+
+def _opt_concern(r: EntryReader) -> Literal["hair", "skin"] | None:
+    if not r.has("concern"):
+        r.raw("concern", required=False)
+        return None
+    return r.choice("concern", cast(tuple[Literal["hair", "skin"], ...], CONCERNS))
 
 
 def _read_grid_rows(data_dir: DataDir) -> tuple[GridRow, ...]:

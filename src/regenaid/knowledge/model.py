@@ -312,6 +312,7 @@ class Claim:
     value: Range | None = None
     unit: str | None = None
     note: str | None = None  # our comment on the claim, e.g. what the evidence says (added by K)
+    concern: Concern | None = None  # "hair" or "skin" when the claim is about one; None = both
 
 
 @dataclass(frozen=True, slots=True)
