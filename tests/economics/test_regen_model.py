@@ -140,3 +140,32 @@ def test_response_priors_are_assumptions_and_follow_prior_response() -> None:
     failed = response_prior("prp", "none")
     assert failed is not None and failed.distribution.mean == pytest.approx(0.275)
     assert response_prior("no_treatment") is None
+
+
+def test_option_tornado_by_hand() -> None:
+    """3..5 sessions at 1,000..2,000 and no maintenance: cost = sessions x price, so at the
+    middle (4 sessions, 1,500) 6,000; price bar 4,000..8,000; sessions bar 4,500..7,500;
+    response does not change what is paid (width 0)."""
+    from regenaid.economics.regen_model import option_tornado
+
+    protocol = Protocol(
+        treatment="prp",
+        condition="acne_scars",
+        sessions=Range(3, 5),
+        interval_weeks=Range(4, 4),
+        maintenance_interval_weeks=None,
+        time_to_results_weeks=Range(12, 26),
+        duration_of_effect="",
+        sources=(),
+    )
+    option = OptionInputs(
+        "prp", protocol, PriceRange("prp", "USD", 1000, 2000, "session", ()), Beta(5, 5), None
+    )
+    bars = option_tornado(option, 24)
+    assert [b.parameter for b in bars[:2]] == ["price per session", "initial sessions"]
+    price, sessions = bars[0], bars[1]
+    assert price.base_outcome == pytest.approx(6000.0)
+    assert (price.outcome_at_low, price.outcome_at_high) == pytest.approx((4000.0, 8000.0))
+    assert (sessions.outcome_at_low, sessions.outcome_at_high) == pytest.approx((4500.0, 7500.0))
+    response = next(b for b in bars if b.parameter == "response probability")
+    assert response.width == pytest.approx(0.0)

@@ -22,6 +22,7 @@ from regenaid.economics.regen_model import (
     OptionCosts,
     OptionInputs,
     break_even,
+    option_tornado,
     probability_cheapest,
     simulate_option,
 )
@@ -31,6 +32,7 @@ from regenaid.economics.regen_parameters import (
     PriorResponse,
     response_prior,
 )
+from regenaid.economics.sensitivity import TornadoBar
 from regenaid.knowledge.base import KnowledgeBase
 from regenaid.knowledge.model import PriceRange, TreatmentId
 
@@ -83,7 +85,7 @@ def _simulate(
     currency: str | None,
     horizon_months: int,
     priors: tuple[PriorResponse | None, ...],
-) -> tuple[tuple[OptionCosts, OptionInputs, list[str]], ...]:
+) -> tuple[tuple[OptionCosts, OptionInputs, list[str], tuple[TornadoBar, ...]], ...]:
     out = []
     for treatment, prior in zip(treatments, priors, strict=True):
         price = kb.prices_for(treatment, currency)
@@ -96,7 +98,8 @@ def _simulate(
             discontinuation_per_year=DISCONTINUATION_PER_YEAR,
         )
         costs = simulate_option(inputs, horizon_months, DEFAULT_DRAWS, DEFAULT_SEED)
-        out.append((costs, inputs, _assumptions(treatment, price, currency, resp)))
+        bars = tuple(option_tornado(inputs, horizon_months)) if treatment != "no_treatment" else ()
+        out.append((costs, inputs, _assumptions(treatment, price, currency, resp), bars))
     return tuple(out)
 
 
@@ -174,12 +177,12 @@ def estimate_costs(
     runs = _simulate(
         kb, intake.condition, chosen, wanted, months, tuple(_prior(intake, t) for t in chosen)
     )
-    by_treatment = {costs.treatment: (costs, inputs, notes) for costs, inputs, notes in runs}
-    active = [c for c, i, _ in runs if c.treatment != "no_treatment" and i.price is not None]
+    by_treatment = {run[0].treatment: run for run in runs}
+    active = [c for c, i, _, _ in runs if c.treatment != "no_treatment" and i.price is not None]
     out: dict[TreatmentId, dict[str, object]] = {}
     cheapest_by_currency: dict[str, dict[TreatmentId, float]] = {}
     for treatment in chosen:
-        costs, inputs, notes = by_treatment[treatment]
+        costs, inputs, notes, bars = by_treatment[treatment]
         price = inputs.price
         currency = price.currency if price else (wanted or "USD")
         peers = [c for c in active if c.currency == currency]
@@ -237,6 +240,17 @@ def estimate_costs(
                 "low": [round(float(v), 2) for v in costs.cumulative_low],
                 "high": [round(float(v), 2) for v in costs.cumulative_high],
             },
+            "sensitivity": [
+                {
+                    "parameter": bar.parameter,
+                    "low": round(bar.low_value, 4),
+                    "high": round(bar.high_value, 4),
+                    "cost_at_low": round(bar.outcome_at_low, 2),
+                    "cost_at_high": round(bar.outcome_at_high, 2),
+                    "base": round(bar.base_outcome, 2),
+                }
+                for bar in bars
+            ],
             "model": {
                 "structure": "cohort state-transition model, monthly cycles",
                 "draws": DEFAULT_DRAWS,

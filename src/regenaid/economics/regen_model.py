@@ -30,8 +30,8 @@ those parameters; intervals are 2.5th-97.5th percentiles over draws (parameter u
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,6 +39,7 @@ from regenaid.economics._types import FloatArray
 from regenaid.economics.batch import cohort_totals
 from regenaid.economics.distributions import Beta
 from regenaid.economics.psa import Interval, summarise
+from regenaid.economics.sensitivity import TornadoBar
 from regenaid.knowledge.model import PriceRange, Protocol, TreatmentId
 
 WEEKS_PER_MONTH = 52.1775 / 12  # mean Gregorian year (365.2425 days) / 12
@@ -95,22 +96,62 @@ def _uniform(rng: np.random.Generator, low: float, high: float, n: int) -> Float
     return rng.uniform(low, high, size=n) if high > low else np.full(n, float(low))
 
 
-def _schedule_counts(
-    protocol: Protocol, n_months: int, rng: np.random.Generator, n: int
-) -> tuple[FloatArray, FloatArray]:
-    """Per draw: sessions falling in each month ``(n, n_months)`` and the response month A."""
+@dataclass(frozen=True)
+class OptionDraws:
+    """Parameter values, one entry per draw (``(n,)`` arrays)."""
+
+    price: FloatArray
+    response: FloatArray | None
+    stop_per_year: FloatArray
+    initial_sessions: FloatArray
+    interval_weeks: FloatArray
+    results_weeks: FloatArray
+    maintenance_weeks: FloatArray | None
+
+    @property
+    def n(self) -> int:
+        return int(self.price.shape[0])
+
+
+def draw_parameters(option: OptionInputs, n: int, seed: int = DEFAULT_SEED) -> OptionDraws:
+    """``n`` seeded draws of the option's uncertain parameters (module docstring)."""
+    rng = np.random.default_rng(seed)  # same seed for every option: common random numbers
+    price = option.price
+    per_session = _uniform(rng, price.low, price.high, n) if price is not None else np.zeros(n)
+    response = option.response.sample(rng, n) if option.response is not None else None
+    stop = (
+        option.discontinuation_per_year.sample(rng, n)
+        if option.discontinuation_per_year is not None
+        else np.zeros(n)
+    )
+    protocol = option.protocol
+    if protocol is None:
+        zeros = np.zeros(n)
+        return OptionDraws(per_session, response, stop, zeros, zeros, zeros, None)
     low, high = math.ceil(protocol.sessions.low), math.floor(protocol.sessions.high)
-    initial = rng.integers(low, max(low, high) + 1, size=n) if high >= low else np.full(n, low)
+    initial = (
+        rng.integers(low, high + 1, size=n).astype(np.float64)
+        if high > low
+        else np.full(n, float(max(low, 0)))
+    )
     interval = _uniform(rng, protocol.interval_weeks.low, protocol.interval_weeks.high, n)
     ttr = _uniform(rng, protocol.time_to_results_weeks.low, protocol.time_to_results_weeks.high, n)
     maint = protocol.maintenance_interval_weeks
+    m = _uniform(rng, maint.low, maint.high, n) if maint is not None and maint.high > 0 else None
+    return OptionDraws(per_session, response, stop, initial, interval, ttr, m)
+
+
+def _schedule_counts(d: OptionDraws, n_months: int) -> tuple[FloatArray, FloatArray]:
+    """Per draw: sessions falling in each month ``(n, n_months)`` and the response month A."""
+    n = d.n
+    initial = d.initial_sessions
     horizon_weeks = n_months * WEEKS_PER_MONTH
-    last_initial = (initial - 1).clip(min=0) * interval
+    last_initial = (initial - 1).clip(min=0) * d.interval_weeks
     k_initial = int(initial.max()) if n else 0
-    weeks = [np.where(k < initial, k * interval, np.inf) for k in range(k_initial)]
-    if maint is not None and maint.high > 0:
-        m = _uniform(rng, maint.low, maint.high, n)
-        for j in range(1, math.floor(horizon_weeks / maint.low) + 2 if maint.low > 0 else 1):
+    weeks = [np.where(k < initial, k * d.interval_weeks, np.inf) for k in range(k_initial)]
+    if d.maintenance_weeks is not None and float(d.maintenance_weeks.min()) > 0:
+        m = d.maintenance_weeks
+        for j in range(1, math.floor(horizon_weeks / float(m.min())) + 2):
             weeks.append(np.where(initial > 0, last_initial + j * m, np.inf))
     counts = np.zeros((n, n_months))
     if weeks:
@@ -120,7 +161,7 @@ def _schedule_counts(
         rows = np.nonzero(inside)[0]
         np.add.at(counts, (rows, month[inside].astype(np.int64)), 1.0)
     last_month = np.floor(last_initial / WEEKS_PER_MONTH)
-    check = np.maximum(np.ceil(ttr / WEEKS_PER_MONTH), last_month + 1).clip(min=1)
+    check = np.maximum(np.ceil(d.results_weeks / WEEKS_PER_MONTH), last_month + 1).clip(min=1)
     return counts, check
 
 
@@ -131,19 +172,18 @@ def simulate_option(
     seed: int = DEFAULT_SEED,
 ) -> OptionCosts:
     """PSA of one option's cost (see module docstring). Deterministic for a given seed."""
+    return run_option(option, draw_parameters(option, n_draws, seed), horizon_months)
+
+
+def run_option(option: OptionInputs, draws: OptionDraws, horizon_months: int) -> OptionCosts:
+    """The cohort model for each draw of the parameters (module docstring)."""
     if not 1 <= horizon_months <= 240:
         raise ValueError(f"horizon_months must be 1..240, got {horizon_months}")
-    rng = np.random.default_rng(seed)  # same seed for every option: common random numbers
-    n, months = n_draws, horizon_months
+    n, months = draws.n, horizon_months
     price = option.price
-    per_session = _uniform(rng, price.low, price.high, n) if price is not None else np.zeros(n)
-    p_resp = option.response.sample(rng, n) if option.response is not None else None
-    p_stop_year = (
-        option.discontinuation_per_year.sample(rng, n)
-        if option.discontinuation_per_year is not None
-        else np.zeros(n)
-    )
-    p_stop = 1.0 - (1.0 - p_stop_year) ** (1.0 / 12.0)
+    per_session = draws.price
+    p_resp = draws.response
+    p_stop = 1.0 - (1.0 - draws.stop_per_year) ** (1.0 / 12.0)
     protocol = option.protocol
     active = protocol is not None and (
         protocol.sessions.high > 0 or (price is not None and price.unit == "month")
@@ -151,7 +191,7 @@ def simulate_option(
     if protocol is None or not active:
         counts, check = np.zeros((n, months)), np.full(n, float(months + 1))
     else:
-        counts, check = _schedule_counts(protocol, months, rng, n)
+        counts, check = _schedule_counts(draws, months)
 
     month_index = np.arange(months)
     if price is not None and price.unit == "month":
@@ -218,6 +258,77 @@ def simulate_option(
         first_year_draws=first,
         response_draws=p_resp,
     )
+
+
+TORNADO_LABELS: dict[str, str] = {
+    "price": "price per session",
+    "initial_sessions": "initial sessions",
+    "interval_weeks": "interval (weeks)",
+    "maintenance_weeks": "maintenance interval (weeks)",
+    "results_weeks": "time to results (weeks)",
+    "response": "response probability",
+    "stop_per_year": "stopping maintenance (per year)",
+}
+
+
+def option_tornado(option: OptionInputs, horizon_months: int) -> list[TornadoBar]:
+    """One-way sensitivity of the expected horizon cost: each parameter at the ends of its range
+    (price, sessions and intervals: the protocol's and price list's ranges; probabilities: their
+    2.5th and 97.5th percentiles), the others at their middle / mean (sessions rounded up)."""
+    protocol = option.protocol
+    ranges: dict[str, tuple[float, float]] = {}
+    base: dict[str, float] = {}
+
+    def add(name: str, low: float, high: float, middle: float) -> None:
+        base[name] = middle
+        if high > low:
+            ranges[name] = (low, high)
+
+    if option.price is not None:
+        add(
+            "price", option.price.low, option.price.high, (option.price.low + option.price.high) / 2
+        )
+    if protocol is not None:
+        lo_s, hi_s = math.ceil(protocol.sessions.low), math.floor(protocol.sessions.high)
+        add("initial_sessions", lo_s, max(lo_s, hi_s), math.ceil((lo_s + max(lo_s, hi_s)) / 2))
+        for name, rng_ in (
+            ("interval_weeks", protocol.interval_weeks),
+            ("results_weeks", protocol.time_to_results_weeks),
+            ("maintenance_weeks", protocol.maintenance_interval_weeks),
+        ):
+            if rng_ is not None:
+                add(name, rng_.low, rng_.high, rng_.mid)
+    for name, dist in (
+        ("response", option.response),
+        ("stop_per_year", option.discontinuation_per_year),
+    ):
+        if dist is not None:
+            add(name, dist.ppf(0.025), dist.ppf(0.975), dist.mean)
+
+    # every variant (base, then each parameter at its low and its high end) as one batch
+    variants: list[Mapping[str, float]] = [base]
+    for name, (low, high) in ranges.items():
+        variants += [{**base, name: low}, {**base, name: high}]
+
+    def column(name: str) -> FloatArray:
+        return np.array([v.get(name, 0.0) for v in variants])
+
+    draws = OptionDraws(
+        price=column("price"),
+        response=column("response") if option.response is not None else None,
+        stop_per_year=column("stop_per_year"),
+        initial_sessions=column("initial_sessions"),
+        interval_weeks=column("interval_weeks"),
+        results_weeks=column("results_weeks"),
+        maintenance_weeks=column("maintenance_weeks") if "maintenance_weeks" in base else None,
+    )
+    cost = run_option(option, draws, horizon_months).horizon_draws
+    bars = [
+        TornadoBar(name, low, high, float(cost[1 + 2 * k]), float(cost[2 + 2 * k]), float(cost[0]))
+        for k, (name, (low, high)) in enumerate(ranges.items())
+    ]
+    bars.sort(key=lambda b: b.width, reverse=True)
+    return [replace(bar, parameter=TORNADO_LABELS[bar.parameter]) for bar in bars]
 
 
 def probability_cheapest(results: Sequence[OptionCosts]) -> dict[TreatmentId, float]:
