@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from regenaid.knowledge import KnowledgeBase, load_knowledge
 from regenaid.knowledge.jurisdictions import EU_MEMBERS
@@ -372,3 +373,20 @@ def test_hair_claims_are_not_shown_for_skin_conditions(kb: KnowledgeBase) -> Non
     assert not any(c.id == "exosome-results-8-12-weeks" for c in skin)
     # without a condition every claim is returned (the INTERFACES behaviour)
     assert len(kb.claims_about("exosome")) > len(skin)
+
+
+def test_every_entry_of_our_bibliography_files_is_cited(kb: KnowledgeBase) -> None:
+    """No dead entries in general.yaml / marketing.yaml (engineer K's files)."""
+    folder = Path(str(default_data_dir())) / "sources"
+    ours = [
+        entry["id"]
+        for name in ("general.yaml", "marketing.yaml")
+        for entry in yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+    ]
+    cited = {
+        source_id
+        for where, record in _cited_records(kb)
+        for _, ids in _source_lists(where, record)
+        for source_id in ids
+    }
+    assert [i for i in ours if i not in cited] == []
