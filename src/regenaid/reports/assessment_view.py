@@ -5,12 +5,15 @@ Works from the assessment's JSON form, so a result saved months ago renders the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from regenaid.reports.i18n import Catalogue, catalogue
 
+# Notices the pages already state in their own words (the "not a prescription" line).
+SHOWN_ELSEWHERE = frozenset({"decision_aid"})
 TREATMENT_ORDER = ("prp", "exosome", "combination", "conventional", "no_treatment")
 
 
@@ -24,6 +27,21 @@ def assessment_dict(assessment: object) -> dict[str, Any]:
     if isinstance(assessment, Mapping):
         return dict(assessment)
     raise TypeError(f"expected an Assessment or its JSON mapping, got {type(assessment).__name__}")
+
+
+def split_lead(text: str, limit: int = 180) -> tuple[str, str]:
+    """Split ``text`` after the sentence that ends at or before ``limit`` characters (or after
+    the first sentence when that is longer): the lead is shown, the rest sits behind "More"."""
+    if len(text) <= limit:
+        return text, ""
+    cut = -1
+    for match in re.finditer(r"[.!?:](?=\s)", text):
+        if match.end() > limit and cut != -1:
+            break
+        cut = match.end()
+    if cut == -1 or cut >= len(text) - 1:
+        return text, ""
+    return text[:cut], text[cut:].strip()
 
 
 def format_money(amount: object, currency: str) -> str:
@@ -216,6 +234,6 @@ def build_view(assessment: object, locale: str = "en") -> AssessmentView:
     return AssessmentView(
         options=tuple(options),
         recommended=data.get("recommended"),
-        notices=tuple(data.get("notices") or ()),
+        notices=tuple(n for n in data.get("notices") or () if n.get("code") not in SHOWN_ELSEWHERE),
         raw=data,
     )

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from regenaid import __version__
+from regenaid.reports.assessment_view import split_lead
 from regenaid.reports.i18n import catalogue
 from regenaid.web.security import CSRF_FIELD, csrf_token
 
@@ -32,6 +33,7 @@ def make_templates() -> Jinja2Templates:
         content_date=CONTENT_DATE.strftime("%B %Y"),
         csrf_field=CSRF_FIELD,
     )
+    env.filters["split_lead"] = split_lead
     return templates
 
 
