@@ -17,7 +17,7 @@ import yaml
 
 from regenaid.knowledge import KnowledgeBase, load_knowledge
 from regenaid.knowledge.jurisdictions import EU_MEMBERS
-from regenaid.knowledge.loader import REQUIRED_GRID_ROWS, REQUIRED_JURISDICTIONS
+from regenaid.knowledge.loader import REQUIRED_GRID_ROWS, REQUIRED_JURISDICTIONS, default_data_dir
 from regenaid.knowledge.model import (
     CONDITIONS_BY_CONCERN,
     HEALTH_FLAGS,
