@@ -123,6 +123,9 @@ DATA_FILES: tuple[str, ...] = (
 
 DataDir = Path | Traversable
 
+# libyaml's C parser when available (about 10x faster); both build only plain Python objects.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def default_data_dir() -> Traversable:
     """The data shipped inside the package (``regenaid/knowledge/data``)."""
@@ -173,7 +176,7 @@ def _entries(data_dir: DataDir, name: str) -> list[object]:
     if not node.is_file():
         raise KnowledgeError(name, "-", "-", "data file is missing")
     try:
-        data = yaml.safe_load(node.read_text(encoding="utf-8"))
+        data = yaml.load(node.read_text(encoding="utf-8"), Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         raise KnowledgeError(name, "-", "-", f"not valid YAML: {exc}") from exc
     if data is None:
