@@ -48,7 +48,7 @@ class CleanData:
     yi: FloatArray
     vi: FloatArray
     X: FloatArray  # k x p design matrix (column of ones first)
-    kept: tuple[int, ...]
+    kept: NDArray[np.intp]
     dropped: tuple[int, ...]
 
 
@@ -75,22 +75,32 @@ def clean_for_fit(
             M = M.reshape(-1, 1)
         if M.ndim != 2 or M.shape[0] != k:
             raise InvalidInputError("mods", f"must have {k} rows (one per study), got {M.shape}")
-    missing = np.isnan(y) | np.isnan(v) | np.isnan(M).any(axis=1)
-    keep = ~missing
-    y, v, M = y[keep], v[keep], M[keep]
-    kept = tuple(int(i) for i in np.flatnonzero(keep))
-    dropped = tuple(int(i) for i in np.flatnonzero(missing))
-    for name, arr in (("yi", y), ("vi", v)):
-        bad = np.flatnonzero(~np.isfinite(arr))
-        if bad.size:
-            raise InvalidInputError(f"{name}[{kept[bad[0]]}]", "must be a finite number")
-    bad = np.flatnonzero(v <= 0)
-    if bad.size:
-        i = kept[bad[0]]
+    missing = np.isnan(y) | np.isnan(v)
+    if M.size:
+        missing |= np.isnan(M).any(axis=1)
+    if missing.any():
+        keep = ~missing
+        y, v, M = y[keep], v[keep], M[keep]
+        kept = np.flatnonzero(keep)
+        dropped = tuple(int(i) for i in np.flatnonzero(missing))
+    else:
+        kept = np.arange(k)
+        dropped = ()
+    if not (np.isfinite(y).all() and np.isfinite(v).all()):
+        for name, arr in (("yi", y), ("vi", v)):
+            bad = np.flatnonzero(~np.isfinite(arr))
+            if bad.size:
+                raise InvalidInputError(f"{name}[{kept[bad[0]]}]", "must be a finite number")
+    if not (v > 0).all():
+        bad = np.flatnonzero(v <= 0)
+        i = int(kept[bad[0]])
         raise InvalidInputError(f"vi[{i}]", f"sampling variances must be > 0, got {v[bad[0]]!r}")
     if M.size and not np.isfinite(M).all():
         raise InvalidInputError("mods", "moderators must be finite numbers")
-    X = np.column_stack([np.ones(len(y)), M]) if intercept else M
+    if intercept:
+        X = np.ones((len(y), 1)) if M.shape[1] == 0 else np.column_stack([np.ones(len(y)), M])
+    else:
+        X = M
     if X.shape[1] == 0:
         raise InvalidInputError("mods", "the model needs an intercept or at least one moderator")
     return CleanData(yi=y, vi=v, X=X, kept=kept, dropped=dropped)

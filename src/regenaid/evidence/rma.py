@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from regenaid.errors import InvalidInputError
 from regenaid.evidence._inputs import ArrayLike, FloatArray, clean_for_fit
-from regenaid.evidence.tau2 import METHODS, estimate_tau2, q_profile_root, wls
+from regenaid.evidence.tau2 import METHODS, estimate_tau2, q_profile_roots, wls
 
 Test = Literal["z", "knha"]
 TESTS: Final = ("z", "knha")
@@ -107,11 +107,12 @@ class RmaResult:
     ci_ub_beta: tuple[float, ...]
     QM: float | None
     QMp: float | None
-    weights: tuple[float, ...]  # percent weight of each study in the fit
+    weights: FloatArray = field(repr=False)  # percent weight of each study in the fit
     dropped: tuple[int, ...]
     yi: FloatArray = field(repr=False)
     vi: FloatArray = field(repr=False)
     X: FloatArray = field(repr=False)
+    vt: float = field(repr=False)  # typical within-study variance (k - p)/tr(P) at w = 1/v
     tau2_iterations: int = 0
 
     @property
@@ -146,11 +147,10 @@ class RmaResult:
         dfree = self.k - self.p
         if dfree < 1:
             raise InvalidInputError("yi", "the Q-profile needs k - p >= 1")
-        y, v, X = self.yi, self.vi, self.X
-        hint = max(self.tau2, float(np.var(y)), 1e-8)
-        lb = q_profile_root(float(stats.chi2.ppf(1 - alpha / 2, dfree)), y, v, X, hint)
-        ub = q_profile_root(float(stats.chi2.ppf(alpha / 2, dfree)), y, v, X, hint)
-        vt = _typical_variance(v, X)
+        targets = special.chdtri(dfree, np.array([alpha / 2, 1 - alpha / 2]))
+        roots = q_profile_roots(targets, self.yi, self.vi, self.X, q0=self.QE)
+        lb, ub = float(roots[0]), float(roots[1])
+        vt = self.vt
         return HeterogeneityCI(
             tau2=ConfInt(self.tau2, lb, ub),
             tau=ConfInt(self.tau, float(np.sqrt(lb)), float(np.sqrt(ub))),
@@ -188,14 +188,8 @@ def _check_level(level: float) -> float:
 def _critical(level: float, test: Test, df: int | None) -> float:
     q = 1 - (1 - level / 100) / 2
     if test == "knha":
-        return float(stats.t.ppf(q, df))
-    return float(stats.norm.ppf(q))
-
-
-def _typical_variance(v: FloatArray, X: FloatArray) -> float:
-    """s̃² = (k - p) / tr(P) with ``w = 1/v`` (metafor's I² denominator)."""
-    k, p = X.shape
-    return float((k - p) / wls(np.zeros(k), X, 1.0 / v).trace_p)
+        return float(special.stdtrit(df, q))
+    return float(special.ndtri(q))
 
 
 def rma(
@@ -240,17 +234,17 @@ def rma(
     stat = fit.beta / se_beta
     crit = _critical(lvl, test, dfree)  # type: ignore[arg-type]
     if test == "knha":
-        pvals = 2 * stats.t.sf(np.abs(stat), dfree)
+        pvals = 2 * special.stdtr(dfree, -np.abs(stat))
     else:
-        pvals = 2 * stats.norm.sf(np.abs(stat))
-    fe = wls(y, X, 1.0 / v)
+        pvals = 2 * special.ndtr(-np.abs(stat))
+    fe = fit if tau2 == 0.0 and method in ("EE", "FE") else wls(y, X, 1.0 / v)
     qe = fe.rss
-    qep = float(stats.chi2.sf(qe, k - p)) if k - p > 0 else 1.0
+    qep = float(special.chdtrc(k - p, qe)) if k - p > 0 else 1.0
+    vt = (k - p) / fe.trace_p if k - p > 0 else float("nan")
     if method in ("EE", "FE"):
         i2 = max(0.0, 100 * (qe - (k - p)) / qe) if k - p > 0 and qe > 0 else 0.0
         h2 = qe / (k - p) if k - p > 0 else 1.0
     else:
-        vt = (k - p) / fe.trace_p
         i2 = 100 * tau2 / (vt + tau2)
         h2 = (vt + tau2) / vt
     qm: float | None = None
@@ -260,9 +254,9 @@ def rma(
         qm = float(b2 @ np.linalg.solve(vb[1:, 1:], b2))
         if test == "knha":
             qm /= p - 1  # F statistic, as metafor reports under knha
-            qmp = float(stats.f.sf(qm, p - 1, k - p))
+            qmp = float(special.fdtrc(p - 1, k - p, qm))
         else:
-            qmp = float(stats.chi2.sf(qm, p - 1))
+            qmp = float(special.chdtrc(p - 1, qm))
     return RmaResult(
         estimate=float(fit.beta[0]),
         se=float(se_beta[0]),
@@ -291,10 +285,11 @@ def rma(
         ci_ub_beta=tuple(float(b + crit * s) for b, s in zip(fit.beta, se_beta, strict=True)),
         QM=qm,
         QMp=qmp,
-        weights=tuple(float(x) for x in 100 * w / w.sum()),
+        weights=100 * w / w.sum(),
         dropped=data.dropped,
         yi=y,
         vi=v,
         X=X,
+        vt=float(vt),
         tau2_iterations=est.iterations,
     )

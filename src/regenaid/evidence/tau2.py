@@ -25,11 +25,11 @@ moment estimators from the variance of the quadratic form they are based on.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Final, Literal
 
 import numpy as np
-from scipy import optimize
 
 from regenaid.errors import InvalidInputError
 from regenaid.evidence._inputs import FloatArray
@@ -75,7 +75,23 @@ class WLS:
 
 
 def wls(y: FloatArray, X: FloatArray, w: FloatArray) -> WLS:
-    """Fit ``y ~ X`` with weights ``w`` and return the quantities every estimator needs."""
+    """Fit ``y ~ X`` with weights ``w`` and return the quantities every estimator needs.
+
+    A single-column design (the plain random-effects model) takes a vector-only path.
+    """
+    if X.shape[1] == 1:
+        x = X[:, 0]
+        wx = w * x
+        sxx = float(np.dot(wx, x))
+        if not sxx > 0:
+            raise InvalidInputError("mods", "the design matrix is not of full rank")
+        b = float(np.dot(wx, y)) / sxx
+        resid = y - b * x
+        rss = float(np.dot(w, resid * resid))
+        trace_p = float(w.sum()) - float(np.dot(wx, wx)) / sxx
+        return WLS(
+            beta=np.array([b]), inv=np.array([[1.0 / sxx]]), resid=resid, rss=rss, trace_p=trace_p
+        )
     Xw = X * w[:, None]
     xtwx = X.T @ Xw
     try:
@@ -93,9 +109,15 @@ def wls(y: FloatArray, X: FloatArray, w: FloatArray) -> WLS:
 def _trace_pp(X: FloatArray, w: FloatArray, inv: FloatArray) -> float:
     """tr(PP) = sum w² - 2 tr(A X'W³X) + tr((A X'W²X)²), with A = (X'WX)⁻¹."""
     w2 = w * w
-    b = inv @ (X.T @ (X * w2[:, None]))
-    c = inv @ (X.T @ (X * (w2 * w)[:, None]))
-    return float(w2.sum() - 2.0 * np.trace(c) + np.sum(b * b.T))
+    if X.shape[1] == 1:
+        x2 = X[:, 0] * X[:, 0]
+        a = float(inv[0, 0])
+        b = a * float(np.dot(w2, x2))
+        c = a * float(np.dot(w2 * w, x2))
+        return float(w2.sum()) - 2.0 * c + b * b
+    b_mat = inv @ (X.T @ (X * w2[:, None]))
+    c_mat = inv @ (X.T @ (X * (w2 * w)[:, None]))
+    return float(w2.sum() - 2.0 * np.trace(c_mat) + np.sum(b_mat * b_mat.T))
 
 
 def _trace_pv_p(X: FloatArray, w: FloatArray, v: FloatArray, inv: FloatArray) -> float:
@@ -163,6 +185,16 @@ def _he(y: FloatArray, v: FloatArray, X: FloatArray) -> Tau2Estimate:
     return Tau2Estimate(tau2, se)
 
 
+def _he_start(y: FloatArray, v: FloatArray, X: FloatArray) -> float:
+    """The HE estimate (without its SE), metafor's starting value for ML/REML/EB."""
+    k, p = X.shape
+    if p == 1 and np.all(X[:, 0] == 1.0):
+        resid = y - y.mean()
+        trace_pv = float(v.sum()) * (k - 1) / k
+        return max(0.0, (float(np.dot(resid, resid)) - trace_pv) / (k - 1))
+    return _he(y, v, X).tau2
+
+
 def _sj_start(y: FloatArray, X: FloatArray) -> float:
     k = len(y)
     resid = wls(y, X, np.ones(k)).resid
@@ -198,7 +230,12 @@ def _fisher_scoring(
     method: Literal["ML", "REML", "EB"], y: FloatArray, v: FloatArray, X: FloatArray
 ) -> Tau2Estimate:
     k, p = X.shape
-    tau2 = _he(y, v, X).tau2
+    tau2 = _he_start(y, v, X)
+    if method == "REML" and p == 1 and bool(np.all(X[:, 0] == 1.0)):
+        tau2, used = _reml_newton(y, v, tau2)
+        w = 1.0 / (v + tau2)
+        se = float(np.sqrt(2.0 / _trace_pp(X, w, np.array([[1.0 / float(w.sum())]]))))
+        return Tau2Estimate(tau2, se, used)
     iteration = 0
     while iteration < MAX_ITER:
         iteration += 1
@@ -231,27 +268,121 @@ def _fisher_scoring(
     return Tau2Estimate(max(tau2, 0.0), se, iteration)
 
 
+def _reml_newton(y: FloatArray, v: FloatArray, start: float) -> tuple[float, int]:
+    """REML tau² of the intercept-only model by Newton-Raphson on the restricted score.
+
+    Score ``U = (Y'PPY - tr P)/2``; observed information ``Y'PPPY - tr(PP)/2`` (from
+    ``dP/dtau² = -PP``); Fisher's step ``(Y'PPY - tr P)/tr(PP)`` (metafor's) is used where the
+    observed information is not positive. Steps below 0 are halved, and when the score at 0 is
+    not positive the maximum is on the boundary, tau² = 0. Same optimum as metafor's Fisher
+    scoring, reached in fewer iterations.
+    """
+    t = start
+    for iteration in range(1, MAX_ITER + 1):
+        w = 1.0 / (v + t)
+        s1 = float(w.sum())
+        r = y - float(np.dot(w, y)) / s1
+        a = w * r
+        w2 = w * w
+        s2 = float(w2.sum())
+        tr_p = s1 - s2 / s1
+        tr_pp = s2 - 2.0 * float(np.dot(w2, w)) / s1 + (s2 / s1) ** 2
+        ypp = float(np.dot(a, a))
+        observed = float(np.dot(w, a * a)) - float(np.dot(w, a)) ** 2 / s1 - 0.5 * tr_pp
+        step = 0.5 * (ypp - tr_p) / observed if observed > 0 else (ypp - tr_p) / tr_pp
+        if t + step < 0:
+            if _reml_score_at_zero(y, v) <= 0:
+                return 0.0, iteration
+            while t + step < 0:
+                step /= 2.0
+        t += step
+        if abs(step) <= THRESHOLD * max(1.0, t):
+            return t, iteration
+    raise InvalidInputError(
+        "method", f"REML estimation of tau² did not converge in {MAX_ITER} iterations"
+    )
+
+
+def _reml_score_at_zero(y: FloatArray, v: FloatArray) -> float:
+    w = 1.0 / v
+    s1 = float(w.sum())
+    a = w * (y - float(np.dot(w, y)) / s1)
+    return float(np.dot(a, a)) - (s1 - float(np.dot(w, w)) / s1)
+
+
 def q_profile_root(
     target: float, y: FloatArray, v: FloatArray, X: FloatArray, upper_hint: float
 ) -> float:
-    """The tau² >= 0 at which the generalised Q equals ``target`` (Q decreases in tau²).
+    """The tau² >= 0 at which the generalised Q equals ``target`` (Q decreases in tau²)."""
+    return float(q_profile_roots(np.array([target]), y, v, X, upper_hint)[0])
 
-    Returns 0 when ``Q(0) <= target``. The bracket is grown by doubling from ``upper_hint``,
-    then Brent's method finds the root (Viechtbauer 2007, Stat Med 26:37-52).
+
+def q_profile_roots(
+    targets: FloatArray,
+    y: FloatArray,
+    v: FloatArray,
+    X: FloatArray,
+    upper_hint: float = 1.0,
+    q0: float | None = None,
+) -> FloatArray:
+    """For each target, the tau² >= 0 where the generalised Q equals it (0 if Q(0) <= target).
+
+    Q(tau²) = Y'P(tau²)Y decreases in tau², and 1/Q is close to linear in tau², so Newton's
+    method is run on ``h(t) = 1/Q(t) - 1/target`` with ``dQ/dt = -sum w² r²`` (the moderator
+    term drops out by the normal equations), safeguarded by a bracket with bisection
+    (Viechtbauer 2007, Stat Med 26:37-52, for the Q-profile). ``q0`` is Q(0) if known.
     """
-    if q_gen(0.0, y, v, X) <= target:
-        return 0.0
-    hi = max(upper_hint, 1e-8 * float(np.var(y) + 1.0), float(np.median(v)))
+    targets = np.asarray(targets, dtype=np.float64)
+    if q0 is None:
+        q0 = q_gen(0.0, y, v, X)
+    scale = max(float(v.mean()), upper_hint * 1e-12, 1e-300)
+    intercept_only = X.shape[1] == 1 and bool(np.all(X[:, 0] == 1.0))
+    out = np.zeros_like(targets)
+    for i, target in enumerate(targets):
+        if q0 > target:
+            out[i] = _solve_q(float(target), q0, y, v, X, scale, intercept_only)
+    return out
+
+
+def _solve_q(
+    target: float,
+    q0: float,
+    y: FloatArray,
+    v: FloatArray,
+    X: FloatArray,
+    scale: float,
+    intercept_only: bool,
+) -> float:
+    inv_goal = 1.0 / target
+    lo, hi = 0.0, math.inf
+    t = 0.0
+    q = q0
+    dq = _q_slope(0.0, y, v, X, intercept_only)[1]
     for _ in range(200):
-        if q_gen(hi, y, v, X) < target:
-            break
-        hi *= 2.0
-    else:
-        raise InvalidInputError("yi", "could not bracket tau² for the Q-profile")
-    root = optimize.brentq(
-        lambda t: q_gen(t, y, v, X) - target, 0.0, hi, xtol=1e-12, rtol=1e-12, maxiter=500
-    )
-    return float(root)
+        h = 1.0 / q - inv_goal
+        if h < 0:
+            lo = t
+        else:
+            hi = t
+        slope = -dq / (q * q)
+        new = t - h / slope if slope > 0 else math.inf
+        if not (lo < new < hi) or not math.isfinite(new):
+            new = 0.5 * (lo + hi) if math.isfinite(hi) else max(2.0 * t, scale)
+        if abs(new - t) <= 1e-12 * max(new, scale):
+            return new
+        t = new
+        q, dq = _q_slope(t, y, v, X, intercept_only)
+    raise InvalidInputError("yi", "the Q-profile root finder did not converge")
+
+
+def _q_slope(
+    t: float, y: FloatArray, v: FloatArray, X: FloatArray, intercept_only: bool
+) -> tuple[float, float]:
+    """Generalised Q at tau² = t and its derivative ``-sum w² r²``."""
+    w = 1.0 / (v + t)
+    r = y - float(np.dot(w, y)) / float(w.sum()) if intercept_only else wls(y, X, w).resid
+    wr = w * r
+    return float(np.dot(wr, r)), -float(np.dot(wr, wr))
 
 
 def _pm(y: FloatArray, v: FloatArray, X: FloatArray) -> Tau2Estimate:
