@@ -191,7 +191,7 @@ def _he_start(y: FloatArray, v: FloatArray, X: FloatArray) -> float:
     if p == 1 and np.all(X[:, 0] == 1.0):
         resid = y - y.mean()
         trace_pv = float(v.sum()) * (k - 1) / k
-        return max(0.0, (float(np.dot(resid, resid)) - trace_pv) / (k - 1))
+        return max(0.0, float((float(np.dot(resid, resid)) - trace_pv) / (k - 1)))
     return _he(y, v, X).tau2
 
 
