@@ -147,7 +147,7 @@ def _statics(
         protocol = kb.protocol(treatment, condition_id)
         profile = profile_for(kb, condition_id, treatment)
         reg = kb.regulatory_status(treatment, jurisdiction)
-        claims = kb.claims_about(treatment)
+        claims = kb.claims_about(treatment, condition=condition_id)
         benefits, harms = _benefits_and_harms(kb, condition, treatment, profile)
         autologous = 1.0 if (t.autologous or treatment == "no_treatment") else 0.0
         if treatment == "combination":
@@ -181,7 +181,7 @@ def _statics(
                 claims=tuple(claim_out(c, kb) for c in claims),
                 disagreements=tuple(
                     DisagreementOut(topic=d.topic, text=d.text, claim_ids=[c.id for c in d.claims])
-                    for d in find_disagreements(claims)
+                    for d in find_disagreements(claims, kb.sources)
                 ),
             )
         )

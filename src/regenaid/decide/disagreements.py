@@ -1,14 +1,20 @@
 """Claims as claims, and where sources disagree.
 
-A disagreement is two or more claims about the same treatment and topic, from different
-sources, that do not say the same thing: their numeric ranges differ, or one gives a number
-and another does not (e.g. "1 to 3 sessions" vs "multiple sessions"). Both claims are shown
-with their sources; the aid does not pick one.
+Claims about the same treatment and topic, from different sources, disagree when
+
+- two of them give numbers (same unit) that are not the same range ("8 to 12 weeks" vs
+  "3 to 6 months"), or one gives a number and another, on a topic where numbers are given,
+  does not ("1 to 3 sessions" vs "multiple sessions");
+- on a topic without numbers, clinic pages claim one thing and studies or regulators say
+  another (a marketing and a non-marketing claim side by side), or we have noted that the
+  evidence contradicts one of the claims.
+
+Every claim of the topic is then shown with its sources; the aid does not pick one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from regenaid.knowledge.model import Claim, Source
@@ -51,23 +57,41 @@ def _says_same(a: Claim, b: Claim) -> bool:
     return (a.value.low, a.value.high, a.unit) == (b.value.low, b.value.high, b.unit)
 
 
-def find_disagreements(claims: Iterable[Claim]) -> tuple[Disagreement, ...]:
-    """Disagreements per topic, in the order topics first appear in ``claims``."""
+def _topic_disagrees(group: Sequence[Claim], sources: Mapping[str, Source] | None) -> bool:
+    pairs = [
+        (a, b)
+        for i, a in enumerate(group)
+        for b in group[i + 1 :]
+        if set(a.sources) != set(b.sources)
+    ]
+    if not pairs:
+        return False
+    if any(c.value is not None for c in group):
+        return any(not _says_same(a, b) for a, b in pairs)
+    if any(c.note for c in group):
+        return True
+    if sources is None:
+        return True
+    kinds = {is_marketing(c, sources) for c in group}
+    return len(kinds) == 2
+
+
+def find_disagreements(
+    claims: Iterable[Claim], sources: Mapping[str, Source] | None = None
+) -> tuple[Disagreement, ...]:
+    """Disagreements per topic, in the order topics first appear in ``claims``.
+
+    Without ``sources`` (the bibliography), claims without numbers that differ always count
+    as disagreeing, since who makes them cannot be told apart.
+    """
     by_topic: dict[str, list[Claim]] = {}
     for claim in claims:
         by_topic.setdefault(claim.topic, []).append(claim)
-    found: list[Disagreement] = []
-    for topic, group in by_topic.items():
-        if len(group) < 2:
-            continue
-        differ = any(
-            not _says_same(a, b) and set(a.sources) != set(b.sources)
-            for i, a in enumerate(group)
-            for b in group[i + 1 :]
-        )
-        if differ:
-            found.append(Disagreement(topic, tuple(group)))
-    return tuple(found)
+    return tuple(
+        Disagreement(topic, tuple(group))
+        for topic, group in by_topic.items()
+        if len(group) >= 2 and _topic_disagrees(group, sources)
+    )
 
 
 def is_marketing(claim: Claim, sources: Mapping[str, Source]) -> bool:

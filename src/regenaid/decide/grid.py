@@ -173,7 +173,7 @@ def _answer(
     if row.id == "regulatory":
         status = kb.regulatory_status(treatment, jurisdiction)
         return status.text, list(status.sources), None
-    claims = kb.claims_about(treatment, row.id)
+    claims = kb.claims_about(treatment, row.id, condition=condition.id)
     if claims:
         text, sources = _join([CitedText(c.text, c.sources) for c in claims])
         return text, sources, None
@@ -199,9 +199,11 @@ def _build_grid(kb: KnowledgeBase, condition_id: str, jurisdiction: str | None) 
         for treatment in treatments:
             text, sources, certainty = _answer(kb, condition, treatment, row, jurisdiction)
             topics = ROW_TOPICS.get(row.id, (row.id,))
-            claims = [c for c in kb.claims_about(treatment) if c.topic in topics]
+            claims = [
+                c for c in kb.claims_about(treatment, condition=condition_id) if c.topic in topics
+            ]
             disagreeing: list[ClaimOut] = []
-            for d in find_disagreements(claims):
+            for d in find_disagreements(claims, kb.sources):
                 disagreeing.extend(claim_out(c, kb) for c in d.claims)
             cells.append(
                 GridCell(
