@@ -33,6 +33,7 @@ Missing inputs (NaN) give NaN ``yi``/``vi`` (left out later by :func:`rma`, as m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -53,7 +54,7 @@ class EffectSizes:
     yi: FloatArray
     vi: FloatArray
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[FloatArray]:
         return iter((self.yi, self.vi))
 
     def summary(self, level: float = 95) -> dict[str, FloatArray]:

@@ -299,6 +299,18 @@ def _summary_published(name: str, best: StudyOutcome, certainty: Certainty) -> s
     return f"{text} It rated the evidence {label} certainty."
 
 
+def _range(pooled: PooledEffect) -> str:
+    """The CI in words: 'could be 3 to 49', or 'anywhere from 15 fewer to 55 more'."""
+    lb, ub = pooled.ci_lb, pooled.ci_ub
+    if pooled.measure in ("OR", "RR", "ROM"):
+        return f"could be {_fmt(lb)} to {_fmt(ub)} times"
+    if lb < 0 < ub:
+        return f"could be anywhere from {_fmt(-lb)} fewer to {_fmt(ub)} more"
+    if ub <= 0:
+        return f"could be {_fmt(-ub)} to {_fmt(-lb)} fewer"
+    return f"could be {_fmt(lb)} to {_fmt(ub)}"
+
+
 def _summary_pooled(
     name: str, pooled: PooledEffect, certainty: Certainty, reasons: Sequence[str]
 ) -> str:
@@ -314,10 +326,7 @@ def _summary_pooled(
         effect = f"{name} added about {_fmt(pooled.estimate)} {unit} more than {comparator}"
     else:
         effect = f"{name} gave about {_fmt(-pooled.estimate)} {unit} less than {comparator}"
-    text = (
-        f"In {pooled.k} {size}{trials} ({pooled.n} people), {effect} "
-        f"(could be {_fmt(pooled.ci_lb)} to {_fmt(pooled.ci_ub)})."
-    )
+    text = f"In {pooled.k} {size}{trials} ({pooled.n} people), {effect} ({_range(pooled)})."
     label = certainty.value.replace("_", " ").capitalize()
     why = reasons[0].rstrip(".").lower() if reasons else "the trials were well done and agreed"
     return f"{_cap(text)} {label} certainty: {why}."
