@@ -182,3 +182,36 @@ def test_compare_unknown_condition(runner: CliRunner) -> None:
     assert result.exit_code == 2
     assert len(result.stderr.splitlines()) == 1
     assert "androgenetic_alopecia" in result.stderr
+
+
+def test_assess_html_uses_the_report(runner: CliRunner, good_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "a.html"
+    result = runner.invoke(app, ["assess", str(good_file), "--format", "html", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "<html" in html.lower()
+
+
+def test_assess_pdf_uses_the_report(runner: CliRunner, good_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "a.pdf"
+    result = runner.invoke(app, ["assess", str(good_file), "--format", "pdf", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_assess_html_without_report_module_exit_2(
+    runner: CliRunner, good_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys as _sys
+
+    monkeypatch.setitem(_sys.modules, "regenaid.reports.assessment_report", None)
+    monkeypatch.delattr("regenaid.reports.assessment_report", raising=False)
+    result = runner.invoke(app, ["assess", str(good_file), "--format", "html"])
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert "html" in result.stderr
+
+
+def test_bad_format_is_a_usage_error(runner: CliRunner, good_file: Path) -> None:
+    result = runner.invoke(app, ["assess", str(good_file), "--format", "docx"])
+    assert result.exit_code == 2
