@@ -157,6 +157,39 @@ def main() -> None:
         f"  engine, dense-equivalent   : {dense / 1e9:.2f} GFLOP (what a dense 4x4 update "
         f"would do) = {dense / engine / 1e9:.2f} GFLOP/s = {dense / engine / 1e9 / peak:.1%}"
     )
+    assessment_psa()
+
+
+def assessment_psa() -> None:
+    """An assessment's own PSA: 2,000 draws per option, five options, shipped knowledge base."""
+    from regenaid.decide import parse_intake
+    from regenaid.decide.option_cost import _simulate, estimate_costs
+    from regenaid.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    options = ("prp", "exosome", "combination", "conventional", "no_treatment")
+    for months in (24, 120):
+        intake = parse_intake(
+            {
+                "concern": "hair",
+                "condition": "androgenetic_alopecia",
+                "age": 40,
+                "sex": "male",
+                "severity": "moderate",
+                "budget": {"amount": 5000, "currency": "USD", "horizon_months": months},
+            }
+        )
+
+        def uncached(intake: object = intake) -> None:
+            _simulate.cache_clear()
+            estimate_costs(kb, intake, options)  # type: ignore[arg-type]
+
+        first = median_seconds(uncached, repeat=5)
+        again = median_seconds(lambda i=intake: estimate_costs(kb, i, options), repeat=5, number=50)
+        print(
+            f"  assessment cost PSA, {months:>3} months: {fmt_seconds(first)} first time, "
+            f"{fmt_seconds(again)} from the cache (5 options x 2,000 draws, with tornado)"
+        )
 
 
 if __name__ == "__main__":

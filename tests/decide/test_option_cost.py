@@ -140,3 +140,13 @@ def test_shipped_knowledge_base_every_condition() -> None:
             assert price is not None
             assert block["currency"] == price.currency
             assert (block["within_budget"] is None) == (price.currency != "GBP")
+
+
+def test_cached_results_are_not_shared_with_callers() -> None:
+    kb = tiny_kb()
+    first = estimate_costs(kb, _intake(), ("prp",))
+    first["prp"]["horizon_total"]["expected"] = -1  # type: ignore[index]
+    first["prp"]["assumptions"].append("edited")  # type: ignore[attr-defined]
+    again = estimate_costs(kb, _intake(), ("prp",))
+    assert again["prp"]["horizon_total"]["expected"] > 0  # type: ignore[index]
+    assert "edited" not in again["prp"]["assumptions"]  # type: ignore[operator]

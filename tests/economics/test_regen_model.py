@@ -169,3 +169,19 @@ def test_option_tornado_by_hand() -> None:
     assert (sessions.outcome_at_low, sessions.outcome_at_high) == pytest.approx((4500.0, 7500.0))
     response = next(b for b in bars if b.parameter == "response probability")
     assert response.width == pytest.approx(0.0)
+
+
+def test_options_as_psa_result_for_ceac() -> None:
+    from regenaid.economics.regen_model import as_psa_result
+
+    cheap = OptionInputs("prp", _protocol(3, 4, None, 12), _price(1000), Beta(2, 8), None)
+    dear = OptionInputs(
+        "exosome", _protocol(3, 4, None, 12, "exosome"), _price(2000, "exosome"), Beta(8, 2), None
+    )
+    psa = as_psa_result([simulate_option(cheap, 12, 500), simulate_option(dear, 12, 500)])
+    assert psa.strategies == ("prp", "exosome")
+    # costs are fixed (3,000 vs 6,000): at WTP 0 PRP always wins; at a very high WTP per
+    # responder the option with the higher response wins whenever its draw is higher
+    curves = psa.ceac([0.0, 1e9])
+    assert curves[0].tolist() == [1.0, 0.0]
+    assert curves[1][1] > 0.9

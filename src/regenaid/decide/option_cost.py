@@ -10,10 +10,15 @@ Results are cached by their inputs, so repeated assessments cost a dictionary bu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
+
+import numpy as np
 
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.intake import Intake
+from regenaid.economics._types import FloatArray
 from regenaid.economics.psa import Interval
 from regenaid.economics.regen_model import (
     DEFAULT_DRAWS,
@@ -167,35 +172,35 @@ def _break_even_text(be: BreakEven, currency: str, horizon: int) -> str:
     )
 
 
-def estimate_costs(
-    kb: KnowledgeBase, intake: Intake, treatments: Sequence[TreatmentId]
-) -> dict[TreatmentId, dict[str, object]]:
-    """Cost of each option over the intake's horizon, with 95% intervals (module docstring)."""
-    months = intake.horizon_months
-    wanted = intake.budget.currency.upper() if intake.budget else None
-    chosen = tuple(treatments)
-    runs = _simulate(
-        kb, intake.condition, chosen, wanted, months, tuple(_prior(intake, t) for t in chosen)
-    )
-    by_treatment = {run[0].treatment: run for run in runs}
+@dataclass(frozen=True)
+class _Prepared:
+    """Everything of one option's block that does not depend on the budget amount."""
+
+    treatment: TreatmentId
+    currency: str
+    block: dict[str, object]  # never handed out: estimate_costs copies it
+    horizon_draws: FloatArray
+    horizon_expected: float
+
+
+@lru_cache(maxsize=256)
+def _prepare(
+    kb: KnowledgeBase,
+    condition: str,
+    treatments: tuple[TreatmentId, ...],
+    wanted: str | None,
+    months: int,
+    priors: tuple[PriorResponse | None, ...],
+) -> tuple[_Prepared, ...]:
+    runs = _simulate(kb, condition, treatments, wanted, months, priors)
     active = [c for c, i, _, _ in runs if c.treatment != "no_treatment" and i.price is not None]
-    out: dict[TreatmentId, dict[str, object]] = {}
-    cheapest_by_currency: dict[str, dict[TreatmentId, float]] = {}
-    for treatment in chosen:
-        costs, inputs, notes, bars = by_treatment[treatment]
+    out = []
+    for costs, inputs, notes, bars in runs:
+        treatment = costs.treatment
         price = inputs.price
         currency = price.currency if price else (wanted or "USD")
         peers = [c for c in active if c.currency == currency]
-        if currency not in cheapest_by_currency:  # once per currency, not once per option
-            cheapest_by_currency[currency] = probability_cheapest(peers) if len(peers) > 1 else {}
-        cheapest = cheapest_by_currency[currency]
-        budget = intake.budget
-        comparable = budget is not None and currency == budget.currency.upper()
-        within = None
-        p_within = None
-        if budget is not None and comparable:
-            within = costs.horizon_total.mean <= budget.amount
-            p_within = round(float((costs.horizon_draws <= budget.amount).mean()), 3)
+        cheapest = probability_cheapest(peers) if len(peers) > 1 else {}
         breaks = []
         if treatment != "no_treatment" and costs in peers:
             for other in peers:
@@ -213,7 +218,7 @@ def estimate_costs(
                     }
                 )
         horizon_range = sessions_over_horizon(inputs.protocol, months)
-        out[treatment] = {
+        block: dict[str, object] = {
             "currency": currency,
             "price_per_session": {
                 "low": price.low if price else 0.0,
@@ -225,8 +230,8 @@ def estimate_costs(
             "sessions_over_horizon": {"low": horizon_range.low, "high": horizon_range.high},
             "first_year": _interval(costs.first_year),
             "horizon_total": _interval(costs.horizon_total),
-            "within_budget": within,
-            "probability_within_budget": p_within,
+            "within_budget": None,
+            "probability_within_budget": None,
             "break_even": breaks,
             "probability_cheapest": (
                 round(cheapest[treatment], 3) if treatment in cheapest else None
@@ -259,4 +264,41 @@ def estimate_costs(
             },
             "assumptions": list(notes),
         }
+        out.append(
+            _Prepared(treatment, currency, block, costs.horizon_draws, costs.horizon_total.mean)
+        )
+    return tuple(out)
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of nested dicts and lists (leaves are immutable), so callers may edit it."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    return value
+
+
+def estimate_costs(
+    kb: KnowledgeBase, intake: Intake, treatments: Sequence[TreatmentId]
+) -> dict[TreatmentId, dict[str, object]]:
+    """Cost of each option over the intake's horizon, with 95% intervals (module docstring)."""
+    months = intake.horizon_months
+    wanted = intake.budget.currency.upper() if intake.budget else None
+    chosen = tuple(treatments)
+    prepared = _prepare(
+        kb, intake.condition, chosen, wanted, months, tuple(_prior(intake, t) for t in chosen)
+    )
+    budget = intake.budget
+    out: dict[TreatmentId, dict[str, object]] = {}
+    for item in prepared:
+        block = _fresh(item.block)
+        if budget is not None and item.currency == budget.currency.upper():
+            block["within_budget"] = item.horizon_expected <= budget.amount
+            block["probability_within_budget"] = round(
+                float(np.count_nonzero(item.horizon_draws <= budget.amount))
+                / item.horizon_draws.size,
+                3,
+            )
+        out[item.treatment] = block
     return out

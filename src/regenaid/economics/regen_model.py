@@ -38,7 +38,7 @@ import numpy as np
 from regenaid.economics._types import FloatArray
 from regenaid.economics.batch import cohort_totals
 from regenaid.economics.distributions import Beta
-from regenaid.economics.psa import Interval, summarise
+from regenaid.economics.psa import Interval, PsaResult, summarise
 from regenaid.economics.sensitivity import TornadoBar
 from regenaid.knowledge.model import PriceRange, Protocol, TreatmentId
 
@@ -366,3 +366,17 @@ def break_even(option: OptionCosts, versus: OptionCosts) -> BreakEven:
     return BreakEven(
         option.treatment, versus.treatment, month, False, False, cheaper_prob, at_horizon
     )
+
+
+def as_psa_result(results: Sequence[OptionCosts]) -> PsaResult:
+    """The options' draws as a :class:`PsaResult` (cost over the horizon; effect = response
+    probability, 0 without a response), for the ICER table, CEAC and EVPI per responder."""
+    costs = np.stack([r.horizon_draws for r in results], axis=1)
+    effects = np.stack(
+        [
+            r.response_draws if r.response_draws is not None else np.zeros_like(r.horizon_draws)
+            for r in results
+        ],
+        axis=1,
+    )
+    return PsaResult(tuple(r.treatment for r in results), costs, effects)
