@@ -98,8 +98,10 @@ def test_zero_cells_get_one_half_only_where_needed() -> None:
     es = escalc("OR", ai=[0, 2], bi=[10, 8], ci=[3, 3], di=[7, 7])
     assert es.yi[0] == pytest.approx(math.log(0.5 * 7.5 / (10.5 * 3.5)))
     assert es.yi[1] == pytest.approx(math.log(2 * 7 / (8 * 3)))
+    # metafor applies the same correction to the risk difference (addyi=addvi=TRUE)
     rd = escalc("RD", ai=[0], bi=[10], ci=[3], di=[7])
-    assert rd.yi[0] == pytest.approx(-0.3)  # no correction for the risk difference
+    assert rd.yi[0] == pytest.approx(0.5 / 11 - 3.5 / 11)
+    assert escalc("RD", ai=[0], bi=[10], ci=[3], di=[7], to="none").yi[0] == pytest.approx(-0.3)
     dropped = escalc("RR", ai=[0], bi=[10], ci=[0], di=[10], drop00=True)
     assert math.isnan(dropped.yi[0])
 

@@ -17,9 +17,10 @@ Two-group binary outcomes (2x2 table ``ai bi / ci di``, or ``ai``, ``n1i``, ``ci
 
 - ``RR``: log risk ratio, ``v = 1/a - 1/n1 + 1/c - 1/n2``; ``OR``: log odds ratio,
   ``v = 1/a + 1/b + 1/c + 1/d``; ``RD``: risk difference, ``v = p1(1-p1)/n1 + p2(1-p2)/n2``.
-- Zero cells, as metafor's defaults ``add=1/2, to="only0", drop00=False``: for ``RR`` and ``OR``
-  1/2 is added to every cell of a table that has a zero cell; ``RD`` needs no correction and gets
-  none. ``drop00=True`` sets studies with no events (or only events) in both groups to missing.
+- Zero cells, as metafor's defaults ``add=1/2, to="only0", drop00=False``: 1/2 is added to every
+  cell of a table that has a zero cell (for RR, OR and RD alike, as metafor's ``escalc`` with its
+  default ``addyi=addvi=TRUE``); ``to="all"`` adds to every table, ``to="none"`` to none.
+  ``drop00=True`` sets studies with no events (or only events) in both groups to missing.
 
 Single-group pre-post (change) outcomes (Becker 1988; Morris 2008, Organ Res Methods 11:364-386):
 
@@ -215,7 +216,7 @@ def escalc(
             if drop00:
                 none_or_all = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
                 a, b, c, d = (np.where(none_or_all, np.nan, x) for x in (a, b, c, d))
-            if measure in ("RR", "OR") and to != "none":
+            if to != "none":
                 if to == "all":
                     fix = np.ones_like(a, dtype=bool)
                 else:
