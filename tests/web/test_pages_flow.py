@@ -95,7 +95,7 @@ def test_results_page_shows_the_decision_aid_parts(
 
 
 def test_results_page_server_time(client: TestClient, csrf_from: Callable[[str], str]) -> None:
-    """Reported, not asserted: timing belongs in benchmarks (see docs/web.md)."""
+    """Reported, not asserted: timing belongs in benchmarks (benchmarks/bench_web.py)."""
     results(client, csrf_from)  # warm caches
     started = time.perf_counter()
     results(client, csrf_from)
@@ -191,5 +191,10 @@ def test_results_show_cost_chart_and_icon_arrays(
     client: TestClient, csrf_from: Callable[[str], str]
 ) -> None:
     html = results(client, csrf_from)
-    assert 'class="chart" src="data:image/svg+xml;base64,' in html
     assert 'class="icon-array"' in html
+    match = re.search(r'<img class="chart" src="(/charts/cost/[A-Za-z0-9_-]+\.svg)"', html)
+    assert match
+    chart = client.get(match.group(1))
+    assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
+    assert 'id="series-' in chart.text and 'id="band-' in chart.text
+    assert client.get("/charts/cost/unknown.svg").status_code == 404

@@ -68,8 +68,14 @@ def cited_sources(ids: tuple[str, ...]) -> list[dict[str, Any]]:
     return found
 
 
-def render_assessment_html(assessment: object, locale: str = "en") -> str:
-    """The assessment (an ``Assessment`` or its JSON mapping) as a printable HTML document."""
+MAX_PAGES = 2
+
+
+def render_assessment_html(assessment: object, locale: str = "en", compact: bool = False) -> str:
+    """The assessment (an ``Assessment`` or its JSON mapping) as a printable HTML document.
+
+    ``compact`` lists sources by id only and keeps one "why" line per option (used when the
+    full version would run past two A4 pages)."""
     t = catalogue(locale)
     view = build_view(assessment, locale)
     questions = t.section("results")["questions"]
@@ -93,7 +99,10 @@ def render_assessment_pdf(assessment: object, locale: str = "en") -> bytes:
     """The same document as a PDF (WeasyPrint)."""
     from weasyprint import HTML
 
-    pdf = HTML(string=render_assessment_html(assessment, locale)).write_pdf()
+    document = HTML(string=render_assessment_html(assessment, locale)).render()
+    if len(document.pages) > MAX_PAGES:
+        document = HTML(string=render_assessment_html(assessment, locale, compact=True)).render()
+    pdf = document.write_pdf()
     if not isinstance(pdf, bytes):
         raise RuntimeError("WeasyPrint returned no PDF bytes")
     return pdf

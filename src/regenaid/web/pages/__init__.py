@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from regenaid.clinic import make_engine, make_session_factory, migrate_to_head
 from regenaid.config import Settings
+from regenaid.web.chart_store import ChartStore
 from regenaid.web.pages import evidence, intake, results, saved, start
 from regenaid.web.security import SecurityMiddleware
 from regenaid.web.templating import STATIC_DIR, make_templates, render
@@ -23,6 +24,7 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.templates = make_templates()
+    app.state.chart_store = ChartStore()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (start, intake, results, saved, evidence):
         app.include_router(module.router)

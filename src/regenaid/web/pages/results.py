@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 
 from regenaid.reports.assessment_report import (
@@ -16,11 +15,12 @@ from regenaid.reports.assessment_report import (
     report_style_hash,
 )
 from regenaid.reports.assessment_view import AssessmentView, build_view
+from regenaid.reports.i18n import Catalogue
 from regenaid.reports.icon_array import icon_array_svg
 from regenaid.reports.timeline_chart import timeline_svg
 from regenaid.web import intake_form as form_model
 from regenaid.web.security import CONTENT_SECURITY_POLICY, verified_form
-from regenaid.web.templating import render, svg_image
+from regenaid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 SURE_KEYS = ("sure", "understand", "risk_benefit", "encouragement")
@@ -44,15 +44,76 @@ def option_grid(intake: dict[str, Any]) -> dict[str, Any]:
     return grid.model_dump(mode="json")
 
 
-def cost_chart(view: AssessmentView, alt: str) -> Markup | None:
-    """P's cumulative cost chart (band = 95% interval, break-even marks) for the options the
-    person may choose now."""
-    from regenaid.reports.cost_charts import cumulative_cost_chart
+def chance_pictures(view: AssessmentView, t: Catalogue) -> tuple[list[dict[str, Any]], list[str]]:
+    """Icon arrays (same 100-figure denominator for every option) for the chance of staying
+    within budget, or for the chance of being cheapest when no budget was given; the other
+    chance is listed as text. Only options the person may choose now are shown."""
+    open_options = [o for o in view.options if not o.blocked]
+    measures = [
+        ("probability_within_budget", "results.within_budget_count"),
+        ("probability_cheapest", "results.cheapest_count"),
+    ]
+    if not any(view.percent(o, measures[0][0]) is not None for o in open_options):
+        measures.reverse()
+    (key, text_key), (other_key, other_text) = measures
+    rows = []
+    lines = []
+    for option in open_options:
+        count = view.percent(option, key)
+        if count is not None:
+            label = t(text_key, count=count)
+            svg = icon_array_svg(count, label, uid=f"person-{option.id}")
+            rows.append({"option": option, "label": label, "svg": svg})
+        other = view.percent(option, other_key)
+        if other is not None:
+            lines.append(f"{option.name}: {t(other_text, count=other)}")
+    return rows, lines
 
-    costs = {o.id: o.cost for o in view.options if not o.blocked and o.cost}
+
+def cost_chart_url(request: Request, view: AssessmentView) -> str | None:
+    """Where the page's cost chart image is fetched from (None when there is nothing to draw).
+    A saved result draws from the database; an unsaved one from the short-lived chart store."""
+    costs = chart_costs(view)
     if not any("cumulative_by_month" in c for c in costs.values()):
         return None
-    return svg_image(cumulative_cost_chart(costs).svg, alt)
+    token = request.path_params.get("token")
+    if token:
+        return f"/r/{token}/cost-chart.svg"
+    return f"/charts/cost/{request.app.state.chart_store.put(costs)}.svg"
+
+
+def chart_costs(view: AssessmentView) -> dict[str, Any]:
+    """The cost blocks of the options the person may choose now (what the chart draws)."""
+    return {o.id: dict(o.cost) for o in view.options if not o.blocked and o.cost}
+
+
+def cost_chart_svg(costs: dict[str, Any]) -> str:
+    """P's cumulative cost chart (line = expected, band = 95% interval, break-even marks)."""
+    from regenaid.reports.cost_charts import cumulative_cost_chart
+
+    return cumulative_cost_chart(costs).svg
+
+
+def svg_response(svg: str) -> Response:
+    """A drawing served as an image document; its own inline styles need their own CSP."""
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={
+            "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "cache-control": "private, max-age=900",
+        },
+    )
+
+
+@router.get("/charts/cost/{chart_id}.svg")
+def cost_chart_image(request: Request, chart_id: str) -> Response:
+    entry = request.app.state.chart_store.get(chart_id)
+    if entry is None:
+        raise HTTPException(status_code=404)
+    if entry.svg is None:
+        entry.svg = cost_chart_svg(dict(entry.data))
+    return svg_response(entry.svg)
 
 
 def results_context(
@@ -62,20 +123,7 @@ def results_context(
     t = request.app.state.templates.env.globals["t"]
     view = build_view(assessment)
     plannable = [o for o in view.options if not o.blocked and o.id in PLANNABLE]
-    icon_rows = []
-    for option in view.options:
-        if option.blocked:
-            continue
-        for key, text_key in (
-            ("probability_within_budget", "results.within_budget_count"),
-            ("probability_cheapest", "results.cheapest_count"),
-        ):
-            count = view.percent(option, key)
-            if count is not None:
-                label = t(text_key, count=count)
-                icon_rows.append(
-                    {"option": option, "label": label, "svg": icon_array_svg(count, label)}
-                )
+    icon_rows, chance_lines = chance_pictures(view, t)
     timeline_rows = []
     for option in view.options:
         ttr = option.plan.get("time_to_results_weeks")
@@ -85,10 +133,11 @@ def results_context(
         "intake": intake,
         "view": view,
         "icon_rows": icon_rows,
+        "chance_lines": chance_lines,
         "timeline": timeline_svg(timeline_rows, t("results.timeline_heading")),
         "sure_keys": SURE_KEYS,
         "grid": option_grid(intake),
-        "cost_chart": cost_chart(view, t("results.chart_alt")),
+        "cost_chart_url": cost_chart_url(request, view),
         "plannable": plannable,
         "today": date.today().isoformat(),
         "questions": t.section("results")["questions"],

@@ -16,12 +16,15 @@ from regenaid.web.pages.results import (
     PLANNABLE,
     _posted_intake,
     assess_intake,
+    chart_costs,
+    cost_chart_svg,
     ics_response,
     parse_start,
     pdf_response,
     plan_calendar,
     render_results,
     report_response,
+    svg_response,
 )
 from regenaid.web.security import verified_form
 from regenaid.web.templating import render
@@ -85,3 +88,8 @@ def saved_calendar(request: Request, token: str, option: str, start: str) -> Res
     if option not in allowed:
         raise HTTPException(status_code=404)
     return ics_response(plan_calendar(saved.intake, option, parse_start(start)), option)
+
+
+@router.get("/r/{token}/cost-chart.svg")
+def saved_cost_chart(request: Request, token: str) -> Response:
+    return svg_response(cost_chart_svg(chart_costs(build_view(_load(request, token).assessment))))
