@@ -163,3 +163,24 @@ def test_shipped_knowledge_base_prp_plan(tmp_path: Path) -> None:
         )
         assert low * 7 <= (b - a).days <= high * 7
     assert len(starts) == len(re.findall(r"^\s*\d+\. \d{4}-\d\d-\d\d ", result.stdout, re.M))
+
+
+def test_intake_from_stdin(kb: KnowledgeBase, tmp_path: Path) -> None:
+    text = _intake(tmp_path).read_text()
+    result = CliRunner().invoke(
+        app,
+        ["plan", "-", "--start", "2026-02-02", "--option", "exosome", "--format", "json"],
+        input=text,
+    )
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["treatment"] == "exosome"
+    assert all(s["planned"] >= "2026-02-02" for s in shown["sessions"])
+
+
+def test_invalid_intake_exits_2_naming_the_field(kb: KnowledgeBase, tmp_path: Path) -> None:
+    path = _intake(tmp_path, age=12)
+    result = CliRunner().invoke(app, ["plan", str(path), "--start", "2026-02-02"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "age" in lines[0]
