@@ -127,3 +127,28 @@ def test_profile_pools_primary_trials_with_reml_and_knapp_hartung() -> None:
     assert "salt-water" in p.summary
     # small trials: fewer than 400 people, so at most moderate
     assert p.certainty.level <= Certainty.MODERATE.level
+
+
+def test_profile_does_not_pool_different_comparators() -> None:
+    placebo = [_trial(1, 170, 150, 35, 20), _trial(2, 160, 150, 30, 25)]
+    active = dataclasses.replace(_trial(3, 190, 150, 40, 15), comparator="microneedling alone")
+    p = evidence_profile([*placebo, active], "androgenetic_alopecia", "prp")
+    assert p.pooled is not None and p.pooled.k == 2
+    assert p.pooled.comparator == "saline injection"
+
+
+def test_published_rows_are_never_pooled() -> None:
+    published = dataclasses.replace(
+        _trial(9, 0, 0, 1, 10),
+        kind="pooled_published",
+        treated=StudyArm(),
+        control=StudyArm(),
+        effect=25.6,
+        ci_low=2.62,
+        ci_high=48.57,
+        published_certainty=Certainty.LOW,
+    )
+    p = evidence_profile([_trial(1, 170, 150, 35, 20), published], "androgenetic_alopecia", "prp")
+    assert p.pooled is None  # one primary trial: nothing of ours to pool
+    assert p.published == (published,)
+    assert p.certainty == Certainty.LOW

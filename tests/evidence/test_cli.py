@@ -123,3 +123,20 @@ def test_evidence_unknown_condition_lists_allowed() -> None:
     result = CliRunner().invoke(app, ["evidence", "--condition", "baldness"])
     assert result.exit_code == 2
     assert "condition" in result.stderr and "androgenetic_alopecia" in result.stderr
+
+
+def test_meta_accepts_group_sizes_and_standard_errors(tmp_path: Path) -> None:
+    cells = tmp_path / "cells.csv"
+    cells.write_text("study,ai,n1i,ci,n2i\nA,4,123,11,139\nB,6,306,29,303\n")
+    result = CliRunner().invoke(app, ["meta", str(cells), "--measure", "RR", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    # the first two dat.bcg trials (metafor: yi -0.8893, -1.5854)
+    assert [s["yi"] for s in json.loads(result.stdout)["studies"]] == pytest.approx(
+        [-0.8893, -1.5854], abs=5e-5
+    )
+    sei = tmp_path / "sei.csv"
+    sei.write_text("label,yi,sei\nA,0.1,0.2\nB,0.3,0.1\n")
+    out = json.loads(
+        CliRunner().invoke(app, ["meta", str(sei), "--method", "EE", "--format", "json"]).stdout
+    )
+    assert [s["vi"] for s in out["studies"]] == pytest.approx([0.04, 0.01])

@@ -162,13 +162,22 @@ def _null_value(measure: str) -> float:
     return 1.0 if measure in ("OR", "RR", "ROM") else 0.0
 
 
-def _group_key(s: StudyOutcome) -> tuple[str, str, str]:
-    return (s.outcome, s.unit, s.extra.get("measure", ""))
+def _comparator_class(comparator: str) -> str:
+    """Placebo-type comparators (saline, placebo, sham) pool together; others only with the same."""
+    low = comparator.lower()
+    if any(word in low for word in ("saline", "placebo", "sham")):
+        return "placebo"
+    return low
+
+
+def _group_key(s: StudyOutcome) -> tuple[str, str, str, str]:
+    return (s.outcome, s.unit, s.extra.get("measure", ""), _comparator_class(s.comparator))
 
 
 def _poolable_group(primaries: Sequence[StudyOutcome]) -> list[StudyOutcome]:
-    """The largest set of primary studies sharing outcome, unit and measure (first wins ties)."""
-    groups: dict[tuple[str, str, str], list[StudyOutcome]] = {}
+    """The largest set of primary studies sharing outcome, unit, measure and kind of comparator
+    (placebo-type or the same active comparator); the first such set wins ties."""
+    groups: dict[tuple[str, str, str, str], list[StudyOutcome]] = {}
     for s in primaries:
         if effect_and_variance(s) is not None:
             groups.setdefault(_group_key(s), []).append(s)
