@@ -184,3 +184,26 @@ def test_invalid_intake_exits_2_naming_the_field(kb: KnowledgeBase, tmp_path: Pa
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "age" in lines[0]
+
+
+def test_no_new_treatment_has_no_sessions_only_a_follow_up(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    ics = tmp_path / "none.ics"
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            str(_intake(tmp_path)),
+            "--start",
+            "2026-02-02",
+            "--option",
+            "no_treatment",
+            "--ics",
+            str(ics),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "No sessions are scheduled." in result.stdout
+    cal = Calendar.from_ical(ics.read_bytes())
+    assert [c.name for c in cal.walk() if c.name in ("VEVENT", "VTODO")] == ["VTODO"]

@@ -20,6 +20,7 @@ from regenaid.errors import InvalidInputError, KnowledgeError
 
 if TYPE_CHECKING:
     from regenaid.knowledge import KnowledgeBase
+    from regenaid.knowledge.model import Protocol
     from regenaid.plan import TreatmentPlan
 
 
@@ -41,6 +42,14 @@ def _knowledge() -> KnowledgeBase:
     from regenaid.knowledge import load_knowledge
 
     return load_knowledge()
+
+
+def _nothing_to_schedule(condition: str) -> Protocol:
+    """No new treatment without a protocol: no sessions, only a follow-up check-in."""
+    from regenaid.knowledge.model import Protocol, Range
+
+    none = Range(0, 0)
+    return Protocol("no_treatment", condition, none, none, None, none, "Natural course.", ())
 
 
 def _parse_date(option: str, value: str) -> date:
@@ -170,6 +179,8 @@ def plan_cmd(
         why = "; ".join(r.text for r in assessed.reasons) or assessed.eligibility
         raise fail(f"--option {chosen}: {assessed.eligibility} for this intake: {why}")
     protocol = kb.protocol(assessed.treatment, intake.condition)
+    if protocol is None and assessed.treatment == "no_treatment":
+        protocol = _nothing_to_schedule(intake.condition)
     if protocol is None:
         raise fail(f"--option {chosen}: no treatment protocol to schedule for {intake.condition}")
     try:
