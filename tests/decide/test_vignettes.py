@@ -234,3 +234,24 @@ def test_no_price_list_in_currency_falls_back_to_usd() -> None:
     )
     assert any(n.code == "prices_in_usd" for n in a.notices)
     assert option(a, "prp").cost["currency"] == "USD"
+
+
+def test_contraindicated_option_is_not_listed_as_for_later() -> None:
+    """Grace, 34, breastfeeding and on a blood thinner after a clot."""
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "telogen_effluvium",
+            "age": 34,
+            "sex": "female",
+            "severity": "moderate",
+            "health": {"pregnant_or_breastfeeding": True, "anticoagulant": True},
+        }
+    )
+    assert option(a, "prp").eligibility == "contraindicated"
+    assert option(a, "exosome").eligibility == "defer"
+    notice = next(n for n in a.notices if n.code == "defer_pregnant_or_breastfeeding")
+    assert option(a, "exosome").name in notice.text
+    assert option(a, "prp").name not in notice.text
+    assert "Come back after pregnancy" in notice.text
+    assert option(a, "exosome").why[0].startswith("Not ranked")

@@ -280,15 +280,18 @@ def _notices(
     deferred: dict[str, list[str]] = {}
     come_back: dict[str, str] = {}
     for s in statics:
+        if screening[s.treatment].eligibility != "defer":
+            continue  # a contraindicated option is not "for later"
         for r in screening[s.treatment].reasons:
             if r.level == "defer":
                 deferred.setdefault(r.code, []).append(names[s.treatment])
-                come_back[r.code] = r.come_back or "Ask your clinician when to come back."
+                come_back[r.code] = r.come_back or "when your clinician says so"
     for code, treatments in deferred.items():
+        when = come_back[code].rstrip(".")
         notices.append(
             Notice(
                 code=f"defer_{code}",
-                text=f"Not now: {', '.join(treatments)}. {come_back[code]}",
+                text=f"Not now: {', '.join(treatments)}. Come back {when}.",
             )
         )
     if all(r.rank is None for r in ranked.values()):

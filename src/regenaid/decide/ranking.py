@@ -374,9 +374,17 @@ def rank_options(
                 None,
                 benefits[t][0],
                 scored[t],
-                (f"Not ranked: {screening[t].eligibility} (see reasons).",),
+                (_not_ranked_line(f.name, screening[t]),),
             )
     return result
+
+
+def _not_ranked_line(name: str, screening: ScreeningResult) -> str:
+    """Why an option has no score: not offered, or not now (with when to come back)."""
+    if screening.eligibility == "defer":
+        when = "; ".join(screening.come_back) or "ask your clinician when"
+        return f"Not ranked: {name} is not offered now. Come back {when}."
+    return f"Not ranked: {name} is not offered to you (see the reasons)."
 
 
 def _certainty_of(facts: Sequence[OptionFacts], treatment: TreatmentId) -> Certainty:
