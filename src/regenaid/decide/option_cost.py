@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from regenaid.decide.course import sessions_over_horizon
-from regenaid.decide.intake import Intake
+from regenaid.decide.intake import Intake, PriorTreatmentId
 from regenaid.economics._types import FloatArray
 from regenaid.economics.psa import Interval
 from regenaid.economics.regen_model import (
@@ -48,7 +48,7 @@ LABELS: dict[str, str] = {
     "conventional": "Conventional care",
     "no_treatment": "No new treatment",
 }
-_PRIOR_OF: dict[TreatmentId, tuple[str, ...]] = {
+_PRIOR_OF: dict[TreatmentId, tuple[PriorTreatmentId, ...]] = {
     "prp": ("prp",),
     "exosome": ("exosome",),
     "combination": ("prp", "exosome"),
@@ -72,7 +72,7 @@ def _prior(intake: Intake, treatment: TreatmentId) -> PriorResponse | None:
     """The person's earlier response relevant to ``treatment`` (the worst of its parts)."""
     known: list[PriorResponse] = []
     for part in _PRIOR_OF.get(treatment, ()):
-        found = intake.prior_response(part)  # type: ignore[arg-type]
+        found = intake.prior_response(part)
         if found is not None:
             known.append(found)
     worst: PriorResponse | None = None

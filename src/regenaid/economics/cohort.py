@@ -32,7 +32,12 @@ import numpy as np
 
 from regenaid.economics._types import FloatArray
 from regenaid.economics.icers import IcerRow, icers
-from regenaid.economics.weights import Compounding, discount_weights, within_cycle_weights
+from regenaid.economics.weights import (
+    Compounding,
+    WccMethod,
+    discount_weights,
+    within_cycle_weights,
+)
 
 Accounting = Literal["none", "half-cycle", "simpson1/3", "end", "life-table"]
 ACCOUNTING_METHODS: tuple[Accounting, ...] = (
@@ -43,6 +48,11 @@ ACCOUNTING_METHODS: tuple[Accounting, ...] = (
     "life-table",
 )
 _ROW_SUM_TOLERANCE = 1e-9
+_WCC: dict[str, WccMethod] = {
+    "none": "none",
+    "half-cycle": "half-cycle",
+    "simpson1/3": "simpson1/3",
+}
 
 
 @dataclass(frozen=True)
@@ -195,7 +205,7 @@ class CohortModel:
         if self.point_based:
             per_point = np.einsum("ts,ts->t", trace, state_rewards)
             per_point[1:] += moves
-            wcc = within_cycle_weights(n, self.method)  # type: ignore[arg-type]
+            wcc = within_cycle_weights(n, _WCC[self.method])
             disc = discount_weights(n + 1, rate, self.cycle_length, compounding=self.compounding)
             return np.asarray(per_point * wcc * disc)
         counted = trace[1:] if self.method == "end" else 0.5 * (trace[:-1] + trace[1:])

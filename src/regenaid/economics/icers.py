@@ -92,10 +92,11 @@ def icers(
         rows.append(
             IcerRow(names[i], cost[i], effect[i], inc_cost, inc_effect, inc_cost / inc_effect, "ND")
         )
-    for group, status in ((extended, "ED"), (dominated, "D")):
+    groups: tuple[tuple[set[int], Status], ...] = ((extended, "ED"), (dominated, "D"))
+    for group, status in groups:
         for i in order:
             if i in group:
-                rows.append(IcerRow(names[i], cost[i], effect[i], None, None, None, status))  # type: ignore[arg-type]
+                rows.append(IcerRow(names[i], cost[i], effect[i], None, None, None, status))
     return rows
 
 
