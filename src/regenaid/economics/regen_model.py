@@ -203,24 +203,35 @@ def run_option(option: OptionInputs, draws: OptionDraws, horizon_months: int) ->
         maint_cost = per_session[:, None] * counts * ~before
     responding = p_resp if p_resp is not None else np.zeros(n)
 
-    def transitions(t: int) -> FloatArray:
-        p = np.zeros((4, 4, n))
-        judged = check == t + 1  # moving from month t to month t + 1 = A
+    # The matrices differ only in the cycle of each draw's response check: build the common
+    # one once and a patched copy for each cycle in which some draw is judged.
+    stay = np.zeros((4, 4, n))
+    stay[COURSE, COURSE] = 1.0
+    stay[RESPONDING, RESPONDING] = 1.0 - p_stop
+    stay[RESPONDING, STOPPED] = p_stop
+    stay[NOT_RESPONDING, NOT_RESPONDING] = 1.0
+    stay[STOPPED, STOPPED] = 1.0
+    judged_at: dict[int, FloatArray] = {}
+    for month in np.unique(check):
+        judged = check == month  # moving from month A - 1 to month A
+        p = stay.copy()
         p[COURSE, COURSE] = np.where(judged, 0.0, 1.0)
         p[COURSE, RESPONDING] = np.where(judged, responding, 0.0)
         p[COURSE, NOT_RESPONDING] = np.where(judged, 1.0 - responding, 0.0)
-        p[RESPONDING, RESPONDING] = 1.0 - p_stop
-        p[RESPONDING, STOPPED] = p_stop
-        p[NOT_RESPONDING, NOT_RESPONDING] = 1.0
-        p[STOPPED, STOPPED] = 1.0
-        return p
+        judged_at[int(month) - 1] = p
+
+    def transitions(t: int) -> FloatArray:
+        return judged_at.get(t, stay)
+
+    reward = np.zeros((1, 4, n))  # one buffer: the engine uses it before asking for the next
 
     def rewards(t: int) -> FloatArray:
-        r = np.zeros((1, 4, n))
         if t < months:
-            r[0, COURSE] = course_cost[:, t]
-            r[0, RESPONDING] = maint_cost[:, t]
-        return r
+            reward[0, COURSE] = course_cost[:, t]
+            reward[0, RESPONDING] = maint_cost[:, t]
+        else:
+            reward.fill(0.0)
+        return reward
 
     weights = np.ones((1, months + 1))
     weights[0, months] = 0.0  # point n is the end of the horizon: nothing more is paid
@@ -242,7 +253,7 @@ def run_option(option: OptionInputs, draws: OptionDraws, horizon_months: int) ->
     if p_resp is not None and active:
         per_responder = summarise(horizon / np.maximum(p_resp, 1e-9))
         responders = summarise(p_resp)
-    lo, hi = np.quantile(cumulative, [0.025, 0.975], axis=0)
+    lo, hi = np.quantile(np.ascontiguousarray(cumulative.T), [0.025, 0.975], axis=1)
     return OptionCosts(
         treatment=option.treatment,
         currency=price.currency if price is not None else None,
