@@ -11,6 +11,7 @@ from tiny_kb import tiny_kb
 
 from regenaid.decide import Assessment, assess, parse_intake
 from regenaid.decide.intake import HEALTH_FLAGS, PRIORITY_NAMES, SCALE_GRADES
+from regenaid.errors import InvalidInputError
 from regenaid.knowledge import KnowledgeBase, load_knowledge
 from regenaid.knowledge.model import CONDITIONS_BY_CONCERN, TREATMENT_IDS
 
@@ -105,6 +106,17 @@ def check_invariants(a: Assessment, kb: KnowledgeBase, condition: str) -> None:
     assert doc["notices"][0]["code"] == "decision_aid"
 
 
+def check_reasons_match_rules(a: Assessment, kb: KnowledgeBase, flags_on: set[str]) -> None:
+    """Each option's reasons are exactly the rules whose flag is on and that name it."""
+    for o in a.options:
+        expected = {
+            (r.code, r.level)
+            for r in kb.contraindications
+            if r.code in flags_on and o.treatment in r.treatments
+        }
+        assert {(r.code, r.level) for r in o.reasons} == expected
+
+
 KBS = {"shipped": load_knowledge, "tiny": tiny_kb}
 
 
@@ -123,6 +135,48 @@ def test_any_valid_intake_meets_the_contract(which: str, data: dict[str, Any]) -
     intake = parse_intake(data)
     first = assess(intake, kb)
     check_invariants(first, kb, data["condition"])
+    check_reasons_match_rules(first, kb, {f for f, on in data["health"].items() if on})
     # deterministic: a fresh parse and assessment give identical JSON
     again = assess(parse_intake(data), kb)
     assert first.model_dump_json() == again.model_dump_json()
+
+
+# --- invalid intakes: the error names the field that was broken -------------------------------
+
+WRONG_VALUES: dict[str, list[object]] = {
+    "concern": ["nails", 3, None],
+    "condition": ["baldness", 7],
+    "age": [17, 121, "40", 40.5, True],
+    "sex": ["m", 1],
+    "severity": ["severe", 2],
+    "duration_months": [-1, 1201, "12"],
+    "jurisdiction": ["XX", "usa", 44],
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=intakes(), choice=st.data())
+def test_breaking_one_field_names_that_field(data: dict[str, Any], choice: st.DataObject) -> None:
+    kind = choice.draw(st.sampled_from(["top", "health", "priorities", "unknown_key"]))
+    broken = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    if kind == "top":
+        field = choice.draw(st.sampled_from(sorted(WRONG_VALUES)))
+        if field == "severity" and "scale" in broken:
+            broken.pop("scale")
+        broken[field] = choice.draw(st.sampled_from(WRONG_VALUES[field]))
+        expected = field
+    elif kind == "health":
+        flag = choice.draw(st.sampled_from(HEALTH_FLAGS))
+        broken["health"][flag] = choice.draw(st.sampled_from(["yes", 1, None, "true"]))
+        expected = f"health.{flag}"
+    elif kind == "priorities":
+        name = choice.draw(st.sampled_from(PRIORITY_NAMES))
+        broken["priorities"][name] = choice.draw(st.sampled_from([-1, 5, 2.5, "high", True]))
+        expected = f"priorities.{name}"
+    else:
+        key = choice.draw(st.sampled_from(["notes", "email", "Concern"]))
+        broken[key] = "x"
+        expected = key
+    with pytest.raises(InvalidInputError) as info:
+        parse_intake(broken)
+    assert info.value.field == expected, str(info.value)
