@@ -390,3 +390,22 @@ def test_every_entry_of_our_bibliography_files_is_cited(kb: KnowledgeBase) -> No
         for source_id in ids
     }
     assert [i for i in ours if i not in cited] == []
+
+
+def test_protocol_time_to_results_spans_the_cited_studies_follow_up(kb: KnowledgeBase) -> None:
+    """Cross-check against the study table (engineer E's data, taken from the papers): where a
+    protocol cites studies of the same treatment and condition, their follow-up times fall in
+    the protocol's time-to-results range."""
+    checked = 0
+    for (treatment, condition), protocol in kb.protocols.items():
+        for study in kb.studies:
+            if (
+                study.treatment == treatment
+                and study.condition == condition
+                and study.followup_weeks is not None
+                and set(study.sources) & set(protocol.sources)
+            ):
+                r = protocol.time_to_results_weeks
+                assert r.low <= study.followup_weeks <= r.high, (treatment, condition, study.id)
+                checked += 1
+    assert checked >= 5
