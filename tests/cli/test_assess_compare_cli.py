@@ -215,3 +215,20 @@ def test_assess_html_without_report_module_exit_2(
 def test_bad_format_is_a_usage_error(runner: CliRunner, good_file: Path) -> None:
     result = runner.invoke(app, ["assess", str(good_file), "--format", "docx"])
     assert result.exit_code == 2
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "docs" / "examples").glob("*.*"))
+
+
+def test_examples_exist() -> None:
+    assert len(EXAMPLES) >= 5
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_documented_examples_assess(runner: CliRunner, example: Path) -> None:
+    result = runner.invoke(app, ["assess", str(example)])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    for o in doc["options"]:
+        if o["eligibility"] in ("contraindicated", "defer"):
+            assert o["rank"] is None and o["treatment"] != doc["recommended"]
