@@ -27,7 +27,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from regenaid.evidence import escalc, leave1out, ranktest, regtest, rma, trimfill
+from regenaid.evidence import (
+    escalc,
+    leave1out,
+    likelihood_ratio_test,
+    ranktest,
+    regtest,
+    rma,
+    trimfill,
+)
 from regenaid.evidence.rma import RmaResult
 from regenaid.evidence.sensitivity import cumul
 from regenaid.evidence.summaries import yi_vi_from_ci
@@ -39,14 +47,13 @@ Compute = Callable[[], Any]
 
 # --- what is deliberately not covered (regex on "file/path"), with the reason -------------
 NOT_COVERED: dict[str, str] = {
-    r"dat\.bcg\.json/fits\[6\]/": "ML fit statistics (logLik, deviance, AIC/BIC)",
-    r"dat\.bcg\.json/fits\[7\]/": "likelihood-ratio tests and fit statistics of meta-regressions",
-    r"dat\.bcg\.json/fits\[8\]/expected/(LRT|fitted_se|cooks)": "influence/LRT/"
+    r"dat\.bcg\.json/fits\[8\]/expected/(fitted_se|cooks)": "influence/"
     "standard errors of fitted values of meta-regressions are not part of the API",
     r"dat\.bcg\.json/fits\[8\]/expected_docs/predict_exp_": "predict() with new moderator values",
     r"dat\.bcg\.json/fits\[9\]/expected/predict_exp_": "predict() with new moderator values",
     r"dat\.bcg\.json/fits\[10\]/expected/R2": "R² of an equal-effects meta-regression",
-    r"dat\.bcg\.json/fits\[11\]/": "partial Wald tests (btt) and LRTs of factor meta-regressions",
+    r"dat\.bcg\.json/fits\[11\]/(expected|expected_docs|tests_with_tolerance/(QM|knha))": "partial "
+    "Wald tests (btt) of factor meta-regressions",
     r"dat\.bcg\.json/fits\[1[23]\]/": "anova() contrasts and F tests of meta-regressions",
     r"dat\.bcg\.json/fits\[14\]/": "anova() per-term F tests of meta-regressions",
     r"dat\.bcg\.json/fits\[18\]/expected/no_intercept": "no-intercept factor model",
@@ -207,6 +214,13 @@ def fit_quantity(res: RmaResult, name: str) -> Any:
         "resid": lambda: list(res.residuals()),
         "hatvalues": lambda: list(res.hatvalues()),
         "leave1out_estimate": lambda: [r.estimate for r in leave1out(res)],
+        "logLik": lambda: res.fitstats().logLik,
+        "deviance": lambda: res.fitstats().deviance,
+        "AIC": lambda: res.fitstats().AIC,
+        "BIC": lambda: res.fitstats().BIC,
+        "AICc": lambda: res.fitstats().AICc,
+        "nobs": lambda: res.k,
+        "df_residual": lambda: res.k - res.p,
     }
     if base in simple:
         return simple[base]
@@ -372,7 +386,7 @@ def build_bcg(reg: Registry) -> None:
                 [(alloc == "random").astype(float), (alloc == "systematic").astype(float)]
             ),
         }
-        if mods not in design or i in (7,):
+        if mods not in design:
             continue
         X = design[mods]
         fit = cached(lambda X=X, m=method, t=test: rma(rr().yi, rr().vi, method=m, test=t, mods=X))
@@ -392,6 +406,24 @@ def build_bcg(reg: Registry) -> None:
             )
         if "R2" in expected and method != "FE":
             reg.add(("fits", i, "expected", "R2"), lambda f=fit, g=full: _r2(f(), g))
+
+    def lrt(method: str, full_x: np.ndarray, reduced_x: np.ndarray | None) -> Compute:
+        def compute() -> float:
+            full = rma(rr().yi, rr().vi, method=method, mods=full_x)
+            reduced = rma(rr().yi, rr().vi, method=method, mods=reduced_x)
+            return likelihood_ratio_test(full, reduced).LRT
+
+        return compute
+
+    reg.add(("fits", 7, "expected", "LRT_vs_intercept_only_ML"), lrt("ML", ablat, None))
+    reg.add(("fits", 8, "expected", "LRT_vs_intercept_only_REML"), lrt("REML", ablat, None))
+    dummies = np.column_stack(
+        [(alloc == "random").astype(float), (alloc == "systematic").astype(float)]
+    )
+    reg.add(
+        ("fits", 11, "tests_with_tolerance", "LRT_ML_alloc_added_to_year_ablat"),
+        lrt("ML", np.column_stack([dummies, year, ablat]), np.column_stack([year, ablat])),
+    )
 
     other = reg.data["other"]
     yi_full = cached(lambda: rr().yi)
@@ -748,4 +780,4 @@ def test_reference_set_is_complete() -> None:
 def test_every_reference_file_is_read() -> None:
     assert set(FILES) == set(BUILDERS), "a reference file has no builder (or a builder no file)"
     assert all(REGISTRIES[f].checks for f in FILES)
-    assert len(CHECKS) >= 350
+    assert len(CHECKS) >= 552

@@ -17,7 +17,15 @@ from regenaid.evidence.bias import (
     trimfill,
 )
 from regenaid.evidence.effect_sizes import MEASURES, EffectSizes, escalc
-from regenaid.evidence.rma import HeterogeneityCI, Prediction, RmaResult, rma
+from regenaid.evidence.rma import (
+    FitStats,
+    HeterogeneityCI,
+    LikelihoodRatioTest,
+    Prediction,
+    RmaResult,
+    likelihood_ratio_test,
+    rma,
+)
 from regenaid.evidence.sensitivity import RefitRow, cumul, leave1out
 from regenaid.evidence.summaries import mean_sd_from_median_iqr, sd_of_change, yi_vi_from_ci
 from regenaid.evidence.tau2 import METHODS
@@ -26,7 +34,9 @@ __all__ = [
     "MEASURES",
     "METHODS",
     "EffectSizes",
+    "FitStats",
     "HeterogeneityCI",
+    "LikelihoodRatioTest",
     "Prediction",
     "RanktestResult",
     "RefitRow",
@@ -36,6 +46,7 @@ __all__ = [
     "cumul",
     "escalc",
     "leave1out",
+    "likelihood_ratio_test",
     "mean_sd_from_median_iqr",
     "ranktest",
     "regtest",

@@ -22,6 +22,7 @@ squares with weights ``1/(v_i + tau²)`` once tau² is estimated (see :mod:`.tau
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
@@ -67,6 +68,17 @@ class Prediction:
     ci_ub: float
     pi_lb: float
     pi_ub: float
+
+
+@dataclass(frozen=True, slots=True)
+class FitStats:
+    """Log-likelihood, deviance and information criteria (metafor's ``fitstats``)."""
+
+    logLik: float
+    deviance: float
+    AIC: float
+    BIC: float
+    AICc: float
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -137,6 +149,44 @@ class RmaResult:
         fit = wls(self.yi, self.X, w)
         h = np.einsum("ij,jk,ik->i", self.X, fit.inv, self.X) * w
         return np.asarray(h, dtype=np.float64)
+
+    def fitstats(self, method: str | None = None) -> FitStats:
+        """Fit statistics under the ML or REML likelihood (default: the model's own for ML/REML,
+        ML otherwise), as metafor: the ML deviance is -2 times the log-likelihood minus that of
+        the saturated model; the REML log-likelihood includes ``+ log|X'X|/2`` (metafor's
+        ``REMLf=TRUE``); tau² counts as a parameter for random-effects models.
+        """
+        kind = method or ("REML" if self.method == "REML" else "ML")
+        if kind not in ("ML", "REML"):
+            raise InvalidInputError("method", f"unknown likelihood {kind!r}", ("ML", "REML"))
+        k, p = self.k, self.p
+        total = self.vi + self.tau2
+        w = 1.0 / total
+        resid = self.yi - self.X @ np.asarray(self.beta)
+        rss = float(np.dot(w, resid * resid))
+        log_det = float(np.sum(np.log(total)))
+        if kind == "ML":
+            ll = -0.5 * (k * math.log(2 * math.pi) + log_det + rss)
+            saturated = -0.5 * float(np.sum(np.log(2 * math.pi * self.vi)))
+            deviance = -2.0 * (ll - saturated)
+            n = k
+        else:
+            _, logdet_xx = np.linalg.slogdet(self.X.T @ self.X)
+            _, logdet_xwx = np.linalg.slogdet(self.X.T @ (self.X * w[:, None]))
+            ll = (
+                -0.5 * (k - p) * math.log(2 * math.pi)
+                + 0.5 * float(logdet_xx)
+                - 0.5 * log_det
+                - 0.5 * float(logdet_xwx)
+                - 0.5 * rss
+            )
+            deviance = -2.0 * ll
+            n = k - p
+        params = p + (1 if self.is_random else 0)
+        aic = -2.0 * ll + 2 * params
+        bic = -2.0 * ll + params * math.log(n)
+        aicc = aic + 2 * params * (params + 1) / max(n - params - 1, 1)
+        return FitStats(logLik=ll, deviance=deviance, AIC=aic, BIC=bic, AICc=aicc)
 
     def confint(self, level: float | None = None) -> HeterogeneityCI:
         """Q-profile confidence intervals for tau², tau, I² and H² (metafor's default)."""
@@ -293,3 +343,24 @@ def rma(
         vt=float(vt),
         tau2_iterations=est.iterations,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LikelihoodRatioTest:
+    LRT: float
+    df: int
+    pval: float
+
+
+def likelihood_ratio_test(full: RmaResult, reduced: RmaResult) -> LikelihoodRatioTest:
+    """LRT of nested models fitted to the same studies (metafor's ``anova(full, reduced)``):
+    ``2 (logLik_full - logLik_reduced)`` on ``p_full - p_reduced`` df. Under REML this is only
+    meaningful when the fixed effects are the same (metafor warns; so do we by the docs)."""
+    if full.k != reduced.k or not np.array_equal(full.yi, reduced.yi):
+        raise InvalidInputError("reduced", "the models must be fitted to the same studies")
+    df = (full.p + full.is_random) - (reduced.p + reduced.is_random)
+    if df <= 0:
+        raise InvalidInputError("reduced", "the reduced model must have fewer parameters")
+    kind = "REML" if full.method == "REML" else "ML"
+    lrt = 2.0 * (full.fitstats(kind).logLik - reduced.fitstats(kind).logLik)
+    return LikelihoodRatioTest(LRT=lrt, df=int(df), pval=float(special.chdtrc(df, max(lrt, 0.0))))
