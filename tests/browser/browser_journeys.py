@@ -55,6 +55,7 @@ def fill_intake(page: Page, person: Person) -> None:
         page.check(f"input[name='priorities.{name}'][value='{value}']")
     page.click("button[value=finish]")
     page.wait_for_selector("h1:has-text('Your results')")
+    page.wait_for_load_state("load")  # the cost chart image has arrived
 
 
 def axe_violations(page: Page) -> list[dict[str, object]]:

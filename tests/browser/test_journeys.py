@@ -194,9 +194,28 @@ def test_wizard_keeps_answers_and_shows_errors_beside_fields(page: Page) -> None
     assert page.locator("input[name='health.needle_phobia']").is_checked()
 
 
-def test_evidence_page(page: Page) -> None:
+def test_evidence_and_sources_pages(page: Page) -> None:
     page.goto("/evidence?condition=androgenetic_alopecia&treatment=prp")
     expect(page.locator("h1")).to_contain_text("What the studies show")
+    expect(page.locator("#claims-h")).to_be_visible()
+    check_page(page)
+    page.select_option("#ev-condition", "acne_scars")
+    page.select_option("#ev-treatment", "exosome")
+    page.click(".evidence-picker button")
+    expect(page.locator("h2").first).to_contain_text("Exosome")
+    check_page(page)
+    page.goto("/evidence/sources")
+    expect(page.locator("li[id^=src-]").first).to_be_visible()
+    check_page(page)
+
+
+def test_printable_report_page(page: Page) -> None:
+    fill_intake(page, BLOOD_THINNERS)
+    page.click("form[action='/results/report'] button")
+    expect(page.locator("h1")).to_contain_text("Decision aid results")
+    # its one inline stylesheet is allowed by hash: the table is styled (collapsed borders)
+    collapse = page.evaluate("getComputedStyle(document.querySelector('table')).borderCollapse")
+    assert collapse == "collapse"
     check_page(page)
 
 
@@ -240,3 +259,24 @@ def test_keyboard_only_journey(context: BrowserContext) -> None:
     kb.press("Enter")
     page.wait_for_selector("h1:has-text('Your results')")
     assert page.locator("[data-testid=recommended]").inner_text()
+
+
+def test_phone_layout_has_no_sideways_scrolling(
+    browser: Browser, base_url: str, screenshots: Path
+) -> None:
+    """On a 390 px wide phone, pages fit the width (wide tables scroll inside their box)."""
+    phone = browser.new_context(
+        base_url=base_url, viewport={"width": 390, "height": 844}, device_scale_factor=2
+    )
+    try:
+        page = phone.new_page()
+        overflow = "() => document.documentElement.scrollWidth - window.innerWidth"
+        page.goto("/")
+        assert page.evaluate(overflow) <= 0
+        fill_intake(page, EARLY_BUDGET)
+        assert page.evaluate(overflow) <= 0
+        page.screenshot(path=str(screenshots / "phone-results-top.png"))
+        page.goto("/intake")
+        assert page.evaluate(overflow) <= 0
+    finally:
+        phone.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -29,6 +30,9 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     for module in (start, intake, results, saved, evidence):
         app.include_router(module.router)
     app.add_middleware(SecurityMiddleware)
+    # Compression: pages reflect only answers posted with a valid CSRF token (SameSite=Strict
+    # cookie), so an attacker cannot mix chosen text with the token in one response (BREACH).
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_exception_handler(StarletteHTTPException, _page_errors)  # type: ignore[arg-type]
 
 
