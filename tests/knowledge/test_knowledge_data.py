@@ -409,3 +409,13 @@ def test_protocol_time_to_results_spans_the_cited_studies_follow_up(kb: Knowledg
                 assert r.low <= study.followup_weeks <= r.high, (treatment, condition, study.id)
                 checked += 1
     assert checked >= 5
+
+
+def test_condition_price_lists_are_preferred_for_their_condition(kb: KnowledgeBase) -> None:
+    filler = kb.prices_for("conventional", "USD", "volume_loss")
+    default = kb.prices_for("conventional", "USD")
+    assert filler is not None and default is not None
+    assert filler.conditions == ("volume_loss",) and filler.unit == "session"
+    assert default.conditions == () and default.unit == "month"
+    assert kb.prices_for("conventional", "EUR", "volume_loss") == filler  # USD fallback
+    assert kb.prices_for("conventional", "USD", "acne_scars") == default

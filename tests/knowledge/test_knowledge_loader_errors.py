@@ -439,3 +439,22 @@ def test_claim_concern_vocabulary(data: Path) -> None:
     )
     err = broken(data)
     assert (err.entry, err.field) == ("exosome-sessions-3-5", "concern")
+
+
+def test_two_price_lists_for_one_condition(data: Path) -> None:
+    def add_second(es: Entries) -> None:
+        es.append(dict(entry(es, treatment="conventional", conditions=["volume_loss"])))
+
+    edit(data, "prices.yaml", add_second)
+    err = broken(data)
+    assert (err.entry, err.field) == ("conventional/USD/volume_loss", "conditions")
+
+
+def test_default_usd_price_list_required(data: Path) -> None:
+    edit(
+        data,
+        "prices.yaml",
+        lambda es: entry(es, treatment="exosome", currency="USD").update(currency="EUR"),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == ("prices.yaml", "exosome", "treatment")

@@ -46,16 +46,24 @@ class KnowledgeBase:
         """The protocol of ``treatment`` for ``condition``, or None if there is none."""
         return self.protocols.get((treatment, condition))
 
-    def prices_for(self, treatment: TreatmentId, currency: str | None = None) -> PriceRange | None:
+    def prices_for(
+        self, treatment: TreatmentId, currency: str | None = None, condition: str | None = None
+    ) -> PriceRange | None:
         """The default price range of ``treatment`` in ``currency``; falls back to USD.
 
+        With ``condition``, a list made for that condition (for example fillers for volume
+        loss) is preferred over the treatment's default list in the same currency.
         ``no_treatment`` has a zero price list. Returns None only when the treatment has no
         price list at all.
         """
         wanted = currency.strip().upper() if currency else "USD"
         for code in (wanted, "USD"):
-            for price in self.prices:
-                if price.treatment == treatment and price.currency == code:
+            lists = [p for p in self.prices if p.treatment == treatment and p.currency == code]
+            for price in lists:
+                if condition is not None and condition in price.conditions:
+                    return price
+            for price in lists:
+                if not price.conditions:
                     return price
         return None
 

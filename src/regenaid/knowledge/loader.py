@@ -509,6 +509,8 @@ def _read_prices(data_dir: DataDir, known: frozenset[str]) -> tuple[PriceRange, 
         name = f"#{i + 1}"
         if isinstance(item, Mapping):
             name = f"{item.get('treatment')}/{item.get('currency')}"
+            if item.get("conditions"):
+                name += f"/{','.join(map(str, item['conditions']))}"
         r = EntryReader(file, name, item, known)
         treatment = r.choice("treatment", TREATMENT_IDS)
         currency = r.text("currency")
@@ -526,14 +528,27 @@ def _read_prices(data_dir: DataDir, known: frozenset[str]) -> tuple[PriceRange, 
             unit=r.choice("unit", PRICE_UNITS),
             sources=r.sources(required=high > 0),
             note=r.opt_text("note"),
+            conditions=r.choices("conditions", ALL_CONDITIONS)
+            if r.has("conditions")
+            else _skip_conditions(r),
         )
         r.finish()
-        if any(p.treatment == treatment and p.currency == currency for p in prices):
-            raise r.error("currency", "duplicate price list for this treatment and currency")
+        for other in prices:
+            if other.treatment != treatment or other.currency != currency:
+                continue
+            if not other.conditions and not price.conditions:
+                raise r.error("currency", "duplicate price list for this treatment and currency")
+            shared = set(other.conditions) & set(price.conditions)
+            if shared:
+                raise r.error("conditions", f"{sorted(shared)[0]!r} already has a price list")
         prices.append(price)
-    missing = [t for t in TREATMENT_IDS if not any(p.treatment == t for p in prices)]
-    if missing:
-        raise KnowledgeError(file, missing[0], "treatment", "no price list for this treatment")
+    for treatment in TREATMENT_IDS:
+        if not any(
+            p.treatment == treatment and p.currency == "USD" and not p.conditions for p in prices
+        ):
+            raise KnowledgeError(
+                file, treatment, "treatment", "no default USD price list for this treatment"
+            )
     return tuple(prices)
 
 

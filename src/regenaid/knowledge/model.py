@@ -162,6 +162,8 @@ class PriceRange:
     unit: Literal["session", "month"]
     sources: tuple[str, ...]
     note: str | None = None
+    # Added by K: conditions this price list is for; empty = the default for every condition.
+    conditions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
