@@ -57,3 +57,39 @@ def test_label_count_must_match() -> None:
     with pytest.raises(InvalidInputError) as info:
         forest_plot(rma([0.1, 0.2, 0.3], [0.01, 0.02, 0.03]), ["a", "b"])
     assert info.value.field == "labels"
+
+
+def test_forest_plot_of_studies_draws_the_pooled_group() -> None:
+    import dataclasses
+
+    from regenaid.knowledge.model import StudyArm, StudyOutcome
+    from regenaid.reports.evidence_plots import forest_plot_of_studies
+
+    def trial(i: int, comparator: str) -> StudyOutcome:
+        return StudyOutcome(
+            id=f"t{i}",
+            study=f"Trial {i}",
+            year=2020,
+            condition="androgenetic_alopecia",
+            treatment="prp",
+            comparator=comparator,
+            design="RCT",
+            kind="primary",
+            outcome="hair density",
+            unit="hairs/cm2",
+            followup_weeks=24,
+            treated=StudyArm(n=20, mean=170 + i, sd=30),
+            control=StudyArm(n=20, mean=150, sd=30),
+            effect=None,
+            ci_low=None,
+            ci_high=None,
+            risk_of_bias="low",
+            sources=("st-shapiro-2020",),
+            extra={"measure": "MD"},
+        )
+
+    rows = [trial(1, "saline"), trial(2, "placebo"), trial(3, "microneedling alone")]
+    texts = _texts(forest_plot_of_studies(rows).svg)
+    assert "Trial 1" in texts and "Trial 2" in texts and "Trial 3" not in texts
+    with pytest.raises(InvalidInputError):
+        forest_plot_of_studies([rows[0], dataclasses.replace(rows[2], id="x")])

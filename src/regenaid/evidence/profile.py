@@ -174,7 +174,7 @@ def _group_key(s: StudyOutcome) -> tuple[str, str, str, str]:
     return (s.outcome, s.unit, s.extra.get("measure", ""), _comparator_class(s.comparator))
 
 
-def _poolable_group(primaries: Sequence[StudyOutcome]) -> list[StudyOutcome]:
+def poolable_group(primaries: Sequence[StudyOutcome]) -> list[StudyOutcome]:
     """The largest set of primary studies sharing outcome, unit, measure and kind of comparator
     (placebo-type or the same active comparator); the first such set wins ties."""
     groups: dict[tuple[str, str, str, str], list[StudyOutcome]] = {}
@@ -348,7 +348,7 @@ def _profile(
     primaries = tuple(s for s in rows if s.kind == "primary")
     published = tuple(s for s in rows if s.kind == "pooled_published")
     name = _TREATMENT_NAMES.get(treatment, treatment)
-    group = _poolable_group(primaries)
+    group = poolable_group(primaries)
     pooled: PooledEffect | None = None
     if len(group) >= 2:
         pooled, rating = _pool(group)
@@ -390,7 +390,7 @@ def _unpooled(
     best = _best_published(published)
     if best is not None and best.published_certainty is not None:
         certainty = best.published_certainty
-        poolable = len(_poolable_group(primaries))
+        poolable = len(poolable_group(primaries))
         reasons.append(
             f"Rating as published by {best.study}; the study table has {poolable} "
             f"{'trial' if poolable == 1 else 'trials'} with published per-group numbers, "
@@ -444,7 +444,7 @@ def _no_treatment(
         for s in rows:
             if s.kind == "pooled_published" and s.published_certainty is not None:
                 levels.append(s.published_certainty)
-        group = _poolable_group([s for s in rows if s.kind == "primary"])
+        group = poolable_group([s for s in rows if s.kind == "primary"])
         if len(group) >= 2:
             levels.append(_pool(group)[1].certainty)
     if not levels:

@@ -182,12 +182,14 @@ def funnel_plot(
 def forest_plot_of_studies(
     studies: Sequence[StudyOutcome], *, method: str = "REML", test: str = "knha"
 ) -> RenderedPlot:
-    """Forest plot of primary study rows (mean differences from per-arm numbers, or effects
-    with 95% CIs; ratio measures on the log scale and shown back-transformed)."""
-    from regenaid.evidence.profile import effect_and_variance
+    """Forest plot of the primary study rows the evidence profile pools (the largest group with
+    the same outcome, unit, measure and kind of comparator; mean differences from per-arm
+    numbers, or effects with 95% CIs; ratios on the log scale, shown back-transformed)."""
+    from regenaid.evidence.profile import effect_and_variance, poolable_group
     from regenaid.evidence.rma import rma
 
-    usable = [(s, effect_and_variance(s)) for s in studies]
+    group = poolable_group([s for s in studies if s.kind == "primary"])
+    usable = [(s, effect_and_variance(s)) for s in group]
     pairs = [(s, p) for s, p in usable if p is not None]
     if len(pairs) < 2:
         raise InvalidInputError("studies", "a forest plot needs at least 2 studies with numbers")
