@@ -84,6 +84,18 @@ class EntryReader:
                 return option
         raise self.error(name, f"{value!r} is not allowed (allowed: {', '.join(allowed)})")
 
+    def opt_choice(self, name: str, allowed: Collection[T]) -> T | None:
+        """Like :meth:`choice`, but None when the field is absent."""
+        if self._get(name, required=False) is None:
+            return None
+        return self.choice(name, allowed)
+
+    def opt_choices(self, name: str, allowed: Collection[T]) -> tuple[T, ...]:
+        """Like :meth:`choices`, but ``()`` when the field is absent."""
+        if self._get(name, required=False) is None:
+            return ()
+        return self.choices(name, allowed)
+
     def choices(
         self, name: str, allowed: Collection[T], *, allow_empty: bool = False
     ) -> tuple[T, ...]:

@@ -378,9 +378,7 @@ def _read_conditions(
             conventional_side_effects_serious=r.cited_list(
                 "conventional_side_effects_serious", required=False
             ),
-            scales=r.choices("scales", ("norwood", "ludwig", "sinclair"), allow_empty=True)
-            if r.has("scales")
-            else _skip(r, "scales"),
+            scales=r.opt_choices("scales", ("norwood", "ludwig", "sinclair")),
         )
         r.finish()
         for field in ("natural_course", "conventional_care"):
@@ -391,11 +389,6 @@ def _read_conditions(
         conditions[condition_id] = condition
     _require_all(file, "id", conditions, ALL_CONDITIONS, "condition")
     return conditions
-
-
-def _skip(r: EntryReader, name: str) -> tuple[Literal["norwood", "ludwig", "sinclair"], ...]:
-    r.raw(name, required=False)
-    return ()
 
 
 # --- contraindications ------------------------------------------------------------------
@@ -417,9 +410,7 @@ def _read_contraindications(
             text=r.text("text"),
             sources=r.sources(),
             come_back=r.opt_text("come_back"),
-            conditions=r.choices("conditions", ALL_CONDITIONS)
-            if r.has("conditions")
-            else _skip_conditions(r),
+            conditions=r.opt_choices("conditions", ALL_CONDITIONS),
         )
         r.finish()
         _require_evidence(r, "sources", rule.sources, sources)
@@ -528,9 +519,7 @@ def _read_prices(data_dir: DataDir, known: frozenset[str]) -> tuple[PriceRange, 
             unit=r.choice("unit", PRICE_UNITS),
             sources=r.sources(required=high > 0),
             note=r.opt_text("note"),
-            conditions=r.choices("conditions", ALL_CONDITIONS)
-            if r.has("conditions")
-            else _skip_conditions(r),
+            conditions=r.opt_choices("conditions", ALL_CONDITIONS),
         )
         r.finish()
         for other in prices:
@@ -621,7 +610,7 @@ def _read_claims(
             value=r.opt_range("value"),
             unit=r.opt_text("unit"),
             note=r.opt_text("note"),
-            concern=_opt_concern(r),
+            concern=r.opt_choice("concern", cast(tuple[Literal["hair", "skin"], ...], CONCERNS)),
         )
         r.finish()
         if any(c.id == claim_id for c in claims):
@@ -637,13 +626,6 @@ def _read_claims(
     return tuple(claims)
 
 
-def _opt_concern(r: EntryReader) -> Literal["hair", "skin"] | None:
-    if not r.has("concern"):
-        r.raw("concern", required=False)
-        return None
-    return r.choice("concern", cast(tuple[Literal["hair", "skin"], ...], CONCERNS))
-
-
 def _read_grid_rows(data_dir: DataDir) -> tuple[GridRow, ...]:
     rows: list[GridRow] = []
     file = "grid_rows.yaml"
@@ -652,9 +634,7 @@ def _read_grid_rows(data_dir: DataDir) -> tuple[GridRow, ...]:
             id=r.text("id"),
             question=r.text("question"),
             help=r.text("help"),
-            conditions=r.choices("conditions", ALL_CONDITIONS)
-            if r.has("conditions")
-            else _skip_conditions(r),
+            conditions=r.opt_choices("conditions", ALL_CONDITIONS),
         )
         r.finish()
         if any(x.id == row.id for x in rows):
@@ -662,11 +642,6 @@ def _read_grid_rows(data_dir: DataDir) -> tuple[GridRow, ...]:
         rows.append(row)
     _require_all(file, "id", {r.id: r for r in rows}, REQUIRED_GRID_ROWS, "grid row")
     return tuple(rows)
-
-
-def _skip_conditions(r: EntryReader) -> tuple[str, ...]:
-    r.raw("conditions", required=False)
-    return ()
 
 
 # --- studies (engineer E's loader) ------------------------------------------------------
