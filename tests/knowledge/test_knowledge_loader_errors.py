@@ -458,3 +458,10 @@ def test_default_usd_price_list_required(data: Path) -> None:
     )
     err = broken(data)
     assert (err.file, err.entry, err.field) == ("prices.yaml", "exosome", "treatment")
+
+
+def test_only_no_treatment_may_leave_a_statement_uncited(data: Path) -> None:
+    edit(data, "treatments.yaml", lambda es: entry(es, id="prp")["material"].update(sources=[]))
+    err = broken(data)
+    assert (err.entry, err.field) == ("prp", "material.sources")
+    assert "at least one source" in str(err)

@@ -37,6 +37,9 @@ class EntryReader:
         self._data: Mapping[str, object] = data
         self._seen: set[str] = set()
         self._known_sources = known_sources
+        # Statements that are true by definition ("no treatment uses no material") may be
+        # uncited; the loader turns this on only for such entries.
+        self.uncited_ok = False
 
     # --- plumbing ----------------------------------------------------------------------
 
@@ -221,7 +224,9 @@ class EntryReader:
         text = value["text"]
         if not isinstance(text, str) or not text.strip():
             raise self.error(f"{name}.text", "must be non-empty text")
-        sources = self._source_ids(f"{name}.sources", value["sources"], required=True)
+        sources = self._source_ids(
+            f"{name}.sources", value["sources"], required=not self.uncited_ok
+        )
         return CitedText(" ".join(text.split()), sources)
 
     def raw(self, name: str, *, required: bool = True) -> object:

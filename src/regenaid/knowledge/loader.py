@@ -290,6 +290,8 @@ def _read_treatments(
         treatment_id = r.choice("id", TREATMENT_IDS)
         if treatment_id in treatments:
             raise r.error("id", "duplicate treatment")
+        # "No new treatment" has nothing to cite for its mechanism, material or steps.
+        r.uncited_ok = treatment_id == "no_treatment"
         treatment = Treatment(
             id=treatment_id,
             name=r.text("name"),
