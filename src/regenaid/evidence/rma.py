@@ -125,6 +125,7 @@ class RmaResult:
     vi: FloatArray = field(repr=False)
     X: FloatArray = field(repr=False)
     vt: float = field(repr=False)  # typical within-study variance (k - p)/tr(P) at w = 1/v
+    vb: FloatArray = field(repr=False)  # covariance matrix of the coefficients
     tau2_iterations: int = 0
 
     @property
@@ -142,6 +143,11 @@ class RmaResult:
     def residuals(self) -> FloatArray:
         """Raw residuals ``y - X b``."""
         return np.asarray(self.yi - self.fitted(), dtype=np.float64)
+
+    def fitted_se(self) -> FloatArray:
+        """Standard errors of the fitted values, ``sqrt(diag(X V_b X'))``."""
+        quad = np.einsum("ij,jk,ik->i", self.X, self.vb, self.X)
+        return np.asarray(np.sqrt(quad), dtype=np.float64)
 
     def hatvalues(self) -> FloatArray:
         """Diagonal of the hat matrix ``W^½ X (X'WX)⁻¹ X' W^½`` with ``w = 1/(v + tau²)``."""
@@ -341,6 +347,7 @@ def rma(
         vi=v,
         X=X,
         vt=float(vt),
+        vb=vb,
         tau2_iterations=est.iterations,
     )
 
