@@ -93,6 +93,11 @@ def test_early_thinning_on_a_budget(page: Page, screenshots: Path) -> None:
     expect(page.locator("table.costs")).to_contain_text("budget")
     expect(page.locator("text=not a prescription").first).to_be_visible()
     finish(page, EARLY_BUDGET, screenshots)
+    # the README's picture: the grid, as a person first sees it on a laptop
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.locator("#grid-h").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('grid-h').scrollIntoView()")
+    page.screenshot(path=str(screenshots / "readme-results-grid.png"))
 
 
 def test_blood_thinners_prp_not_recommended(page: Page, screenshots: Path) -> None:

@@ -29,17 +29,18 @@ def assessment_dict(assessment: object) -> dict[str, Any]:
     raise TypeError(f"expected an Assessment or its JSON mapping, got {type(assessment).__name__}")
 
 
-def split_lead(text: str, limit: int = 180) -> tuple[str, str]:
-    """Split ``text`` after the sentence that ends at or before ``limit`` characters (or after
-    the first sentence when that is longer): the lead is shown, the rest sits behind "More"."""
+def split_lead(text: str, limit: int = 180, shortest: int = 60) -> tuple[str, str]:
+    """Split ``text`` after a sentence end so the lead is ``shortest``..``limit`` characters
+    (or, failing that, after the first sentence end past ``shortest``); the lead is shown and
+    the rest sits behind "More". Short texts and texts without a usable end stay whole."""
     if len(text) <= limit:
         return text, ""
-    cut = -1
-    for match in re.finditer(r"[.!?:](?=\s)", text):
-        if match.end() > limit and cut != -1:
-            break
-        cut = match.end()
-    if cut == -1 or cut >= len(text) - 1:
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", text) if m.end() >= shortest]
+    if not ends:
+        return text, ""
+    within = [e for e in ends if e <= limit]
+    cut = within[-1] if within else ends[0]
+    if cut >= len(text) - 1:
         return text, ""
     return text[:cut], text[cut:].strip()
 

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1", tags=["assessments"])
     summary="Assess an intake",
     responses={422: {"description": "Invalid intake; `detail[0].field` names the field."}},
 )
-async def create_assessment(intake: Intake) -> Response:
+def create_assessment(intake: Intake) -> Response:
     """Screen, rank and explain every option of the intake's condition.
 
     The assessment is computed, not stored. Invalid input gives 422 naming the field.

@@ -35,6 +35,13 @@ def assess_intake(intake: dict[str, Any]) -> dict[str, Any]:
     return assess(parse_intake(intake)).model_dump(mode="json")
 
 
+def condition_facts(intake: dict[str, Any]) -> Any:
+    """The person's condition from the knowledge base (plain description, natural course)."""
+    from regenaid.knowledge import load_knowledge
+
+    return load_knowledge().conditions.get(intake.get("condition", ""))
+
+
 def option_grid(intake: dict[str, Any]) -> dict[str, Any]:
     """The Option Grid for the person's condition (and country, for regulatory status)."""
     from regenaid.decide import build_grid
@@ -137,6 +144,7 @@ def results_context(
         "timeline": timeline_svg(timeline_rows, t("results.timeline_heading")),
         "sure_keys": SURE_KEYS,
         "grid": option_grid(intake),
+        "condition": condition_facts(intake),
         "cost_chart_url": cost_chart_url(request, view),
         "plannable": plannable,
         "today": date.today().isoformat(),
