@@ -8,7 +8,9 @@ model then runs in full). Goal: median < 2 ms.
 HTTP: a uvicorn server on a free loopback port (subprocess, temporary SQLite database);
 ``POST /api/v1/assessments`` against the same server's trivial ``GET /api/v1/health``, the same
 number of requests each, from a few concurrent keep-alive clients (httpx), alternating rounds;
-assessments of intakes the server has seen (caches warm) and of fresh ones.
+assessments of intakes the server has seen (caches warm) and of fresh ones. The client accepts
+gzip like a browser (the app compresses responses over 1 KB; the health answer is smaller);
+one more row asks for uncompressed answers to show what compression costs.
 Goal: assessments reach at least half of the trivial endpoint's throughput (ratio >= 0.5).
 
 Run: ``python -m benchmarks assess`` (or ``make bench``).
@@ -193,13 +195,17 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0)
     raise RuntimeError("server did not become ready")
 
 
-def _throughput(base: str, requests: list[tuple[str, str, bytes | None]]) -> float:
+def _throughput(
+    base: str,
+    requests: list[tuple[str, str, bytes | None]],
+    extra_headers: dict[str, str] | None = None,
+) -> float:
     """Requests per second for ``requests`` spread over HTTP_WORKERS keep-alive clients."""
     chunks = [requests[i::HTTP_WORKERS] for i in range(HTTP_WORKERS)]
     errors: list[str] = []
 
     def work(chunk: list[tuple[str, str, bytes | None]]) -> None:
-        headers = {"content-type": "application/json"}
+        headers = {"content-type": "application/json", **(extra_headers or {})}
         with httpx.Client(base_url=base, timeout=30.0) as client:
             for method, path, body in chunk:
                 r = client.request(method, path, content=body, headers=headers)
@@ -234,12 +240,14 @@ def over_http() -> None:
             _wait_ready(base, proc)
             _throughput(base, health[:100])  # warm-up
             _throughput(base, repeated)  # warm-up: per-condition and cost caches
-            t_health, t_repeat, t_fresh = [], [], []
+            t_health, t_repeat, t_fresh, t_plain = [], [], [], []
+            identity = {"accept-encoding": "identity"}
             for r in range(HTTP_ROUNDS):
                 fresh = posts(SEED + 1 + r)  # intakes the server has not seen
                 t_health.append(_throughput(base, health))
                 t_repeat.append(_throughput(base, repeated))
                 t_fresh.append(_throughput(base, fresh))
+                t_plain.append(_throughput(base, repeated, identity))
         finally:
             proc.terminate()
             try:
@@ -255,6 +263,7 @@ def over_http() -> None:
     for label, values in (
         ("POST /api/v1/assessments, seen intakes", t_repeat),
         ("POST /api/v1/assessments, fresh intakes", t_fresh),
+        ("  same, seen, uncompressed (identity)", t_plain),
     ):
         v = statistics.median(values)
         verdict = "met" if v / h >= 0.5 else "NOT met"
