@@ -137,3 +137,17 @@ def test_change_sd_and_ci_conversions() -> None:
     with pytest.raises(InvalidInputError) as info:
         yi_vi_from_ci(1.0, 2.0, 0.5)
     assert info.value.field == "ci_ub"
+
+
+def test_mantel_haenszel_and_peto_input_errors() -> None:
+    from regenaid.evidence import rma_mh, rma_peto
+
+    with pytest.raises(InvalidInputError) as info:
+        rma_mh([1, 2], [3, 4], [1, 2], [3, 4], measure="SMD")
+    assert info.value.field == "measure"
+    with pytest.raises(InvalidInputError) as info:
+        rma_mh([1, -2], [3, 4], [1, 2], [3, 4])
+    assert info.value.field == "ai"
+    with pytest.raises(InvalidInputError) as info:
+        rma_peto([0, 0], [5, 5], [0, 0], [5, 5])
+    assert "events" in str(info.value)

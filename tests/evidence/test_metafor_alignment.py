@@ -37,6 +37,7 @@ from regenaid.evidence import (
     trimfill,
 )
 from regenaid.evidence.influence import blup, influence, ranef, rstandard, rstudent
+from regenaid.evidence.mantel_haenszel import PooledTables, rma_mh, rma_peto
 from regenaid.evidence.rma import RmaResult
 from regenaid.evidence.sensitivity import cumul
 from regenaid.evidence.summaries import yi_vi_from_ci
@@ -60,8 +61,6 @@ NOT_COVERED: dict[str, str] = {
     r"dat\.bcg\.json/fits\[24\]/expected/R2_anova": "anova() R² between two models",
     r"dat\.bcg\.json/other/leave1out_REML_RR/cluster_alloc": "leave-one-cluster-out",
     r"dat\.bcg\.json/other/robust_REML_RR": "cluster-robust (CR1) inference",
-    r"dat\.bcg\.json/other/(mantel_haenszel|peto)/": "Mantel-Haenszel and Peto methods (rma.mh, "
-    "rma.peto)",
     r"dat\.bcg\.json/other/trimfill/EE_RR_L0/refit_REML_on_17/": "REML refit of trim-and-fill "
     "filled data (the filled data are checked)",
     r"dat\.normand1999\.json/escalc/(CVR|VR)_study1/": "variability measures CVR/VR",
@@ -500,6 +499,22 @@ def build_bcg(reg: Registry) -> None:
                 ("other", "influence_REML_RR_study1", q),
                 lambda a=attr: getattr(infl(), a)[0] if a == "dfbetas" else getattr(infl(), a),
             )
+    tables = (cells["ai"], cells["bi"], cells["ci"], cells["di"])
+    pooled_tables: dict[tuple[str, str], Callable[[], PooledTables]] = {
+        ("mantel_haenszel", m): cached(lambda m=m: rma_mh(*tables, measure=m))
+        for m in ("RR", "OR", "RD")
+    }
+    pooled_tables[("peto", "OR")] = cached(lambda: rma_peto(*tables))
+    for (block, m), result in pooled_tables.items():
+        for q, value in other[block][m].items():
+            if not _is_number_leaf(value):
+                continue
+            if q.startswith("exp_"):
+                attr = {"exp_pred": "estimate"}.get(q, q.removeprefix("exp_"))
+                getter: Compute = lambda r=result, a=attr: math.exp(getattr(r(), a))  # noqa: E731
+            else:
+                getter = lambda r=result, a=q: getattr(r(), a)  # noqa: E731
+            reg.add(("other", block, m, q), getter)
     reg.add(("other", "ranktest_REML_RR", "kendall_tau"), lambda: ranktest(reml()).tau)
     reg.add(("other", "ranktest_REML_RR", "pval"), lambda: ranktest(reml()).pval)
 
@@ -819,7 +834,7 @@ def test_reference_set_is_complete() -> None:
 def test_every_reference_file_is_read() -> None:
     assert set(FILES) == set(BUILDERS), "a reference file has no builder (or a builder no file)"
     assert all(REGISTRIES[f].checks for f in FILES)
-    assert len(CHECKS) >= 590
+    assert len(CHECKS) >= 620
 
 
 def test_influence_flag_matches_metafor() -> None:

@@ -27,6 +27,7 @@ from regenaid.evidence.influence import (
     rstandard,
     rstudent,
 )
+from regenaid.evidence.mantel_haenszel import PooledTables, rma_mh, rma_peto
 from regenaid.evidence.rma import (
     FitStats,
     HeterogeneityCI,
@@ -49,6 +50,7 @@ __all__ = [
     "HeterogeneityCI",
     "InfluenceRow",
     "LikelihoodRatioTest",
+    "PooledTables",
     "Prediction",
     "RanktestResult",
     "RefitRow",
@@ -67,6 +69,8 @@ __all__ = [
     "ranktest",
     "regtest",
     "rma",
+    "rma_mh",
+    "rma_peto",
     "rstandard",
     "rstudent",
     "sd_of_change",
