@@ -227,3 +227,11 @@ def test_ties_broken_by_certainty_then_fixed_order() -> None:
 
 def test_deterministic() -> None:
     assert ranked(person()) == ranked(person())
+
+
+def test_why_says_when_a_priority_was_not_rated() -> None:
+    result = ranked(person(priorities={"cost": 4}))
+    lines = [line for r in result.values() for line in r.why]
+    assert any(line.startswith("You rated cost 4/4") for line in lines)
+    assert not any(line.startswith("You rated seeing results soon") for line in lines)
+    assert any("you did not rate it; default 2/4" in line for line in lines)

@@ -255,3 +255,19 @@ def test_contraindicated_option_is_not_listed_as_for_later() -> None:
     assert option(a, "prp").name not in notice.text
     assert "Come back after pregnancy" in notice.text
     assert option(a, "exosome").why[0].startswith("Not ranked")
+
+
+def test_given_severity_that_disagrees_with_scale_is_flagged() -> None:
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "androgenetic_alopecia",
+            "age": 50,
+            "sex": "male",
+            "severity": "mild",
+            "scale": {"name": "norwood", "grade": "VI"},
+        }
+    )
+    assert a.severity == "mild"
+    assert any(n.code == "severity_differs_from_scale" for n in a.notices)
+    assert not any(n.code == "severity_from_scale" for n in a.notices)

@@ -301,6 +301,22 @@ def _notices(
                 text="None of the options can be offered to you now; see the reasons below.",
             )
         )
+    if (
+        intake.scale is not None
+        and not intake.severity_from_scale
+        and intake.scale.severity != intake.resolved_severity
+    ):
+        notices.append(
+            Notice(
+                code="severity_differs_from_scale",
+                text=(
+                    f"You said your condition is {intake.resolved_severity}, but "
+                    f"{intake.scale.name.capitalize()} grade {intake.scale.grade} usually means "
+                    f"{intake.scale.severity}. We used {intake.resolved_severity}; check with "
+                    "your clinician."
+                ),
+            )
+        )
     if intake.scale is not None and intake.severity_from_scale:
         notices.append(
             Notice(

@@ -298,6 +298,7 @@ def rank_options(
     the options' currency (else None: cost is scored relative to the dearest option)."""
     months = intake.horizon_months
     priorities = intake.priorities.model_dump()
+    given = intake.priorities.model_fields_set
     total_priority = sum(priorities[a] for a in ATTRIBUTES)
     most_expensive = max((f.horizon_cost for f in facts), default=0.0)
 
@@ -340,10 +341,12 @@ def rank_options(
                 delta = (1 - BENEFIT_WEIGHT) * p / total_priority * (attrs[a] - means[a])
                 if abs(delta) < WHY_THRESHOLD:
                     continue
-                text = (
-                    f"You rated {PRIORITY_LABEL[a]} {p}/4: "
-                    f"{_describe(a, f, months, budget)}, which {_effect_words(delta)}."
+                rated = (
+                    f"You rated {PRIORITY_LABEL[a]} {p}/4"
+                    if a in given
+                    else f"{PRIORITY_LABEL[a].capitalize()} (you did not rate it; default {p}/4)"
                 )
+                text = f"{rated}: {_describe(a, f, months, budget)}, which {_effect_words(delta)}."
                 contributions.append((-abs(delta), index, text))
         lines.extend(text for _, _, text in sorted(contributions))
         if total_priority == 0:
