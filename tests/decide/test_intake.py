@@ -233,3 +233,8 @@ def test_unparseable_text_names_the_intake(text: str) -> None:
 def test_intake_model_rejects_unknown_keys_directly() -> None:
     with pytest.raises(ValueError):
         Intake.model_validate(with_(extra=True))
+
+
+def test_schema_example_is_a_valid_intake() -> None:
+    for example in Intake.model_json_schema()["examples"]:
+        assert parse_intake(example).severity == "moderate"

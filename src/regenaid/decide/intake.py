@@ -201,6 +201,27 @@ class Budget(_Strict):
 class Intake(_Strict):
     """CONTRACT §1. ``severity`` is filled from ``scale`` when it is absent."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "concern": "hair",
+                    "condition": "androgenetic_alopecia",
+                    "age": 36,
+                    "sex": "male",
+                    "scale": {"name": "norwood", "grade": "III"},
+                    "prior_treatments": [{"treatment": "prp", "response": "none"}],
+                    "health": {"anticoagulant": False},
+                    "priorities": {"speed": 4, "cost": 1},
+                    "budget": {"amount": 4000, "currency": "USD", "horizon_months": 24},
+                    "jurisdiction": "US",
+                }
+            ]
+        },
+    )
+
     concern: Concern
     condition: str
     age: int = Field(ge=18, le=120)
