@@ -23,7 +23,7 @@ def evidence_page(
     kb = load_knowledge()
     if condition not in kb.conditions or treatment not in TREATMENT_IDS:
         raise HTTPException(status_code=404)
-    profile = evidence_profile(kb.studies, condition, treatment)  # type: ignore[arg-type]
+    profile = evidence_profile(kb.studies, condition, treatment)
     cited = {sid: kb.sources[sid] for sid in _study_source_ids(profile) if sid in kb.sources}
     claims = [c for c in kb.claims if c.treatment == treatment]
     return render(
