@@ -75,11 +75,13 @@ def regtest(
     model: Literal["rma", "lm"] = "rma",
     predictor: str = "sei",
     ni: ArrayLike | None = None,
+    mods: FloatArray | None = None,
 ) -> RegtestResult:
     """Egger's regression test for funnel-plot asymmetry on a fitted intercept-only model.
 
     ``predictor``: ``sei`` (default), ``vi``, ``ni``, ``ninv`` (1/n) or ``sqrtninv``
-    (1/sqrt(n)); the last three need ``ni`` (one sample size per fitted study).
+    (1/sqrt(n)); the last three need ``ni`` (one sample size per fitted study). ``mods``: extra
+    moderators kept in the regression (the predictor is tested after them).
     """
     if res.p != 1:
         raise InvalidInputError("mods", "regtest is implemented for models without moderators")
@@ -90,24 +92,31 @@ def regtest(
     if predictor not in PREDICTORS:
         raise InvalidInputError("predictor", f"unknown predictor {predictor!r}", PREDICTORS)
     x = _predictor(res, predictor, ni)
+    extra = np.empty((res.k, 0)) if mods is None else np.asarray(mods, dtype=np.float64)
+    if extra.ndim == 1:
+        extra = extra.reshape(-1, 1)
+    if extra.shape[0] != res.k:
+        raise InvalidInputError("mods", f"needs {res.k} rows (one per fitted study)")
+    design = np.column_stack([extra, x])
+    j = design.shape[1]  # coefficient of the predictor (the intercept is column 0)
     has_limit = predictor != "ni"
     if model == "rma":
-        fit = rma(res.yi, res.vi, method=res.method, test=res.test, level=res.level, mods=x)
+        fit = rma(res.yi, res.vi, method=res.method, test=res.test, level=res.level, mods=design)
         return RegtestResult(
             model="rma",
             predictor=predictor,
-            zval=fit.zval_beta[1],
-            pval=fit.pval_beta[1],
+            zval=fit.zval_beta[j],
+            pval=fit.pval_beta[j],
             df=fit.df,
-            slope=fit.beta[1],
-            se_slope=fit.se_beta[1],
+            slope=fit.beta[j],
+            se_slope=fit.se_beta[j],
             limit_estimate=fit.beta[0] if has_limit else None,
             limit_ci_lb=fit.ci_lb_beta[0] if has_limit else None,
             limit_ci_ub=fit.ci_ub_beta[0] if has_limit else None,
         )
-    X = np.column_stack([np.ones(res.k), x])
+    X = np.column_stack([np.ones(res.k), design])
     lm = wls(res.yi, X, 1.0 / res.vi)
-    dfree = res.k - 2
+    dfree = res.k - X.shape[1]
     s2 = lm.rss / dfree
     se = np.sqrt(np.diag(lm.inv) * s2)
     t = lm.beta / se
@@ -115,11 +124,11 @@ def regtest(
     return RegtestResult(
         model="lm",
         predictor=predictor,
-        zval=float(t[1]),
-        pval=float(2 * stats.t.sf(abs(t[1]), dfree)),
+        zval=float(t[j]),
+        pval=float(2 * stats.t.sf(abs(t[j]), dfree)),
         df=dfree,
-        slope=float(lm.beta[1]),
-        se_slope=float(se[1]),
+        slope=float(lm.beta[j]),
+        se_slope=float(se[j]),
         limit_estimate=float(lm.beta[0]) if has_limit else None,
         limit_ci_lb=float(lm.beta[0] - crit * se[0]) if has_limit else None,
         limit_ci_ub=float(lm.beta[0] + crit * se[0]) if has_limit else None,

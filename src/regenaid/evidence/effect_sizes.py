@@ -11,6 +11,9 @@ Two-group continuous outcomes (means ``m``, standard deviations ``sd``, sizes ``
   (Hedges, Gurevitch & Curtis 1999, Ecology 80:1150-6). ``bias_correct=True`` adds the
   first-order small-sample correction ``(sd1²/(n1 m1²) - sd2²/(n2 m2²))/2`` to ``yi``
   (Lajeunesse 2015, Ecology 96:2056-2063).
+- ``CVR``/``VR``: log ratio of coefficients of variation / of SDs with the small-sample terms
+  ``1/(2(n1-1)) - 1/(2(n2-1))``; ``v = 1/(2(n1-1)) + 1/(2(n2-1))`` plus, for CVR,
+  ``sd1²/(n1 m1²) + sd2²/(n2 m2²)`` (Nakagawa et al. 2015, Methods Ecol Evol 6:143-152).
 - ``MN``: a raw mean ``m1``, ``v = sd1²/n1``.
 
 Two-group binary outcomes (2x2 table ``ai bi / ci di``, or ``ai``, ``n1i``, ``ci``, ``n2i``):
@@ -44,7 +47,20 @@ from scipy import special, stats
 from regenaid.errors import InvalidInputError
 from regenaid.evidence._inputs import ArrayLike, FloatArray, as_vector, same_length
 
-MEASURES: Final = ("MD", "SMD", "SMDH", "ROM", "MN", "RR", "OR", "RD", "SMCR", "SMCC")
+MEASURES: Final = (
+    "MD",
+    "SMD",
+    "SMDH",
+    "ROM",
+    "CVR",
+    "VR",
+    "MN",
+    "RR",
+    "OR",
+    "RD",
+    "SMCR",
+    "SMCC",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +175,7 @@ def escalc(
     if to not in ("only0", "all", "none"):
         raise InvalidInputError("to", f"unknown option {to!r}", allowed=("only0", "all", "none"))
     with np.errstate(divide="ignore", invalid="ignore"):
-        if measure in ("MD", "SMD", "SMDH", "ROM"):
+        if measure in ("MD", "SMD", "SMDH", "ROM", "CVR", "VR"):
             m1, s1, n1, m2, s2, n2 = _two_group_means(m1i, sd1i, n1i, m2i, sd2i, n2i)
             if measure == "MD":
                 yi = m1 - m2
@@ -176,6 +192,15 @@ def escalc(
                 vi = yi**2 * (s1**4 / (n1 - 1) + s2**4 / (n2 - 1)) / (2 * (s1**2 + s2**2) ** 2) + (
                     s1**2 / (n1 - 1) + s2**2 / (n2 - 1)
                 ) / ((s1**2 + s2**2) / 2)
+            elif measure in ("CVR", "VR"):
+                small = 1 / (2 * (n1 - 1)) - 1 / (2 * (n2 - 1))
+                base_v = 1 / (2 * (n1 - 1)) + 1 / (2 * (n2 - 1))
+                if measure == "VR":
+                    yi = np.log(s1 / s2) + small
+                    vi = base_v
+                else:
+                    yi = np.log((s1 / m1) / (s2 / m2)) + small
+                    vi = base_v + s1**2 / (n1 * m1**2) + s2**2 / (n2 * m2**2)
             else:
                 a, b = s1**2 / (n1 * m1**2), s2**2 / (n2 * m2**2)
                 yi = np.log(m1 / m2) + ((a - b) / 2 if bias_correct else 0.0)

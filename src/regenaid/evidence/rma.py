@@ -70,6 +70,31 @@ class Prediction:
     pi_ub: float
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class PredictionTable:
+    """``predict_new()`` / ``lincomb()``: one row per requested combination of coefficients."""
+
+    pred: FloatArray = field(repr=False)
+    se: FloatArray = field(repr=False)
+    zval: FloatArray = field(repr=False)  # (pred - rhs)/se; t statistic under knha
+    pval: FloatArray = field(repr=False)
+    ci_lb: FloatArray = field(repr=False)
+    ci_ub: FloatArray = field(repr=False)
+    pi_lb: FloatArray = field(repr=False)
+    pi_ub: FloatArray = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WaldTest:
+    """Joint test of coefficients or combinations: ``QM`` (chi²) or, under knha, ``F``."""
+
+    QM: float
+    df: int
+    pval: float
+    F: float | None = None
+    df2: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class FitStats:
     """Log-likelihood, deviance and information criteria (metafor's ``fitstats``)."""
@@ -234,6 +259,79 @@ class RmaResult:
             pi_ub=self.estimate + half_pi,
         )
 
+    def lincomb(
+        self, L: FloatArray | Sequence[Sequence[float]], rhs: float | Sequence[float] = 0.0
+    ) -> PredictionTable:
+        """Linear combinations ``L b`` (one row per combination, a column per coefficient,
+        intercept first) with SEs, CIs, prediction intervals and tests against ``rhs``
+        (metafor's ``anova(res, X=L)`` / ``predict``; t with k - p df under knha)."""
+        Lm, target = self._contrast(L, rhs)
+        est = Lm @ np.asarray(self.beta)
+        se = np.sqrt(np.einsum("ij,jk,ik->i", Lm, self.vb, Lm))
+        stat = (est - target) / se
+        crit = _critical(self.level, self.test, self.df)
+        if self.test == "knha":
+            pvals = 2 * special.stdtr(self.df, -np.abs(stat))
+        else:
+            pvals = 2 * special.ndtr(-np.abs(stat))
+        half_pi = crit * np.sqrt(se**2 + self.tau2)
+        return PredictionTable(
+            pred=est,
+            se=se,
+            zval=stat,
+            pval=pvals,
+            ci_lb=est - crit * se,
+            ci_ub=est + crit * se,
+            pi_lb=est - half_pi,
+            pi_ub=est + half_pi,
+        )
+
+    def wald_lincomb(
+        self, L: FloatArray | Sequence[Sequence[float]], rhs: float | Sequence[float] = 0.0
+    ) -> WaldTest:
+        """Joint Wald test of ``L b = rhs`` (rows of ``L`` must be linearly independent);
+        F with (m, k - p) df under knha, as metafor's ``anova(res, X=L)``."""
+        Lm, target = self._contrast(L, rhs)
+        m = Lm.shape[0]
+        if np.linalg.matrix_rank(Lm) < m:
+            raise InvalidInputError("L", "the rows must be linearly independent for a joint test")
+        diff = Lm @ np.asarray(self.beta) - target
+        qm = float(diff @ np.linalg.solve(Lm @ self.vb @ Lm.T, diff))
+        if self.test == "knha":
+            f = qm / m
+            return WaldTest(QM=qm, df=m, pval=float(special.fdtrc(m, self.df, f)), F=f, df2=self.df)
+        return WaldTest(QM=qm, df=m, pval=float(special.chdtrc(m, qm)))
+
+    def _contrast(
+        self, L: FloatArray | Sequence[Sequence[float]], rhs: float | Sequence[float]
+    ) -> tuple[FloatArray, FloatArray]:
+        Lm = np.atleast_2d(np.asarray(L, dtype=np.float64))
+        if Lm.ndim != 2 or Lm.shape[1] != self.p:
+            raise InvalidInputError("L", f"needs {self.p} columns (one per coefficient)")
+        target = np.broadcast_to(np.asarray(rhs, dtype=np.float64), (Lm.shape[0],))
+        return Lm, np.asarray(target, dtype=np.float64)
+
+    def predict_new(
+        self, newmods: FloatArray | Sequence[Sequence[float]] | Sequence[float]
+    ) -> PredictionTable:
+        """Predicted average effects at new moderator values (rows; the intercept is added),
+        with CIs and prediction intervals (metafor's ``predict(res, newmods=...)``)."""
+        new = np.asarray(newmods, dtype=np.float64)
+        if new.ndim == 1:
+            new = new.reshape(-1, 1) if self.p == 2 else new.reshape(1, -1)
+        if new.shape[1] != self.p - 1:
+            raise InvalidInputError("newmods", f"needs {self.p - 1} columns (one per moderator)")
+        return self.lincomb(np.column_stack([np.ones(len(new)), new]))
+
+    def wald(self, btt: Sequence[int]) -> WaldTest:
+        """Joint test that the coefficients ``btt`` (0-based, intercept = 0) are all zero."""
+        idx = sorted({int(i) for i in btt})
+        if not idx or idx[0] < 0 or idx[-1] >= self.p:
+            raise InvalidInputError("btt", f"indices must lie within 0..{self.p - 1}")
+        L = np.zeros((len(idx), self.p))
+        L[np.arange(len(idx)), idx] = 1.0
+        return self.wald_lincomb(L)
+
 
 def _check_level(level: float) -> float:
     if not 0 < level < 100:
@@ -255,6 +353,7 @@ def rma(
     test: str = "z",
     level: float = 95,
     mods: FloatArray | Sequence[Sequence[float]] | Sequence[float] | None = None,
+    intercept: bool = True,
 ) -> RmaResult:
     """Fit a meta-analytic model to effect sizes ``yi`` with sampling variances ``vi``.
 
@@ -267,7 +366,7 @@ def rma(
     if test not in TESTS:
         raise InvalidInputError("test", f"unknown test {test!r}", allowed=TESTS)
     lvl = _check_level(level)
-    data = clean_for_fit(yi, vi, mods)
+    data = clean_for_fit(yi, vi, mods, intercept=intercept)
     y, v, X = data.yi, data.vi, data.X
     k, p = X.shape
     if k == 0:
@@ -305,14 +404,16 @@ def rma(
         h2 = (vt + tau2) / vt
     qm: float | None = None
     qmp: float | None = None
-    if p > 1:
-        b2 = fit.beta[1:]
-        qm = float(b2 @ np.linalg.solve(vb[1:, 1:], b2))
+    first = 1 if intercept else 0  # metafor tests every coefficient but the intercept
+    if p > first:
+        m = p - first
+        b2 = fit.beta[first:]
+        qm = float(b2 @ np.linalg.solve(vb[first:, first:], b2))
         if test == "knha":
-            qm /= p - 1  # F statistic, as metafor reports under knha
-            qmp = float(special.fdtrc(p - 1, k - p, qm))
+            qm /= m  # F statistic, as metafor reports under knha
+            qmp = float(special.fdtrc(m, k - p, qm))
         else:
-            qmp = float(special.chdtrc(p - 1, qm))
+            qmp = float(special.chdtrc(m, qm))
     return RmaResult(
         estimate=float(fit.beta[0]),
         se=float(se_beta[0]),
