@@ -122,6 +122,11 @@ def _per_item(fn: Callable[[Any], object], items: Sequence[Any], rounds: int) ->
     return statistics.median(times)
 
 
+def _economics_modules() -> list[Any]:
+
+    return [m for name, m in sys.modules.items() if name.startswith("regenaid.economics") and m]
+
+
 def in_process() -> None:
     from regenaid.decide import assess, option_cost, parse_intake
     from regenaid.decide import assessment as assessment_module
@@ -131,6 +136,16 @@ def in_process() -> None:
     raw = make_intakes(N_INTAKES)
     intakes = [parse_intake(d) for d in raw]
 
+    # every functools cache in the cost model's modules (option_cost and regenaid.economics.*)
+    cost_model_caches = [
+        obj
+        for module in [option_cost, *_economics_modules()]
+        for obj in vars(module).values()
+        if callable(obj)
+        and hasattr(obj, "cache_clear")
+        and getattr(obj, "__module__", None) == module.__name__  # its own, not imported ones
+    ]
+
     def cost_uncached(i: Any) -> object:
         # our cost cache cleared; the economics model's own simulation cache stays warm
         assessment_module.clear_cost_cache()
@@ -139,9 +154,8 @@ def in_process() -> None:
     def cold(i: Any) -> object:
         # every cache of the cost path cleared: the probabilistic cost model runs in full
         assessment_module.clear_cost_cache()
-        simulate = getattr(option_cost, "_simulate", None)
-        if simulate is not None and hasattr(simulate, "cache_clear"):
-            simulate.cache_clear()
+        for cache in cost_model_caches:
+            cache.cache_clear()
         return assess(i, kb)
 
     t_parse = _per_item(parse_intake, raw, ROUNDS)
@@ -149,7 +163,8 @@ def in_process() -> None:
     t_cost = _per_item(cost_uncached, intakes, 3)
     t_cold = _per_item(cold, intakes[:100], 3)
     t_json = _per_item(lambda d: assess(parse_intake(d), kb).model_dump_json(), raw, ROUNDS)
-    print(f"in-process, {N_INTAKES} varied intakes, median of the rounds' mean per call:")
+    print(f"in-process, {N_INTAKES} varied intakes, median of the rounds' mean per call")
+    print(f"  (fully cold clears {len(cost_model_caches)} cost-model caches before every call):")
     print(f"  parse_intake (anchor)              {fmt_seconds(t_parse)} per intake")
     for label, t in (
         ("assess, warm caches", t_warm),
