@@ -152,3 +152,13 @@ def test_published_rows_are_never_pooled() -> None:
     assert p.pooled is None  # one primary trial: nothing of ours to pool
     assert p.published == (published,)
     assert p.certainty == Certainty.LOW
+
+
+def test_profile_never_raises_when_numbers_cannot_be_pooled() -> None:
+    zero_sd = dataclasses.replace(
+        _trial(2, 160, 150, 30, 25),
+        treated=StudyArm(n=25, mean=160, sd=1e-300),
+        control=StudyArm(n=25, mean=150, sd=1e-300),
+    )
+    p = evidence_profile([_trial(1, 170, 150, 35, 20), zero_sd], "androgenetic_alopecia", "prp")
+    assert isinstance(p.certainty, Certainty) and p.summary

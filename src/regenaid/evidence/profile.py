@@ -24,6 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from regenaid.errors import InvalidInputError
 from regenaid.evidence.certainty import (
     MIN_STUDIES_FOR_PUBLICATION_BIAS,
     BodyOfEvidence,
@@ -252,6 +253,15 @@ def _pool(group: Sequence[StudyOutcome]) -> tuple[PooledEffect, CertaintyRating]
     return pooled, rate_certainty(body)
 
 
+def _try_pool(group: Sequence[StudyOutcome]) -> tuple[PooledEffect, CertaintyRating] | None:
+    """Pool, or None when the numbers cannot be pooled (e.g. a zero SD); the profile then
+    falls back to listing the studies, so it never raises for a valid pair."""
+    try:
+        return _pool(group)
+    except InvalidInputError:
+        return None
+
+
 def _single_rating(s: StudyOutcome) -> CertaintyRating:
     pair = effect_and_variance(s)
     crosses = True
@@ -350,8 +360,9 @@ def _profile(
     name = _TREATMENT_NAMES.get(treatment, treatment)
     group = poolable_group(primaries)
     pooled: PooledEffect | None = None
-    if len(group) >= 2:
-        pooled, rating = _pool(group)
+    attempt = _try_pool(group) if len(group) >= 2 else None
+    if attempt is not None:
+        pooled, rating = attempt
         certainty, reasons = rating.certainty, list(rating.reasons)
         summary = _summary_pooled(name, pooled, certainty, reasons)
         best = _best_published(published)
@@ -445,8 +456,9 @@ def _no_treatment(
             if s.kind == "pooled_published" and s.published_certainty is not None:
                 levels.append(s.published_certainty)
         group = poolable_group([s for s in rows if s.kind == "primary"])
-        if len(group) >= 2:
-            levels.append(_pool(group)[1].certainty)
+        attempt = _try_pool(group) if len(group) >= 2 else None
+        if attempt is not None:
+            levels.append(attempt[1].certainty)
     if not levels:
         return (
             Certainty.VERY_LOW,
