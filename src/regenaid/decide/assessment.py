@@ -71,6 +71,7 @@ class _OptionStatic:
     evidence: EvidenceOut
     benefits: tuple[CitedOut, ...]
     harms: tuple[CitedOut, ...]
+    unknowns: tuple[CitedOut, ...]
     claims: tuple[ClaimOut, ...]
     disagreements: tuple[DisagreementOut, ...]
 
@@ -107,33 +108,48 @@ def _pooled_dict(profile: EvidenceProfile) -> dict[str, object] | None:
     }
 
 
+# Words that tie a "Label: ..." benefit line to one concern (see treatments.yaml).
+_CONCERN_WORDS: dict[str, tuple[str, ...]] = {
+    "hair": ("hair", "alopecia", "shedding", "effluvium"),
+    "skin": ("skin", "acne", "scar", "wrinkle", "volume", "sun", "face", "facial"),
+}
+
+
+def _about_other_concern(item: CitedText, concern: str) -> bool:
+    """True when a benefit line is labelled (text before ':') for the other concern only."""
+    label, sep, _ = item.text.partition(":")
+    if not sep or len(label) > 60:
+        return False
+    label = label.lower()
+    mine = any(w in label for w in _CONCERN_WORDS.get(concern, ()))
+    other = any(w in label for c, ws in _CONCERN_WORDS.items() if c != concern for w in ws)
+    return other and not mine
+
+
 def _benefits_and_harms(
     kb: KnowledgeBase, condition: Condition, treatment: TreatmentId, profile: EvidenceProfile
 ) -> tuple[tuple[CitedOut, ...], tuple[CitedOut, ...]]:
-    evidence = CitedOut(text=profile.summary, sources=list(profile.sources))
-    benefits: tuple[CitedOut, ...]
-    harms: tuple[CitedOut, ...]
+    """Benefits and harms in equal detail (IPDAS 2.1.1): each a list of cited statements."""
+    t = kb.treatments[treatment]
+    course = CitedOut(
+        text=condition.natural_course.text, sources=list(condition.natural_course.sources)
+    )
+    stated = tuple(b for b in t.benefits if not _about_other_concern(b, condition.concern))
     if treatment == "no_treatment":
-        course = CitedOut(
-            text=condition.natural_course.text, sources=list(condition.natural_course.sources)
-        )
-        benefits = (
-            CitedOut(text="No procedures, costs, side effects or visits.", sources=[]),
-            course,
-        )
-        harms = (course,)
-        return benefits, harms
+        return _cited(stated), (course,)
+    evidence = CitedOut(text=profile.summary, sources=list(profile.sources))
     if treatment == "conventional":
         care = condition.conventional_care
-        benefits = (CitedOut(text=care.text, sources=list(care.sources)), evidence)
+        benefits = (
+            CitedOut(text=care.text, sources=list(care.sources)),
+            evidence,
+            *_cited(stated),
+        )
         harms = _cited(
             condition.conventional_side_effects_common + condition.conventional_side_effects_serious
         )
         return benefits, harms
-    t = kb.treatments[treatment]
-    benefits = (CitedOut(text=t.mechanism.text, sources=list(t.mechanism.sources)), evidence)
-    harms = _cited(t.side_effects_common + t.side_effects_serious)
-    return benefits, harms
+    return (evidence, *_cited(stated)), _cited(t.side_effects_common + t.side_effects_serious)
 
 
 @functools.lru_cache(maxsize=256)
@@ -178,6 +194,7 @@ def _statics(
                 ),
                 benefits=benefits,
                 harms=harms,
+                unknowns=_cited(t.uncertainties),
                 claims=tuple(claim_out(c, kb) for c in claims),
                 disagreements=tuple(
                     DisagreementOut(topic=d.topic, text=d.text, claim_ids=[c.id for c in d.claims])
@@ -433,6 +450,7 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
             evidence=s.evidence,
             benefits=list(s.benefits),
             harms=list(s.harms),
+            unknowns=list(s.unknowns),
             claims=list(s.claims),
             disagreements=list(s.disagreements),
         )

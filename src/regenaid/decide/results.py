@@ -113,6 +113,7 @@ class OptionAssessment(_Out):
     evidence: EvidenceOut
     benefits: list[CitedOut]
     harms: list[CitedOut]
+    unknowns: list[CitedOut]  # what is not known about this option
     claims: list[ClaimOut]
     disagreements: list[DisagreementOut]
 
