@@ -136,6 +136,8 @@ def test_acne_scars_with_keloids() -> None:
     assert all(o.eligibility != "eligible" for o in keloid)
     for o in a.options:
         assert o.regulatory.jurisdiction in ("KR", "*")
+        assert o.benefits and o.harms  # both sides shown (IPDAS 2.1.1)
+        assert not any(b.text.lower().startswith(("hair", "pattern hair")) for b in o.benefits)
 
 
 def test_scalp_infection_defers_injections() -> None:
