@@ -151,3 +151,11 @@ def test_mantel_haenszel_and_peto_input_errors() -> None:
     with pytest.raises(InvalidInputError) as info:
         rma_peto([0, 0], [5, 5], [0, 0], [5, 5])
     assert "events" in str(info.value)
+
+
+def test_fsn_orwin_needs_a_target() -> None:
+    from regenaid.evidence import fsn
+
+    with pytest.raises(InvalidInputError) as info:
+        fsn([0.2, 0.3], [0.01, 0.02], method="Orwin")
+    assert info.value.field == "target"

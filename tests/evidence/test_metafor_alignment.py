@@ -29,6 +29,7 @@ import pytest
 
 from regenaid.evidence import (
     escalc,
+    fsn,
     leave1out,
     likelihood_ratio_test,
     ranktest,
@@ -57,8 +58,8 @@ NOT_COVERED: dict[str, str] = {
     r"dat\.bcg\.json/fits\[24\]/expected/R2_anova": "anova() R² between two models",
     r"dat\.bcg\.json/other/leave1out_REML_RR/cluster_alloc": "leave-one-cluster-out",
     r"dat\.bcg\.json/other/robust_REML_RR": "cluster-robust (CR1) inference",
-    r"dat\.raudenbush1985\.json/other/": "Huber-White robust inference and fail-safe N",
-    r"dat\.hackshaw1998\.json/other/fsn/": "fail-safe N",
+    r"dat\.raudenbush1985\.json/other/robust": "Huber-White robust inference",
+    r"\.json/other/fsn/(Fisher|General)": "Fisher's and the general (model-based) fail-safe N",
     r"inline\.toy_handling_nas\.json/fits\[1\]/expected/predict_all_rows": "predict() on rows "
     "with missing yi (new moderator values)",
 }
@@ -691,6 +692,7 @@ def build_egger(reg: Registry) -> None:
 def build_raudenbush(reg: Registry) -> None:
     rows = reg.data["rows"]
     yi, vi = _col(rows, "yi"), _col(rows, "vi")
+    _register_fsn(reg, lambda: yi, lambda: vi)
     weeks_c = np.minimum(_col(rows, "weeks"), 3)
     for i, spec in enumerate(reg.data["fits"]):
         if "mods" in spec:
@@ -720,6 +722,21 @@ def build_raudenbush(reg: Registry) -> None:
             reg.add_fit(("fits", i), fit, "expected_docs")
 
 
+def _register_fsn(reg: Registry, yi: Any, vi: Any) -> None:
+    for key in reg.data["other"]["fsn"]:
+        if key == "Rosenthal":
+            reg.add(("other", "fsn", key), lambda: fsn(yi(), vi()))
+        elif key == "Rosenberg":
+            reg.add(("other", "fsn", key), lambda: fsn(yi(), vi(), method="Rosenberg"))
+        elif key.startswith("Orwin_"):
+            target = float(key.rsplit("_", 1)[1])
+            weighted = "_weighted_" in key
+            reg.add(
+                ("other", "fsn", key),
+                lambda t=target, w=weighted: fsn(yi(), vi(), "Orwin", target=t, weighted=w),
+            )
+
+
 def build_hackshaw(reg: Registry) -> None:
     rows = reg.data["rows"]
     pairs = cached(
@@ -729,6 +746,7 @@ def build_hackshaw(reg: Registry) -> None:
     reg.add(("escalc", "OR_from_CI_first10_4dp", "vi"), lambda: [p[1] for p in pairs()[:10]])
     fit = cached(lambda: rma([p[0] for p in pairs()], [p[1] for p in pairs()], method="DL"))
     reg.add_fit(("fits", 0), fit)
+    _register_fsn(reg, lambda: [p[0] for p in pairs()], lambda: [p[1] for p in pairs()])
 
 
 def build_viechtbauer(reg: Registry) -> None:
@@ -904,7 +922,7 @@ def test_reference_set_is_complete() -> None:
 def test_every_reference_file_is_read() -> None:
     assert set(FILES) == set(BUILDERS), "a reference file has no builder (or a builder no file)"
     assert all(REGISTRIES[f].checks for f in FILES)
-    assert len(CHECKS) >= 691
+    assert len(CHECKS) >= 698
 
 
 def test_influence_flag_matches_metafor() -> None:

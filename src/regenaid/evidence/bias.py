@@ -275,3 +275,48 @@ def ranktest(res: RmaResult) -> RanktestResult:
     standardised = (res.yi - fe.estimate) / np.sqrt(res.vi - fe.se**2)
     result = stats.kendalltau(standardised, res.vi)
     return RanktestResult(tau=float(result.statistic), pval=float(result.pvalue))
+
+
+def fsn(
+    yi: ArrayLike,
+    vi: ArrayLike,
+    method: Literal["Rosenthal", "Orwin", "Rosenberg"] = "Rosenthal",
+    target: float | None = None,
+    weighted: bool = False,
+    alpha: float = 0.05,
+) -> int:
+    """Fail-safe N: how many unpublished null studies would overturn the result.
+
+    - Rosenthal (1979): ``(sum z_i / z_(1-alpha))² - k`` with ``z_i = y_i/sqrt(v_i)`` (one-sided).
+    - Orwin (1983): ``k (mean - target)/target``; ``weighted=True`` uses the inverse-variance
+      weighted mean. ``target`` is the effect considered trivial (required).
+    - Rosenberg (2005): ``(sum w_i y_i)² / (z_(1-alpha/2)² mean(w)) - k`` with ``w = 1/v``.
+
+    Rounded up and never below 0 (metafor's ``fsn``).
+    """
+    from regenaid.evidence._inputs import clean_for_fit
+
+    data = clean_for_fit(yi, vi)
+    y, v = data.yi, data.vi
+    k = len(y)
+    if method == "Rosenthal":
+        z_alpha = float(stats.norm.isf(alpha))
+        value = (float(np.sum(y / np.sqrt(v))) / z_alpha) ** 2 - k
+    elif method == "Orwin":
+        if target is None or target == 0:
+            raise InvalidInputError("target", "Orwin's method needs a non-zero target effect")
+        if weighted:
+            w = 1.0 / v
+            mean = float(np.dot(w, y) / w.sum())
+        else:
+            mean = float(y.mean())
+        value = k * (mean - target) / target
+    elif method == "Rosenberg":
+        w = 1.0 / v
+        z_alpha = float(stats.norm.isf(alpha / 2))
+        value = float(np.dot(w, y)) ** 2 / (z_alpha**2 * float(w.mean())) - k
+    else:
+        raise InvalidInputError(
+            "method", f"unknown method {method!r}", ("Rosenthal", "Orwin", "Rosenberg")
+        )
+    return max(0, math.ceil(value - 1e-9))
