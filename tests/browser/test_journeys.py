@@ -285,3 +285,17 @@ def test_phone_layout_has_no_sideways_scrolling(
         assert page.evaluate(overflow) <= 0
     finally:
         phone.close()
+
+
+def test_core_path_works_without_javascript(browser: Browser, base_url: str) -> None:
+    no_js = browser.new_context(base_url=base_url, java_script_enabled=False)
+    try:
+        page = no_js.new_page()
+        fill_intake(page, ACNE_SCARS)
+        expect(page.locator("table.grid")).to_be_visible()
+        page.click("form[action='/saved'] button")
+        expect(page.locator("[data-testid=saved-link]")).to_be_visible()
+        page.click("form[action$='/delete'] button")
+        expect(page.locator("h1")).to_contain_text("deleted")
+    finally:
+        no_js.close()
