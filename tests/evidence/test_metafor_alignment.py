@@ -40,6 +40,7 @@ from regenaid.evidence import (
 from regenaid.evidence.influence import blup, influence, ranef, rstandard, rstudent
 from regenaid.evidence.mantel_haenszel import PooledTables, rma_mh, rma_peto
 from regenaid.evidence.rma import RmaResult
+from regenaid.evidence.robust import robust
 from regenaid.evidence.sensitivity import cumul
 from regenaid.evidence.summaries import yi_vi_from_ci
 
@@ -54,11 +55,8 @@ NOT_COVERED: dict[str, str] = {
     "values asked for (input, not a result)",
     r"dat\.bcg\.json/fits\[1[23]\]/expected/anova_X_rows$": "the contrast rows (input)",
     r"dat\.bcg\.json/fits\[10\]/expected/R2": "R² of an equal-effects meta-regression",
-    r"dat\.bcg\.json/fits\[3\]/tests_with_tolerance/robust": "cluster-robust (CR1) inference",
     r"dat\.bcg\.json/fits\[24\]/expected/R2_anova": "anova() R² between two models",
     r"dat\.bcg\.json/other/leave1out_REML_RR/cluster_alloc": "leave-one-cluster-out",
-    r"dat\.bcg\.json/other/robust_REML_RR": "cluster-robust (CR1) inference",
-    r"dat\.raudenbush1985\.json/other/robust": "Huber-White robust inference",
     r"\.json/other/fsn/(Fisher|General)": "Fisher's and the general (model-based) fail-safe N",
     r"inline\.toy_handling_nas\.json/fits\[1\]/expected/predict_all_rows": "predict() on rows "
     "with missing yi (new moderator values)",
@@ -71,6 +69,8 @@ METAFOR_CONVERGENCE: dict[str, str] = {
     "uniroot stops at tol ~1.2e-4 in tau² (ours 0.119718, exact root)",
     r"dat\.bcg\.json/fits\[8\]/expected_docs/(confint_|predict_exp_)": "meta-regression: "
     "metafor's REML stops at a tau² change < 1e-5 (and its Q-profile uniroot at ~1.2e-4)",
+    r"dat\.raudenbush1985\.json/other/robust_HuberWhite_cluster_study_adjust_FALSE/table/REML": "t "
+    "1.67553 vs printed 1.6756: the rows' vi are rounded to 4 dp (see the file's notes)",
     r"dat\.bcg\.json/fits\[12\]/expected/anova_X_zval_rhs": "meta-regression REML stopping "
     "rule (tau² change < 1e-5): 0.34638 vs printed 0.3463",
     r"dat\.raudenbush1985\.json/fits\[11\]/(expected/(pi_ub|blup_pred|blup_pi|ranef)|"
@@ -572,6 +572,27 @@ def build_bcg(reg: Registry) -> None:
             else:
                 getter = lambda r=result, a=q: getattr(r(), a)  # noqa: E731
             reg.add(("other", block, m, q), getter)
+    rob = {
+        "CR1_adjusted": cached(lambda: robust(reml(), adjust=True)),
+        "unadjusted": cached(lambda: robust(reml(), adjust=False)),
+    }
+    for part, result in rob.items():
+        for q in other["robust_REML_RR_cluster_trial"][part]:
+            getters: dict[str, Compute] = {
+                "vcov": lambda r=result: float(r().vb[0, 0]),
+                "dfs": lambda r=result: r().df,
+                "zval": lambda r=result: r().tval[0],
+                "exp_pred": lambda r=result: math.exp(r().predict()[0]),
+                "exp_ci_lb": lambda r=result: math.exp(r().predict()[1]),
+                "exp_ci_ub": lambda r=result: math.exp(r().predict()[2]),
+                "exp_pi_lb": lambda r=result: math.exp(r().predict()[3]),
+                "exp_pi_ub": lambda r=result: math.exp(r().predict()[4]),
+            }
+            reg.add(("other", "robust_REML_RR_cluster_trial", part, q), getters[q])
+    reg.add(
+        ("fits", 3, "tests_with_tolerance", "robust_exp_pred"),
+        lambda: math.exp(rob["CR1_adjusted"]().predict()[0]),
+    )
     reg.add(("other", "ranktest_REML_RR", "kendall_tau"), lambda: ranktest(reml()).tau)
     reg.add(("other", "ranktest_REML_RR", "pval"), lambda: ranktest(reml()).pval)
 
@@ -693,6 +714,15 @@ def build_raudenbush(reg: Registry) -> None:
     rows = reg.data["rows"]
     yi, vi = _col(rows, "yi"), _col(rows, "vi")
     _register_fsn(reg, lambda: yi, lambda: vi)
+    table = ("other", "robust_HuberWhite_cluster_study_adjust_FALSE", "table")
+    for method in lookup(reg.data, table):
+
+        def row(m: str = method) -> list[float]:
+            fit = rma(yi, vi, method=m)
+            r = robust(fit, adjust=False)
+            return [fit.tau2, r.beta[0], r.se[0], r.tval[0], r.ci_lb[0], r.ci_ub[0]]
+
+        reg.add((*table, method), row)
     weeks_c = np.minimum(_col(rows, "weeks"), 3)
     for i, spec in enumerate(reg.data["fits"]):
         if "mods" in spec:
@@ -922,7 +952,7 @@ def test_reference_set_is_complete() -> None:
 def test_every_reference_file_is_read() -> None:
     assert set(FILES) == set(BUILDERS), "a reference file has no builder (or a builder no file)"
     assert all(REGISTRIES[f].checks for f in FILES)
-    assert len(CHECKS) >= 698
+    assert len(CHECKS) >= 716
 
 
 def test_influence_flag_matches_metafor() -> None:

@@ -38,6 +38,7 @@ from regenaid.evidence.rma import (
     likelihood_ratio_test,
     rma,
 )
+from regenaid.evidence.robust import RobustResult, robust
 from regenaid.evidence.sensitivity import RefitRow, cumul, leave1out
 from regenaid.evidence.summaries import mean_sd_from_median_iqr, sd_of_change, yi_vi_from_ci
 from regenaid.evidence.tau2 import METHODS
@@ -58,6 +59,7 @@ __all__ = [
     "RegtestResult",
     "Residuals",
     "RmaResult",
+    "RobustResult",
     "TrimfillResult",
     "blup",
     "cumul",
@@ -73,6 +75,7 @@ __all__ = [
     "rma",
     "rma_mh",
     "rma_peto",
+    "robust",
     "rstandard",
     "rstudent",
     "sd_of_change",
