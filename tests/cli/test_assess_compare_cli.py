@@ -74,6 +74,8 @@ def test_assess_text(runner: CliRunner, good_file: Path) -> None:
     assert "Androgenetic" in result.stdout or "androgenetic" in result.stdout.lower()
     assert "contraindicated" in result.stdout
     assert "decision aid" in result.stdout
+    # citations survive rich's rendering (square brackets are not taken as markup)
+    assert "[nct02393040-registry" in result.stdout
 
 
 def test_assess_out_file(runner: CliRunner, good_file: Path, tmp_path: Path) -> None:
@@ -163,6 +165,8 @@ def test_compare_formats(runner: CliRunner, fmt: str) -> None:
         assert result.stdout.splitlines()[2].startswith("| Question |")
     else:
         assert "Option Grid" in result.stdout
+    if fmt != "json":
+        assert "article-00" in result.stdout  # clinic claims are shown with their source
 
 
 def test_compare_default_is_androgenetic_alopecia(runner: CliRunner) -> None:

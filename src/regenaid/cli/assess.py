@@ -52,7 +52,7 @@ def assessment_text(assessment: Assessment) -> str:
     """A readable plain-text form of the assessment (no colour codes)."""
     from rich.console import Console
 
-    console = Console(width=100, record=True, file=_Null(), color_system=None)
+    console = Console(width=100, record=True, file=_Null(), color_system=None, markup=False)
     _print_assessment(console, assessment)
     return console.export_text()
 
@@ -68,10 +68,11 @@ class _Null:
 def _print_assessment(console: object, assessment: Assessment) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     assert isinstance(console, Console)
     console.print(
-        f"[bold]Assessment for {assessment.condition_name}[/bold] "
+        f"Assessment for {assessment.condition_name} "
         f"({assessment.severity}, horizon {assessment.horizon_months} months"
         + (f", {assessment.jurisdiction}" if assessment.jurisdiction else "")
         + ")"
@@ -79,7 +80,7 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
     names = {o.treatment: o.name for o in assessment.options}
     recommended = names.get(assessment.recommended) if assessment.recommended else None
     console.print(
-        f"Best fit to what matters to you: [bold]{recommended}[/bold]"
+        f"Best fit to what matters to you: {recommended}"
         if recommended
         else "Best fit: none of the options can be offered now."
     )
@@ -94,7 +95,7 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
             if isinstance(total, dict)
             else "-"
         )
-        table.add_row(
+        cells = (
             str(o.rank) if o.rank else "-",
             o.name,
             o.eligibility,
@@ -102,10 +103,11 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
             o.certainty.value.replace("_", " "),
             cost,
         )
+        table.add_row(*(Text(cell) for cell in cells))
     console.print(table)
     for o in assessment.options:
         console.print()
-        console.print(f"[bold]{o.name}[/bold]: {o.eligibility}, evidence {o.certainty.value}")
+        console.print(f"{o.name}: {o.eligibility}, evidence {o.certainty.value}")
         for r in o.reasons:
             line = f"  - {r.level}: {r.text}"
             if r.come_back:

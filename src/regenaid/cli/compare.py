@@ -64,14 +64,15 @@ def grid_text(grid: OptionGrid, width: int = 160) -> str:
     """The grid as a plain-text table."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"Option Grid: {grid.condition_name}", show_lines=True)
     table.add_column("Question", style="bold", max_width=24)
     for option in grid.options:
         table.add_column(option.name)
     for row in grid.rows:
-        table.add_row(row.question, *["\n".join(_cell_lines(c)) for c in row.cells])
-    console = Console(width=width, record=True, color_system=None, file=_Null())
+        table.add_row(Text(row.question), *[Text("\n".join(_cell_lines(c))) for c in row.cells])
+    console = Console(width=width, record=True, color_system=None, file=_Null(), markup=False)
     console.print(table)
     console.print(
         "Claims from clinic pages are labelled as claims. This grid informs a conversation "
