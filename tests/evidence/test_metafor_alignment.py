@@ -32,6 +32,7 @@ from regenaid.evidence import (
     fsn,
     leave1out,
     likelihood_ratio_test,
+    pseudo_r2,
     ranktest,
     regtest,
     rma,
@@ -54,12 +55,7 @@ NOT_COVERED: dict[str, str] = {
     r"dat\.bcg\.json/fits\[8\]/expected_docs/predict_exp_newmods_10_to_60/ablat$": "the moderator "
     "values asked for (input, not a result)",
     r"dat\.bcg\.json/fits\[1[23]\]/expected/anova_X_rows$": "the contrast rows (input)",
-    r"dat\.bcg\.json/fits\[10\]/expected/R2": "R² of an equal-effects meta-regression",
-    r"dat\.bcg\.json/fits\[24\]/expected/R2_anova": "anova() R² between two models",
-    r"dat\.bcg\.json/other/leave1out_REML_RR/cluster_alloc": "leave-one-cluster-out",
     r"\.json/other/fsn/(Fisher|General)": "Fisher's and the general (model-based) fail-safe N",
-    r"inline\.toy_handling_nas\.json/fits\[1\]/expected/predict_all_rows": "predict() on rows "
-    "with missing yi (new moderator values)",
 }
 
 # printed values where metafor's own stopping rules put it further than half a printed digit
@@ -251,8 +247,7 @@ def _coef_table(res: RmaResult, j: int) -> list[float]:
 
 
 def _r2(res: RmaResult, full: Callable[[], RmaResult]) -> float:
-    tau2_re = full().tau2
-    return max(0.0, 100 * (tau2_re - res.tau2) / tau2_re)
+    return pseudo_r2(res, full())
 
 
 # --- dataset builders: register a compute function per reference quantity ---------------
@@ -368,6 +363,12 @@ def build_bcg(reg: Registry) -> None:
                 reg.add(("fits", i, "expected", "se"), lambda f=fit: list(f().se_beta))
                 if method != "FE":
                     reg.add(("fits", i, "expected", "tau2"), lambda f=fit: f().tau2)
+                if "R2_anova_vs_RE" in spec["expected"]:
+                    null = cached(lambda m=method: rma(rr().yi, smoothed, method=m))
+                    reg.add(
+                        ("fits", i, "expected", "R2_anova_vs_RE"),
+                        lambda f=fit, g=null: pseudo_r2(f(), g()),
+                    )
                 reg.add(
                     ("fits", i, "expected", "exp_pred_at_ablat_33.46_and_42"),
                     lambda f=fit: [
@@ -411,7 +412,7 @@ def build_bcg(reg: Registry) -> None:
         if "coef" in expected and isinstance(expected["coef"], dict):
             for j, name in enumerate(expected["coef"]):
                 reg.add((*e, "coef", name), lambda f=fit, j=j: _coef_table(f(), j))
-        if "R2" in expected and method != "FE":
+        if "R2" in expected:
             reg.add((*e, "R2"), lambda f=fit, g=full: _r2(f(), g))
         # partial Wald / F tests (metafor's btt is 1-based; ours 0-based)
         for key in expected:
@@ -502,6 +503,15 @@ def build_bcg(reg: Registry) -> None:
         ("other", "leave1out_REML_RR", "table_4dp"),
         lambda: [[getattr(row, _l1o_attr(c)) for c in cols] for row in l1o()],
     )
+    by_alloc = cached(lambda: leave1out(reml(), cluster=list(alloc)))
+    for name in other["leave1out_REML_RR"]["cluster_alloc_4dp"]:
+        group = name.lstrip("-")
+        reg.add(
+            ("other", "leave1out_REML_RR", "cluster_alloc_4dp", name),
+            lambda g=group: next(
+                [getattr(r, _l1o_attr(c)) for c in cols] for r in by_alloc() if alloc[r.study] == g
+            ),
+        )
     reg.add(
         ("other", "leave1out_REML_RR", "exp_estimate_4dp"),
         lambda: [math.exp(x.estimate) for x in l1o()],
@@ -819,7 +829,16 @@ def build_toy_nas(reg: Registry) -> None:
     rows = reg.data["rows"]
     yi, vi, xi = _col(rows, "yi"), _col(rows, "vi"), _col(rows, "xi")
     reg.add_fit(("fits", 0), cached(lambda: rma(yi, vi, method="REML")))
-    reg.add_fit(("fits", 1), cached(lambda: rma(yi, vi, method="REML", mods=xi)))
+    with_x = cached(lambda: rma(yi, vi, method="REML", mods=xi))
+    reg.add_fit(("fits", 1), with_x)
+
+    def predict_all() -> list[float]:
+        known = ~np.isnan(xi)
+        out = np.full(len(xi), np.nan)
+        out[known] = with_x().predict_new(xi[known]).pred
+        return list(out)
+
+    reg.add(("fits", 1, "expected", "predict_all_rows_incl_missing_yi"), predict_all)
 
 
 def build_planck(reg: Registry) -> None:
@@ -952,7 +971,7 @@ def test_reference_set_is_complete() -> None:
 def test_every_reference_file_is_read() -> None:
     assert set(FILES) == set(BUILDERS), "a reference file has no builder (or a builder no file)"
     assert all(REGISTRIES[f].checks for f in FILES)
-    assert len(CHECKS) >= 716
+    assert len(CHECKS) >= 722
 
 
 def test_influence_flag_matches_metafor() -> None:

@@ -36,6 +36,7 @@ from regenaid.evidence.rma import (
     Prediction,
     RmaResult,
     likelihood_ratio_test,
+    pseudo_r2,
     rma,
 )
 from regenaid.evidence.robust import RobustResult, robust
@@ -69,6 +70,7 @@ __all__ = [
     "leave1out",
     "likelihood_ratio_test",
     "mean_sd_from_median_iqr",
+    "pseudo_r2",
     "ranef",
     "ranktest",
     "regtest",

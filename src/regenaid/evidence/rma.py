@@ -472,3 +472,14 @@ def likelihood_ratio_test(full: RmaResult, reduced: RmaResult) -> LikelihoodRati
     kind = "REML" if full.method == "REML" else "ML"
     lrt = 2.0 * (full.fitstats(kind).logLik - reduced.fitstats(kind).logLik)
     return LikelihoodRatioTest(LRT=lrt, df=int(df), pval=float(special.chdtrc(df, max(lrt, 0.0))))
+
+
+def pseudo_r2(model: RmaResult, null_model: RmaResult) -> float:
+    """Proportion (%) of heterogeneity accounted for by the moderators of ``model``, as metafor:
+    ``100 (tau²_0 - tau²_1)/tau²_0`` for random-effects models and, for equal-effects models,
+    ``100 (H²_0 - H²_1)/H²_0``; truncated at 0 (Raudenbush 2009)."""
+    if model.is_random:
+        if null_model.tau2 <= 0:
+            return 0.0
+        return max(0.0, 100 * (null_model.tau2 - model.tau2) / null_model.tau2)
+    return max(0.0, 100 * (null_model.H2 - model.H2) / null_model.H2)

@@ -54,16 +54,25 @@ def _check(res: RmaResult) -> None:
         raise InvalidInputError("mods", "implemented for models without moderators")
 
 
-def leave1out(res: RmaResult) -> tuple[RefitRow, ...]:
-    """The model refitted k times, each time without one study (in the fitted order)."""
+def leave1out(res: RmaResult, cluster: Sequence[object] | None = None) -> tuple[RefitRow, ...]:
+    """The model refitted without one study at a time (in the fitted order), or without one
+    cluster at a time (``cluster``: a label per study; rows in order of first appearance,
+    ``study`` = index of the cluster's first study)."""
     _check(res)
-    if res.k < 2 or (res.is_random and res.k < 3):
+    labels: list[object] = list(range(res.k)) if cluster is None else list(cluster)
+    if len(labels) != res.k:
+        raise InvalidInputError("cluster", f"needs one label per fitted study ({res.k})")
+    groups = list(dict.fromkeys(labels))
+    if len(groups) < 2:
         raise InvalidInputError("yi", f"leave-one-out needs more studies, got {res.k}")
     rows = []
-    for i in range(res.k):
-        keep = np.arange(res.k) != i
+    arr = np.asarray(labels, dtype=object)
+    for g in groups:
+        keep = arr != g
+        if keep.sum() < (2 if res.is_random else 1):
+            raise InvalidInputError("yi", f"leave-one-out needs more studies, got {res.k}")
         fit = rma(res.yi[keep], res.vi[keep], method=res.method, test=res.test, level=res.level)
-        rows.append(_row(i, fit))
+        rows.append(_row(labels.index(g), fit))
     return tuple(rows)
 
 
