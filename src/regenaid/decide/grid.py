@@ -159,7 +159,7 @@ def _answer(
         text, sources = _join(items)
         return text, sources, None
     if row.id == "cost":
-        price = kb.prices_for(treatment, None)
+        price = kb.prices_for(treatment, None, condition.id)
         if price is None or (price.high == 0 and price.low == 0):
             return "No cost.", list(price.sources) if price else [], None
         return (
