@@ -86,12 +86,13 @@ def rate_certainty(body: BodyOfEvidence) -> CertaintyRating:
 
     high = _share(studies, [s.risk_of_bias == "high" for s in studies])
     high_or_unclear = _share(studies, [s.risk_of_bias in ("high", "unclear") for s in studies])
+    source = "The study has" if k == 1 else "Most of the evidence comes from studies with"
     if high > 0.5:
         level -= 2
-        reasons.append("Most of the evidence comes from studies with a high risk of bias.")
+        reasons.append(f"{source} a high risk of bias.")
     elif high_or_unclear > 0.5:
         level -= 1
-        reasons.append("Most of the evidence comes from studies with flaws or unclear methods.")
+        reasons.append(f"{source} flaws or unclear methods.")
 
     if body.I2 is not None and k >= 2:
         pi_crosses = bool(body.pi_crosses_null) and not body.ci_crosses_null
@@ -123,7 +124,8 @@ def rate_certainty(body: BodyOfEvidence) -> CertaintyRating:
 
     if _share(studies, [s.indirect for s in studies]) > 0.5:
         level -= 1
-        reasons.append("Most studies tested a different product, group or outcome than asked.")
+        who = "The study" if k == 1 else "Most studies"
+        reasons.append(f"{who} tested a different product, group or outcome than asked.")
 
     if k >= MIN_STUDIES_FOR_PUBLICATION_BIAS:
         egger = body.egger_p is not None and body.egger_p < 0.10
