@@ -151,6 +151,7 @@ def test_pregnant_person_is_told_to_wait(
 ) -> None:
     html = results(client, csrf_from, **{"health.pregnant_or_breastfeeding": "yes"})
     assert "Wait before you have this" in html
+    assert re.search(r"When to come back:</strong> \w+", html)
 
 
 def test_blood_thinners_prp_not_recommended(

@@ -78,6 +78,10 @@ class OptionView:
     plan: Mapping[str, Any]
     cost: Mapping[str, Any]
     lines: dict[str, str] = field(default_factory=dict)
+    benefits: tuple[dict[str, Any], ...] = ()
+    harms: tuple[dict[str, Any], ...] = ()
+    unknowns: tuple[dict[str, Any], ...] = ()
+    come_back: tuple[str, ...] = ()
 
     @property
     def ranked(self) -> bool:
@@ -187,6 +191,20 @@ class AssessmentView:
         return None
 
 
+def _come_back(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """When to come back, from the option or its deferring reasons (no repeats)."""
+    found: dict[str, None] = {}
+    values = raw.get("come_back") or []
+    for item in [values] if isinstance(values, str) else values:
+        if isinstance(item, str) and item:
+            found.setdefault(item, None)
+    for reason in raw.get("reasons") or ():
+        text = reason.get("come_back") if isinstance(reason, Mapping) else None
+        if isinstance(text, str) and text:
+            found.setdefault(text, None)
+    return tuple(found)
+
+
 def _collect_sources(node: object, seen: dict[str, None]) -> None:
     if isinstance(node, Mapping):
         for key, value in node.items():
@@ -229,6 +247,10 @@ def build_view(assessment: object, locale: str = "en") -> AssessmentView:
                 plan=plan,
                 cost=cost,
                 lines=lines,
+                benefits=tuple(raw.get("benefits") or ()),
+                harms=tuple(raw.get("harms") or ()),
+                unknowns=tuple(raw.get("unknowns") or ()),
+                come_back=_come_back(raw),
             )
         )
     options.sort(key=lambda o: TREATMENT_ORDER.index(o.id) if o.id in TREATMENT_ORDER else 99)
