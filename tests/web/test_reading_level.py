@@ -20,6 +20,7 @@ import textstat.backend.counts._count_syllables as syllables
 from fastapi.testclient import TestClient
 
 MAX_GRADE = 8.0
+MIN_WORDS = 6  # blocks shorter than this are labels and buttons, not prose
 
 
 BLOCKS = frozenset(
@@ -92,12 +93,14 @@ class _Text(HTMLParser):
 
 
 def visible_sentences(html: str) -> str:
-    """Prose blocks (three words or more), each ending as a sentence."""
+    """Prose blocks (MIN_WORDS words or more), each ending as a sentence."""
     parser = _Text()
     parser.feed(html)
     parser.close()
     parser._flush()
-    lines = [b if b[-1] in ".?!:" else b + "." for b in parser.blocks if len(b.split()) >= 3]
+    lines = [
+        b if b[-1] in ".?!:" else b + "." for b in parser.blocks if len(b.split()) >= MIN_WORDS
+    ]
     return " ".join(lines)
 
 
