@@ -32,6 +32,7 @@ from regenaid.decide.screening import Reason, ScreeningResult, screen
 from regenaid.decide.views import claim_out, profile_for
 from regenaid.evidence.profile import EvidenceProfile
 from regenaid.knowledge import KnowledgeBase, load_knowledge
+from regenaid.knowledge.jurisdictions import FALLBACK, lookup_order
 from regenaid.knowledge.model import (
     TREATMENT_IDS,
     CitedText,
@@ -150,6 +151,18 @@ def _benefits_and_harms(
         )
         return benefits, harms
     return (evidence, *_cited(stated)), _cited(t.side_effects_common + t.side_effects_serious)
+
+
+@functools.lru_cache(maxsize=1024)
+def _regulatory_key(kb: KnowledgeBase, jurisdiction: str | None) -> str | None:
+    """The most specific jurisdiction the kb has entries for, on ``jurisdiction``'s lookup path
+    (e.g. FR -> EU, NG -> None): places with the same key get the same regulatory answers, so
+    the per-person-independent parts are cached per condition and key, not per country."""
+    with_entries = {r.jurisdiction for r in kb.regulatory}
+    for code in lookup_order(jurisdiction):
+        if code in with_entries:
+            return None if code == FALLBACK else code
+    return None
 
 
 @functools.lru_cache(maxsize=256)
@@ -394,7 +407,7 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     """Screen, rank and explain every option of the intake's condition (CONTRACT §2)."""
     kb = kb or load_knowledge()
     condition = kb.conditions[intake.condition]
-    statics = _statics(kb, intake.condition, intake.jurisdiction)
+    statics = _statics(kb, intake.condition, _regulatory_key(kb, intake.jurisdiction))
     treatments = tuple(s.treatment for s in statics)
     screening = screen(intake, kb)
     costs = _costs_cached(kb, intake, treatments)

@@ -1,0 +1,61 @@
+"""Caches in assess() never change an answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from regenaid.decide import assess, parse_intake
+from regenaid.decide.assessment import _regulatory_key, clear_cost_cache
+from regenaid.decide.codes import COUNTRY_CODES
+from regenaid.knowledge import load_knowledge
+
+KB = load_knowledge()
+
+
+@pytest.mark.parametrize("jurisdiction", [None, *sorted(COUNTRY_CODES)])
+def test_regulatory_key_gives_the_same_status_as_the_country(jurisdiction: str | None) -> None:
+    key = _regulatory_key(KB, jurisdiction)
+    for treatment in KB.treatments:
+        assert KB.regulatory_status(treatment, jurisdiction) == KB.regulatory_status(treatment, key)
+
+
+@pytest.mark.parametrize("jurisdiction", ["US", "FR", "DE", "GB", "NG", "PK"])
+def test_assessment_regulatory_matches_kb(jurisdiction: str) -> None:
+    intake = parse_intake(
+        {
+            "concern": "hair",
+            "condition": "androgenetic_alopecia",
+            "age": 40,
+            "sex": "male",
+            "severity": "mild",
+            "jurisdiction": jurisdiction,
+        }
+    )
+    for option in assess(intake, KB).options:
+        status = KB.regulatory_status(option.treatment, jurisdiction)
+        assert (option.regulatory.jurisdiction, option.regulatory.status) == (
+            status.jurisdiction,
+            status.status,
+        )
+        assert option.regulatory.text == status.text
+
+
+def test_cost_cache_does_not_change_the_answer() -> None:
+    data = {
+        "concern": "skin",
+        "condition": "acne_scars",
+        "age": 30,
+        "sex": "female",
+        "severity": "moderate",
+        "budget": {"amount": 2500, "currency": "USD", "horizon_months": 18},
+        "prior_treatments": [{"treatment": "prp", "response": "partial"}],
+    }
+    warm = assess(parse_intake(data), KB).model_dump_json()
+    clear_cost_cache()
+    cold = assess(parse_intake(data), KB).model_dump_json()
+    assert warm == cold
+    # an intake differing only outside the cost inputs reuses the cost blocks but not the rest
+    other = assess(parse_intake({**data, "age": 70, "priorities": {"cost": 4}}), KB)
+    assert [o.cost for o in other.options] == [
+        o.cost for o in assess(parse_intake(data), KB).options
+    ]
