@@ -54,8 +54,13 @@ def test_cost_cache_does_not_change_the_answer() -> None:
     clear_cost_cache()
     cold = assess(parse_intake(data), KB).model_dump_json()
     assert warm == cold
-    # an intake differing only outside the cost inputs reuses the cost blocks but not the rest
-    other = assess(parse_intake({**data, "age": 70, "priorities": {"cost": 4}}), KB)
-    assert [o.cost for o in other.options] == [
-        o.cost for o in assess(parse_intake(data), KB).options
-    ]
+    # COST_INPUTS is complete: intakes that differ only outside it get the same cost blocks
+    # from the cost model itself (both computed cold)
+    changed = {**data, "age": 70, "sex": "male", "severity": "advanced", "jurisdiction": "GB"}
+    changed["health"] = {"needle_phobia": True}
+    changed["priorities"] = {"cost": 4, "speed": 0}
+    clear_cost_cache()
+    first = [o.cost for o in assess(parse_intake(data), KB).options]
+    clear_cost_cache()
+    second = [o.cost for o in assess(parse_intake(changed), KB).options]
+    assert first == second
