@@ -3,6 +3,9 @@ certainty and reasons, the studies with links, and marketing claims beside the s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from fastapi import APIRouter, HTTPException, Request
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
@@ -10,7 +13,7 @@ from starlette.responses import HTMLResponse
 from regenaid.errors import InvalidInputError
 from regenaid.evidence.profile import EvidenceProfile, evidence_profile
 from regenaid.knowledge import load_knowledge
-from regenaid.knowledge.model import TREATMENT_IDS
+from regenaid.knowledge.model import TREATMENT_IDS, Claim, Source
 from regenaid.web.templating import render, svg_image
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +28,7 @@ def evidence_page(
         raise HTTPException(status_code=404)
     profile = evidence_profile(kb.studies, condition, treatment)
     cited = {sid: kb.sources[sid] for sid in _study_source_ids(profile) if sid in kb.sources}
-    claims = [c for c in kb.claims if c.treatment == treatment]
+    claims = claims_by_topic([c for c in kb.claims if c.treatment == treatment], kb.sources)
     return render(
         request,
         "evidence.html",
@@ -43,6 +46,34 @@ def evidence_page(
             ),
         },
     )
+
+
+@dataclass(frozen=True)
+class TopicClaims:
+    """Claims on one topic, split into what adverts say and what studies/regulators say."""
+
+    topic: str
+    marketing: tuple[Claim, ...]
+    evidence: tuple[Claim, ...]
+
+
+def claims_by_topic(claims: list[Claim], sources: Mapping[str, Source]) -> list[TopicClaims]:
+    """Group claims by topic (first-seen order); a claim is marketing when every source it
+    cites is a marketing source (the clinic articles)."""
+
+    def is_marketing(claim: Claim) -> bool:
+        kinds = [sources[s].type for s in claim.sources if s in sources]
+        return bool(kinds) and all(k == "marketing" for k in kinds)
+
+    topics = list(dict.fromkeys(c.topic for c in claims))
+    return [
+        TopicClaims(
+            topic=topic.replace("_", " ").capitalize(),
+            marketing=tuple(c for c in claims if c.topic == topic and is_marketing(c)),
+            evidence=tuple(c for c in claims if c.topic == topic and not is_marketing(c)),
+        )
+        for topic in topics
+    ]
 
 
 def _study_source_ids(profile: EvidenceProfile) -> list[str]:
