@@ -138,6 +138,10 @@ def test_save_open_delete(client: TestClient, csrf_from: Callable[[str], str]) -
     assert opened.status_code == 200 and "Your results" in opened.text
     assert opened.headers["cache-control"] == "no-store"
     assert other.get(f"{link}/report.pdf").content.startswith(b"%PDF")
+    start = date.today().isoformat()
+    calendar = other.get(f"{link}/plan.ics", params={"option": "prp", "start": start})
+    assert calendar.status_code == 200 and "BEGIN:VEVENT" in calendar.text
+    assert other.get(f"{link}/cost-chart.svg").headers["content-type"] == "image/svg+xml"
     # deleting needs the CSRF token of the page it was opened from
     assert other.post(f"{link}/delete", data={}).status_code == 403
     token = csrf_from(opened.text)
