@@ -235,3 +235,18 @@ def test_why_says_when_a_priority_was_not_rated() -> None:
     assert any(line.startswith("You rated cost 4/4") for line in lines)
     assert not any(line.startswith("You rated seeing results soon") for line in lines)
     assert any("you did not rate it; default 2/4" in line for line in lines)
+
+
+def test_natural_recovery_raises_waiting_for_telogen_effluvium() -> None:
+    te = person(condition="telogen_effluvium", sex="female")
+    chronic = person(condition="telogen_effluvium", sex="female", duration_months=12)
+    assert ranked(te)["no_treatment"].benefit == pytest.approx(0.5)
+    assert ranked(chronic)["no_treatment"].benefit == pytest.approx(0.2)
+    assert any("chronic" in line for line in ranked(chronic)["no_treatment"].why)
+    assert ranked(person())["no_treatment"].benefit == pytest.approx(0.1)  # AGA: no recovery
+
+
+def test_alopecia_areata_waiting_depends_on_extent() -> None:
+    mild = ranked(person(condition="alopecia_areata", severity="mild"))["no_treatment"].benefit
+    wide = ranked(person(condition="alopecia_areata", severity="advanced"))["no_treatment"].benefit
+    assert mild > wide

@@ -273,3 +273,30 @@ def test_given_severity_that_disagrees_with_scale_is_flagged() -> None:
     assert a.severity == "mild"
     assert any(n.code == "severity_differs_from_scale" for n in a.notices)
     assert not any(n.code == "severity_from_scale" for n in a.notices)
+
+
+def test_recent_shedding_after_illness_is_offered_waiting() -> None:
+    """Chloe, 27, heavy shedding for 2 months after a fever (telogen effluvium)."""
+    recent = run(
+        {
+            "concern": "hair",
+            "condition": "telogen_effluvium",
+            "age": 27,
+            "sex": "female",
+            "severity": "moderate",
+            "duration_months": 2,
+        }
+    )
+    assert recent.recommended == "no_treatment"
+    assert any("improves by itself" in line for line in option(recent, "no_treatment").why)
+    chronic = run(
+        {
+            "concern": "hair",
+            "condition": "telogen_effluvium",
+            "age": 27,
+            "sex": "female",
+            "severity": "moderate",
+            "duration_months": 14,
+        }
+    )
+    assert option(chronic, "no_treatment").score < option(recent, "no_treatment").score

@@ -433,6 +433,7 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
             autologous=s.autologous,
             blood_draw=s.blood_draw,
             null_effect=s.null_effect,
+            natural_course=condition.natural_course.text if s.treatment == "no_treatment" else None,
         )
         for s in statics
     ]

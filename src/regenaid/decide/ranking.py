@@ -70,6 +70,18 @@ BASE_BENEFIT: dict[Certainty, float] = {
     Certainty.VERY_LOW: 0.4,
 }
 NO_TREATMENT_BENEFIT = 0.1
+# Conditions whose natural course (as cited in conditions.yaml) is often recovery: there, no new
+# treatment is expected to bring some benefit by itself. By severity; see docs/ranking.md.
+NATURAL_RECOVERY_BENEFIT: dict[str, dict[str, float]] = {
+    # "usually temporary: ... hair grows back over several months" (Ozlu & Karadag 2017)
+    "telogen_effluvium": {"mild": 0.5, "moderate": 0.5, "advanced": 0.4},
+    # "small patches often regrow on their own ... less likely when widespread" (MSD Manual)
+    "alopecia_areata": {"mild": 0.4, "moderate": 0.25, "advanced": 0.1},
+    # "most scars ... flatten and fade over months as they mature" (Westra 2016)
+    "scars": {"mild": 0.3, "moderate": 0.25, "advanced": 0.15},
+}
+CHRONIC_TE_MONTHS = 6  # telogen effluvium lasting longer is called chronic (same source)
+CHRONIC_TE_BENEFIT = 0.2
 NULL_EFFECT_CAP = 0.35  # when our pooled estimate's interval includes no effect
 
 # Multipliers on expected benefit from an earlier response to the same treatment.
@@ -98,6 +110,7 @@ class OptionFacts:
     autologous: float  # 1 = only own material, 0.5 = partly, 0 = none of it
     blood_draw: bool
     null_effect: bool = False  # our pooled interval includes no effect
+    natural_course: str | None = None  # for no_treatment: the condition's cited natural course
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +203,7 @@ def expected_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, tuple[s
     """Expected benefit in 0..1 and plain lines saying what changed it."""
     lines: list[str] = []
     if facts.treatment == "no_treatment":
-        return NO_TREATMENT_BENEFIT, (
-            "No new treatment adds no new benefit; the condition follows its natural course.",
-        )
+        return _natural_course_benefit(facts, intake)
     benefit = BASE_BENEFIT[facts.certainty]
     if facts.null_effect:
         benefit = min(benefit, NULL_EFFECT_CAP)
@@ -231,6 +242,34 @@ def expected_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, tuple[s
     return benefit, tuple(lines)
 
 
+def _natural_course_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, tuple[str, ...]]:
+    """No new treatment: what the natural course brings by itself (usually nothing new)."""
+    course = f" Natural course: {facts.natural_course}" if facts.natural_course else ""
+    table = NATURAL_RECOVERY_BENEFIT.get(intake.condition)
+    if table is None:
+        return NO_TREATMENT_BENEFIT, (
+            f"No new treatment adds no new benefit; the condition follows its natural course."
+            f"{course}",
+        )
+    benefit = table[intake.resolved_severity]
+    lines = [
+        f"This condition often improves by itself, so we expect some benefit ({benefit:.2f}) "
+        f"from waiting.{course}"
+    ]
+    chronic = (
+        intake.condition == "telogen_effluvium"
+        and intake.duration_months is not None
+        and intake.duration_months > CHRONIC_TE_MONTHS
+    )
+    if chronic:
+        benefit = min(benefit, CHRONIC_TE_BENEFIT)
+        lines.append(
+            f"Your shedding has lasted {intake.duration_months} months (chronic), so waiting "
+            f"is less likely to be enough ({benefit:.2f})."
+        )
+    return benefit, tuple(lines)
+
+
 # --- ranking -------------------------------------------------------------------------------------
 
 
@@ -244,7 +283,7 @@ def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | N
     if attribute == "speed":
         ttr = facts.time_to_results_weeks
         if ttr is None:
-            return f"{name} brings no new results"
+            return f"{name} does not speed anything up"
         return f"{name} shows results in about {_span(ttr)} weeks"
     if attribute == "fewer_sessions":
         sessions = _span(facts.sessions_over_horizon)
