@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, inspect, select
@@ -13,7 +13,7 @@ from regenaid.clinic import SqlUnitOfWork, delete_result, load_result, save_resu
 from regenaid.clinic.migrate import current_revision, migrate_to_head
 from regenaid.clinic.orm import AuditLogRow, SavedResultRow
 from regenaid.clinic.records import AuditEvent, SavedResult
-from regenaid.clinic.shared_results import lookup_hash
+from regenaid.clinic.shared_results import RETENTION, lookup_hash, purge_expired
 
 INTAKE = {
     "concern": "hair",
@@ -38,9 +38,9 @@ def _rows(session_factory: sessionmaker[Session], model: type) -> list[object]:
 def test_migration_creates_tables_and_records_head(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert {"saved_results", "audit_log", "alembic_version"} <= tables
-    assert current_revision(engine) == "0001_saved_results_audit_log"
+    assert current_revision(engine) == "0002_saved_results_expiry"
     migrate_to_head(engine)  # idempotent on a second start
-    assert current_revision(engine) == "0001_saved_results_audit_log"
+    assert current_revision(engine) == "0002_saved_results_expiry"
 
 
 def test_save_load_round_trip(session_factory: sessionmaker[Session]) -> None:
@@ -94,7 +94,7 @@ def test_personal_details_are_refused(session_factory: sessionmaker[Session]) ->
 def test_uncommitted_work_is_rolled_back(session_factory: sessionmaker[Session]) -> None:
     now = datetime.now(UTC)
     with SqlUnitOfWork(session_factory) as uow:
-        uow.saved_results.add("a" * 64, SavedResult(INTAKE, ASSESSMENT, now))
+        uow.saved_results.add("a" * 64, SavedResult(INTAKE, ASSESSMENT, now, now + RETENTION))
         # no commit
     assert _rows(session_factory, SavedResultRow) == []
 
@@ -104,12 +104,12 @@ def test_failed_write_leaves_nothing(session_factory: sessionmaker[Session]) -> 
     makes the transaction fail, and neither the audit entry nor anything else remains."""
     now = datetime.now(UTC)
     with SqlUnitOfWork(session_factory) as uow:
-        uow.saved_results.add("b" * 64, SavedResult(INTAKE, ASSESSMENT, now))
+        uow.saved_results.add("b" * 64, SavedResult(INTAKE, ASSESSMENT, now, now + RETENTION))
         uow.commit()
     with pytest.raises(IntegrityError), SqlUnitOfWork(session_factory) as uow:
         uow.audit.append(AuditEvent("saved_result.created", "saved_result:?", now))
-        uow.saved_results.add("c" * 64, SavedResult(INTAKE, ASSESSMENT, now))
-        uow.saved_results.add("b" * 64, SavedResult(INTAKE, ASSESSMENT, now))
+        uow.saved_results.add("c" * 64, SavedResult(INTAKE, ASSESSMENT, now, now + RETENTION))
+        uow.saved_results.add("b" * 64, SavedResult(INTAKE, ASSESSMENT, now, now + RETENTION))
         uow.commit()
     rows = _rows(session_factory, SavedResultRow)
     assert [r.lookup_hash for r in rows] == ["b" * 64]  # type: ignore[attr-defined]
@@ -121,7 +121,7 @@ def test_exception_inside_unit_of_work_rolls_back(
 ) -> None:
     now = datetime.now(UTC)
     with pytest.raises(RuntimeError), SqlUnitOfWork(session_factory) as uow:
-        uow.saved_results.add("d" * 64, SavedResult(INTAKE, ASSESSMENT, now))
+        uow.saved_results.add("d" * 64, SavedResult(INTAKE, ASSESSMENT, now, now + RETENTION))
         raise RuntimeError("boom before commit")
     assert _rows(session_factory, SavedResultRow) == []
 
@@ -129,3 +129,45 @@ def test_exception_inside_unit_of_work_rolls_back(
 def test_commit_outside_block_is_an_error(session_factory: sessionmaker[Session]) -> None:
     with pytest.raises(RuntimeError, match="outside"):
         SqlUnitOfWork(session_factory).commit()
+
+
+def test_saved_results_expire_and_are_purged(session_factory: sessionmaker[Session]) -> None:
+    saved_at = datetime.now(UTC) - RETENTION - timedelta(days=3)
+    old = save_result(SqlUnitOfWork(session_factory), INTAKE, ASSESSMENT, now=saved_at)
+    fresh = save_result(SqlUnitOfWork(session_factory), INTAKE, ASSESSMENT)
+    just_before = saved_at + RETENTION - timedelta(seconds=1)
+    assert load_result(SqlUnitOfWork(session_factory), old, now=just_before) is not None
+    assert load_result(SqlUnitOfWork(session_factory), old) is None  # a year has passed
+    assert purge_expired(SqlUnitOfWork(session_factory)) == 1
+    assert len(_rows(session_factory, SavedResultRow)) == 1
+    assert load_result(SqlUnitOfWork(session_factory), fresh) is not None
+    actions = [r.action for r in _rows(session_factory, AuditLogRow)]  # type: ignore[attr-defined]
+    assert actions.count("saved_result.expired") == 1
+    assert purge_expired(SqlUnitOfWork(session_factory)) == 0
+
+
+def test_expiry_migration_backfills_existing_rows(engine: Engine) -> None:
+    """Downgrade to the first revision, store a row the old way, upgrade: it gets an expiry
+    a year after it was created."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from regenaid.clinic.migrate import alembic_config
+
+    config = alembic_config(engine)
+    command.downgrade(config, "0001_saved_results_audit_log")
+    created = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO saved_results (lookup_hash, contract, intake, assessment, created_at)"
+                " VALUES (:h, 'regenaid.assessment/1', '{}', '{}', :c)"
+            ),
+            {"h": "e" * 64, "c": created},
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        expires = connection.execute(text("SELECT expires_at FROM saved_results")).scalar_one()
+    if isinstance(expires, str):  # SQLite returns text from a raw query
+        expires = datetime.fromisoformat(expires)
+    assert expires.replace(tzinfo=None) == (created + RETENTION).replace(tzinfo=None)

@@ -136,6 +136,7 @@ def test_save_open_delete(client: TestClient, csrf_from: Callable[[str], str]) -
     other = TestClient(client.app)
     opened = other.get(link)
     assert opened.status_code == 200 and "Your results" in opened.text
+    assert "This link works until" in opened.text
     assert opened.headers["cache-control"] == "no-store"
     assert other.get(f"{link}/report.pdf").content.startswith(b"%PDF")
     start = date.today().isoformat()

@@ -7,7 +7,12 @@ The domain objects (:mod:`regenaid.clinic.records`) are plain dataclasses; the O
 from regenaid.clinic.database import make_engine, make_session_factory
 from regenaid.clinic.migrate import migrate_to_head
 from regenaid.clinic.records import SavedResult
-from regenaid.clinic.shared_results import delete_result, load_result, save_result
+from regenaid.clinic.shared_results import (
+    delete_result,
+    load_result,
+    purge_expired,
+    save_result,
+)
 from regenaid.clinic.unit_of_work import SqlUnitOfWork
 
 __all__ = [
@@ -18,5 +23,6 @@ __all__ = [
     "make_engine",
     "make_session_factory",
     "migrate_to_head",
+    "purge_expired",
     "save_result",
 ]

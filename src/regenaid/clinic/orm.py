@@ -29,6 +29,7 @@ class SavedResultRow(Base):
     intake: Mapped[dict[str, Any]] = mapped_column(JSON)
     assessment: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class AuditLogRow(Base):

@@ -14,6 +14,7 @@ class SavedResult:
     intake: dict[str, Any]
     assessment: dict[str, Any]
     created_at: datetime
+    expires_at: datetime
     contract: str = "regenaid.assessment/1"
 
 

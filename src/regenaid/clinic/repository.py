@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -23,14 +25,18 @@ class SavedResultRepository:
             intake=result.intake,
             assessment=result.assessment,
             created_at=result.created_at,
+            expires_at=result.expires_at,
         )
         self._session.add(row)
         self._session.flush()
         return row.id
 
-    def get(self, lookup_hash: str) -> SavedResult | None:
+    def get(self, lookup_hash: str, now: datetime) -> SavedResult | None:
+        """The unexpired result under ``lookup_hash``, or None."""
         row = self._session.scalars(
-            select(SavedResultRow).where(SavedResultRow.lookup_hash == lookup_hash)
+            select(SavedResultRow).where(
+                SavedResultRow.lookup_hash == lookup_hash, SavedResultRow.expires_at > now
+            )
         ).one_or_none()
         if row is None:
             return None
@@ -38,8 +44,20 @@ class SavedResultRepository:
             intake=row.intake,
             assessment=row.assessment,
             created_at=row.created_at,
+            expires_at=row.expires_at,
             contract=row.contract,
         )
+
+    def remove_expired(self, now: datetime) -> list[int]:
+        """Stage deletion of every result whose time is up; their row numbers."""
+        ids = list(
+            self._session.scalars(
+                select(SavedResultRow.id).where(SavedResultRow.expires_at <= now)
+            ).all()
+        )
+        if ids:
+            self._session.execute(delete(SavedResultRow).where(SavedResultRow.id.in_(ids)))
+        return ids
 
     def remove(self, lookup_hash: str) -> int | None:
         """Stage deletion; returns the removed row number, or None when there was none."""

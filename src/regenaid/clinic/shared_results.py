@@ -10,7 +10,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from regenaid.clinic.records import AuditEvent, SavedResult
@@ -18,6 +18,7 @@ from regenaid.clinic.unit_of_work import SqlUnitOfWork
 
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 FORBIDDEN_INTAKE_KEYS = frozenset({"name", "email", "phone", "address", "contact"})
+RETENTION = timedelta(days=365)  # saved results are deleted a year after saving
 
 
 def lookup_hash(token: str) -> str:
@@ -31,30 +32,50 @@ def is_well_formed_token(token: str) -> bool:
 
 
 def save_result(
-    uow: SqlUnitOfWork, intake: Mapping[str, Any], assessment: Mapping[str, Any]
+    uow: SqlUnitOfWork,
+    intake: Mapping[str, Any],
+    assessment: Mapping[str, Any],
+    now: datetime | None = None,
 ) -> str:
-    """Store the result in one transaction (with its audit entry) and return the link secret."""
+    """Store the result in one transaction (with its audit entry) and return the link secret.
+    It expires ``RETENTION`` after ``now``."""
     personal = FORBIDDEN_INTAKE_KEYS.intersection(intake)
     if personal:
         raise ValueError(f"refusing to store personal details: {sorted(personal)}")
     token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     with uow:
         row_id = uow.saved_results.add(
             lookup_hash(token),
-            SavedResult(intake=dict(intake), assessment=dict(assessment), created_at=now),
+            SavedResult(
+                intake=dict(intake),
+                assessment=dict(assessment),
+                created_at=now,
+                expires_at=now + RETENTION,
+            ),
         )
         uow.audit.append(AuditEvent("saved_result.created", f"saved_result:{row_id}", now))
         uow.commit()
     return token
 
 
-def load_result(uow: SqlUnitOfWork, token: str) -> SavedResult | None:
-    """The saved result for a link secret, or None (unknown, deleted or malformed)."""
+def load_result(uow: SqlUnitOfWork, token: str, now: datetime | None = None) -> SavedResult | None:
+    """The saved result for a link secret, or None (unknown, deleted, expired or malformed)."""
     if not is_well_formed_token(token):
         return None
     with uow:
-        return uow.saved_results.get(lookup_hash(token))
+        return uow.saved_results.get(lookup_hash(token), now or datetime.now(UTC))
+
+
+def purge_expired(uow: SqlUnitOfWork, now: datetime | None = None) -> int:
+    """Delete every expired saved result (one transaction, audited); how many went."""
+    now = now or datetime.now(UTC)
+    with uow:
+        removed = uow.saved_results.remove_expired(now)
+        for row_id in removed:
+            uow.audit.append(AuditEvent("saved_result.expired", f"saved_result:{row_id}", now))
+        uow.commit()
+    return len(removed)
 
 
 def delete_result(uow: SqlUnitOfWork, token: str) -> bool:

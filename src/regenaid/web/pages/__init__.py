@@ -10,7 +10,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from regenaid.clinic import make_engine, make_session_factory, migrate_to_head
+from regenaid.clinic import (
+    SqlUnitOfWork,
+    make_engine,
+    make_session_factory,
+    migrate_to_head,
+    purge_expired,
+)
 from regenaid.config import Settings
 from regenaid.web.chart_store import ChartStore
 from regenaid.web.pages import evidence, intake, results, saved, start
@@ -24,6 +30,7 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     migrate_to_head(engine)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    purge_expired(SqlUnitOfWork(app.state.session_factory))  # saved results past retention
     app.state.templates = make_templates()
     app.state.chart_store = ChartStore()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -158,11 +158,13 @@ def render_results(
     answers: dict[str, str],
     saved_token: str | None = None,
     assessment: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """The results page for ``intake`` (assessed now unless a saved assessment is given)."""
     assessment = assessment if assessment is not None else assess_intake(intake)
     context = results_context(request, intake, assessment)
     context.update({"answers": answers, "hidden": answers, "saved_token": saved_token})
+    context.update(extra or {})
     return render(request, "results.html", context)
 
 

@@ -55,7 +55,12 @@ async def save(request: Request) -> Response:
 def saved_page(request: Request, token: str) -> HTMLResponse:
     saved = _load(request, token)
     response = render_results(
-        request, saved.intake, {}, saved_token=token, assessment=saved.assessment
+        request,
+        saved.intake,
+        {},
+        saved_token=token,
+        assessment=saved.assessment,
+        extra={"saved_until": saved.expires_at.strftime("%d %B %Y")},
     )
     response.headers["cache-control"] = "no-store"
     response.headers["x-robots-tag"] = "noindex"
