@@ -159,3 +159,49 @@ def test_openapi_lists_both_routes_with_separate_schemas(client: TestClient) -> 
     assert request_ref.endswith("/Intake") and response_ref.endswith("/Assessment")
     assert "/api/v1/compare" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("header", "compressed"),
+    [
+        ("gzip, deflate", True),
+        ("br;q=1.0, gzip;q=0.5", True),
+        ("*", True),
+        ("identity", False),
+        ("*;q=0", False),
+        ("", False),
+    ],
+)
+def test_assessment_compression_follows_accept_encoding(
+    client: TestClient, header: str, compressed: bool
+) -> None:
+    response = client.post("/api/v1/assessments", json=GOOD, headers={"accept-encoding": header})
+    assert response.status_code == 200
+    assert (response.headers.get("content-encoding") == "gzip") is compressed
+    assert response.json()["contract"] == "regenaid.assessment/1"  # httpx decodes gzip
+
+
+def test_compressed_and_plain_answers_are_the_same(client: TestClient) -> None:
+    plain = client.post("/api/v1/assessments", json=GOOD, headers={"accept-encoding": "identity"})
+    packed = client.post("/api/v1/assessments", json=GOOD, headers={"accept-encoding": "gzip"})
+    assert plain.content == packed.content  # .content is decoded
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip", True),
+        ("GZIP", True),
+        ("x-gzip", True),
+        ("deflate, gzip;q=0.1", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0.0, *;q=1", False),
+        ("br, *;q=0.5", True),
+        ("identity", False),
+        ("gzip;q=abc", False),
+    ],
+)
+def test_accepts_gzip(header: str, expected: bool) -> None:
+    from regenaid.web.api.assessments import accepts_gzip
+
+    assert accepts_gzip(header) is expected

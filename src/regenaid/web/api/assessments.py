@@ -1,12 +1,48 @@
-"""``POST /api/v1/assessments``: an intake in (CONTRACT §1), an assessment out (§2)."""
+"""``POST /api/v1/assessments``: an intake in (CONTRACT §1), an assessment out (§2).
+
+Assessments are large JSON documents (about 70 KB: every option with its evidence, claims and
+costs). When the client accepts gzip, the route compresses the answer itself at level 1, which
+makes it about 3.5 times smaller for a third of the CPU time of level 9; the app's GZip
+middleware passes responses that already carry a ``Content-Encoding`` through untouched.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import gzip
+
+from fastapi import APIRouter, Request, Response
 
 from regenaid.decide import Assessment, Intake, assess
 
 router = APIRouter(prefix="/api/v1", tags=["assessments"])
+
+GZIP_LEVEL = 1
+GZIP_MINIMUM_BYTES = 1024
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an ``Accept-Encoding`` header allows gzip (RFC 9110 §12.5.3: q=0 means "not
+    acceptable"; ``*`` stands for any coding not listed)."""
+    weights: dict[str, float] = {}
+    for part in accept_encoding.split(","):
+        coding, _, params = part.strip().partition(";")
+        coding = coding.strip().lower()
+        if not coding:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        weights[coding] = q
+    if "gzip" in weights:
+        return weights["gzip"] > 0
+    if "x-gzip" in weights:
+        return weights["x-gzip"] > 0
+    return weights.get("*", 0.0) > 0
 
 
 @router.post(
@@ -15,11 +51,19 @@ router = APIRouter(prefix="/api/v1", tags=["assessments"])
     summary="Assess an intake",
     responses={422: {"description": "Invalid intake; `detail[0].field` names the field."}},
 )
-def create_assessment(intake: Intake) -> Response:
+def create_assessment(intake: Intake, request: Request) -> Response:
     """Screen, rank and explain every option of the intake's condition.
 
     The assessment is computed, not stored. Invalid input gives 422 naming the field.
     """
-    assessment = assess(intake)
-    # Already validated by construction: serialise once, skip response re-validation.
-    return Response(content=assessment.model_dump_json(), media_type="application/json")
+    # Built and validated by construction: serialise once, skip response re-validation.
+    body = assess(intake).model_dump_json().encode()
+    if len(body) >= GZIP_MINIMUM_BYTES and accepts_gzip(request.headers.get("accept-encoding", "")):
+        return Response(
+            content=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
+            media_type="application/json",
+            headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+        )
+    return Response(
+        content=body, media_type="application/json", headers={"Vary": "Accept-Encoding"}
+    )
