@@ -87,3 +87,10 @@ def test_api_errors_stay_json(client: TestClient) -> None:
     response = client.get("/api/v1/does-not-exist")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/json")
+
+
+def test_pages_are_compressed_but_the_api_negotiates_its_own(client: TestClient) -> None:
+    page = client.get("/", headers={"accept-encoding": "gzip"})
+    assert page.headers.get("content-encoding") == "gzip"
+    health = client.get("/api/v1/health", headers={"accept-encoding": "gzip"})
+    assert health.headers.get("content-encoding") is None

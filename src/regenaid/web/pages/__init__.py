@@ -9,6 +9,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from regenaid.clinic import (
     SqlUnitOfWork,
@@ -39,8 +40,23 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(SecurityMiddleware)
     # Compression: pages reflect only answers posted with a valid CSRF token (SameSite=Strict
     # cookie), so an attacker cannot mix chosen text with the token in one response (BREACH).
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # The JSON API negotiates its own compression (web/api), so only pages go through gzip.
+    app.add_middleware(PageGZipMiddleware)
     app.add_exception_handler(StarletteHTTPException, _page_errors)  # type: ignore[arg-type]
+
+
+class PageGZipMiddleware:
+    """Starlette's gzip for everything except ``/api/`` (which compresses by itself)."""
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1024) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not str(scope.get("path", "")).startswith("/api/"):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 async def _page_errors(request: Request, exc: StarletteHTTPException) -> Response:
