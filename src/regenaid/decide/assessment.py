@@ -2,7 +2,7 @@
 
 Deterministic: the same intake and knowledge base always give the same assessment. What does
 not depend on the person (names, regulatory status, evidence profiles, claims) is cached per
-(knowledge base, condition, jurisdiction); costs are cached by the intake fields they use.
+(knowledge base, condition, regulatory key); cost blocks are cached by ``COST_INPUTS``.
 """
 
 from __future__ import annotations
