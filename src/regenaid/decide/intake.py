@@ -372,6 +372,8 @@ def _message(kind: str, msg: str, value: object) -> str:
         return "is required"
     if kind in {"literal_error", "enum"}:
         return f"unknown value {value!r}"
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        return f"should be a mapping of fields, got {value!r}"
     text = msg[0].lower() + msg[1:] if msg else kind
     if kind.endswith(("_type", "_parsing")) or kind.startswith(("greater", "less")):
         text += f", got {value!r}"
