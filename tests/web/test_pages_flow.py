@@ -59,6 +59,7 @@ def test_error_is_shown_beside_the_field_and_input_is_kept(
     assert response.status_code == 422
     assert 'id="f-age-err"' in response.text
     assert 'aria-invalid="true"' in response.text
+    assert '<a href="#f-age">Your age in years: This aid is for adults' in response.text
     assert 'value="15"' in response.text
     assert re.search(r'value="androgenetic_alopecia"[^>]*checked', response.text)
 

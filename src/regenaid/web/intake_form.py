@@ -191,6 +191,9 @@ def validate(
         errors.append(FieldError("severity", messages["required"]))
     intake, format_errors = intake_from_answers(answers, messages)
     errors += [e for e in format_errors if step_of(e.field) in reached]
+    age = intake.get("age")
+    if "condition" in reached and isinstance(age, int) and not 18 <= age <= 120:
+        errors.append(FieldError("age", messages["age_range"]))
     if errors or limit < STEPS.index("condition"):
         if not errors and "concern" in answers and answers["concern"] not in ("hair", "skin"):
             errors.append(FieldError("concern", messages["required"]))

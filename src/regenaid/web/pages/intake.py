@@ -22,7 +22,35 @@ router = APIRouter(include_in_schema=False)
 
 def _messages(request: Request) -> dict[str, str]:
     t = request.app.state.templates.env.globals["t"]
-    return {k: t(f"intake.{k}") for k in ("required", "whole_number", "number")}
+    return {k: t(f"intake.{k}") for k in ("required", "whole_number", "number", "age_range")}
+
+
+FIELD_LABELS = {
+    "concern": "intake.concern_legend",
+    "condition": "intake.condition_legend",
+    "age": "intake.age",
+    "sex": "intake.sex",
+    "severity": "intake.severity_legend",
+    "scale": "intake.scale_legend",
+    "duration_months": "intake.duration",
+    "budget.amount": "intake.budget_amount",
+    "budget.currency": "intake.budget_currency",
+    "budget.horizon_months": "intake.budget_horizon",
+    "jurisdiction": "intake.jurisdiction",
+}
+
+
+def field_label(field: str, t: Any) -> str:
+    """The question a form field belongs to, for the error summary."""
+    if field in FIELD_LABELS:
+        return str(t(FIELD_LABELS[field]))
+    group, _, name = field.partition(".")
+    key = {
+        "health": "intake.health_flags.",
+        "prior": "intake.prior_treatments.",
+        "priorities": "intake.priorities.",
+    }.get(group)
+    return str(t(key + name)) if key and t.has(key + name) else field
 
 
 def render_step(
@@ -46,6 +74,10 @@ def render_step(
         "answers": answers,
         "hidden": {k: v for k, v in sorted(answers.items()) if k not in own},
         "errors": {e.field: e.message for e in errors or []},
+        "error_labels": {
+            e.field: field_label(e.field, request.app.state.templates.env.globals["t"])
+            for e in errors or []
+        },
         "conditions": conditions,
         "health_flags": HEALTH_FLAGS,
         "priority_names": PRIORITY_NAMES,

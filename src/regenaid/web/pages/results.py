@@ -171,7 +171,7 @@ def render_results(
 async def _posted_intake(request: Request) -> tuple[dict[str, Any], dict[str, str]]:
     form = await verified_form(request)
     answers = form_model.answers_from_form(form)
-    messages = {k: "invalid" for k in ("required", "whole_number", "number")}
+    messages = {k: "invalid" for k in ("required", "whole_number", "number", "age_range")}
     intake, errors = form_model.validate(answers, form_model.STEPS[-1], messages)
     if errors or intake is None:
         raise HTTPException(
