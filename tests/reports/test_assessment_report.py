@@ -59,6 +59,14 @@ def test_html_report_shows_every_option_and_the_not_a_prescription_line(assessme
         assert text.replace("'", "&#39;").replace('"', "&#34;") in html or text in html
 
 
+def test_report_names_the_condition_and_what_matters() -> None:
+    intake = {**PEOPLE["budget"], "priorities": {"cost": 4, "evidence": 3, "speed": 0}}
+    html = render_assessment_html(assess(parse_intake(intake)))
+    assert "For: Pattern hair loss" in html or "For: " in html
+    assert "keeping the cost low (4/4), strong proof from studies (3/4)" in html
+    assert "seeing results soon" not in html.split("What matters most to you")[1][:200]
+
+
 def test_report_accepts_the_json_form_too(assessment: Any) -> None:
     from_model = render_assessment_html(assessment)
     from_json = render_assessment_html(assessment.model_dump(mode="json"))
@@ -98,6 +106,13 @@ def test_pdf_is_one_or_two_pages(assessment: Any) -> None:
     compact = len(HTML(string=render_assessment_html(assessment, compact=True)).render().pages)
     # the PDF uses the full layout when it fits two pages, else the compact one
     assert 1 <= min(pages, compact) <= 2, (pages, compact)
+
+
+def test_compact_layout_is_shorter(assessment: Any) -> None:
+    full = render_assessment_html(assessment)
+    compact = render_assessment_html(assessment, compact=True)
+    assert len(compact) < len(full)
+    assert '<ul><li id="src-' not in compact and '<p class="cite">[' in compact
 
 
 def test_style_hash_matches_the_inline_style(assessment: Any) -> None:

@@ -79,6 +79,22 @@ def render_assessment_html(assessment: object, locale: str = "en", compact: bool
     t = catalogue(locale)
     view = build_view(assessment, locale)
     questions = t.section("results")["questions"]
+    data = view.raw
+    priorities = data.get("priorities") or {}
+    top = sorted(
+        ((k, v) for k, v in priorities.items() if isinstance(v, int) and v >= 3),
+        key=lambda kv: -kv[1],
+    )
+    about = {
+        "condition": data.get("condition_name") or data.get("condition"),
+        "severity": data.get("severity"),
+        "months": data.get("horizon_months"),
+        "priorities": ", ".join(
+            f"{t('intake.priorities.' + k).lower()} ({v}/4)"
+            for k, v in top
+            if t.has("intake.priorities." + k)
+        ),
+    }
     return (
         _environment()
         .get_template("assessment_report.html")
@@ -91,6 +107,8 @@ def render_assessment_html(assessment: object, locale: str = "en", compact: bool
             questions=questions,
             sure_items=[(k, t(f"results.sure_items.{k}")) for k in SURE_KEYS],
             sources=cited_sources(view.source_ids),
+            compact=compact,
+            about=about,
         )
     )
 
