@@ -129,6 +129,7 @@ def test_prp_non_responder_who_values_speed(page: Page, screenshots: Path) -> No
     assert ranking.strip()
     recommended = page.locator("[data-testid=recommended]").inner_text()
     assert "PRP (your own blood plasma)" not in recommended
+    assert "did not help you before" in option_item(page, "prp")
     expect(page.locator("svg.timeline")).to_be_visible()
     finish(page, PRP_NON_RESPONDER, screenshots)
 

@@ -82,6 +82,7 @@ class OptionView:
     harms: tuple[dict[str, Any], ...] = ()
     unknowns: tuple[dict[str, Any], ...] = ()
     come_back: tuple[str, ...] = ()
+    notes: tuple[dict[str, Any], ...] = ()
 
     @property
     def ranked(self) -> bool:
@@ -251,6 +252,7 @@ def build_view(assessment: object, locale: str = "en") -> AssessmentView:
                 harms=tuple(raw.get("harms") or ()),
                 unknowns=tuple(raw.get("unknowns") or ()),
                 come_back=_come_back(raw),
+                notes=tuple(n for n in raw.get("notes") or () if isinstance(n, Mapping)),
             )
         )
     options.sort(key=lambda o: TREATMENT_ORDER.index(o.id) if o.id in TREATMENT_ORDER else 99)
