@@ -99,6 +99,13 @@ NARRATIVE_PRINTED: dict[str, tuple[int, tuple[str, ...]]] = {
     "prp-aga-kachhawa-2017": (50, ("every 21 days for 6 sessions",)),
     # Tawfik 2018 summary: "30 female participants".
     "prp-fphl-tawfik-2018": (30, ("30 women",)),
+    # Kang (doi:10.1111/jdv.12062) abstract: 13 PRP and 13 placental-extract patients; at 6
+    # months "hair count, 29.2 ± 17.8%", "hair thickness, 46.4 ± 37.5%"; thickness P = 0.027,
+    # overall clinical improvement P = 0.023.
+    "prp-aga-kang-cd34": (26, ("29.2 ± 17.8%", "46.4 ± 37.5%", "P = 0.027", "P = 0.023")),
+    # Takikawa 2011 abstract: "26 volunteers", "five local treatments", differences "in hair
+    # cross-section but not in hair numbers".
+    "prp-aga-takikawa-2011": (26, ("26 volunteers", "5 injections", "hair number did not")),
 }
 
 
