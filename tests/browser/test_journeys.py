@@ -146,13 +146,13 @@ def test_acne_scars_downloads_and_saved_link(
     pdf = Path(pdf_download.value.path())
     assert pdf.read_bytes().startswith(b"%PDF")
 
-    if page.locator("form.calendar-form").count():
-        with page.expect_download() as ics_download:
-            page.click("form.calendar-form button")
-        ics = Path(ics_download.value.path()).read_text()
-        assert ics.startswith("BEGIN:VCALENDAR") and "BEGIN:VEVENT" in ics
-        starts = re.findall(r"DTSTART(?:;VALUE=DATE)?:(\d{8})", ics)
-        assert starts and min(starts) >= date.today().strftime("%Y%m%d")
+    expect(page.locator("form.calendar-form")).to_have_count(1)
+    with page.expect_download() as ics_download:
+        page.click("form.calendar-form button")
+    ics = Path(ics_download.value.path()).read_text()
+    assert ics.startswith("BEGIN:VCALENDAR") and "BEGIN:VEVENT" in ics
+    starts = re.findall(r"DTSTART(?:;VALUE=DATE)?:(\d{8})", ics)
+    assert starts and min(starts) >= date.today().strftime("%Y%m%d")
 
     page.click("form[action='/saved'] button")
     link = page.locator("[data-testid=saved-link]")
