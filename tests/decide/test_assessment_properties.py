@@ -107,12 +107,13 @@ def check_invariants(a: Assessment, kb: KnowledgeBase, condition: str) -> None:
 
 
 def check_reasons_match_rules(a: Assessment, kb: KnowledgeBase, flags_on: set[str]) -> None:
-    """Each option's reasons are exactly the rules whose flag is on and that name it."""
+    """Each option's reasons are exactly the rules whose flag is on, that name it and that
+    cover the person's condition."""
     for o in a.options:
         expected = {
             (r.code, r.level)
             for r in kb.contraindications
-            if r.code in flags_on and o.treatment in r.treatments
+            if r.code in flags_on and o.treatment in r.treatments and r.applies_to(a.condition)
         }
         assert {(r.code, r.level) for r in o.reasons} == expected
 

@@ -102,3 +102,33 @@ def test_prior_response_becomes_a_note_not_an_eligibility() -> None:
 def test_only_listed_treatments_are_screened() -> None:
     results = screen_options(intake(health={"anticoagulant": True}), RULES, ("conventional",))
     assert set(results) == {"conventional"}
+
+
+def test_rule_limited_to_conditions_is_skipped_elsewhere() -> None:
+    rules = (
+        Contraindication(
+            "pregnant_or_breastfeeding",
+            "defer",
+            ("conventional",),
+            "Hair medicines wait.",
+            ("s4",),
+            come_back="After pregnancy and breastfeeding.",
+            conditions=("female_pattern_hair_loss",),
+        ),
+        Contraindication(
+            "pregnant_or_breastfeeding",
+            "caution",
+            ("conventional",),
+            "Ask which skin care is safe.",
+            ("s5",),
+            conditions=("telogen_effluvium",),
+        ),
+    )
+    pregnant = {"pregnant_or_breastfeeding": True}
+    fphl = screen_options(intake(condition="female_pattern_hair_loss", health=pregnant), rules, ALL)
+    te = screen_options(intake(condition="telogen_effluvium", health=pregnant), rules, ALL)
+    aga = screen_options(intake(health=pregnant), rules, ALL)
+    assert fphl["conventional"].eligibility == "defer"
+    assert [r.code for r in fphl["conventional"].reasons] == ["pregnant_or_breastfeeding"]
+    assert te["conventional"].eligibility == "caution"
+    assert aga["conventional"].eligibility == "eligible"

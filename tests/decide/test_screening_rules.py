@@ -14,11 +14,11 @@ from regenaid.knowledge.model import CONDITIONS_BY_CONCERN, Contraindication
 KB = load_knowledge()
 
 
-def _condition_with(treatment: str) -> tuple[str, str]:
-    """A (concern, condition) whose options include ``treatment``."""
+def _condition_with(treatment: str, rule: Contraindication) -> tuple[str, str]:
+    """A (concern, condition) whose options include ``treatment`` and that ``rule`` covers."""
     for concern, conditions in CONDITIONS_BY_CONCERN.items():
         for condition in conditions:
-            if treatment in KB.conditions[condition].treatments:
+            if treatment in KB.conditions[condition].treatments and rule.applies_to(condition):
                 return concern, condition
     raise AssertionError(f"no condition offers {treatment}")
 
@@ -49,7 +49,7 @@ def test_every_health_flag_has_a_rule() -> None:
 )
 def test_rule_applies(rule: Contraindication) -> None:
     for treatment in rule.treatments:
-        concern, condition = _condition_with(treatment)
+        concern, condition = _condition_with(treatment, rule)
         assessment = assess(_intake(rule.code, concern, condition), KB)
         option = next(o for o in assessment.options if o.treatment == treatment)
         reason = next(

@@ -202,12 +202,35 @@ def test_exosome_rules_say_they_come_from_trial_exclusions(kb: KnowledgeBase) ->
 
 
 def test_each_screening_pair_has_one_level(kb: KnowledgeBase) -> None:
-    seen: set[tuple[str, str]] = set()
+    """Per condition, a health flag gives each treatment at most one level."""
+    seen: set[tuple[str, str, str]] = set()
     for rule in kb.contraindications:
         assert "no_treatment" not in rule.treatments
         for treatment in rule.treatments:
-            assert (rule.code, treatment) not in seen
-            seen.add((rule.code, treatment))
+            for condition in kb.conditions:
+                if not rule.applies_to(condition):
+                    continue
+                assert (rule.code, treatment, condition) not in seen
+                seen.add((rule.code, treatment, condition))
+
+
+def test_pregnancy_defers_hair_medicines_but_not_skin_care(kb: KnowledgeBase) -> None:
+    """Minoxidil is not recommended in pregnancy (drugs.com, TGA category C); skin care keeps a
+    caution because sun protection stays safe."""
+    levels = {
+        condition: [
+            r.level
+            for r in kb.contraindications
+            if r.code == "pregnant_or_breastfeeding"
+            and "conventional" in r.treatments
+            and r.applies_to(condition)
+        ]
+        for condition in kb.conditions
+    }
+    assert levels["female_pattern_hair_loss"] == ["defer"]
+    assert levels["androgenetic_alopecia"] == ["defer"]
+    assert levels["acne_scars"] == ["caution"]
+    assert all(len(v) == 1 for v in levels.values())
 
 
 def test_regulatory_status_covers_required_jurisdictions(kb: KnowledgeBase) -> None:

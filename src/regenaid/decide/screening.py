@@ -125,8 +125,10 @@ def screen_options(
     rules: Sequence[Contraindication],
     treatments: Sequence[TreatmentId],
 ) -> dict[TreatmentId, ScreeningResult]:
-    """Screen each of ``treatments`` against ``rules`` (pure; the records are arguments)."""
-    by_treatment = screen_contraindications(intake.health.flags_on(), rules, treatments)
+    """Screen each of ``treatments`` against the ``rules`` that cover the intake's condition
+    (pure; the records are arguments). A rule limited to some conditions is skipped elsewhere."""
+    covering = [r for r in rules if r.applies_to(intake.condition)]
+    by_treatment = screen_contraindications(intake.health.flags_on(), covering, treatments)
     results: dict[TreatmentId, ScreeningResult] = {}
     for treatment in treatments:
         reasons = tuple(sorted(by_treatment[treatment], key=lambda r: -SEVERITY_OF_LEVEL[r.level]))

@@ -401,7 +401,7 @@ def _read_contraindications(
 ) -> tuple[Contraindication, ...]:
     rules: list[Contraindication] = []
     file = "contraindications.yaml"
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, str, str], str] = {}
     for r in _readers(data_dir, file, "code", known):
         level = r.choice("level", cast(tuple[ContraindicationLevel, ...], LEVELS))
         r.entry = f"{r.entry}/{level}"
@@ -420,13 +420,18 @@ def _read_contraindications(
             raise r.error("come_back", "a defer rule must say when to come back")
         if "no_treatment" in rule.treatments:
             raise r.error("treatments", "'no_treatment' cannot be contraindicated")
+        # One rule per (flag, treatment, condition): rules for the same flag and treatment
+        # may differ by condition (e.g. pregnancy defers hair medicines, not sun protection).
         for treatment in rule.treatments:
-            key = (rule.code, treatment)
-            if key in seen:
-                raise r.error(
-                    "treatments", f"{treatment!r} already has a {seen[key]!r} rule for {rule.code}"
-                )
-            seen[key] = rule.level
+            for condition in rule.conditions or ALL_CONDITIONS:
+                key = (rule.code, treatment, condition)
+                if key in seen:
+                    raise r.error(
+                        "treatments",
+                        f"{treatment!r} already has a {seen[key]!r} rule for {rule.code}"
+                        f" ({condition})",
+                    )
+                seen[key] = rule.level
         rules.append(rule)
     _require_all(file, "code", {r.code: r for r in rules}, HEALTH_FLAGS, "health flag")
     return tuple(rules)
