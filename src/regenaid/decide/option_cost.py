@@ -93,7 +93,7 @@ def _simulate(
 ) -> tuple[tuple[OptionCosts, OptionInputs, list[str], tuple[TornadoBar, ...]], ...]:
     out = []
     for treatment, prior in zip(treatments, priors, strict=True):
-        price = kb.prices_for(treatment, currency)
+        price = kb.prices_for(treatment, currency, condition)
         resp = response_prior(treatment, prior)
         inputs = OptionInputs(
             treatment=treatment,
