@@ -136,7 +136,7 @@ def test_shipped_knowledge_base_every_condition() -> None:
             for key in ("first_year", "horizon_total"):
                 b = block[key]
                 assert 0 <= b["low"] <= b["expected"] <= b["high"] < 1e7, (condition.id, treatment)
-            price = kb.prices_for(treatment, "GBP")
+            price = kb.prices_for(treatment, "GBP", condition.id)
             assert price is not None
             assert block["currency"] == price.currency
             assert (block["within_budget"] is None) == (price.currency != "GBP")
