@@ -14,6 +14,7 @@ from regenaid.knowledge.model import (
     Certainty,
     Source,
     StudyArm,
+    StudyOutcome,
 )
 from regenaid.knowledge.studies import STUDIES_CSV, load_studies
 
@@ -67,10 +68,32 @@ def test_prp_for_aga_pools_the_verified_primary_trials(studies) -> None:  # type
     assert p.pooled.ci_lb < p.pooled.estimate < p.pooled.ci_ub
     assert p.pooled.pi_lb <= p.pooled.ci_lb and p.pooled.pi_ub >= p.pooled.ci_ub
     assert p.pooled.I2 > 90  # 4.24 vs 63.1 hairs/cm2: the two trials disagree
-    # Gentile 2017 does not say it was randomised, the CI includes no effect, 53 people:
-    assert p.certainty == Certainty.VERY_LOW
-    assert p.certainty_reasons
-    assert "2 small trials (53 people)" in p.summary
+    # Gentile 2017 does not say it was randomised, the CI includes no effect, 53 people: our
+    # pool alone rates very low (said in the reasons), but it is not the headline (below).
+    assert any("on its own it would be rated very low certainty" in r for r in p.certainty_reasons)
+
+
+def test_prp_for_aga_headline_is_the_larger_rated_review(studies) -> None:  # type: ignore[no-untyped-def]
+    # Kieling 2024 pooled 13 RCTs of PRP vs placebo (MD in hairs/cm2) and rated them low;
+    # Cruciani 2021 (7 trials, saline) is smaller. Our pool has 2 trials, so Kieling carries
+    # the headline (docs/evidence.md, "Which body of evidence carries the headline").
+    p = _prp_aga(studies)
+    assert p.headline == "published"
+    assert p.headline_review is not None
+    assert p.headline_review.id == "prp-aga-kieling-2024-density"
+    assert p.certainty == Certainty.LOW  # as printed by Kieling 2024
+    assert p.certainty_reasons[0] == "Rating as published by Kieling 2024, a review of 13 trials."
+    assert "Our own pooling of the 2 trials" in p.certainty_reasons[1]
+    assert "covers more trials (13)" in p.certainty_reasons[1]
+    # The summary quotes Kieling's printed MD 27.55 [14.04, 41.06], not our 1-df interval.
+    assert "13 trials (431 people) (Kieling 2024)" in p.summary
+    assert "about 28 hairs per cm² more" in p.summary and "could be 14 to 41" in p.summary
+    assert "It rated the evidence low certainty." in p.summary
+    assert "340" not in p.summary and "408" not in p.summary
+    assert "2 small trials" not in p.summary
+    # Our pool is still there for the evidence page, the CLI and the forest plot.
+    assert p.pooled is not None and p.pooled.k == 2
+    assert p.pooled.ci_lb < -300 and p.pooled.ci_ub > 400
 
 
 def test_published_pooled_results_stay_out_of_our_pooling(studies) -> None:  # type: ignore[no-untyped-def]
@@ -116,3 +139,132 @@ def test_acne_microneedling_trial_with_numbers_is_listed_not_pooled(studies) -> 
     assert p.pooled is None
     assert any(s.id == "prp-acne-sharma-mn" for s in p.studies)
     assert "Sharma, Kaur & Bassi" in p.summary
+
+
+# --- which body of evidence carries the headline (hand-built rows) ------------------------
+
+
+def _primary(i: int, treated: float, control: float, sd: float, n: int) -> StudyOutcome:
+    return StudyOutcome(
+        id=f"trial-{i}",
+        study=f"Trial {i}",
+        year=2020,
+        condition="androgenetic_alopecia",
+        treatment="prp",
+        comparator="saline injection",
+        design="RCT",
+        kind="primary",
+        outcome="hair density",
+        unit="hairs/cm2",
+        followup_weeks=24,
+        treated=StudyArm(n=n, mean=treated, sd=sd),
+        control=StudyArm(n=n, mean=control, sd=sd),
+        effect=None,
+        ci_low=None,
+        ci_high=None,
+        risk_of_bias="some_concerns",
+        sources=("st-trial",),
+        extra={"measure": "MD"},
+    )
+
+
+def _review(
+    k: str, certainty: Certainty | None = Certainty.MODERATE, **changes: object
+) -> StudyOutcome:
+    row = StudyOutcome(
+        id=f"review-k{k or 'none'}",
+        study="Review 2024",
+        year=2024,
+        condition="androgenetic_alopecia",
+        treatment="prp",
+        comparator="placebo",
+        design="meta-analysis of RCTs",
+        kind="pooled_published",
+        outcome="hair density",
+        unit="hairs/cm2",
+        followup_weeks=None,
+        treated=StudyArm(),
+        control=StudyArm(),
+        effect=20.0,
+        ci_low=10.0,
+        ci_high=30.0,
+        risk_of_bias="unclear",
+        sources=("st-review",),
+        published_certainty=certainty,
+        extra={"measure": "MD", "k_studies": k, "n_total": "400" if k else ""},
+    )
+    return dataclasses.replace(row, **changes)  # type: ignore[arg-type]
+
+
+# Two small placebo-controlled trials that disagree: our pool's 1-df Knapp-Hartung interval is
+# wide and its own rating is not moderate, so the headline's source is visible in the certainty.
+TWO_TRIALS = (_primary(1, 170, 150, 35, 20), _primary(2, 152, 150, 30, 25))
+
+
+def _own_rating() -> Certainty:
+    return evidence_profile(TWO_TRIALS, "androgenetic_alopecia", "prp").certainty
+
+
+def test_no_published_review_our_pool_is_the_headline() -> None:
+    p = evidence_profile(TWO_TRIALS, "androgenetic_alopecia", "prp")
+    assert p.headline == "ours" and p.headline_review is None
+    assert p.pooled is not None and p.pooled.k == 2
+    assert p.summary.startswith("In 2 small trials (90 people), PRP added about")
+    assert p.certainty != Certainty.MODERATE  # so the tests below can tell the two apart
+
+
+def test_larger_rated_review_carries_the_headline() -> None:
+    review = _review("13")
+    p = evidence_profile([*TWO_TRIALS, review], "androgenetic_alopecia", "prp")
+    assert p.headline == "published" and p.headline_review is review
+    assert p.certainty == Certainty.MODERATE  # the review's printed rating
+    assert p.certainty_reasons[0] == "Rating as published by Review 2024, a review of 13 trials."
+    own = _own_rating().value.replace("_", " ")
+    assert p.certainty_reasons[1] == (
+        "Our own pooling of the 2 trials with usable numbers in our table is shown too (on its "
+        f"own it would be rated {own} certainty), but the published review covers more trials "
+        "(13), so its rating is used."
+    )
+    assert p.summary == (
+        "A published review of 13 trials (400 people) (Review 2024) found that PRP gave about "
+        "20 hairs per cm² more than a placebo (dummy treatment) (could be 10 to 30). "
+        "It rated the evidence moderate certainty."
+    )
+    assert p.pooled is not None and p.pooled.k == 2  # still shown
+
+
+def test_review_no_larger_than_our_pool_leaves_our_pool_the_headline() -> None:
+    # "at least as many studies": a rated review of 2 trials does not take the headline.
+    p = evidence_profile([*TWO_TRIALS, _review("2")], "androgenetic_alopecia", "prp")
+    assert p.headline == "ours" and p.headline_review is None
+    assert p.certainty == _own_rating()
+    assert p.summary.startswith("In 2 small trials (90 people)")
+    assert p.summary.endswith(
+        "A published review (Review 2024) rated the evidence moderate certainty."
+    )
+
+
+@pytest.mark.parametrize(
+    "review",
+    [
+        _review("13", certainty=None),  # not rated
+        _review("13", comparator="minoxidil 5%"),  # another comparison
+        _review("13", unit="hairs/0.65 cm2"),  # another unit
+        _review("13", extra={"measure": "SMD", "k_studies": "13"}),  # another measure
+        _review(""),  # size not recorded: cannot be shown to be more complete
+    ],
+    ids=["unrated", "active-comparator", "other-unit", "other-measure", "k-unknown"],
+)
+def test_only_a_larger_rated_review_of_the_same_comparison_takes_the_headline(
+    review: StudyOutcome,
+) -> None:
+    p = evidence_profile([*TWO_TRIALS, review], "androgenetic_alopecia", "prp")
+    assert p.headline == "ours" and p.headline_review is None
+    assert p.certainty == _own_rating()
+
+
+def test_the_largest_rated_review_is_the_one_used() -> None:
+    small = _review("7", certainty=Certainty.LOW, id="small", study="Small 2025", year=2025)
+    large = _review("13", certainty=Certainty.MODERATE, id="large", study="Large 2021", year=2021)
+    p = evidence_profile([*TWO_TRIALS, small, large], "androgenetic_alopecia", "prp")
+    assert p.headline_review is large and p.certainty == Certainty.MODERATE

@@ -157,6 +157,8 @@ def _profile_json(p: Any) -> dict[str, Any]:
         "condition": p.condition,
         "treatment": p.treatment,
         "certainty": p.certainty.value,
+        "headline": p.headline,
+        "headline_review": p.headline_review.id if p.headline_review is not None else None,
         "certainty_reasons": list(p.certainty_reasons),
         "summary": p.summary,
         "pooled": None
@@ -215,6 +217,10 @@ def _profile_json(p: Any) -> dict[str, Any]:
 
 def _profile_text(p: Any) -> str:
     out = [f"  {p.treatment}: {p.certainty.value.replace('_', ' ')} certainty"]
+    if p.headline == "published" and p.headline_review is not None:
+        out[0] += f" (headline: published review {p.headline_review.study})"
+    elif p.headline == "ours":
+        out[0] += " (headline: our pooling)"
     if p.pooled is not None:
         q = p.pooled
         out.append(

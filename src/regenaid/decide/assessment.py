@@ -81,13 +81,29 @@ def _cited(items: Sequence[CitedText]) -> tuple[CitedOut, ...]:
     return tuple(CitedOut(text=c.text, sources=list(c.sources)) for c in items)
 
 
+_RATIO_MEASURES = frozenset({"RR", "OR", "HR", "ROM"})
+
+
 def _null_effect(profile: EvidenceProfile) -> bool:
-    """True when our pooled estimate's 95% interval includes no effect."""
-    pooled = profile.pooled
-    if pooled is None:
+    """True when the 95% interval of the estimate that carries the headline includes no effect.
+
+    That is our pooled interval when our pool is the headline (``headline == "ours"``), and the
+    published review's printed interval when its rating is the headline; a review that prints no
+    interval (or no numeric effect) gives no cap, nor does a profile without either.
+    """
+    if profile.headline == "ours" and profile.pooled is not None:
+        measure = profile.pooled.measure
+        lb, ub = profile.pooled.ci_lb, profile.pooled.ci_ub
+    elif profile.headline == "published" and profile.headline_review is not None:
+        review = profile.headline_review
+        measure = review.extra.get("measure", "")
+        if measure == "narrative" or review.ci_low is None or review.ci_high is None:
+            return False
+        lb, ub = review.ci_low, review.ci_high
+    else:
         return False
-    null = 1.0 if pooled.measure.upper() in {"RR", "OR", "HR", "ROM"} else 0.0
-    return bool(pooled.ci_lb <= null <= pooled.ci_ub)
+    null = 1.0 if measure.upper() in _RATIO_MEASURES else 0.0
+    return bool(lb <= null <= ub)
 
 
 def _pooled_dict(profile: EvidenceProfile) -> dict[str, object] | None:

@@ -82,7 +82,7 @@ NATURAL_RECOVERY_BENEFIT: dict[str, dict[str, float]] = {
 }
 CHRONIC_TE_MONTHS = 6  # telogen effluvium lasting longer is called chronic (same source)
 CHRONIC_TE_BENEFIT = 0.2
-NULL_EFFECT_CAP = 0.35  # when our pooled estimate's interval includes no effect
+NULL_EFFECT_CAP = 0.35  # when the headline estimate's interval includes no effect
 
 # Multipliers on expected benefit from an earlier response to the same treatment.
 PRIOR_RESPONSE_FACTOR: dict[str, float] = {"none": 0.5, "partial": 0.85, "good": 1.25}
@@ -109,7 +109,7 @@ class OptionFacts:
     currency: str
     autologous: float  # 1 = only own material, 0.5 = partly, 0 = none of it
     blood_draw: bool
-    null_effect: bool = False  # our pooled interval includes no effect
+    null_effect: bool = False  # the headline estimate's 95% interval includes no effect
     natural_course: str | None = None  # for no_treatment: the condition's cited natural course
 
 
@@ -208,7 +208,8 @@ def expected_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, tuple[s
     if facts.null_effect:
         benefit = min(benefit, NULL_EFFECT_CAP)
         lines.append(
-            f"Our pooled estimate for {facts.name} includes no effect, so we expect little from it."
+            f"The best available estimate for {facts.name} includes no effect, "
+            "so we expect little from it."
         )
     # Conventional care is several medicines: use the most informative earlier response.
     parts = PRIOR_PARTS.get(facts.treatment, ())

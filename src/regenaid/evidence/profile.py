@@ -7,6 +7,15 @@ REML estimate of tau² with the Knapp-Hartung adjustment (IntHout, Ioannidis & B
 Med Res Methodol 14:25) and a prediction interval. Certainty comes from :mod:`.certainty`;
 where fewer than two studies can be pooled the profile says so and lists the single studies.
 
+Which body of evidence carries the headline (certainty, reasons, summary; ``headline``): GRADE
+rates a body of evidence, so the more complete body speaks. Our own pool is the headline when
+the table holds no rated published meta-analysis of the same comparison (same condition,
+treatment, kind of comparator, measure and unit), or when our pool includes at least as many
+studies as the largest such rated review (``k_studies``). Otherwise that review's printed rating
+and result are the headline and our pool is still shown (``pooled``). A rated review that does
+not say how many studies it pooled cannot be shown to be more complete and does not take the
+headline from our pool.
+
 Options without comparative trials of their own:
 
 - ``conventional``: the rating printed by the cited guideline, Cochrane review or network
@@ -23,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from regenaid.errors import InvalidInputError
 from regenaid.evidence.certainty import (
@@ -38,6 +48,10 @@ from regenaid.knowledge.model import TREATMENT_IDS, Certainty, StudyOutcome, Tre
 
 POOLING_METHOD = "REML"
 POOLING_TEST = "knha"
+
+# Where the headline certainty, reasons and summary come from: our own pool of primary studies,
+# a published review's printed rating, or neither (single studies, placebo arms, nothing found).
+Headline = Literal["ours", "published", "none"]
 
 _TREATMENT_NAMES: dict[str, str] = {
     "prp": "PRP",
@@ -84,6 +98,10 @@ class EvidenceProfile:
     studies: tuple[StudyOutcome, ...]
     summary: str
     sources: tuple[str, ...]
+    headline: Headline = "none"
+    # The published row whose rating (and result, when it prints one) is the headline; set
+    # exactly when ``headline == "published"``.
+    headline_review: StudyOutcome | None = None
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -295,6 +313,49 @@ def _best_published(published: Sequence[StudyOutcome]) -> StudyOutcome | None:
     return max(rated, key=lambda p: (p.extra.get("measure") != "narrative", p.year or 0))
 
 
+def k_studies(s: StudyOutcome) -> int | None:
+    """How many studies a published review pooled (``k_studies``), or None when not recorded."""
+    raw = s.extra.get("k_studies", "").strip()
+    if not raw:
+        return None
+    try:
+        return int(float(raw))
+    except ValueError:
+        return None
+
+
+def same_comparison(review: StudyOutcome, pooled: PooledEffect) -> bool:
+    """True when a published row answers the question our pool answers: same kind of comparator
+    (placebo-type or the same active one), measure and unit. Condition and treatment are the
+    profile's own (rows are selected by them)."""
+    return (
+        review.kind == "pooled_published"
+        and review.extra.get("measure", "") == pooled.measure
+        and review.unit == pooled.unit
+        and _comparator_class(review.comparator) == _comparator_class(pooled.comparator)
+    )
+
+
+def larger_rated_review(
+    published: Sequence[StudyOutcome], pooled: PooledEffect
+) -> StudyOutcome | None:
+    """The largest rated published review of the same comparison, when it pooled more studies
+    than our pool (then its rating carries the headline); None when our pool carries it.
+
+    Ties in size go to the most recent review, then to file order."""
+    candidates = [
+        (k, p)
+        for p in published
+        if p.published_certainty is not None
+        and same_comparison(p, pooled)
+        and (k := k_studies(p)) is not None
+    ]
+    if not candidates:
+        return None
+    k, largest = max(candidates, key=lambda kp: (kp[0], kp[1].year or 0))
+    return largest if k > pooled.k else None
+
+
 def _summary_published(name: str, best: StudyOutcome, certainty: Certainty) -> str:
     label = certainty.value.replace("_", " ")
     measure = best.extra.get("measure", "")
@@ -360,21 +421,31 @@ def _profile(
     name = _TREATMENT_NAMES.get(treatment, treatment)
     group = poolable_group(primaries)
     pooled: PooledEffect | None = None
+    headline: Headline = "none"
+    review: StudyOutcome | None = None
     attempt = _try_pool(group) if len(group) >= 2 else None
     if attempt is not None:
         pooled, rating = attempt
-        certainty, reasons = rating.certainty, list(rating.reasons)
-        summary = _summary_pooled(name, pooled, certainty, reasons)
-        best = _best_published(published)
-        if best is not None and best.published_certainty is not None:
-            summary += (
-                f" A published review ({best.study}) rated the evidence "
-                f"{best.published_certainty.value.replace('_', ' ')} certainty."
-            )
+        review = larger_rated_review(published, pooled)
+        if review is not None and review.published_certainty is not None:
+            headline = "published"
+            certainty, reasons = _published_over_pool(review, pooled, rating)
+            summary = _summary_published(name, review, certainty)
+        else:
+            headline = "ours"
+            certainty, reasons = rating.certainty, list(rating.reasons)
+            summary = _summary_pooled(name, pooled, certainty, reasons)
+            best = _best_published(published)
+            if best is not None and best.published_certainty is not None:
+                summary += (
+                    f" A published review ({best.study}) rated the evidence "
+                    f"{best.published_certainty.value.replace('_', ' ')} certainty."
+                )
     else:
-        certainty, reasons, summary = _unpooled(
+        certainty, reasons, summary, review = _unpooled(
             name, condition, treatment, primaries, published, studies
         )
+        headline = "published" if review is not None else "none"
     sources = tuple(dict.fromkeys(src for s in (*primaries, *published) for src in s.sources))
     return EvidenceProfile(
         condition=condition,
@@ -386,7 +457,25 @@ def _profile(
         studies=primaries,
         summary=summary,
         sources=sources,
+        headline=headline,
+        headline_review=review,
     )
+
+
+def _published_over_pool(
+    review: StudyOutcome, pooled: PooledEffect, own: CertaintyRating
+) -> tuple[Certainty, list[str]]:
+    """Certainty and reasons when a larger rated review carries the headline over our pool."""
+    assert review.published_certainty is not None
+    k = k_studies(review)
+    own_label = own.certainty.value.replace("_", " ")
+    trials = "trial" if pooled.k == 1 else "trials"
+    return review.published_certainty, [
+        f"Rating as published by {review.study}, a review of {k} trials.",
+        f"Our own pooling of the {pooled.k} {trials} with usable numbers in our table is shown "
+        f"too (on its own it would be rated {own_label} certainty), but the published review "
+        f"covers more trials ({k}), so its rating is used.",
+    ]
 
 
 def _unpooled(
@@ -396,7 +485,9 @@ def _unpooled(
     primaries: Sequence[StudyOutcome],
     published: Sequence[StudyOutcome],
     studies: Sequence[StudyOutcome],
-) -> tuple[Certainty, list[str], str]:
+) -> tuple[Certainty, list[str], str, StudyOutcome | None]:
+    """Certainty, reasons and summary when we cannot pool, and the published row whose rating
+    is used (None when the headline does not come from a published review)."""
     reasons: list[str] = []
     best = _best_published(published)
     if best is not None and best.published_certainty is not None:
@@ -407,15 +498,16 @@ def _unpooled(
             f"{'trial' if poolable == 1 else 'trials'} with published per-group numbers, "
             "too few to pool ourselves."
         )
-        return certainty, reasons, _summary_published(name, best, certainty)
+        return certainty, reasons, _summary_published(name, best, certainty), best
     if treatment == "no_treatment":
-        return _no_treatment(condition, studies)
+        return (*_no_treatment(condition, studies), None)
     if not primaries and not published:
         return (
             Certainty.VERY_LOW,
             ["No studies of this option for this condition were found."],
             f"We found no studies of {name} for this condition, so nobody knows "
             "how well it works here.",
+            None,
         )
     if primaries:
         ratings = [_single_rating(s) for s in primaries]
@@ -430,11 +522,12 @@ def _unpooled(
         summary = f"There are too few studies of {name} to combine. Single studies: {listed}"
         if not summary.endswith("."):
             summary += "."
-        return certainty, reasons, summary
+        return certainty, reasons, summary, None
     return (
         Certainty.VERY_LOW,
         ["Only published summaries without a certainty rating were found."],
         f"Only published reviews without a certainty rating cover {name} here.",
+        None,
     )
 
 

@@ -1,0 +1,150 @@
+"""The null-effect cap follows the body of evidence that carries the headline (docs/ranking.md).
+
+Our pooled interval caps an option's expected benefit only when our pool is the headline; when a
+larger rated published review carries it, that review's printed interval is used instead (and
+no cap when it prints none).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from regenaid.decide import assess, parse_intake
+from regenaid.decide.assessment import _null_effect
+from regenaid.decide.ranking import BASE_BENEFIT, NULL_EFFECT_CAP
+from regenaid.evidence.profile import evidence_profile
+from regenaid.knowledge import load_knowledge
+from regenaid.knowledge.model import Certainty, StudyArm, StudyOutcome
+
+KB = load_knowledge()
+
+
+def _primary(i: int, treated: float, control: float, sd: float, n: int) -> StudyOutcome:
+    return StudyOutcome(
+        id=f"trial-{i}",
+        study=f"Trial {i}",
+        year=2020,
+        condition="androgenetic_alopecia",
+        treatment="prp",
+        comparator="saline injection",
+        design="RCT",
+        kind="primary",
+        outcome="hair density",
+        unit="hairs/cm2",
+        followup_weeks=24,
+        treated=StudyArm(n=n, mean=treated, sd=sd),
+        control=StudyArm(n=n, mean=control, sd=sd),
+        effect=None,
+        ci_low=None,
+        ci_high=None,
+        risk_of_bias="some_concerns",
+        sources=("st-trial",),
+        extra={"measure": "MD"},
+    )
+
+
+REVIEW = StudyOutcome(
+    id="review",
+    study="Review 2024",
+    year=2024,
+    condition="androgenetic_alopecia",
+    treatment="prp",
+    comparator="placebo",
+    design="meta-analysis of RCTs",
+    kind="pooled_published",
+    outcome="hair density",
+    unit="hairs/cm2",
+    followup_weeks=None,
+    treated=StudyArm(),
+    control=StudyArm(),
+    effect=20.0,
+    ci_low=10.0,
+    ci_high=30.0,
+    risk_of_bias="unclear",
+    sources=("st-review",),
+    published_certainty=Certainty.LOW,
+    extra={"measure": "MD", "k_studies": "13", "n_total": "400"},
+)
+# Two trials that disagree: our 1-df Knapp-Hartung interval includes no effect.
+TWO_TRIALS = (_primary(1, 170, 150, 35, 20), _primary(2, 152, 150, 30, 25))
+
+
+def _profile(*rows: StudyOutcome):  # type: ignore[no-untyped-def]
+    return evidence_profile(rows, "androgenetic_alopecia", "prp")
+
+
+def test_our_pooled_interval_caps_when_our_pool_is_the_headline() -> None:
+    p = _profile(*TWO_TRIALS)
+    assert p.headline == "ours"
+    assert p.pooled is not None and p.pooled.ci_lb < 0 < p.pooled.ci_ub
+    assert _null_effect(p) is True
+
+
+def test_published_interval_is_used_when_the_review_is_the_headline() -> None:
+    p = _profile(*TWO_TRIALS, REVIEW)
+    assert p.headline == "published"
+    assert p.pooled is not None and p.pooled.ci_lb < 0  # our pool still includes no effect ...
+    assert _null_effect(p) is False  # ... but the headline review's 10 to 30 does not
+    crossing = dataclasses.replace(REVIEW, ci_low=-5.0, ci_high=30.0)
+    assert _null_effect(_profile(*TWO_TRIALS, crossing)) is True
+
+
+def test_published_headline_without_an_interval_gives_no_cap() -> None:
+    no_ci = dataclasses.replace(REVIEW, effect=None, ci_low=None, ci_high=None)
+    p = _profile(*TWO_TRIALS, no_ci)
+    assert p.headline == "published" and p.headline_review is no_ci
+    assert _null_effect(p) is False
+    # A narrative review is another measure than our MD pool; with one trial (nothing of ours
+    # to pool) its rating is the headline, and it gives no interval to cap with.
+    narrative = dataclasses.replace(REVIEW, extra={**REVIEW.extra, "measure": "narrative"})
+    p = _profile(TWO_TRIALS[0], narrative)
+    assert p.headline == "published" and p.headline_review is narrative
+    assert _null_effect(p) is False
+
+
+def test_ratio_reviews_use_one_as_no_effect() -> None:
+    rr = dataclasses.replace(
+        REVIEW, extra={**REVIEW.extra, "measure": "RR"}, ci_low=0.9, ci_high=1.4
+    )
+    # A review in RR is another comparison than our MD pool, so alone with one trial it is the
+    # published headline of the unpooled path.
+    p = _profile(TWO_TRIALS[0], rr)
+    assert p.headline == "published" and p.headline_review is rr
+    assert _null_effect(p) is True
+    assert _null_effect(_profile(TWO_TRIALS[0], dataclasses.replace(rr, ci_low=1.1))) is False
+
+
+def test_no_headline_no_cap() -> None:
+    p = _profile(TWO_TRIALS[0])
+    assert p.headline == "none" and p.pooled is None
+    assert _null_effect(p) is False
+
+
+# --- the shipped knowledge base: PRP for androgenetic alopecia ------------------------------
+
+
+def test_prp_for_aga_is_not_capped_by_our_two_trial_interval() -> None:
+    a = assess(
+        parse_intake(
+            {
+                "concern": "hair",
+                "condition": "androgenetic_alopecia",
+                "age": 36,
+                "sex": "male",
+                "severity": "moderate",
+            }
+        ),
+        KB,
+    )
+    prp = next(o for o in a.options if o.treatment == "prp")
+    # Kieling 2024 (13 RCTs, rated low, MD 27.55 [14.04, 41.06]) carries the headline.
+    assert prp.evidence.certainty == Certainty.LOW
+    assert "Kieling 2024" in prp.evidence.summary
+    assert "340" not in prp.evidence.summary
+    assert not any("includes no effect" in line for line in prp.why)
+    assert not any("pooled estimate" in line.lower() for line in prp.why)
+    # Moderate severity, no earlier PRP: the low-certainty starting point, not the cap.
+    assert prp.expected_benefit == BASE_BENEFIT[Certainty.LOW]
+    assert prp.expected_benefit > NULL_EFFECT_CAP
+    # Our pool is still reported with the option's evidence.
+    assert prp.evidence.pooled is not None and prp.evidence.pooled["k"] == 2
