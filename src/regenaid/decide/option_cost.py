@@ -39,15 +39,8 @@ from regenaid.economics.regen_parameters import (
 )
 from regenaid.economics.sensitivity import TornadoBar
 from regenaid.knowledge.base import KnowledgeBase
-from regenaid.knowledge.model import PriceRange, TreatmentId
+from regenaid.knowledge.model import TREATMENT_LABELS, PriceRange, TreatmentId
 
-LABELS: dict[str, str] = {
-    "prp": "PRP",
-    "exosome": "Exosome therapy",
-    "combination": "PRP + exosome",
-    "conventional": "Conventional care",
-    "no_treatment": "No new treatment",
-}
 _PRIOR_OF: dict[TreatmentId, tuple[PriorTreatmentId, ...]] = {
     "prp": ("prp",),
     "exosome": ("exosome",),
@@ -153,7 +146,7 @@ def _in_sentence(label: str) -> str:
 
 
 def _break_even_text(be: BreakEven, currency: str, horizon: int) -> str:
-    a, b = LABELS[be.option], _in_sentence(LABELS[be.versus])
+    a, b = TREATMENT_LABELS[be.option], _in_sentence(TREATMENT_LABELS[be.versus])
     share = f"{be.probability_option_cheaper_at_horizon:.0%}"
     gap = _money(currency, abs(be.difference_at_horizon))
     if be.always_cheaper:

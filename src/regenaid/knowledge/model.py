@@ -21,6 +21,14 @@ TREATMENT_IDS: tuple[TreatmentId, ...] = (
     "conventional",
     "no_treatment",
 )
+# Short display names of the five options, as cost sentences and charts print them.
+TREATMENT_LABELS: dict[str, str] = {
+    "prp": "PRP",
+    "exosome": "Exosome therapy",
+    "combination": "PRP + exosome",
+    "conventional": "Conventional care",
+    "no_treatment": "No new treatment",
+}
 HAIR_CONDITIONS: tuple[str, ...] = (
     "androgenetic_alopecia",
     "female_pattern_hair_loss",

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from regenaid.economics.sensitivity import TornadoBar
+from regenaid.knowledge.model import TREATMENT_LABELS
 
 # Colour-blind-safe palette (Okabe & Ito), fixed per option so every chart agrees.
 COLOURS: dict[str, str] = {
@@ -28,13 +29,6 @@ COLOURS: dict[str, str] = {
     "combination": "#CC79A7",
     "conventional": "#009E73",
     "no_treatment": "#7F7F7F",
-}
-LABELS: dict[str, str] = {
-    "prp": "PRP",
-    "exosome": "Exosome therapy",
-    "combination": "PRP + exosome",
-    "conventional": "Conventional care",
-    "no_treatment": "No new treatment",
 }
 _RC = {"svg.fonttype": "none", "svg.hashsalt": "regenaid", "font.size": 10}
 
@@ -64,7 +58,7 @@ def _render(fig: Figure, title: str) -> ChartImages:
 
 
 def _label(option: str) -> str:
-    return LABELS.get(option, option)
+    return TREATMENT_LABELS.get(option, option)
 
 
 def cumulative_cost_chart(
