@@ -64,6 +64,8 @@ PriorTreatmentId = Literal[
     "other",
 ]
 Response = Literal["none", "partial", "good", "unknown"]
+PRIOR_TREATMENT_IDS: tuple[PriorTreatmentId, ...] = get_args(PriorTreatmentId)
+RESPONSES: tuple[Response, ...] = get_args(Response)
 
 SEVERITIES: tuple[Severity, ...] = ("mild", "moderate", "advanced")
 DEFAULT_HORIZON_MONTHS = 24

@@ -15,22 +15,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from regenaid.decide.intake import HEALTH_FLAGS, PRIORITY_NAMES, SCALE_GRADES, parse_intake
+from regenaid.decide.intake import (
+    HEALTH_FLAGS,
+    PRIOR_TREATMENT_IDS,
+    PRIORITY_NAMES,
+    SCALE_GRADES,
+    parse_intake,
+)
+from regenaid.decide.intake import RESPONSES as PRIOR_RESPONSES
 from regenaid.errors import InvalidInputError
 
 STEPS: tuple[str, ...] = ("concern", "condition", "health", "prior", "budget", "values")
-PRIOR_TREATMENTS: tuple[str, ...] = (
-    "prp",
-    "exosome",
-    "minoxidil",
-    "finasteride",
-    "dutasteride",
-    "microneedling",
-    "laser",
-    "retinoid",
-    "other",
-)
-RESPONSES: tuple[str, ...] = ("none", "partial", "good", "unknown")
+PRIOR_TREATMENTS: tuple[str, ...] = PRIOR_TREATMENT_IDS
+RESPONSES: tuple[str, ...] = PRIOR_RESPONSES
 CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "CAD", "AUD", "JPY", "INR", "PKR", "AED")
 JURISDICTIONS: tuple[tuple[str, str], ...] = (
     ("US", "United States"),
