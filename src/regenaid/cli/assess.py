@@ -32,32 +32,38 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def read_input(path: str) -> str:
-    """The text of ``path`` (``-`` = stdin); exit 2 with one line if it cannot be read."""
+def read_input(path: str, what: str | None = "intake") -> str:
+    """The text of ``path`` (``-`` = stdin); exit 2 with one line if it cannot be read.
+
+    ``what`` names the file in that line ("cannot read intake 'x.yaml': no such file").
+    """
+    where = f"{what} {path!r}" if what else repr(path)
     try:
         if path == "-":
             return sys.stdin.read()
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise fail(f"cannot read intake {path!r}: no such file") from None
+        raise fail(f"cannot read {where}: no such file") from None
     except IsADirectoryError:
-        raise fail(f"cannot read intake {path!r}: it is a directory") from None
+        raise fail(f"cannot read {where}: it is a directory") from None
     except UnicodeDecodeError:
-        raise fail(f"cannot read intake {path!r}: not UTF-8 text") from None
+        raise fail(f"cannot read {where}: not UTF-8 text") from None
     except OSError as exc:
-        raise fail(f"cannot read intake {path!r}: {exc.strerror or exc}") from None
+        raise fail(f"cannot read {where}: {exc.strerror or exc}") from None
 
 
 def assessment_text(assessment: Assessment) -> str:
     """A readable plain-text form of the assessment (no colour codes)."""
     from rich.console import Console
 
-    console = Console(width=100, record=True, file=_Null(), color_system=None, markup=False)
+    console = Console(width=100, record=True, file=DiscardWriter(), color_system=None, markup=False)
     _print_assessment(console, assessment)
     return console.export_text()
 
 
-class _Null:
+class DiscardWriter:
+    """A file for a recording rich console: what is written is dropped; the record is kept."""
+
     def write(self, _text: str) -> int:
         return 0
 

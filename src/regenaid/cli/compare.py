@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from regenaid.cli.assess import fail, write_output
+from regenaid.cli.assess import DiscardWriter, fail, write_output
 from regenaid.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -72,21 +72,15 @@ def grid_text(grid: OptionGrid, width: int = 160) -> str:
         table.add_column(option.name)
     for row in grid.rows:
         table.add_row(Text(row.question), *[Text("\n".join(_cell_lines(c))) for c in row.cells])
-    console = Console(width=width, record=True, color_system=None, file=_Null(), markup=False)
+    console = Console(
+        width=width, record=True, color_system=None, file=DiscardWriter(), markup=False
+    )
     console.print(table)
     console.print(
         "Claims from clinic pages are labelled as claims. This grid informs a conversation "
         "with a qualified clinician; it is not a prescription."
     )
     return console.export_text()
-
-
-class _Null:
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None
 
 
 def compare_cmd(

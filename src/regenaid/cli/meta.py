@@ -7,13 +7,13 @@ import csv
 import io
 import json
 import math
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from regenaid.cli.assess import fail, read_input
 from regenaid.errors import InvalidInputError, KnowledgeError
 
 
@@ -22,26 +22,12 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def _fail(message: str) -> typer.Exit:
-    sys.stderr.write(f"regenaid: {' '.join(message.split())}\n")
-    return typer.Exit(2)
-
-
 def _read_rows(path: str) -> list[dict[str, str | None]]:
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _fail(f"cannot read {path!r}: no such file") from None
-    except IsADirectoryError:
-        raise _fail(f"cannot read {path!r}: it is a directory") from None
-    except UnicodeDecodeError:
-        raise _fail(f"cannot read {path!r}: not UTF-8 text") from None
-    except OSError as exc:
-        raise _fail(f"cannot read {path!r}: {exc.strerror or exc}") from None
+    text = read_input(path, what=None)
     reader = csv.DictReader(io.StringIO(text))
     rows = [{(k or "").strip(): v for k, v in row.items()} for row in reader if any(row.values())]
     if reader.fieldnames is None or not rows:
-        raise _fail(f"{path}: the CSV has no header or no rows")
+        raise fail(f"{path}: the CSV has no header or no rows")
     return rows
 
 
@@ -73,7 +59,7 @@ def meta_cmd(
         pred = res.predict()
         het = res.confint() if res.is_random and res.k - res.p >= 1 else None
     except InvalidInputError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     kept = [i for i in range(len(table.labels)) if i not in set(res.dropped)]
     result: dict[str, Any] = {
         "measure": table.measure,
@@ -121,7 +107,7 @@ def meta_cmd(
             else:
                 forest.write_text(plot.svg, encoding="utf-8")
         except OSError as exc:
-            raise _fail(f"cannot write {str(forest)!r}: {exc.strerror or exc}") from None
+            raise fail(f"cannot write {str(forest)!r}: {exc.strerror or exc}") from None
     if output is OutputFormat.json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -257,13 +243,13 @@ def evidence_cmd(
 
     all_conditions = [c for cs in CONDITIONS_BY_CONCERN.values() for c in cs]
     if condition is not None and condition not in all_conditions:
-        raise _fail(
+        raise fail(
             str(InvalidInputError("condition", f"unknown condition {condition!r}", all_conditions))
         )
     try:
         studies = _load_studies()
     except KnowledgeError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     chosen = [condition] if condition else all_conditions
     profiles = [evidence_profile(studies, c, t) for c in chosen for t in TREATMENT_IDS]
     if output is OutputFormat.json:
