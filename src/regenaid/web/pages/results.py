@@ -14,7 +14,7 @@ from regenaid.reports.assessment_report import (
     render_assessment_pdf,
     report_style_hash,
 )
-from regenaid.reports.assessment_view import AssessmentView, build_view
+from regenaid.reports.assessment_view import AssessmentView, OptionView, build_view
 from regenaid.reports.i18n import Catalogue
 from regenaid.reports.icon_array import icon_array_svg
 from regenaid.reports.timeline_chart import timeline_svg
@@ -33,6 +33,11 @@ def assess_intake(intake: dict[str, Any]) -> dict[str, Any]:
     from regenaid.decide import assess, parse_intake
 
     return assess(parse_intake(intake)).model_dump(mode="json")
+
+
+def plannable_options(view: AssessmentView) -> list[OptionView]:
+    """The options the person may choose now that have a dated plan (calendar download)."""
+    return [o for o in view.options if not o.blocked and o.id in PLANNABLE]
 
 
 def condition_facts(intake: dict[str, Any]) -> Any:
@@ -129,7 +134,7 @@ def results_context(
     """Everything the results template shows, built from the intake and its assessment."""
     t = request.app.state.templates.env.globals["t"]
     view = build_view(assessment)
-    plannable = [o for o in view.options if not o.blocked and o.id in PLANNABLE]
+    plannable = plannable_options(view)
     icon_rows, chance_lines = chance_pictures(view, t)
     timeline_rows = []
     for option in view.options:
@@ -254,8 +259,7 @@ async def results_calendar(request: Request) -> Response:
     intake, _ = await _posted_intake(request)
     form = await request.form()
     option = str(form.get("option", ""))
-    assessment = build_view(assess_intake(intake))
-    allowed = {o.id for o in assessment.options if not o.blocked and o.id in PLANNABLE}
+    allowed = {o.id for o in plannable_options(build_view(assess_intake(intake)))}
     if option not in allowed:
         raise HTTPException(status_code=422, detail="That option has no plan for you now.")
     return ics_response(plan_calendar(intake, option, parse_start(form.get("start"))), option)

@@ -13,7 +13,6 @@ from regenaid.clinic import SqlUnitOfWork, delete_result, load_result, save_resu
 from regenaid.clinic.records import SavedResult
 from regenaid.reports.assessment_view import build_view
 from regenaid.web.pages.results import (
-    PLANNABLE,
     _posted_intake,
     assess_intake,
     chart_costs,
@@ -22,6 +21,7 @@ from regenaid.web.pages.results import (
     parse_start,
     pdf_response,
     plan_calendar,
+    plannable_options,
     render_results,
     report_response,
     svg_response,
@@ -88,8 +88,7 @@ async def delete(request: Request, token: str) -> Response:
 @router.get("/r/{token}/plan.ics")
 def saved_calendar(request: Request, token: str, option: str, start: str) -> Response:
     saved = _load(request, token)
-    view = build_view(saved.assessment)
-    allowed = {o.id for o in view.options if not o.blocked and o.id in PLANNABLE}
+    allowed = {o.id for o in plannable_options(build_view(saved.assessment))}
     if option not in allowed:
         raise HTTPException(status_code=404)
     return ics_response(plan_calendar(saved.intake, option, parse_start(start)), option)
