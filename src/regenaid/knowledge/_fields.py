@@ -140,21 +140,6 @@ class EntryReader:
             raise self.error(name, "must be a whole number")
         return value
 
-    def text_list(self, name: str, *, required: bool = True) -> tuple[str, ...]:
-        value = self._get(name, required=required)
-        if value is None:
-            return ()
-        if not isinstance(value, list):
-            raise self.error(name, "must be a list")
-        if required and not value:
-            raise self.error(name, "must not be empty")
-        out: list[str] = []
-        for item in value:
-            if not isinstance(item, str) or not item.strip():
-                raise self.error(name, "items must be non-empty text")
-            out.append(item.strip())
-        return tuple(out)
-
     # --- composite values --------------------------------------------------------------
 
     def range(self, name: str, *, minimum: float = 0.0) -> Range:
