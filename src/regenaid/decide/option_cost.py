@@ -75,7 +75,6 @@ def _prior(intake: Intake, treatment: TreatmentId) -> PriorResponse | None:
     return worst
 
 
-@lru_cache(maxsize=256)
 def _simulate(
     kb: KnowledgeBase,
     condition: str,
@@ -84,6 +83,8 @@ def _simulate(
     horizon_months: int,
     priors: tuple[PriorResponse | None, ...],
 ) -> tuple[tuple[OptionCosts, OptionInputs, list[str], tuple[TornadoBar, ...]], ...]:
+    """Run the cost model per option. Not cached itself: its one caller, :func:`_prepare`, is
+    cached under the same key, so a second cache here would only hold the draws twice."""
     out = []
     for treatment, prior in zip(treatments, priors, strict=True):
         price = kb.prices_for(treatment, currency, condition)
