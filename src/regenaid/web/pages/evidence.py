@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
+from regenaid.decide.disagreements import is_marketing
 from regenaid.errors import InvalidInputError
 from regenaid.evidence.profile import EvidenceProfile, evidence_profile
 from regenaid.knowledge import load_knowledge
@@ -58,19 +59,14 @@ class TopicClaims:
 
 
 def claims_by_topic(claims: list[Claim], sources: Mapping[str, Source]) -> list[TopicClaims]:
-    """Group claims by topic (first-seen order); a claim is marketing when every source it
-    cites is a marketing source (the clinic articles)."""
-
-    def is_marketing(claim: Claim) -> bool:
-        kinds = [sources[s].type for s in claim.sources if s in sources]
-        return bool(kinds) and all(k == "marketing" for k in kinds)
-
+    """Group claims by topic (first-seen order); a claim is marketing when its sources are
+    marketing sources (the clinic articles; the loader refuses claims that mix the two)."""
     topics = list(dict.fromkeys(c.topic for c in claims))
     return [
         TopicClaims(
             topic=topic.replace("_", " ").capitalize(),
-            marketing=tuple(c for c in claims if c.topic == topic and is_marketing(c)),
-            evidence=tuple(c for c in claims if c.topic == topic and not is_marketing(c)),
+            marketing=tuple(c for c in claims if c.topic == topic and is_marketing(c, sources)),
+            evidence=tuple(c for c in claims if c.topic == topic and not is_marketing(c, sources)),
         )
         for topic in topics
     ]
