@@ -3,18 +3,18 @@ certainty and reasons, the studies with links, and marketing claims beside the s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fastapi import APIRouter, HTTPException, Request
-from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from regenaid.decide.disagreements import is_marketing
 from regenaid.errors import InvalidInputError
 from regenaid.evidence.profile import EvidenceProfile, evidence_profile
-from regenaid.knowledge import load_knowledge
-from regenaid.knowledge.model import TREATMENT_IDS, Claim, Source
+from regenaid.knowledge import KnowledgeBase, load_knowledge
+from regenaid.knowledge.model import TREATMENT_IDS, Claim, Source, TreatmentId
 from regenaid.web.templating import render, svg_image
 
 router = APIRouter(include_in_schema=False)
@@ -28,6 +28,8 @@ def evidence_page(
     if condition not in kb.conditions or treatment not in TREATMENT_IDS:
         raise HTTPException(status_code=404)
     profile = evidence_profile(kb.studies, condition, treatment)
+    forest = forest_svg(kb, condition, treatment)
+    t = request.app.state.templates.env.globals["t"]
     cited = {sid: kb.sources[sid] for sid in _study_source_ids(profile) if sid in kb.sources}
     claims = claims_by_topic([c for c in kb.claims if c.treatment == treatment], kb.sources)
     return render(
@@ -42,9 +44,7 @@ def evidence_page(
             "cited": cited,
             "claims": claims,
             "sources": kb.sources,
-            "forest": forest_plot(
-                profile, request.app.state.templates.env.globals["t"]("evidence.forest_alt")
-            ),
+            "forest": None if forest is None else svg_image(forest, t("evidence.forest_alt")),
         },
     )
 
@@ -79,17 +79,18 @@ def _study_source_ids(profile: EvidenceProfile) -> list[str]:
     return ids
 
 
-def forest_plot(profile: EvidenceProfile, alt: str) -> Markup | None:
-    """E's forest plot as an ``<img>`` data URI (an image document, so matplotlib's own
-    ``<style>`` is not inline style on our page), or None when fewer than two studies have
-    numbers to plot."""
+@functools.lru_cache(maxsize=64)
+def forest_svg(kb: KnowledgeBase, condition: str, treatment: TreatmentId) -> str | None:
+    """E's forest plot of the studies the page lists, as SVG text, or None when fewer than two
+    studies have numbers to plot. Drawn once per (knowledge base, condition, treatment): a
+    matplotlib drawing takes about a tenth of a second and the studies do not change."""
     from regenaid.reports.evidence_plots import forest_plot_of_studies
 
+    profile = evidence_profile(kb.studies, condition, treatment)
     try:
-        plot = forest_plot_of_studies(profile.studies)
+        return forest_plot_of_studies(profile.studies).svg
     except InvalidInputError:
         return None
-    return svg_image(plot.svg, alt)
 
 
 @router.get("/evidence/sources", response_class=HTMLResponse)
