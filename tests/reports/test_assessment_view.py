@@ -26,9 +26,9 @@ def test_no_tiny_leads() -> None:
 
 
 def test_money_is_whole_units() -> None:
-    assert format_money(1234.5, "USD") == "USD 1,234" or format_money(1234.5, "USD") == (
-        "USD 1,235"
-    )
+    assert format_money(1234.6, "USD") == "USD 1,235"
+    assert format_money(1234.5, "USD") == "USD 1,234"  # round half to even
+    assert format_money(1235.5, "USD") == "USD 1,236"
     assert format_money(None, "USD") == "–"
 
 

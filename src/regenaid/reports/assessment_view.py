@@ -46,7 +46,9 @@ def split_lead(text: str, limit: int = 180, shortest: int = 60) -> tuple[str, st
 
 
 def format_money(amount: object, currency: str) -> str:
-    """``1234.5, "USD"`` -> ``"USD 1,235"`` (whole units; ranges are wide, cents mislead)."""
+    """``1234.6, "USD"`` -> ``"USD 1,235"`` (whole units; ranges are wide, cents mislead).
+
+    Python's ``round``: halves go to the even unit (``1234.5`` -> ``1,234``)."""
     if not isinstance(amount, int | float):
         return "–"
     return f"{currency} {round(amount):,}"
