@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 
 from regenaid import __version__
 from regenaid.reports.assessment_view import split_lead
-from regenaid.reports.i18n import catalogue
+from regenaid.reports.i18n import Catalogue, catalogue
 from regenaid.web.security import CSRF_FIELD, csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -35,6 +35,12 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["split_lead"] = split_lead
     return templates
+
+
+def strings(request: Request) -> Catalogue:
+    """The page string catalogue the templates use as ``t``."""
+    t: Catalogue = request.app.state.templates.env.globals["t"]
+    return t
 
 
 def render(

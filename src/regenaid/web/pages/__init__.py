@@ -22,7 +22,7 @@ from regenaid.config import Settings
 from regenaid.web.chart_store import ChartStore
 from regenaid.web.pages import evidence, intake, results, saved, start
 from regenaid.web.security import SecurityMiddleware
-from regenaid.web.templating import STATIC_DIR, make_templates, render
+from regenaid.web.templating import STATIC_DIR, make_templates, render, strings
 
 
 def install_pages(app: FastAPI, settings: Settings) -> None:
@@ -63,7 +63,7 @@ async def _page_errors(request: Request, exc: StarletteHTTPException) -> Respons
     """JSON for the API (FastAPI's default); a plain page for everything else."""
     if request.url.path.startswith("/api/"):
         return await http_exception_handler(request, exc)
-    t = request.app.state.templates.env.globals["t"]
+    t = strings(request)
     if exc.status_code == 404:
         title, message = t("errors.not_found_title"), t("errors.not_found")
     elif exc.status_code == 403:

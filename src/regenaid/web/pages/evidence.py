@@ -15,7 +15,7 @@ from regenaid.errors import InvalidInputError
 from regenaid.evidence.profile import EvidenceProfile, evidence_profile
 from regenaid.knowledge import KnowledgeBase, load_knowledge
 from regenaid.knowledge.model import TREATMENT_IDS, Claim, Source, TreatmentId
-from regenaid.web.templating import render, svg_image
+from regenaid.web.templating import render, strings, svg_image
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,7 +29,7 @@ def evidence_page(
         raise HTTPException(status_code=404)
     profile = evidence_profile(kb.studies, condition, treatment)
     forest = forest_svg(kb, condition, treatment)
-    t = request.app.state.templates.env.globals["t"]
+    t = strings(request)
     cited = {sid: kb.sources[sid] for sid in _study_source_ids(profile) if sid in kb.sources}
     claims = claims_by_topic([c for c in kb.claims if c.treatment == treatment], kb.sources)
     return render(

@@ -15,13 +15,13 @@ from regenaid.web import intake_form as form_model
 from regenaid.web.intake_form import STEP_FIELDS, STEPS, FieldError
 from regenaid.web.pages.results import render_results
 from regenaid.web.security import verified_form
-from regenaid.web.templating import render
+from regenaid.web.templating import render, strings
 
 router = APIRouter(include_in_schema=False)
 
 
 def _messages(request: Request) -> dict[str, str]:
-    t = request.app.state.templates.env.globals["t"]
+    t = strings(request)
     return {k: t(f"intake.{k}") for k in ("required", "whole_number", "number", "age_range")}
 
 
@@ -74,10 +74,7 @@ def render_step(
         "answers": answers,
         "hidden": {k: v for k, v in sorted(answers.items()) if k not in own},
         "errors": {e.field: e.message for e in errors or []},
-        "error_labels": {
-            e.field: field_label(e.field, request.app.state.templates.env.globals["t"])
-            for e in errors or []
-        },
+        "error_labels": {e.field: field_label(e.field, strings(request)) for e in errors or []},
         "conditions": conditions,
         "health_flags": HEALTH_FLAGS,
         "priority_names": PRIORITY_NAMES,

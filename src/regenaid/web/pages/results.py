@@ -20,7 +20,7 @@ from regenaid.reports.icon_array import icon_array_svg
 from regenaid.reports.timeline_chart import timeline_svg
 from regenaid.web import intake_form as form_model
 from regenaid.web.security import CONTENT_SECURITY_POLICY, verified_form
-from regenaid.web.templating import render
+from regenaid.web.templating import render, strings
 
 router = APIRouter(include_in_schema=False)
 SURE_KEYS = ("sure", "understand", "risk_benefit", "encouragement")
@@ -132,7 +132,7 @@ def results_context(
     request: Request, intake: dict[str, Any], assessment: dict[str, Any]
 ) -> dict[str, Any]:
     """Everything the results template shows, built from the intake and its assessment."""
-    t = request.app.state.templates.env.globals["t"]
+    t = strings(request)
     view = build_view(assessment)
     plannable = plannable_options(view)
     icon_rows, chance_lines = chance_pictures(view, t)
