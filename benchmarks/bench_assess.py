@@ -35,6 +35,8 @@ from typing import Any
 import httpx
 
 from benchmarks.timing import fmt_seconds
+from regenaid.decide.intake import PRIORITY_NAMES
+from regenaid.knowledge.model import CONDITIONS_BY_CONCERN
 
 SEED = 20261122
 N_INTAKES = 400
@@ -43,22 +45,6 @@ HTTP_REQUESTS = 600  # per endpoint per round
 HTTP_WORKERS = 4
 HTTP_ROUNDS = 5
 
-CONDITIONS = {
-    "hair": [
-        "androgenetic_alopecia",
-        "female_pattern_hair_loss",
-        "telogen_effluvium",
-        "alopecia_areata",
-    ],
-    "skin": [
-        "fine_lines_wrinkles",
-        "volume_loss",
-        "acne_scars",
-        "scars",
-        "pigmentation",
-        "skin_rejuvenation",
-    ],
-}
 FLAGS = [
     "anticoagulant",
     "antiplatelet_or_nsaid",
@@ -67,15 +53,6 @@ FLAGS = [
     "low_platelets",
     "needle_phobia",
     "keloid_tendency",
-]
-PRIORITIES = [
-    "cost",
-    "speed",
-    "fewer_sessions",
-    "evidence",
-    "autologous",
-    "avoid_blood_draw",
-    "low_maintenance",
 ]
 
 
@@ -87,11 +64,11 @@ def make_intakes(n: int, seed: int = SEED) -> list[dict[str, Any]]:
         concern = rng.choice(["hair", "skin"])
         data: dict[str, Any] = {
             "concern": concern,
-            "condition": rng.choice(CONDITIONS[concern]),
+            "condition": rng.choice(CONDITIONS_BY_CONCERN[concern]),
             "age": rng.randint(18, 80),
             "sex": rng.choice(["female", "male", "other"]),
             "severity": rng.choice(["mild", "moderate", "advanced"]),
-            "priorities": {p: rng.randint(0, 4) for p in PRIORITIES},
+            "priorities": {p: rng.randint(0, 4) for p in PRIORITY_NAMES},
             "health": {f: rng.random() < 0.1 for f in FLAGS},
             "jurisdiction": rng.choice(["US", "GB", "DE", "PK", "JP", "AE", "AU", "BR"]),
         }
