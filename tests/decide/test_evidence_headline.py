@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from factories import prp_saline_trial
 from regenaid.decide import assess, parse_intake
 from regenaid.decide.assessment import _null_effect
 from regenaid.decide.ranking import BASE_BENEFIT, NULL_EFFECT_CAP
@@ -17,30 +18,6 @@ from regenaid.knowledge import load_knowledge
 from regenaid.knowledge.model import Certainty, StudyArm, StudyOutcome
 
 KB = load_knowledge()
-
-
-def _primary(i: int, treated: float, control: float, sd: float, n: int) -> StudyOutcome:
-    return StudyOutcome(
-        id=f"trial-{i}",
-        study=f"Trial {i}",
-        year=2020,
-        condition="androgenetic_alopecia",
-        treatment="prp",
-        comparator="saline injection",
-        design="RCT",
-        kind="primary",
-        outcome="hair density",
-        unit="hairs/cm2",
-        followup_weeks=24,
-        treated=StudyArm(n=n, mean=treated, sd=sd),
-        control=StudyArm(n=n, mean=control, sd=sd),
-        effect=None,
-        ci_low=None,
-        ci_high=None,
-        risk_of_bias="some_concerns",
-        sources=("st-trial",),
-        extra={"measure": "MD"},
-    )
 
 
 REVIEW = StudyOutcome(
@@ -66,7 +43,7 @@ REVIEW = StudyOutcome(
     extra={"measure": "MD", "k_studies": "13", "n_total": "400"},
 )
 # Two trials that disagree: our 1-df Knapp-Hartung interval includes no effect.
-TWO_TRIALS = (_primary(1, 170, 150, 35, 20), _primary(2, 152, 150, 30, 25))
+TWO_TRIALS = (prp_saline_trial(1, 170, 150, 35, 20), prp_saline_trial(2, 152, 150, 30, 25))
 
 
 def _profile(*rows: StudyOutcome):  # type: ignore[no-untyped-def]

@@ -7,10 +7,11 @@ import dataclasses
 
 import pytest
 
+from factories import prp_saline_trial
 from regenaid.evidence import escalc, rma
 from regenaid.evidence.certainty import BodyOfEvidence, StudyWeight, rate_certainty
 from regenaid.evidence.profile import evidence_profile
-from regenaid.knowledge.model import Certainty, StudyArm, StudyOutcome
+from regenaid.knowledge.model import Certainty, StudyArm
 
 
 def body(**changes: object) -> BodyOfEvidence:
@@ -77,35 +78,11 @@ def test_floor_is_very_low() -> None:
     assert rate_certainty(worst).certainty == Certainty.VERY_LOW
 
 
-def _trial(i: int, treated: float, control: float, sd: float, n: int) -> StudyOutcome:
-    return StudyOutcome(
-        id=f"t{i}",
-        study=f"Trial {i}",
-        year=2020,
-        condition="androgenetic_alopecia",
-        treatment="prp",
-        comparator="saline injection",
-        design="RCT",
-        kind="primary",
-        outcome="hair density",
-        unit="hairs/cm2",
-        followup_weeks=24,
-        treated=StudyArm(n=n, mean=treated, sd=sd),
-        control=StudyArm(n=n, mean=control, sd=sd),
-        effect=None,
-        ci_low=None,
-        ci_high=None,
-        risk_of_bias="some_concerns",
-        sources=("st-shapiro-2020",),
-        extra={"measure": "MD"},
-    )
-
-
 def test_profile_pools_primary_trials_with_reml_and_knapp_hartung() -> None:
     trials = [
-        _trial(1, 170, 150, 35, 20),
-        _trial(2, 160, 150, 30, 25),
-        _trial(3, 190, 150, 40, 15),
+        prp_saline_trial(1, 170, 150, 35, 20),
+        prp_saline_trial(2, 160, 150, 30, 25),
+        prp_saline_trial(3, 190, 150, 40, 15),
     ]
     p = evidence_profile(trials, "androgenetic_alopecia", "prp")
     assert p.pooled is not None
@@ -130,8 +107,10 @@ def test_profile_pools_primary_trials_with_reml_and_knapp_hartung() -> None:
 
 
 def test_profile_does_not_pool_different_comparators() -> None:
-    placebo = [_trial(1, 170, 150, 35, 20), _trial(2, 160, 150, 30, 25)]
-    active = dataclasses.replace(_trial(3, 190, 150, 40, 15), comparator="microneedling alone")
+    placebo = [prp_saline_trial(1, 170, 150, 35, 20), prp_saline_trial(2, 160, 150, 30, 25)]
+    active = dataclasses.replace(
+        prp_saline_trial(3, 190, 150, 40, 15), comparator="microneedling alone"
+    )
     p = evidence_profile([*placebo, active], "androgenetic_alopecia", "prp")
     assert p.pooled is not None and p.pooled.k == 2
     assert p.pooled.comparator == "saline injection"
@@ -139,7 +118,7 @@ def test_profile_does_not_pool_different_comparators() -> None:
 
 def test_published_rows_are_never_pooled() -> None:
     published = dataclasses.replace(
-        _trial(9, 0, 0, 1, 10),
+        prp_saline_trial(9, 0, 0, 1, 10),
         kind="pooled_published",
         treated=StudyArm(),
         control=StudyArm(),
@@ -148,7 +127,9 @@ def test_published_rows_are_never_pooled() -> None:
         ci_high=48.57,
         published_certainty=Certainty.LOW,
     )
-    p = evidence_profile([_trial(1, 170, 150, 35, 20), published], "androgenetic_alopecia", "prp")
+    p = evidence_profile(
+        [prp_saline_trial(1, 170, 150, 35, 20), published], "androgenetic_alopecia", "prp"
+    )
     assert p.pooled is None  # one primary trial: nothing of ours to pool
     assert p.published == (published,)
     assert p.certainty == Certainty.LOW
@@ -156,9 +137,11 @@ def test_published_rows_are_never_pooled() -> None:
 
 def test_profile_never_raises_when_numbers_cannot_be_pooled() -> None:
     zero_sd = dataclasses.replace(
-        _trial(2, 160, 150, 30, 25),
+        prp_saline_trial(2, 160, 150, 30, 25),
         treated=StudyArm(n=25, mean=160, sd=1e-300),
         control=StudyArm(n=25, mean=150, sd=1e-300),
     )
-    p = evidence_profile([_trial(1, 170, 150, 35, 20), zero_sd], "androgenetic_alopecia", "prp")
+    p = evidence_profile(
+        [prp_saline_trial(1, 170, 150, 35, 20), zero_sd], "androgenetic_alopecia", "prp"
+    )
     assert isinstance(p.certainty, Certainty) and p.summary

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 import yaml
 
+from factories import prp_saline_trial
 from regenaid.evidence.profile import effect_and_variance, evidence_profile, poolable_group
 from regenaid.knowledge.model import (
     CONDITIONS_BY_CONCERN,
@@ -144,30 +145,6 @@ def test_acne_microneedling_trial_with_numbers_is_listed_not_pooled(studies) -> 
 # --- which body of evidence carries the headline (hand-built rows) ------------------------
 
 
-def _primary(i: int, treated: float, control: float, sd: float, n: int) -> StudyOutcome:
-    return StudyOutcome(
-        id=f"trial-{i}",
-        study=f"Trial {i}",
-        year=2020,
-        condition="androgenetic_alopecia",
-        treatment="prp",
-        comparator="saline injection",
-        design="RCT",
-        kind="primary",
-        outcome="hair density",
-        unit="hairs/cm2",
-        followup_weeks=24,
-        treated=StudyArm(n=n, mean=treated, sd=sd),
-        control=StudyArm(n=n, mean=control, sd=sd),
-        effect=None,
-        ci_low=None,
-        ci_high=None,
-        risk_of_bias="some_concerns",
-        sources=("st-trial",),
-        extra={"measure": "MD"},
-    )
-
-
 def _review(
     k: str, certainty: Certainty | None = Certainty.MODERATE, **changes: object
 ) -> StudyOutcome:
@@ -198,7 +175,7 @@ def _review(
 
 # Two small placebo-controlled trials that disagree: our pool's 1-df Knapp-Hartung interval is
 # wide and its own rating is not moderate, so the headline's source is visible in the certainty.
-TWO_TRIALS = (_primary(1, 170, 150, 35, 20), _primary(2, 152, 150, 30, 25))
+TWO_TRIALS = (prp_saline_trial(1, 170, 150, 35, 20), prp_saline_trial(2, 152, 150, 30, 25))
 
 
 def _own_rating() -> Certainty:
