@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from regenaid.knowledge.model import StudyArm, StudyOutcome
+import dataclasses
+
+from regenaid.knowledge.model import Certainty, StudyArm, StudyOutcome
 
 
 def prp_saline_trial(i: int, treated: float, control: float, sd: float, n: int) -> StudyOutcome:
@@ -28,3 +30,33 @@ def prp_saline_trial(i: int, treated: float, control: float, sd: float, n: int) 
         sources=("st-trial",),
         extra={"measure": "MD"},
     )
+
+
+def published_prp_review(
+    k: str, certainty: Certainty | None = Certainty.MODERATE, **changes: object
+) -> StudyOutcome:
+    """A made-up published PRP-vs-placebo meta-analysis of ``k`` studies (MD 20, CI 10 to 30);
+    ``k == ""`` leaves the study count unrecorded."""
+    row = StudyOutcome(
+        id=f"review-k{k or 'none'}",
+        study="Review 2024",
+        year=2024,
+        condition="androgenetic_alopecia",
+        treatment="prp",
+        comparator="placebo",
+        design="meta-analysis of RCTs",
+        kind="pooled_published",
+        outcome="hair density",
+        unit="hairs/cm2",
+        followup_weeks=None,
+        treated=StudyArm(),
+        control=StudyArm(),
+        effect=20.0,
+        ci_low=10.0,
+        ci_high=30.0,
+        risk_of_bias="unclear",
+        sources=("st-review",),
+        published_certainty=certainty,
+        extra={"measure": "MD", "k_studies": k, "n_total": "400" if k else ""},
+    )
+    return dataclasses.replace(row, **changes)  # type: ignore[arg-type]

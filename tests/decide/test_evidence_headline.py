@@ -9,39 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 
-from factories import prp_saline_trial
+from factories import prp_saline_trial, published_prp_review
 from regenaid.decide import assess, parse_intake
 from regenaid.decide.assessment import _null_effect
 from regenaid.decide.ranking import BASE_BENEFIT, NULL_EFFECT_CAP
 from regenaid.evidence.profile import evidence_profile
 from regenaid.knowledge import load_knowledge
-from regenaid.knowledge.model import Certainty, StudyArm, StudyOutcome
+from regenaid.knowledge.model import Certainty, StudyOutcome
 
 KB = load_knowledge()
 
 
-REVIEW = StudyOutcome(
-    id="review",
-    study="Review 2024",
-    year=2024,
-    condition="androgenetic_alopecia",
-    treatment="prp",
-    comparator="placebo",
-    design="meta-analysis of RCTs",
-    kind="pooled_published",
-    outcome="hair density",
-    unit="hairs/cm2",
-    followup_weeks=None,
-    treated=StudyArm(),
-    control=StudyArm(),
-    effect=20.0,
-    ci_low=10.0,
-    ci_high=30.0,
-    risk_of_bias="unclear",
-    sources=("st-review",),
-    published_certainty=Certainty.LOW,
-    extra={"measure": "MD", "k_studies": "13", "n_total": "400"},
-)
+REVIEW = published_prp_review("13", Certainty.LOW, id="review")
 # Two trials that disagree: our 1-df Knapp-Hartung interval includes no effect.
 TWO_TRIALS = (prp_saline_trial(1, 170, 150, 35, 20), prp_saline_trial(2, 152, 150, 30, 25))
 

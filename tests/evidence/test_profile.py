@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import yaml
 
-from factories import prp_saline_trial
+from factories import prp_saline_trial, published_prp_review
 from regenaid.evidence.profile import effect_and_variance, evidence_profile, poolable_group
 from regenaid.knowledge.model import (
     CONDITIONS_BY_CONCERN,
@@ -145,34 +145,6 @@ def test_acne_microneedling_trial_with_numbers_is_listed_not_pooled(studies) -> 
 # --- which body of evidence carries the headline (hand-built rows) ------------------------
 
 
-def _review(
-    k: str, certainty: Certainty | None = Certainty.MODERATE, **changes: object
-) -> StudyOutcome:
-    row = StudyOutcome(
-        id=f"review-k{k or 'none'}",
-        study="Review 2024",
-        year=2024,
-        condition="androgenetic_alopecia",
-        treatment="prp",
-        comparator="placebo",
-        design="meta-analysis of RCTs",
-        kind="pooled_published",
-        outcome="hair density",
-        unit="hairs/cm2",
-        followup_weeks=None,
-        treated=StudyArm(),
-        control=StudyArm(),
-        effect=20.0,
-        ci_low=10.0,
-        ci_high=30.0,
-        risk_of_bias="unclear",
-        sources=("st-review",),
-        published_certainty=certainty,
-        extra={"measure": "MD", "k_studies": k, "n_total": "400" if k else ""},
-    )
-    return dataclasses.replace(row, **changes)  # type: ignore[arg-type]
-
-
 # Two small placebo-controlled trials that disagree: our pool's 1-df Knapp-Hartung interval is
 # wide and its own rating is not moderate, so the headline's source is visible in the certainty.
 TWO_TRIALS = (prp_saline_trial(1, 170, 150, 35, 20), prp_saline_trial(2, 152, 150, 30, 25))
@@ -191,7 +163,7 @@ def test_no_published_review_our_pool_is_the_headline() -> None:
 
 
 def test_larger_rated_review_carries_the_headline() -> None:
-    review = _review("13")
+    review = published_prp_review("13")
     p = evidence_profile([*TWO_TRIALS, review], "androgenetic_alopecia", "prp")
     assert p.headline == "published" and p.headline_review is review
     assert p.certainty == Certainty.MODERATE  # the review's printed rating
@@ -212,7 +184,7 @@ def test_larger_rated_review_carries_the_headline() -> None:
 
 def test_review_no_larger_than_our_pool_leaves_our_pool_the_headline() -> None:
     # "at least as many studies": a rated review of 2 trials does not take the headline.
-    p = evidence_profile([*TWO_TRIALS, _review("2")], "androgenetic_alopecia", "prp")
+    p = evidence_profile([*TWO_TRIALS, published_prp_review("2")], "androgenetic_alopecia", "prp")
     assert p.headline == "ours" and p.headline_review is None
     assert p.certainty == _own_rating()
     assert p.summary.startswith("In 2 small trials (90 people)")
@@ -224,11 +196,11 @@ def test_review_no_larger_than_our_pool_leaves_our_pool_the_headline() -> None:
 @pytest.mark.parametrize(
     "review",
     [
-        _review("13", certainty=None),  # not rated
-        _review("13", comparator="minoxidil 5%"),  # another comparison
-        _review("13", unit="hairs/0.65 cm2"),  # another unit
-        _review("13", extra={"measure": "SMD", "k_studies": "13"}),  # another measure
-        _review(""),  # size not recorded: cannot be shown to be more complete
+        published_prp_review("13", certainty=None),  # not rated
+        published_prp_review("13", comparator="minoxidil 5%"),  # another comparison
+        published_prp_review("13", unit="hairs/0.65 cm2"),  # another unit
+        published_prp_review("13", extra={"measure": "SMD", "k_studies": "13"}),  # another measure
+        published_prp_review(""),  # size not recorded: cannot be shown to be more complete
     ],
     ids=["unrated", "active-comparator", "other-unit", "other-measure", "k-unknown"],
 )
@@ -241,7 +213,11 @@ def test_only_a_larger_rated_review_of_the_same_comparison_takes_the_headline(
 
 
 def test_the_largest_rated_review_is_the_one_used() -> None:
-    small = _review("7", certainty=Certainty.LOW, id="small", study="Small 2025", year=2025)
-    large = _review("13", certainty=Certainty.MODERATE, id="large", study="Large 2021", year=2021)
+    small = published_prp_review(
+        "7", certainty=Certainty.LOW, id="small", study="Small 2025", year=2025
+    )
+    large = published_prp_review(
+        "13", certainty=Certainty.MODERATE, id="large", study="Large 2021", year=2021
+    )
     p = evidence_profile([*TWO_TRIALS, small, large], "androgenetic_alopecia", "prp")
     assert p.headline_review is large and p.certainty == Certainty.MODERATE
