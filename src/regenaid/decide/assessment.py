@@ -419,6 +419,32 @@ def _notices(
     return notices
 
 
+_POPULATION_OF_SEX: dict[str, tuple[str, ...]] = {
+    "male": ("men", "both"),
+    "female": ("women", "both"),
+    "other": ("men", "women", "both"),
+}
+
+
+@functools.lru_cache(maxsize=512)
+def _studied_cached(kb: KnowledgeBase, condition: str, treatment: TreatmentId, sex: str) -> bool:
+    wanted = _POPULATION_OF_SEX.get(sex, ("men", "women", "both"))
+    return any(
+        s.condition == condition
+        and s.treatment == treatment
+        and s.extra.get("population", "both") in wanted
+        for s in kb.studies
+    )
+
+
+def _studied(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> bool:
+    """True when the study table has a study of ``treatment`` for the intake's condition that
+    included people of the intake's sex (a row without a recorded population counts for all)."""
+    if treatment == "no_treatment":
+        return True
+    return _studied_cached(kb, intake.condition, treatment, intake.sex)
+
+
 def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     """Screen, rank and explain every option of the intake's condition (CONTRACT §2)."""
     kb = kb or load_knowledge()
@@ -450,6 +476,9 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
             blood_draw=s.blood_draw,
             null_effect=s.null_effect,
             natural_course=condition.natural_course.text if s.treatment == "no_treatment" else None,
+            maintenance_known=s.protocol.maintenance_known if s.protocol else True,
+            studied=_studied(kb, intake, s.treatment),
+            mode=s.protocol.mode if s.protocol else "clinic_course",
         )
         for s in statics
     ]

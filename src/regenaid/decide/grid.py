@@ -22,7 +22,9 @@ from regenaid.knowledge.model import (
     Certainty,
     CitedText,
     Condition,
+    FirstLineCare,
     GridRow,
+    Protocol,
     Range,
     TreatmentId,
 )
@@ -105,6 +107,8 @@ def _answer(
     protocol = kb.protocol(treatment, condition.id)
     nothing = treatment == "no_treatment"
     if row.id == "material":
+        if treatment == "conventional" and condition.id in kb.first_line:
+            return _first_line_parts(kb.first_line[condition.id])
         if treatment == "conventional":
             care = condition.conventional_care
             return care.text, list(care.sources), None
@@ -126,16 +130,17 @@ def _answer(
     if row.id == "sessions":
         if nothing or protocol is None:
             return "None.", [], None
-        text = f"{_span(protocol.sessions)} sessions"
-        if protocol.interval_weeks.high > 0:
-            text += f", {_span(protocol.interval_weeks)} weeks apart"
-        if protocol.maintenance_interval_weeks is not None:
-            text += f"; then maintenance every {_span(protocol.maintenance_interval_weeks)} weeks"
-        return text + ".", list(protocol.sources), None
+        return sessions_text(protocol), list(protocol.sources), None
     if row.id == "time_to_results":
         if nothing or protocol is None:
             course = condition.natural_course
             return course.text, list(course.sources), None
+        if protocol.time_to_results_weeks is None:
+            return (
+                "Not known: no study of this option for this condition measured it.",
+                list(protocol.sources),
+                None,
+            )
         return (
             f"About {_span(protocol.time_to_results_weeks)} weeks.",
             list(protocol.sources),
@@ -178,6 +183,33 @@ def _answer(
         text, sources = _join([CitedText(c.text, c.sources) for c in claims])
         return text, sources, None
     return "No information.", [], None
+
+
+def sessions_text(protocol: Protocol) -> str:
+    """Sessions, interval and maintenance in words; daily home care and unknowns said so."""
+    if protocol.mode == "daily_home":
+        text = f"Used every day at home, with {_span(protocol.sessions)} review visits"
+        if protocol.sessions.high > 1:
+            text += f" {_span(protocol.interval_weeks)} weeks apart"
+        if protocol.maintenance_interval_weeks is not None:
+            text += f"; then a review every {_span(protocol.maintenance_interval_weeks)} weeks"
+        return text + "."
+    text = f"{_span(protocol.sessions)} sessions"
+    if protocol.interval_weeks.high > 0:
+        text += f", {_span(protocol.interval_weeks)} weeks apart"
+    if protocol.maintenance_interval_weeks is not None:
+        text += f"; then maintenance every {_span(protocol.maintenance_interval_weeks)} weeks"
+    elif not protocol.maintenance_known:
+        text += "; whether top-up sessions are needed later, and how often, is not known"
+    return text + "."
+
+
+def _first_line_parts(care: FirstLineCare) -> tuple[str, list[str], None]:
+    """Usual first care as its parts: 'Minoxidil ...; Finasteride ... (for advanced ...)'."""
+    when = {"severe": " (for severe disease)", "advanced": " (when it is advanced)"}
+    parts = [f"{c.name}{when.get(c.role, '')}" for c in care.components]
+    sources = list(dict.fromkeys(s for c in care.components for s in c.sources))
+    return "Usually: " + "; ".join(parts) + ".", sources, None
 
 
 def build_grid(kb: KnowledgeBase, condition: str, jurisdiction: str | None = None) -> OptionGrid:

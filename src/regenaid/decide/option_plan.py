@@ -1,7 +1,8 @@
 """The ``plan`` block of an assessed option: a protocol summarised for the person.
 
 Owner: engineer P. Keys (INTERFACES): ``sessions``, ``interval_weeks``,
-``maintenance_interval_weeks``, ``time_to_results_weeks``, ``duration_of_effect``, ``sources``;
+``maintenance_interval_weeks``, ``time_to_results_weeks``, ``duration_of_effect``, ``sources``,
+``mode`` and ``maintenance_known`` (unknown stays unknown: see :class:`Protocol`);
 plus ``timeline``: when the sessions of the first ``TIMELINE_MONTHS`` months fall, in weeks
 from the first session, as :func:`regenaid.plan.build_plan` schedules them (the dated plan
 itself needs a start date: ``regenaid plan``).
@@ -67,6 +68,8 @@ def plan_summary(protocol: Protocol | None) -> dict[str, object]:
             "duration_of_effect": "No new treatment: the condition follows its natural course.",
             "sources": [],
             "timeline": None,
+            "mode": None,
+            "maintenance_known": True,
         }
     return {
         "sessions": _range(protocol.sessions),
@@ -76,4 +79,10 @@ def plan_summary(protocol: Protocol | None) -> dict[str, object]:
         "duration_of_effect": protocol.duration_of_effect,
         "sources": list(protocol.sources),
         "timeline": _timeline(protocol),
+        # "daily_home": used daily at home, sessions are review visits; "clinic_course": a
+        # course of clinic sessions. maintenance_known False: whether top-ups are needed, and
+        # how often, is not known (maintenance_interval_weeks is then null).
+        # time_to_results_weeks null: no study of this option for this condition measured it.
+        "mode": protocol.mode,
+        "maintenance_known": protocol.maintenance_known,
     }

@@ -111,6 +111,14 @@ class OptionFacts:
     blood_draw: bool
     null_effect: bool = False  # the headline estimate's 95% interval includes no effect
     natural_course: str | None = None  # for no_treatment: the condition's cited natural course
+    # Unknown stays unknown: False when nobody knows whether or how often maintenance is needed
+    # (``maintenance_interval_weeks`` is then None too). For an active option,
+    # ``time_to_results_weeks is None`` means no study in this condition measured it.
+    maintenance_known: bool = True
+    # True when at least one study of this option in this condition included people like the
+    # person (by sex); without any, no more benefit than the natural course is credited.
+    studied: bool = True
+    mode: str = "clinic_course"  # "daily_home": sessions are review visits, care is daily
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ from regenaid.economics.batch import cohort_totals
 from regenaid.economics.distributions import Beta
 from regenaid.economics.psa import Interval, PsaResult, summarise
 from regenaid.economics.sensitivity import TornadoBar
-from regenaid.knowledge.model import PriceRange, Protocol, TreatmentId
+from regenaid.knowledge.model import PriceRange, Protocol, Range, TreatmentId
 
 WEEKS_PER_MONTH = 52.1775 / 12  # mean Gregorian year (365.2425 days) / 12
 STATES = ("course", "responding", "not_responding", "stopped")
@@ -96,6 +96,26 @@ def _uniform(rng: np.random.Generator, low: float, high: float, n: int) -> Float
     return rng.uniform(low, high, size=n) if high > low else np.full(n, float(low))
 
 
+# Unknown stays unknown, and is not priced as free. When no study of an option in a condition
+# says when results show, the response is judged 12 to 26 weeks after the first session (the
+# span the studied regenerative protocols in protocols.yaml use). When nobody knows whether
+# top-ups are needed, the model assumes one every 26 to 52 weeks (what clinics claim for
+# exosome and skin PRP top-ups: yearly or twice-yearly; claims.yaml). Both are labelled as
+# assumptions in the cost block.
+ASSUMED_RESULTS_WEEKS = Range(12, 26)
+ASSUMED_MAINTENANCE_WEEKS = Range(26, 52)
+
+
+def costed_times(protocol: Protocol) -> tuple[Range, Range | None]:
+    """Time to results and maintenance interval as the cost model uses them: the protocol's,
+    or the documented assumptions where they are not known."""
+    ttr = protocol.time_to_results_weeks or ASSUMED_RESULTS_WEEKS
+    maint = protocol.maintenance_interval_weeks
+    if maint is None and not protocol.maintenance_known:
+        maint = ASSUMED_MAINTENANCE_WEEKS
+    return ttr, maint
+
+
 @dataclass(frozen=True)
 class OptionDraws:
     """Parameter values, one entry per draw (``(n,)`` arrays)."""
@@ -135,8 +155,11 @@ def draw_parameters(option: OptionInputs, n: int, seed: int = DEFAULT_SEED) -> O
         else np.full(n, float(max(low, 0)))
     )
     interval = _uniform(rng, protocol.interval_weeks.low, protocol.interval_weeks.high, n)
-    ttr = _uniform(rng, protocol.time_to_results_weeks.low, protocol.time_to_results_weeks.high, n)
-    maint = protocol.maintenance_interval_weeks
+    ttr_range, maint = costed_times(protocol)
+    ttr = _uniform(rng, ttr_range.low, ttr_range.high, n)
+    if price is not None and price.unit == "syringe" and price.per_session is not None:
+        syringes = _uniform(rng, price.per_session.low, price.per_session.high, n)
+        per_session = per_session * syringes
     m = _uniform(rng, maint.low, maint.high, n) if maint is not None and maint.high > 0 else None
     return OptionDraws(per_session, response, stop, initial, interval, ttr, m)
 
@@ -296,16 +319,18 @@ def option_tornado(option: OptionInputs, horizon_months: int) -> list[TornadoBar
             ranges[name] = (low, high)
 
     if option.price is not None:
-        add(
-            "price", option.price.low, option.price.high, (option.price.low + option.price.high) / 2
-        )
+        low, high = option.price.low, option.price.high
+        if option.price.per_session is not None:  # per syringe: price of a session's syringes
+            low, high = low * option.price.per_session.low, high * option.price.per_session.high
+        add("price", low, high, (low + high) / 2)
     if protocol is not None:
+        ttr_range, maint_range = costed_times(protocol)
         lo_s, hi_s = math.ceil(protocol.sessions.low), math.floor(protocol.sessions.high)
         add("initial_sessions", lo_s, max(lo_s, hi_s), math.ceil((lo_s + max(lo_s, hi_s)) / 2))
         for name, rng_ in (
             ("interval_weeks", protocol.interval_weeks),
-            ("results_weeks", protocol.time_to_results_weeks),
-            ("maintenance_weeks", protocol.maintenance_interval_weeks),
+            ("results_weeks", ttr_range),
+            ("maintenance_weeks", maint_range),
         ):
             if rng_ is not None:
                 add(name, rng_.low, rng_.high, rng_.mid)

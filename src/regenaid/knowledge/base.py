@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from regenaid.knowledge.jurisdictions import FALLBACK, lookup_order
 from regenaid.knowledge.model import (
     Claim,
     Condition,
     Contraindication,
+    FirstLineCare,
     GridRow,
     PriceRange,
     Protocol,
@@ -41,6 +43,8 @@ class KnowledgeBase:
     claims: tuple[Claim, ...]
     grid_rows: tuple[GridRow, ...]
     studies: tuple[StudyOutcome, ...] = ()
+    # Per condition: what usual first care (the ``conventional`` option) consists of.
+    first_line: Mapping[str, FirstLineCare] = field(default_factory=lambda: MappingProxyType({}))
 
     def protocol(self, treatment: TreatmentId, condition: str) -> Protocol | None:
         """The protocol of ``treatment`` for ``condition``, or None if there is none."""

@@ -35,17 +35,27 @@ from regenaid.knowledge._fields import EntryReader
 from regenaid.knowledge.base import KnowledgeBase
 from regenaid.knowledge.jurisdictions import EU, FALLBACK
 from regenaid.knowledge.model import (
+    CARE_GROUPS,
+    CARE_TAGS,
     CONDITIONS_BY_CONCERN,
     HEALTH_FLAGS,
     TREATMENT_IDS,
+    CareComponent,
+    CareRole,
+    CareSchedule,
     Claim,
     Condition,
     Contraindication,
     ContraindicationLevel,
     ExosomeSource,
+    FirstLineCare,
     GridRow,
+    PriceKind,
     PriceRange,
+    PriceUnit,
     Protocol,
+    ProtocolMode,
+    Range,
     RegulatoryStatus,
     Source,
     SourceType,
@@ -102,7 +112,13 @@ REQUIRED_GRID_ROWS: tuple[str, ...] = (
     "evidence",
     "regulatory",
 )
-PRICE_UNITS: tuple[Literal["session", "month"], ...] = ("session", "month")
+PRICE_UNITS: tuple[PriceUnit, ...] = get_args(PriceUnit)
+PRICE_KINDS: tuple[PriceKind, ...] = get_args(PriceKind)
+_AS_OF = re.compile(r"^(19|20)\d\d(-(0[1-9]|1[0-2]))?$")
+CARE_ROLES: tuple[CareRole, ...] = get_args(CareRole)
+CARE_SCHEDULES: tuple[CareSchedule, ...] = get_args(CareSchedule)
+PROTOCOL_MODES: tuple[ProtocolMode, ...] = get_args(ProtocolMode)
+SEXES: tuple[str, ...] = ("female", "male", "other")
 
 _ID = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -119,6 +135,7 @@ DATA_FILES: tuple[str, ...] = (
     "regulatory.yaml",
     "claims.yaml",
     "grid_rows.yaml",
+    "first_line.yaml",
 )
 
 DataDir = Path | Traversable
@@ -151,6 +168,7 @@ def read_knowledge(data_dir: DataDir) -> KnowledgeBase:
     claims = _read_claims(data_dir, known, sources)
     grid_rows = _read_grid_rows(data_dir)
     studies = _read_studies(data_dir, sources)
+    first_line = _read_first_line(data_dir, known, sources)
     return KnowledgeBase(
         sources=MappingProxyType(sources),
         conditions=MappingProxyType(conditions),
@@ -162,6 +180,7 @@ def read_knowledge(data_dir: DataDir) -> KnowledgeBase:
         claims=claims,
         grid_rows=grid_rows,
         studies=studies,
+        first_line=MappingProxyType(first_line),
     )
 
 
@@ -413,9 +432,14 @@ def _read_contraindications(
             sources=r.sources(),
             come_back=r.opt_text("come_back"),
             conditions=r.opt_choices("conditions", ALL_CONDITIONS),
+            care=_care_tags(r, "care"),
+            sexes=r.opt_choices("sexes", SEXES),
+            min_age=r.opt_int("min_age"),
         )
         r.finish()
         _require_evidence(r, "sources", rule.sources, sources)
+        if rule.care and "conventional" not in rule.treatments:
+            raise r.error("care", "care tags narrow a rule for 'conventional' only")
         if rule.level == "defer" and rule.come_back is None:
             raise r.error("come_back", "a defer rule must say when to come back")
         if "no_treatment" in rule.treatments:
@@ -423,6 +447,8 @@ def _read_contraindications(
         # One rule per (flag, treatment, condition): rules for the same flag and treatment
         # may differ by condition (e.g. pregnancy defers hair medicines, not sun protection).
         for treatment in rule.treatments:
+            if treatment == "conventional" and rule.care:
+                continue  # several care-specific rules may cover conventional care
             for condition in rule.conditions or ALL_CONDITIONS:
                 key = (rule.code, treatment, condition)
                 if key in seen:
@@ -458,11 +484,13 @@ def _read_protocols(
             condition=r.choice("condition", ALL_CONDITIONS),
             sessions=r.range("sessions"),
             interval_weeks=r.range("interval_weeks"),
-            maintenance_interval_weeks=r.opt_range("maintenance_interval_weeks"),
-            time_to_results_weeks=r.range("time_to_results_weeks"),
+            maintenance_interval_weeks=_maintenance(r),
+            time_to_results_weeks=r.opt_range("time_to_results_weeks"),
             duration_of_effect=r.text("duration_of_effect"),
             sources=r.sources(),
             note=r.opt_text("note"),
+            maintenance_known=r.raw("maintenance_interval_weeks", required=False) is not None,
+            mode=r.opt_choice("mode", PROTOCOL_MODES) or "clinic_course",
         )
         r.finish()
         _require_evidence(r, "sources", protocol.sources, sources)
@@ -482,12 +510,19 @@ def _read_protocols(
     return protocols
 
 
+def _maintenance(r: EntryReader) -> Range | None:
+    """``maintenance_interval_weeks``: a range, ``none`` (none needed) or absent (not known)."""
+    if r.raw("maintenance_interval_weeks", required=False) == "none":
+        return None
+    return r.opt_range("maintenance_interval_weeks")
+
+
 def _check_protocol_shape(r: EntryReader, p: Protocol) -> None:
     if p.treatment == "no_treatment":
         if (p.sessions.high, p.interval_weeks.high) != (0, 0):
             raise r.error("sessions", "no_treatment has sessions 0..0 and interval_weeks 0..0")
-        if p.maintenance_interval_weeks is not None:
-            raise r.error("maintenance_interval_weeks", "no_treatment has no maintenance")
+        if p.maintenance_interval_weeks is not None or not p.maintenance_known:
+            raise r.error("maintenance_interval_weeks", "no_treatment has 'none'")
         return
     if p.sessions.low < 1:
         raise r.error("sessions.low", "an active option has at least one session")
@@ -527,8 +562,17 @@ def _read_prices(data_dir: DataDir, known: frozenset[str]) -> tuple[PriceRange, 
             sources=r.sources(required=high > 0),
             note=r.opt_text("note"),
             conditions=r.opt_choices("conditions", ALL_CONDITIONS),
+            kind=r.opt_choice("kind", PRICE_KINDS),
+            as_of=r.opt_text("as_of"),
+            per_session=r.opt_range("per_session"),
         )
         r.finish()
+        if price.as_of is not None and not _AS_OF.match(price.as_of):
+            raise r.error("as_of", "must be a year or year-month such as 2022 or 2022-06")
+        if (price.unit == "syringe") != (price.per_session is not None):
+            raise r.error(
+                "per_session", "give per_session (syringes per session) exactly for unit 'syringe'"
+            )
         for other in prices:
             if other.treatment != treatment or other.currency != currency:
                 continue
@@ -674,3 +718,56 @@ def _require_all(
     for item in wanted:
         if item not in have:
             raise KnowledgeError(file, item, field, f"missing {what} {item!r}")
+
+
+# --- usual first care -------------------------------------------------------------------
+
+
+def _care_tags(r: EntryReader, name: str) -> tuple[str, ...]:
+    """Care tags with groups (``procedure``, ``needle``, ...) expanded, in vocabulary order."""
+    named = r.opt_choices(name, (*CARE_TAGS, *CARE_GROUPS))
+    expanded = {t for n in named for t in CARE_GROUPS.get(n, (n,))}
+    return tuple(t for t in CARE_TAGS if t in expanded)
+
+
+def _read_first_line(
+    data_dir: DataDir, known: frozenset[str], sources: Mapping[str, Source]
+) -> dict[str, FirstLineCare]:
+    """``first_line.yaml``: per condition, the parts of its usual first care."""
+    file = "first_line.yaml"
+    care: dict[str, FirstLineCare] = {}
+    for r in _readers(data_dir, file, "condition", known):
+        condition = r.choice("condition", ALL_CONDITIONS)
+        if condition in care:
+            raise r.error("condition", "duplicate condition")
+        raw = r.raw("components")
+        if not isinstance(raw, list) or not raw:
+            raise r.error("components", "must be a non-empty list")
+        components: list[CareComponent] = []
+        for i, item in enumerate(raw):
+            c = r.nested(f"{condition}/components/{_entry_name(item, 'id', i)}", item)
+            component = CareComponent(
+                id=c.text("id"),
+                name=c.text("name"),
+                care=_care_tags(c, "care"),
+                role=c.choice("role", CARE_ROLES),
+                schedule=c.choice("schedule", CARE_SCHEDULES),
+                text=c.text("text"),
+                sources=c.sources(),
+                warnings=c.cited_list("warnings", required=False),
+            )
+            c.finish()
+            if not _ID.match(component.id):
+                raise c.error("id", "must be lower-case words joined by _ or -")
+            if not component.care:
+                raise c.error("care", "name at least one care tag")
+            if any(other.id == component.id for other in components):
+                raise c.error("id", "duplicate component id")
+            _require_evidence(c, "sources", component.sources, sources)
+            components.append(component)
+        r.finish()
+        if not any(c.role == "first_line" for c in components):
+            raise r.error("components", "at least one part must have role 'first_line'")
+        care[condition] = FirstLineCare(condition, tuple(components))
+    _require_all(file, "condition", care, ALL_CONDITIONS, "condition")
+    return care

@@ -67,6 +67,103 @@ HEALTH_FLAGS: tuple[str, ...] = (
     "allergy_to_product_components",
     "needle_phobia",
 )
+# Added to CONTRACT §1 on 2026-11-29; they join HEALTH_FLAGS once their rules exist.
+NEW_HEALTH_FLAGS: tuple[str, ...] = (
+    "systemic_corticosteroids",
+    "isotretinoin_recent",
+    "liver_disease",
+    "could_become_pregnant",
+    "unstable_heart_or_blood_pressure",
+)
+
+# --- usual first care: what it is made of ----------------------------------------------------
+# Each part of a condition's usual care carries care tags; screening rules for ``conventional``
+# name the tags (or groups of tags) they are about, so a rule for fillers applies only where
+# fillers are part of the person's usual care, and an infection of the scalp defers steroid
+# shots but not tablets.
+CARE_TAGS: tuple[str, ...] = (
+    # medicines used at home
+    "topical_minoxidil",
+    "oral_minoxidil",
+    "finasteride",  # 5-alpha-reductase inhibitors: finasteride, dutasteride
+    "antiandrogen",  # spironolactone and other anti-androgen tablets
+    "topical_retinoid",
+    "topical_steroid",
+    "hydroquinone",  # incl. triple-combination cream (hydroquinone + tretinoin + steroid)
+    "oral_tranexamic_acid",
+    "jak_inhibitor",
+    "iron_supplement",
+    "sun_protection",
+    "silicone",
+    "camouflage",  # hair fibres, hairpieces, make-up
+    "low_level_laser",  # home laser caps and combs
+    # clinic work-up
+    "blood_tests",
+    "reassurance",
+    # clinic procedures
+    "steroid_injection",
+    "filler",
+    "botulinum_toxin",
+    "microneedling",
+    "laser",  # incl. intense pulsed light
+    "chemical_peel",
+    "subcision",
+    "cryotherapy",
+    "hair_transplant",
+    "surgery",  # scar revision and other surgery
+)
+# Groups a screening rule may name instead of listing tags one by one.
+CARE_GROUPS: dict[str, tuple[str, ...]] = {
+    "procedure": (
+        "steroid_injection",
+        "filler",
+        "botulinum_toxin",
+        "microneedling",
+        "laser",
+        "chemical_peel",
+        "subcision",
+        "cryotherapy",
+        "hair_transplant",
+        "surgery",
+    ),
+    "needle": (
+        "steroid_injection",
+        "filler",
+        "botulinum_toxin",
+        "microneedling",
+        "subcision",
+        "hair_transplant",
+        "surgery",
+    ),
+    "skin_wounding": (
+        "microneedling",
+        "laser",
+        "chemical_peel",
+        "subcision",
+        "cryotherapy",
+        "hair_transplant",
+        "surgery",
+    ),
+    "oral": (
+        "oral_minoxidil",
+        "finasteride",
+        "antiandrogen",
+        "oral_tranexamic_acid",
+        "jak_inhibitor",
+    ),
+    "topical": (
+        "topical_minoxidil",
+        "topical_retinoid",
+        "topical_steroid",
+        "hydroquinone",
+    ),
+}
+# Roles of a part of usual care: ``first_line`` and ``adjunct`` apply to everyone with the
+# condition; ``severe`` and ``advanced`` only when the person's severity is advanced.
+CareRole = Literal["first_line", "adjunct", "severe", "advanced"]
+# How a part is given: daily at home with review visits, a course of clinic sessions, once
+# (a work-up visit), or as needed (camouflage).
+CareSchedule = Literal["daily_home", "clinic_course", "once", "as_needed"]
 
 
 class Certainty(StrEnum):
@@ -140,12 +237,22 @@ class Range:
         return (self.low + self.high) / 2
 
 
+ProtocolMode = Literal["clinic_course", "daily_home"]
+
+
 @dataclass(frozen=True, slots=True)
 class Protocol:
     """How a treatment is given for a condition: the initial course and its maintenance.
 
     Intervals are ranges because sources give ranges; ``plan`` picks a planned date and shows
-    the window. ``maintenance_interval_weeks`` is None when no maintenance is given.
+    the window. ``mode`` says what a session is: a clinic treatment session
+    (``clinic_course``) or, for care used daily at home, a review visit (``daily_home``).
+
+    Unknown stays unknown: ``maintenance_interval_weeks`` is None with ``maintenance_known``
+    True when no maintenance is needed, and None with ``maintenance_known`` False when nobody
+    knows whether or how often it is needed. ``time_to_results_weeks`` is None when no study
+    of this option in this condition measured it (a schedule borrowed from another use does
+    not tell when results show).
     """
 
     treatment: TreatmentId
@@ -153,25 +260,38 @@ class Protocol:
     sessions: Range
     interval_weeks: Range
     maintenance_interval_weeks: Range | None
-    time_to_results_weeks: Range
+    time_to_results_weeks: Range | None
     duration_of_effect: str
     sources: tuple[str, ...]
     note: str | None = None
+    maintenance_known: bool = True
+    mode: ProtocolMode = "clinic_course"
+
+
+PriceUnit = Literal["session", "month", "syringe"]
+# Who set the price: a clinic's own page, a consumer or comparison site, a newspaper or trade
+# report, or a retail (pharmacy) price.
+PriceKind = Literal["clinic", "consumer", "press", "retail"]
 
 
 @dataclass(frozen=True, slots=True)
 class PriceRange:
-    """Price per session (or per month for continuous care) in one currency, with its source."""
+    """Price per session, per month (continuous home care) or per syringe (fillers) in one
+    currency, with its source, who quoted it and when (``as_of``, ``YYYY`` or ``YYYY-MM``)."""
 
     treatment: TreatmentId
     currency: str
     low: float
     high: float
-    unit: Literal["session", "month"]
+    unit: PriceUnit
     sources: tuple[str, ...]
     note: str | None = None
     # Added by K: conditions this price list is for; empty = the default for every condition.
     conditions: tuple[str, ...] = ()
+    kind: PriceKind | None = None
+    as_of: str | None = None
+    # For ``unit == "syringe"``: syringes used per session.
+    per_session: Range | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +391,40 @@ class Condition:
     scales: tuple[str, ...] = ()  # grading scales used for this condition (norwood, ...)
 
 
+@dataclass(frozen=True, slots=True)
+class CareComponent:
+    """One part of a condition's usual first care (a medicine, device, procedure or work-up)."""
+
+    id: str
+    name: str
+    care: tuple[str, ...]  # CARE_TAGS
+    role: CareRole
+    schedule: CareSchedule
+    text: str
+    sources: tuple[str, ...]
+    warnings: tuple[CitedText, ...] = ()  # e.g. boxed warnings, pregnancy warnings
+
+    def applies(self, severity: str) -> bool:
+        """True when this part is offered at ``severity`` (severe/advanced parts: advanced)."""
+        return self.role in ("first_line", "adjunct") or severity == "advanced"
+
+
+@dataclass(frozen=True, slots=True)
+class FirstLineCare:
+    """What usual first care for one condition consists of."""
+
+    condition: str
+    components: tuple[CareComponent, ...]
+
+    def for_severity(self, severity: str) -> tuple[CareComponent, ...]:
+        """The parts offered to a person at ``severity``."""
+        return tuple(c for c in self.components if c.applies(severity))
+
+    def tags(self, severity: str) -> frozenset[str]:
+        """Every care tag of the parts offered at ``severity``."""
+        return frozenset(t for c in self.for_severity(severity) for t in c.care)
+
+
 ContraindicationLevel = Literal["contraindicated", "caution", "defer"]
 
 
@@ -287,6 +441,14 @@ class Contraindication:
     come_back: str | None = None
     # Added by K: conditions the rule is limited to; empty = every condition.
     conditions: tuple[str, ...] = ()
+    # For ``conventional``: the care tags (groups expanded) the rule is about; the rule applies
+    # to conventional care only where the person's usual care includes one of them. Empty:
+    # conventional care in general (or the rule does not name conventional care).
+    care: tuple[str, ...] = ()
+    # Optional: the rule applies only to people of these sexes / from this age (e.g. PSA
+    # testing with finasteride in men over 50).
+    sexes: tuple[str, ...] = ()
+    min_age: int | None = None
 
     def applies_to(self, condition: str) -> bool:
         """True when the rule applies to a person with ``condition``."""

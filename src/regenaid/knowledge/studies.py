@@ -13,7 +13,10 @@ Columns that have no field of their own in :class:`StudyOutcome` are kept in ``e
 ``rob_note`` (the reason for the risk-of-bias rating), ``paired`` (``yes`` for split-scalp or
 split-face trials where both arms are the same people), ``indirectness`` (why the study answers
 a somewhat different question, e.g. PRP added to microneedling; empty when direct) and
-``verification`` (what could not be checked at the source).
+``verification`` (what could not be checked at the source), ``population`` (``men``, ``women`` or
+``both``: who was studied; empty when not recorded) and ``rating_scale`` (the scale of
+``published_certainty`` when the source did not use GRADE, e.g. ``SORT`` or ``Oxford CEBM``;
+the certainty column then holds our reading of it on the GRADE scale).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ COLUMNS: Final[tuple[str, ...]] = (
     "treatment",
     "comparator",
     "design",
+    "population",
     "kind",
     "outcome",
     "measure",
@@ -67,6 +71,7 @@ COLUMNS: Final[tuple[str, ...]] = (
     "risk_of_bias",
     "rob_note",
     "published_certainty",
+    "rating_scale",
     "paired",
     "indirectness",
     "verification",
@@ -76,11 +81,15 @@ COLUMNS: Final[tuple[str, ...]] = (
 KINDS: Final = ("primary", "pooled_published")
 MEASURES: Final = ("MD", "SMD", "OR", "RR", "ROM", "RD", "narrative")
 RISK_OF_BIAS: Final = ("low", "some_concerns", "high", "unclear")
+# Who was studied, by sex (empty: not recorded, read as both).
+POPULATIONS: Final = ("men", "women", "both")
 ALL_CONDITIONS: Final[tuple[str, ...]] = tuple(
     c for conditions in CONDITIONS_BY_CONCERN.values() for c in conditions
 )
 _EXTRA_COLUMNS: Final = (
     "measure",
+    "population",
+    "rating_scale",
     "k_studies",
     "n_total",
     "i2",
@@ -214,6 +223,11 @@ def _parse_row(row: _Row, sources: Mapping[str, Source]) -> StudyOutcome:
     i2 = row.opt_float("i2")
     if i2 is not None and not 0 <= i2 <= 100:
         raise row.error("i2", f"must be within 0..100, got {i2}")
+    population = row.opt_text("population")
+    if population is not None and population not in POPULATIONS:
+        raise row.error(
+            "population", f"{population!r} is not allowed (allowed: {', '.join(POPULATIONS)})"
+        )
     paired = row.opt_text("paired")
     if paired is not None and paired not in ("yes", "no"):
         raise row.error("paired", f"{paired!r} is not allowed (allowed: yes, no)")

@@ -182,7 +182,8 @@ def build_plan(
             "horizon_months", f"must be 1..{MAX_HORIZON_MONTHS}, got {horizon_months}"
         )
     for name in ("sessions", "interval_weeks", "time_to_results_weeks"):
-        _check_range(f"protocol.{name}", getattr(protocol, name))
+        if getattr(protocol, name) is not None:
+            _check_range(f"protocol.{name}", getattr(protocol, name))
     cal = _Calendar(avoid_weekdays, closed_dates)
     end = add_months(start, horizon_months) - timedelta(days=1)
     notes: list[str] = []
@@ -235,13 +236,29 @@ def build_plan(
             if session.planned > end:
                 break
             planned.append(session)
-    elif maintenance is None and count > 0:
+    elif maintenance is None and count > 0 and protocol.maintenance_known:
         notes.append("No maintenance sessions are part of this protocol.")
+    elif maintenance is None and count > 0:
+        notes.append(
+            "Whether top-up sessions are needed later, and how often, is not known: no study "
+            "followed people long enough. None are planned; ask your clinician."
+        )
+    if protocol.mode == "daily_home" and count > 0:
+        notes.append(
+            "This care is used every day at home; the dates are review visits with your "
+            "clinician, not treatment sessions."
+        )
 
     first = planned[0].planned if planned else start
     ttr = protocol.time_to_results_weeks
-    results_earliest = first + timedelta(days=_days(ttr.low)) if ttr.high > 0 else None
-    results_latest = first + timedelta(days=_days(ttr.high)) if ttr.high > 0 else None
+    known = ttr is not None and ttr.high > 0
+    results_earliest = first + timedelta(days=_days(ttr.low)) if ttr and known else None
+    results_latest = first + timedelta(days=_days(ttr.high)) if ttr and known else None
+    if ttr is None and count > 0:
+        notes.append(
+            "When results might show is not known: no study of this option for this "
+            "condition measured it."
+        )
     initial = [s for s in planned if s.kind == "initial"]
     follow = max(
         d

@@ -108,13 +108,20 @@ def _plan_lines(t: Catalogue, plan: Mapping[str, Any]) -> dict[str, str]:
     if (interval := _range(plan.get("interval_weeks"))) and interval[1]:
         lines["interval"] = t("results.interval", low=_num(interval[0]), high=_num(interval[1]))
     maintenance = _range(plan.get("maintenance_interval_weeks"))
-    lines["maintenance"] = (
-        t("results.maintenance", low=_num(maintenance[0]), high=_num(maintenance[1]))
-        if maintenance
-        else t("results.no_maintenance")
-    )
+    if maintenance:
+        lines["maintenance"] = t(
+            "results.maintenance", low=_num(maintenance[0]), high=_num(maintenance[1])
+        )
+    elif plan.get("maintenance_known") is False:
+        lines["maintenance"] = t("results.maintenance_unknown")
+    else:
+        lines["maintenance"] = t("results.no_maintenance")
+    if plan.get("mode") == "daily_home":
+        lines["daily_home"] = t("results.daily_home")
     if ttr := _range(plan.get("time_to_results_weeks")):
         lines["time_to_results"] = t("results.timeline_weeks", low=_num(ttr[0]), high=_num(ttr[1]))
+    elif plan.get("timeline") is not None:
+        lines["time_to_results"] = t("results.time_to_results_unknown")
     if isinstance(plan.get("duration_of_effect"), str) and plan["duration_of_effect"]:
         lines["lasts"] = t("results.lasts", text=plan["duration_of_effect"])
     return lines
@@ -125,8 +132,9 @@ def _cost_lines(t: Catalogue, cost: Mapping[str, Any]) -> dict[str, str]:
     currency = str(cost.get("currency") or "")
     per = cost.get("price_per_session")
     if isinstance(per, Mapping) and "low" in per:
+        unit = str(per.get("unit") or "session")
         lines["per_session"] = t(
-            "results.per_session",
+            f"results.per_{unit if unit in ('month', 'syringe') else 'session'}",
             low=format_money(per.get("low"), currency),
             high=format_money(per.get("high"), currency),
         )
