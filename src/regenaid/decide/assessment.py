@@ -162,8 +162,16 @@ def _benefits_and_harms(
             evidence,
             *_cited(stated),
         )
+        care_parts = kb.first_line.get(condition.id)
+        warnings = tuple(
+            CitedText(f"{c.name}: {w.text}", w.sources)
+            for c in (care_parts.components if care_parts else ())
+            for w in c.warnings
+        )
         harms = _cited(
-            condition.conventional_side_effects_common + condition.conventional_side_effects_serious
+            condition.conventional_side_effects_common
+            + condition.conventional_side_effects_serious
+            + warnings
         )
         return benefits, harms
     return (evidence, *_cited(stated)), _cited(t.side_effects_common + t.side_effects_serious)

@@ -21,6 +21,8 @@ from regenaid.decide.intake import Intake, PriorTreatmentId
 from regenaid.economics._types import FloatArray
 from regenaid.economics.psa import Interval
 from regenaid.economics.regen_model import (
+    ASSUMED_MAINTENANCE_WEEKS,
+    ASSUMED_RESULTS_WEEKS,
     DEFAULT_DRAWS,
     DEFAULT_SEED,
     BreakEven,
@@ -98,8 +100,33 @@ def _simulate(
         )
         costs = simulate_option(inputs, horizon_months, DEFAULT_DRAWS, DEFAULT_SEED)
         bars = tuple(option_tornado(inputs, horizon_months)) if treatment != "no_treatment" else ()
-        out.append((costs, inputs, _assumptions(treatment, price, currency, resp), bars))
+        notes = _assumptions(treatment, price, currency, resp) + _unknowns_assumed(inputs)
+        out.append((costs, inputs, notes, bars))
     return tuple(out)
+
+
+def _unknowns_assumed(inputs: OptionInputs) -> list[str]:
+    """Assumptions the cost model makes where the protocol does not know (never "free")."""
+    protocol = inputs.protocol
+    if protocol is None or inputs.treatment == "no_treatment":
+        return []
+    notes: list[str] = []
+    if protocol.time_to_results_weeks is None:
+        notes.append(
+            "When results show is not known for this option and condition; the model assumes "
+            f"the response is judged {ASSUMED_RESULTS_WEEKS.low:g} to "
+            f"{ASSUMED_RESULTS_WEEKS.high:g} weeks after the first session."
+        )
+    if protocol.maintenance_interval_weeks is None and not protocol.maintenance_known:
+        notes.append(
+            "Whether top-up sessions are needed is not known; the model assumes one every "
+            f"{ASSUMED_MAINTENANCE_WEEKS.low:g} to {ASSUMED_MAINTENANCE_WEEKS.high:g} weeks "
+            "for people who respond (clinics advertise yearly or twice-yearly top-ups)."
+        )
+    if inputs.price is not None and inputs.price.per_session is not None:
+        per = inputs.price.per_session
+        notes.append(f"Priced per syringe; a session uses {per.low:g} to {per.high:g} syringes.")
+    return notes
 
 
 def _assumptions(

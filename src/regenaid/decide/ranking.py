@@ -6,17 +6,27 @@ The method (documented with each scoring function's reasoning in ``docs/ranking.
 
 - ``a_i`` in 0..1 is the option's score on attribute i (evidence, speed, fewer_sessions,
   low_maintenance, cost, autologous, avoid_blood_draw), higher = better for the person;
-- ``p_i`` in 0..4 is the person's priority for that attribute (0 = does not matter);
-- ``benefit`` in 0..1 is the expected benefit: what the evidence lets us expect, lowered or
-  raised by the person's earlier response to the same treatment and by severity. It is always
-  counted, because it is why anyone chooses a treatment at all; when every priority is 0 the
-  score is the benefit alone.
+- ``p_i`` in 0..4 is the person's priority for that attribute (0 = does not matter). A priority
+  the person did not rate counts 0 (CONTRACT §1): there is no default weight, and the why lines
+  name the priorities that were not rated;
+- ``benefit`` in 0..1 is the expected benefit: what the evidence for this condition, in people
+  like the person, lets us expect, lowered or raised by the person's earlier response to the
+  same treatment and by severity. It is always counted, because it is why anyone chooses a
+  treatment at all; when no priority counts the score is the benefit alone. An option that no
+  study tested in this condition in people like the person is credited no more than the
+  natural course (what waiting brings); the combination no more than its weaker part.
 - an option with ``caution`` loses ``CAUTION_PENALTY`` (it needs a clinician's check first).
+
+Unknown stays unknown: an attribute whose value nobody knows (time to results, whether and how
+often top-ups are needed, and so the number of sessions) scores the least favourable value
+among the options in this comparison, and never more than ``UNKNOWN_NEUTRAL``: it can never
+raise an option's fit above the others', and the why line says "nobody knows".
 
 This is the weighted-sum (simple additive weighting) model of multi-attribute value theory
 (Keeney & Raiffa 1976; Belton & Stewart 2002, ch. 5), with swing-free direct ratings: the
 intake's 0..4 ratings are the weights. Contraindicated and deferred options are not scored.
-Ties are broken by evidence certainty, then by the fixed option order of ``TREATMENT_IDS``.
+Ties are broken by the evidence score, then by ``TIE_ORDER`` (the option that asks less of the
+person first).
 """
 
 from __future__ import annotations
@@ -34,6 +44,12 @@ WHY_THRESHOLD = 0.01  # contributions smaller than this are not worth a line
 SPEED_HORIZON_WEEKS = 52.0  # results later than a year score 0 on speed
 SESSIONS_CAP = 12.0  # 12 or more clinic sessions over the horizon score 0
 MAINTENANCE_FULL_WEEKS = 52.0  # maintenance once a year or less often scores 1
+# An unknown attribute scores the least favourable known value in the comparison, and never more
+# than this (the middle of the scale): uncertainty is never scored as a strength.
+UNKNOWN_NEUTRAL = 0.5
+# Exact ties (same score, same evidence score) go to the option that asks less of the person:
+# no new treatment, then usual first care, then the newer treatments by how established they are.
+TIE_ORDER: tuple[TreatmentId, ...] = ("no_treatment", "conventional", "prp", "exosome", "combination")
 
 ATTRIBUTES: tuple[str, ...] = (
     "evidence",

@@ -4,8 +4,14 @@ For each (condition, treatment) the study table gives primary studies and publis
 meta-analyses. Primary studies with numbers are pooled here (our own pooling; published pooled
 results are shown as cited and never mixed in). Pooling, chosen for small numbers of studies:
 REML estimate of tau² with the Knapp-Hartung adjustment (IntHout, Ioannidis & Borm 2014, BMC
-Med Res Methodol 14:25) and a prediction interval. Certainty comes from :mod:`.certainty`;
-where fewer than two studies can be pooled the profile says so and lists the single studies.
+Med Res Methodol 14:25) and a prediction interval. Certainty comes from :mod:`.certainty`.
+
+A pool of fewer than :data:`MIN_STUDIES_TO_POOL` (3) studies is never a result: with 2 studies
+Knapp-Hartung has 1 degree of freedom (t = 12.7), between-study variance cannot be estimated
+with any precision, and the interval says little (our first 2-trial pool of PRP vs placebo was
+MD 34 hairs/cm², 95% CI -340 to 408). The profile then says there are too few studies to pool,
+lists the single studies (``poolable`` keeps the ones with numbers, e.g. for a forest plot of
+single studies without a pooled diamond) and leaves ``pooled`` empty.
 
 Which body of evidence carries the headline (certainty, reasons, summary; ``headline``): GRADE
 rates a body of evidence, so the more complete body speaks. Our own pool is the headline when
@@ -32,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from regenaid.errors import InvalidInputError
 from regenaid.evidence.certainty import (
@@ -48,6 +54,8 @@ from regenaid.knowledge.model import TREATMENT_IDS, Certainty, StudyOutcome, Tre
 
 POOLING_METHOD = "REML"
 POOLING_TEST = "knha"
+# Our own pool is shown (and rated, and can carry the headline) only from this many studies on.
+MIN_STUDIES_TO_POOL: Final = 3
 
 # Where the headline certainty, reasons and summary come from: our own pool of primary studies,
 # a published review's printed rating, or neither (single studies, placebo arms, nothing found).
@@ -102,6 +110,10 @@ class EvidenceProfile:
     # The published row whose rating (and result, when it prints one) is the headline; set
     # exactly when ``headline == "published"``.
     headline_review: StudyOutcome | None = None
+    # The primary studies with usable numbers for the same comparison (``poolable_group``); they
+    # are pooled only when there are at least MIN_STUDIES_TO_POOL of them (then ``pooled`` is
+    # set), otherwise they are single studies: list or plot them one by one, never as a pool.
+    poolable: tuple[StudyOutcome, ...] = ()
 
 
 # --- helpers ----------------------------------------------------------------------------
