@@ -18,6 +18,7 @@ import yaml
 from regenaid.errors import KnowledgeError
 from regenaid.knowledge import read_knowledge
 from regenaid.knowledge.loader import default_data_dir
+from regenaid.knowledge.model import CARE_GROUPS
 
 Entries = list[dict[str, Any]]
 
@@ -465,3 +466,59 @@ def test_only_no_treatment_may_leave_a_statement_uncited(data: Path) -> None:
     err = broken(data)
     assert (err.entry, err.field) == ("prp", "material.sources")
     assert "at least one source" in str(err)
+
+
+# --- usual first care, unknowns, per-syringe prices -----------------------------------------
+
+
+def test_maintenance_none_and_absent_are_different(data: Path) -> None:
+    kb = read_knowledge(data)
+    no_top_ups = kb.protocol("conventional", "acne_scars")
+    unknown = kb.protocol("exosome", "androgenetic_alopecia")
+    assert no_top_ups is not None and unknown is not None
+    assert no_top_ups.maintenance_interval_weeks is None and no_top_ups.maintenance_known
+    assert unknown.maintenance_interval_weeks is None and not unknown.maintenance_known
+
+
+def test_a_care_tag_outside_the_vocabulary_is_refused(data: Path) -> None:
+    def change(es: Entries) -> None:
+        entry(es, condition="volume_loss")["components"][0]["care"] = ["magic_wand"]
+
+    edit(data, "first_line.yaml", change)
+    error = broken(data)
+    assert error.file == "first_line.yaml"
+    assert "care" in str(error) and "magic_wand" in str(error)
+
+
+def test_usual_care_needs_a_first_line_part(data: Path) -> None:
+    def change(es: Entries) -> None:
+        for part in entry(es, condition="scars")["components"]:
+            part["role"] = "adjunct"
+
+    edit(data, "first_line.yaml", change)
+    assert "first_line" in str(broken(data))
+
+
+def test_a_syringe_price_must_say_how_many_syringes_a_session_uses(data: Path) -> None:
+    def change(es: Entries) -> None:
+        price = next(e for e in es if e["treatment"] == "prp" and e["currency"] == "USD")
+        price["unit"] = "syringe"
+
+    edit(data, "prices.yaml", change)
+    error = broken(data)
+    assert error.file == "prices.yaml" and "per_session" in str(error)
+
+
+def test_care_groups_expand_to_tags(data: Path) -> None:
+    def change(es: Entries) -> None:
+        rule = next(e for e in es if e["code"] == "keloid_tendency")
+        rule["treatments"] = [*rule["treatments"], "conventional"]
+        rule["care"] = ["skin_wounding"]
+
+    edit(data, "contraindications.yaml", change)
+    try:
+        kb = read_knowledge(data)
+    except KnowledgeError as exc:  # another keloid rule may already cover conventional care
+        pytest.skip(f"data already has a conventional keloid rule: {exc}")
+    rule = next(r for r in kb.contraindications if r.code == "keloid_tendency" and r.care)
+    assert set(CARE_GROUPS["skin_wounding"]) <= set(rule.care)

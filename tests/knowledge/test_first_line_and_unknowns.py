@@ -1,0 +1,75 @@
+"""Usual first care as cited parts, and unknowns kept unknown, from the data file to the grid,
+the plan and the cost block.
+
+Loader checks for the same fields are in ``test_knowledge_loader_errors``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from regenaid.decide import assess, build_grid, parse_intake
+from regenaid.decide.grid import sessions_text
+from regenaid.knowledge import load_knowledge
+from regenaid.plan import build_plan
+
+
+def test_every_condition_has_usual_care_parts_with_sources() -> None:
+    kb = load_knowledge()
+    assert set(kb.first_line) == set(kb.conditions)
+    for care in kb.first_line.values():
+        assert any(c.role == "first_line" for c in care.components)
+        for part in care.components:
+            assert part.sources and part.care
+
+
+# --- the grid, the plan and the cost block say "not known" ------------------------------------
+
+
+def test_grid_says_when_top_ups_and_results_are_not_known() -> None:
+    grid = build_grid(load_knowledge(), "androgenetic_alopecia").model_dump()
+    cells = {row["id"]: {c["treatment"]: c["text"] for c in row["cells"]} for row in grid["rows"]}
+    assert "not known" in cells["sessions"]["exosome"]
+    assert "no maintenance" not in cells["sessions"]["exosome"].lower()
+    assert cells["time_to_results"]["combination"].startswith("Not known")
+    assert "every day at home" in cells["sessions"]["conventional"]
+
+
+def test_a_daily_medicine_is_not_described_as_sessions() -> None:
+    protocol = load_knowledge().protocol("conventional", "androgenetic_alopecia")
+    assert protocol is not None and protocol.mode == "daily_home"
+    text = sessions_text(protocol)
+    assert "review visits" in text and "sessions" not in text
+
+
+def test_plan_notes_say_top_ups_are_not_known() -> None:
+    protocol = load_knowledge().protocol("exosome", "acne_scars")
+    assert protocol is not None
+    plan = build_plan(protocol, date(2027, 1, 4), 24)
+    assert any("not known" in note for note in plan.notes)
+    assert not any("No maintenance sessions are part" in note for note in plan.notes)
+
+
+def test_plan_without_known_results_time_has_no_results_window() -> None:
+    protocol = load_knowledge().protocol("combination", "androgenetic_alopecia")
+    assert protocol is not None and protocol.time_to_results_weeks is None
+    plan = build_plan(protocol, date(2027, 1, 4), 12)
+    assert plan.results_earliest is None and plan.results_latest is None
+    assert any("When results might show is not known" in n for n in plan.notes)
+
+
+def test_cost_block_states_the_assumption_for_unknown_top_ups() -> None:
+    intake = parse_intake(
+        {
+            "concern": "hair",
+            "condition": "androgenetic_alopecia",
+            "age": 40,
+            "sex": "male",
+            "severity": "moderate",
+        }
+    )
+    exosome = next(o for o in assess(intake).options if o.treatment == "exosome")
+    assumptions = exosome.cost["assumptions"]
+    assert isinstance(assumptions, list)
+    assert any("top-up sessions are needed is not known" in a for a in assumptions)
+    assert exosome.plan["maintenance_known"] is False
