@@ -21,8 +21,13 @@ KB = load_knowledge()
 
 
 REVIEW = published_prp_review("13", Certainty.LOW, id="review")
-# Two trials that disagree: our 1-df Knapp-Hartung interval includes no effect.
-TWO_TRIALS = (prp_saline_trial(1, 170, 150, 35, 20), prp_saline_trial(2, 152, 150, 30, 25))
+# Three trials that disagree: our 2-df Knapp-Hartung interval includes no effect. (We pool
+# only 3 or more studies: evidence.profile.MIN_STUDIES_TO_POOL.)
+TRIALS = (
+    prp_saline_trial(1, 170, 150, 35, 20),
+    prp_saline_trial(2, 152, 150, 30, 25),
+    prp_saline_trial(3, 147, 150, 30, 25),
+)
 
 
 def _profile(*rows: StudyOutcome):  # type: ignore[no-untyped-def]
@@ -30,30 +35,30 @@ def _profile(*rows: StudyOutcome):  # type: ignore[no-untyped-def]
 
 
 def test_our_pooled_interval_caps_when_our_pool_is_the_headline() -> None:
-    p = _profile(*TWO_TRIALS)
+    p = _profile(*TRIALS)
     assert p.headline == "ours"
     assert p.pooled is not None and p.pooled.ci_lb < 0 < p.pooled.ci_ub
     assert _null_effect(p) is True
 
 
 def test_published_interval_is_used_when_the_review_is_the_headline() -> None:
-    p = _profile(*TWO_TRIALS, REVIEW)
+    p = _profile(*TRIALS, REVIEW)
     assert p.headline == "published"
     assert p.pooled is not None and p.pooled.ci_lb < 0  # our pool still includes no effect ...
     assert _null_effect(p) is False  # ... but the headline review's 10 to 30 does not
     crossing = dataclasses.replace(REVIEW, ci_low=-5.0, ci_high=30.0)
-    assert _null_effect(_profile(*TWO_TRIALS, crossing)) is True
+    assert _null_effect(_profile(*TRIALS, crossing)) is True
 
 
 def test_published_headline_without_an_interval_gives_no_cap() -> None:
     no_ci = dataclasses.replace(REVIEW, effect=None, ci_low=None, ci_high=None)
-    p = _profile(*TWO_TRIALS, no_ci)
+    p = _profile(*TRIALS, no_ci)
     assert p.headline == "published" and p.headline_review is no_ci
     assert _null_effect(p) is False
     # A narrative review is another measure than our MD pool; with one trial (nothing of ours
     # to pool) its rating is the headline, and it gives no interval to cap with.
     narrative = dataclasses.replace(REVIEW, extra={**REVIEW.extra, "measure": "narrative"})
-    p = _profile(TWO_TRIALS[0], narrative)
+    p = _profile(TRIALS[0], narrative)
     assert p.headline == "published" and p.headline_review is narrative
     assert _null_effect(p) is False
 
@@ -64,14 +69,14 @@ def test_ratio_reviews_use_one_as_no_effect() -> None:
     )
     # A review in RR is another comparison than our MD pool, so alone with one trial it is the
     # published headline of the unpooled path.
-    p = _profile(TWO_TRIALS[0], rr)
+    p = _profile(TRIALS[0], rr)
     assert p.headline == "published" and p.headline_review is rr
     assert _null_effect(p) is True
-    assert _null_effect(_profile(TWO_TRIALS[0], dataclasses.replace(rr, ci_low=1.1))) is False
+    assert _null_effect(_profile(TRIALS[0], dataclasses.replace(rr, ci_low=1.1))) is False
 
 
 def test_no_headline_no_cap() -> None:
-    p = _profile(TWO_TRIALS[0])
+    p = _profile(TRIALS[0])
     assert p.headline == "none" and p.pooled is None
     assert _null_effect(p) is False
 
@@ -79,7 +84,14 @@ def test_no_headline_no_cap() -> None:
 # --- the shipped knowledge base: PRP for androgenetic alopecia ------------------------------
 
 
-def test_prp_for_aga_is_not_capped_by_our_two_trial_interval() -> None:
+def test_two_trials_are_too_few_to_pool() -> None:
+    p = _profile(*TRIALS[:2])
+    assert p.pooled is None and p.headline == "none"
+    assert "too few studies" in p.summary.lower()
+    assert any("pool" in r for r in p.certainty_reasons)
+
+
+def test_prp_for_aga_is_not_capped_by_a_small_pool() -> None:
     a = assess(
         parse_intake(
             {
@@ -102,5 +114,5 @@ def test_prp_for_aga_is_not_capped_by_our_two_trial_interval() -> None:
     # Moderate severity, no earlier PRP: the low-certainty starting point, not the cap.
     assert prp.expected_benefit == BASE_BENEFIT[Certainty.LOW]
     assert prp.expected_benefit > NULL_EFFECT_CAP
-    # Our pool is still reported with the option's evidence.
-    assert prp.evidence.pooled is not None and prp.evidence.pooled["k"] == 2
+    # Fewer than 3 trials with usable numbers: nothing of ours is shown as a pooled result.
+    assert prp.evidence.pooled is None

@@ -14,7 +14,7 @@ from regenaid.decide.intake import (
     parse_intake,
 )
 from regenaid.errors import InvalidInputError
-from regenaid.knowledge.model import CONDITIONS_BY_CONCERN
+from regenaid.knowledge.model import CONDITIONS_BY_CONCERN, NEW_HEALTH_FLAGS
 from regenaid.knowledge.model import HEALTH_FLAGS as KB_HEALTH_FLAGS
 
 BASE: dict[str, Any] = {
@@ -40,22 +40,44 @@ def error_for(data: Any) -> InvalidInputError:
 
 def test_minimal_intake_has_contract_defaults() -> None:
     intake = parse_intake(BASE)
+    # CONTRACT §1: a priority the person did not rate counts as 0 (never a silent default).
     assert intake.priorities.model_dump() == {
-        "cost": 2,
-        "speed": 2,
-        "fewer_sessions": 2,
-        "evidence": 2,
-        "autologous": 2,
-        "avoid_blood_draw": 2,
-        "low_maintenance": 2,
+        "cost": 0,
+        "speed": 0,
+        "fewer_sessions": 0,
+        "evidence": 0,
+        "autologous": 0,
+        "avoid_blood_draw": 0,
+        "low_maintenance": 0,
     }
     assert intake.health.flags_on() == ()
+    assert intake.health.model_dump() == dict.fromkeys(HEALTH_FLAGS, False)
     assert intake.prior_treatments == []
     assert intake.budget is None and intake.jurisdiction is None
 
 
 def test_health_flags_are_the_contract_flags() -> None:
     assert HEALTH_FLAGS == KB_HEALTH_FLAGS
+    assert NEW_HEALTH_FLAGS == ()  # every contract flag has screening rules
+
+
+# CONTRACT §1, added 2026-11-29: optional, default false.
+FLAGS_2026_11_29 = (
+    "systemic_corticosteroids",
+    "isotretinoin_recent",
+    "liver_disease",
+    "could_become_pregnant",
+    "unstable_heart_or_blood_pressure",
+)
+
+
+@pytest.mark.parametrize("flag", FLAGS_2026_11_29)
+def test_flags_added_2026_11_29_are_optional_booleans(flag: str) -> None:
+    assert flag in HEALTH_FLAGS
+    assert getattr(parse_intake(BASE).health, flag) is False
+    assert parse_intake(with_(health={flag: True})).health.flags_on() == (flag,)
+    err = error_for(with_(health={flag: "yes"}))
+    assert err.field == f"health.{flag}"
 
 
 def test_full_intake_is_accepted() -> None:

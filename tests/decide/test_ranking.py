@@ -1,26 +1,38 @@
-"""Ranking with hand-built option facts: the documented scoring functions and their effects."""
+"""Ranking with hand-built option facts: the documented scoring functions and their effects;
+then the honesty rules checked with the shipped knowledge base (unknowns stay unknown, unrated
+priorities count 0, unstudied options get no more than the natural course)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from regenaid.decide.intake import Intake, parse_intake
+import regenaid.decide.assessment as assessment_module
+from regenaid.decide import assess
+from regenaid.decide.intake import PRIORITY_NAMES, Intake, parse_intake
 from regenaid.decide.ranking import (
     BASE_BENEFIT,
     BENEFIT_WEIGHT,
+    UNKNOWN_NEUTRAL,
     OptionFacts,
     cost_score,
     evidence_score,
     maintenance_score,
+    natural_course_benefit,
+    option_evidence_score,
     rank_options,
+    resolve_unknowns,
     sessions_score,
     speed_score,
 )
 from regenaid.decide.screening import screen_options
-from regenaid.knowledge.model import Certainty, Contraindication, Range
+from regenaid.knowledge import load_knowledge
+from regenaid.knowledge.model import CONDITIONS_BY_CONCERN, Certainty, Contraindication, Range
 
 PRP = OptionFacts(
     treatment="prp",
@@ -99,7 +111,7 @@ def test_attribute_scoring_functions() -> None:
     assert sessions_score(Range(0, 0)) == 1
     assert sessions_score(Range(3, 3)) == pytest.approx(0.75)
     assert sessions_score(Range(20, 30)) == 0
-    assert maintenance_score(None) == 1
+    assert maintenance_score(None) == 1  # known: no maintenance needed
     assert maintenance_score(Range(13, 13)) == pytest.approx(0.25)
     assert cost_score(1000, 1000, 0) == pytest.approx(0.5)
     assert cost_score(0, 1000, 0) == 1
@@ -229,12 +241,138 @@ def test_deterministic() -> None:
     assert ranked(person()) == ranked(person())
 
 
-def test_why_says_when_a_priority_was_not_rated() -> None:
+def test_why_says_which_priorities_were_not_rated_once_per_option() -> None:
     result = ranked(person(priorities={"cost": 4}))
-    lines = [line for r in result.values() for line in r.why]
-    assert any(line.startswith("You rated cost 4/4") for line in lines)
-    assert not any(line.startswith("You rated seeing results soon") for line in lines)
-    assert any("you did not rate it; default 2/4" in line for line in lines)
+    for r in result.values():
+        assert any(line.startswith("You rated cost 4/4") for line in r.why)
+        assert not any(line.startswith("You rated seeing results soon") for line in r.why)
+        unrated = [line for line in r.why if line.startswith("You did not rate")]
+        assert unrated == [
+            "You did not rate strong evidence, seeing results soon, fewer sessions, little "
+            "maintenance, using only your own body's material or avoiding a blood draw, so they "
+            "do not count."
+        ]
+        assert not any("default" in line for line in r.why)
+
+
+def test_unrated_priorities_count_zero() -> None:
+    """CONTRACT §1: no silent default weight. Rating cost alone is the same as rating cost and
+    rating every other priority 0; no priorities at all is benefit only."""
+    alone = ranked(person(priorities={"cost": 4}))
+    explicit = ranked(person(priorities={**dict.fromkeys(PRIORITY_NAMES, 0), "cost": 4}))
+    assert {t: r.score for t, r in alone.items()} == {t: r.score for t, r in explicit.items()}
+    none = ranked(person())
+    for r in none.values():
+        assert r.score == pytest.approx(r.benefit, abs=1e-4)
+        assert any("whole score, because you did not rate any priority" in x for x in r.why)
+    assert person().priorities.rated == ()
+    assert person(priorities={"cost": 0}).priorities.rated == ("cost",)
+
+
+def test_benefit_share_is_shown() -> None:
+    r = ranked(person(priorities={"cost": 4}))["prp"]
+    assert any(
+        line.startswith(f"Expected benefit {r.benefit:.2f}") and "makes up 40% of the score" in line
+        for line in r.why
+    )
+
+
+# --- unknown stays unknown ---------------------------------------------------------------------
+
+EXO_UNKNOWN = replace(
+    EXO, maintenance_interval_weeks=None, maintenance_known=False, time_to_results_weeks=None
+)
+
+
+def test_unknown_maintenance_is_not_a_strength() -> None:
+    facts = [PRP, EXO_UNKNOWN, CONV, NONE]
+    result = ranked(person(priorities={"low_maintenance": 4, "speed": 3}), facts)
+    exo = result["exosome"]
+    assert not any("needs no maintenance" in line for line in exo.why)
+    assert any(
+        "nobody knows whether or how often Exosome therapy needs top-ups" in line
+        for line in exo.why
+    )
+    assert any("nobody knows how soon Exosome therapy shows results" in line for line in exo.why)
+    assert not any("nobody knows" in line and "raised" in line for line in exo.why)
+    assert set(exo.unknown) == {"speed", "low_maintenance", "fewer_sessions"}
+    # the least favourable known value: PRP's 13-26 weeks, not the 1.0 of "no maintenance"
+    assert exo.attributes["low_maintenance"] == pytest.approx(maintenance_score(Range(13, 26)))
+    # no new treatment brings no new results (0), so an unknown time to results scores 0
+    assert exo.attributes["speed"] == 0
+    # sessions: at least the initial course, and no better than the worst known count
+    assert exo.attributes["fewer_sessions"] <= min(
+        sessions_score(f.sessions_over_horizon) for f in facts
+    )
+
+
+def test_resolve_unknowns_rule() -> None:
+    scores = {"prp": {"speed": 0.9}, "exosome": {"speed": 1.0}, "conventional": {"speed": 0.7}}
+    out = resolve_unknowns(scores, {"exosome": frozenset({"speed"})})  # type: ignore[arg-type]
+    assert out["exosome"]["speed"] == UNKNOWN_NEUTRAL  # never above the middle of the scale
+    out = resolve_unknowns(
+        {"prp": {"speed": 0.2}, "exosome": {"speed": 1.0}},  # type: ignore[dict-item]
+        {"exosome": frozenset({"speed"})},  # type: ignore[dict-item]
+    )
+    assert out["exosome"]["speed"] == pytest.approx(0.2)  # the least favourable known value
+    alone = resolve_unknowns({"exosome": {"speed": 1.0}}, {"exosome": frozenset({"speed"})})  # type: ignore[dict-item]
+    assert alone["exosome"]["speed"] == UNKNOWN_NEUTRAL  # nothing known: 0.5
+
+
+def test_unstudied_option_gets_no_more_than_waiting() -> None:
+    unstudied = replace(EXO, certainty=Certainty.HIGH, studied=False)
+    r = ranked(person(priorities={"evidence": 4}), [PRP, unstudied, CONV, NONE])
+    assert r["exosome"].benefit <= r["no_treatment"].benefit
+    assert r["exosome"].benefit == pytest.approx(natural_course_benefit(person()))
+    assert r["exosome"].attributes["evidence"] == 0
+    assert any(
+        "No study has tested Exosome therapy for this condition in people like you" in line
+        for line in r["exosome"].why
+    )
+
+
+def test_combination_is_never_credited_more_than_its_weaker_part() -> None:
+    combo = replace(PRP, treatment="combination", name="PRP with exosomes", studied=True)
+    high_exo = replace(EXO, certainty=Certainty.HIGH)
+    r = ranked(person(), [PRP, high_exo, combo, CONV, NONE])
+    assert r["combination"].benefit <= min(r["prp"].benefit, r["exosome"].benefit)
+    low_exo = replace(EXO, certainty=Certainty.VERY_LOW)
+    r = ranked(person(), [PRP, low_exo, combo, CONV, NONE])
+    assert r["combination"].benefit == pytest.approx(r["exosome"].benefit)
+    assert any("weaker of its parts" in line for line in r["combination"].why)
+
+
+def test_waiting_is_not_strong_evidence() -> None:
+    assert option_evidence_score(NONE) == 0  # NONE has moderate certainty about the course
+    r = ranked(person(priorities={"evidence": 4}))
+    assert r["no_treatment"].attributes["evidence"] == 0
+    assert any(
+        "waiting is not a treatment with evidence of benefit" in line
+        for line in r["no_treatment"].why
+    )
+
+
+def test_daily_home_care_is_described_as_daily_use() -> None:
+    daily = replace(CONV, mode="daily_home", maintenance_interval_weeks=Range(26, 52))
+    r = ranked(person(priorities={"fewer_sessions": 4, "low_maintenance": 4}), [PRP, daily, NONE])
+    lines = r["conventional"].why
+    assert any("daily use at home with about 2-4 review visits" in line for line in lines)
+    assert any(
+        "daily care at home for as long as you want the effect, with a check-up every 26-52" in line
+        for line in lines
+    )
+    assert not any("clinic sessions" in line for line in lines)
+
+
+def test_exact_ties_go_to_the_option_that_asks_less() -> None:
+    same = {"sessions_over_horizon": Range(0, 0), "horizon_cost": 0.0, "blood_draw": False}
+    options = [
+        replace(EXO, studied=False, **same),  # type: ignore[arg-type]
+        replace(CONV, studied=False, **same),  # type: ignore[arg-type]
+        replace(NONE, **same),  # type: ignore[arg-type]
+    ]
+    r = ranked(person(), options)
+    assert [r[t].rank for t in ("no_treatment", "conventional", "exosome")] == [1, 2, 3]
 
 
 def test_natural_recovery_raises_waiting_for_telogen_effluvium() -> None:
@@ -246,7 +384,129 @@ def test_natural_recovery_raises_waiting_for_telogen_effluvium() -> None:
     assert ranked(person())["no_treatment"].benefit == pytest.approx(0.1)  # AGA: no recovery
 
 
+def test_anaemia_keeps_telogen_effluvium_going() -> None:
+    """Shedding settles once the trigger is gone; anaemia is a trigger waiting does not remove."""
+    anaemia = person(condition="telogen_effluvium", sex="female", health={"anemia": True})
+    waiting = ranked(anaemia)["no_treatment"]
+    assert waiting.benefit == pytest.approx(0.2)
+    assert any("anaemia" in line for line in waiting.why)
+
+
 def test_alopecia_areata_waiting_depends_on_extent() -> None:
     mild = ranked(person(condition="alopecia_areata", severity="mild"))["no_treatment"].benefit
     wide = ranked(person(condition="alopecia_areata", severity="advanced"))["no_treatment"].benefit
     assert mild > wide
+
+
+# --- the honesty rules with the shipped knowledge base -----------------------------------------
+
+
+PEOPLE = [
+    (concern, condition, sex)
+    for concern, conditions in sorted(CONDITIONS_BY_CONCERN.items())
+    for condition in conditions
+    for sex in ("female", "male", "other")
+]
+
+
+def assess_with_facts(data: dict[str, Any]) -> tuple[Any, dict[str, OptionFacts]]:
+    """Assess with the shipped knowledge base; also return the option facts ranking saw."""
+    seen: dict[str, OptionFacts] = {}
+
+    def spy(facts: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.update({f.treatment: f for f in facts})
+        return rank_options(facts, *args, **kwargs)
+
+    with patch.object(assessment_module, "rank_options", spy):
+        return assess(parse_intake(data), load_knowledge()), seen
+
+
+def check_honesty(a: Any, facts: dict[str, OptionFacts], intake: Intake) -> None:
+    options = {o.treatment: o for o in a.options}
+    natural = natural_course_benefit(intake)
+    if "no_treatment" in options:
+        assert options["no_treatment"].expected_benefit == pytest.approx(natural, abs=1e-4)
+    for t, o in options.items():
+        f = facts[t]
+        if not f.studied:
+            assert o.expected_benefit <= natural + 1e-9, (t, o.expected_benefit, natural)
+            assert o.attribute_scores["evidence"] == 0
+        if not f.maintenance_known:
+            assert not any("needs no maintenance" in line for line in o.why), o.why
+        assert not any("nobody knows" in line and "raised" in line for line in o.why), o.why
+        if f.mode == "daily_home":
+            assert not any("clinic sessions" in line for line in o.why), o.why
+    assert options["no_treatment"].attribute_scores["evidence"] == 0
+    if {"prp", "exosome", "combination"} <= set(options):
+        parts = min(options["prp"].expected_benefit, options["exosome"].expected_benefit)
+        assert options["combination"].expected_benefit <= parts + 1e-9
+
+
+@pytest.mark.parametrize(("concern", "condition", "sex"), PEOPLE)
+def test_shipped_kb_every_condition_and_sex(concern: str, condition: str, sex: str) -> None:
+    every = dict.fromkeys(PRIORITY_NAMES, 3)
+    for severity in ("mild", "moderate", "advanced"):
+        data = {
+            "concern": concern,
+            "condition": condition,
+            "age": 45,
+            "sex": sex,
+            "severity": severity,
+            "priorities": every,
+        }
+        a, facts = assess_with_facts(data)
+        check_honesty(a, facts, parse_intake(data))
+
+
+@st.composite
+def shipped_intakes(draw: st.DrawFn) -> dict[str, Any]:
+    concern, condition, sex = draw(st.sampled_from(PEOPLE))
+    data: dict[str, Any] = {
+        "concern": concern,
+        "condition": condition,
+        "age": draw(st.integers(18, 90)),
+        "sex": sex,
+        "severity": draw(st.sampled_from(["mild", "moderate", "advanced"])),
+        "prior_treatments": draw(
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "treatment": st.sampled_from(["prp", "exosome", "minoxidil"]),
+                        "response": st.sampled_from(["none", "partial", "good"]),
+                    }
+                ),
+                max_size=2,
+            )
+        ),
+        "health": {"needle_phobia": draw(st.booleans()), "anemia": draw(st.booleans())},
+        "priorities": draw(
+            st.dictionaries(st.sampled_from(PRIORITY_NAMES), st.integers(0, 4), max_size=4)
+        ),
+    }
+    if draw(st.booleans()):
+        data["duration_months"] = draw(st.integers(0, 36))
+    return data
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=shipped_intakes(), choice=st.data())
+def test_shipped_kb_properties(data: dict[str, Any], choice: st.DataObject) -> None:
+    a, facts = assess_with_facts(data)
+    check_honesty(a, facts, parse_intake(data))
+    scores = {o.treatment: o.score for o in a.options}
+    # an explicit 0 for a priority the person did not rate changes no score
+    unrated = [p for p in PRIORITY_NAMES if p not in data["priorities"]]
+    if unrated:
+        extra = choice.draw(st.sampled_from(unrated))
+        zeroed = assess(
+            parse_intake({**data, "priorities": {**data["priorities"], extra: 0}}),
+            load_knowledge(),
+        )
+        assert {o.treatment: o.score for o in zeroed.options} == scores
+    # no priorities at all: the expected benefit alone (less the caution penalty)
+    bare = assess(parse_intake({**data, "priorities": {}}), load_knowledge())
+    for o in bare.options:
+        if o.score is not None:
+            penalty = 0.05 if o.eligibility == "caution" else 0.0
+            assert o.score == pytest.approx(max(0.0, o.expected_benefit - penalty), abs=1e-4)
+            assert any("you did not rate any priority" in line for line in o.why)

@@ -159,10 +159,8 @@ def test_scalp_infection_defers_injections() -> None:
 
 
 def test_evidence_first_person_gets_best_supported_option() -> None:
-    """Priya, 40, cares only about the strength of evidence."""
-    zero = dict.fromkeys(
-        ["cost", "speed", "fewer_sessions", "autologous", "avoid_blood_draw", "low_maintenance"], 0
-    )
+    """Priya, 40, cares only about the strength of evidence and rates nothing else (the other
+    priorities count 0: she need not rate them 0 one by one)."""
     a = run(
         {
             "concern": "hair",
@@ -170,13 +168,68 @@ def test_evidence_first_person_gets_best_supported_option() -> None:
             "age": 40,
             "sex": "female",
             "severity": "moderate",
-            "priorities": {**zero, "evidence": 4},
+            "priorities": {"evidence": 4},
         }
     )
     best = option(a, a.recommended)
     ranked = [o for o in a.options if o.rank is not None and o.treatment != "no_treatment"]
     assert best.certainty.level == max(o.certainty.level for o in ranked)
     assert option(a, "exosome").rank > best.rank
+    # waiting is not a treatment with evidence of benefit: no credit on the evidence priority
+    waiting = option(a, "no_treatment")
+    assert waiting.attribute_scores["evidence"] == 0
+    assert waiting.rank > best.rank
+    for o in a.options:
+        if o.rank is not None:
+            assert any(line.startswith("You did not rate") for line in o.why)
+            assert not any("default" in line for line in o.why)
+
+
+def test_woman_asking_about_exosomes_is_told_nobody_has_tested_them_in_women() -> None:
+    """Hana, 38, Ludwig I thinning, saw exosome adverts; wants little maintenance and few
+    sessions. No study tested exosomes for women's hair loss, and nobody knows how often they
+    would need top-ups: neither may count in their favour."""
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "female_pattern_hair_loss",
+            "age": 38,
+            "sex": "female",
+            "scale": {"name": "ludwig", "grade": "I"},
+            "priorities": {"low_maintenance": 4, "fewer_sessions": 3},
+            "jurisdiction": "GB",
+        }
+    )
+    exo, waiting = option(a, "exosome"), option(a, "no_treatment")
+    assert exo.expected_benefit <= waiting.expected_benefit
+    assert any(line.startswith("No study has tested Exosome therapy") for line in exo.why)
+    assert not any("needs no maintenance" in line for line in exo.why)
+    assert any("nobody knows whether or how often" in line for line in exo.why)
+    assert not any("nobody knows" in line and "raised" in line for line in exo.why)
+    assert exo.rank > option(a, "conventional").rank
+    conventional = option(a, "conventional")
+    assert not any("clinic sessions" in line for line in conventional.why)
+    assert any("daily use at home" in line for line in conventional.why)
+
+
+def test_person_who_rates_nothing_is_ranked_by_expected_benefit_alone() -> None:
+    """Sam, 52, moderate acne scars, left every priority blank."""
+    a = run(
+        {
+            "concern": "skin",
+            "condition": "acne_scars",
+            "age": 52,
+            "sex": "other",
+            "severity": "moderate",
+        }
+    )
+    ranked = sorted((o for o in a.options if o.rank is not None), key=lambda o: o.rank)
+    for o in ranked:
+        assert (
+            abs(o.score - o.expected_benefit + (0.05 if o.eligibility == "caution" else 0)) < 1e-3
+        )
+        assert any("you did not rate any priority" in line for line in o.why)
+    assert [o.score for o in ranked] == sorted((o.score for o in ranked), reverse=True)
 
 
 def test_us_exosome_status_and_disagreements_are_shown() -> None:

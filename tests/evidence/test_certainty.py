@@ -107,13 +107,21 @@ def test_profile_pools_primary_trials_with_reml_and_knapp_hartung() -> None:
 
 
 def test_profile_does_not_pool_different_comparators() -> None:
-    placebo = [prp_saline_trial(1, 170, 150, 35, 20), prp_saline_trial(2, 160, 150, 30, 25)]
+    placebo = [
+        prp_saline_trial(1, 170, 150, 35, 20),
+        prp_saline_trial(2, 160, 150, 30, 25),
+        prp_saline_trial(4, 175, 150, 30, 20),
+    ]
     active = dataclasses.replace(
         prp_saline_trial(3, 190, 150, 40, 15), comparator="microneedling alone"
     )
     p = evidence_profile([*placebo, active], "androgenetic_alopecia", "prp")
-    assert p.pooled is not None and p.pooled.k == 2
+    assert p.pooled is not None and p.pooled.k == 3
     assert p.pooled.comparator == "saline injection"
+    # Without the third placebo trial, two placebo trials are too few to pool, and the active
+    # comparison is never added to make up the number.
+    p = evidence_profile([*placebo[:2], active], "androgenetic_alopecia", "prp")
+    assert p.pooled is None
 
 
 def test_published_rows_are_never_pooled() -> None:
@@ -142,6 +150,8 @@ def test_profile_never_raises_when_numbers_cannot_be_pooled() -> None:
         control=StudyArm(n=25, mean=150, sd=1e-300),
     )
     p = evidence_profile(
-        [prp_saline_trial(1, 170, 150, 35, 20), zero_sd], "androgenetic_alopecia", "prp"
+        [prp_saline_trial(1, 170, 150, 35, 20), zero_sd, prp_saline_trial(3, 190, 150, 40, 15)],
+        "androgenetic_alopecia",
+        "prp",
     )
     assert isinstance(p.certainty, Certainty) and p.summary

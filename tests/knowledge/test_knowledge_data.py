@@ -439,7 +439,12 @@ def test_condition_price_lists_are_preferred_for_their_condition(kb: KnowledgeBa
     filler = kb.prices_for("conventional", "USD", "volume_loss")
     default = kb.prices_for("conventional", "USD")
     assert filler is not None and default is not None
-    assert filler.conditions == ("volume_loss",) and filler.unit == "session"
+    # fillers are priced per syringe, with the syringes used in one session
+    assert filler.conditions == ("volume_loss",) and filler.unit == "syringe"
+    assert filler.per_session is not None
     assert default.conditions == () and default.unit == "month"
     assert kb.prices_for("conventional", "EUR", "volume_loss") == filler  # USD fallback
-    assert kb.prices_for("conventional", "USD", "acne_scars") == default
+    # procedures are priced per session, not from the hair-medicine list
+    acne = kb.prices_for("conventional", "USD", "acne_scars")
+    assert acne is not None and acne != default and acne.unit == "session"
+    assert kb.prices_for("conventional", "USD", "androgenetic_alopecia") == default

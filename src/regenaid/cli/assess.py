@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 import typer
 
@@ -56,7 +56,13 @@ def assessment_text(assessment: Assessment) -> str:
     """A readable plain-text form of the assessment (no colour codes)."""
     from rich.console import Console
 
-    console = Console(width=100, record=True, file=DiscardWriter(), color_system=None, markup=False)
+    console = Console(
+        width=100,
+        record=True,
+        file=cast("IO[str]", DiscardWriter()),
+        color_system=None,
+        markup=False,
+    )
     _print_assessment(console, assessment)
     return console.export_text()
 
@@ -76,7 +82,12 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from regenaid.reports.assessment_view import build_view
+
     assert isinstance(console, Console)
+    # "Not ruled out by your answers", with the regulatory caveat where one applies (the same
+    # words as the web page and the report).
+    eligibility = {o.id: o.eligibility_line for o in build_view(assessment).options}
     console.print(
         f"Assessment for {assessment.condition_name} "
         f"({assessment.severity}, horizon {assessment.horizon_months} months"
@@ -92,7 +103,7 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
     )
     console.print()
     table = Table(show_lines=False)
-    for column in ("Rank", "Option", "Open to you?", "Fit", "Evidence", "Cost over horizon"):
+    for column in ("Rank", "Option", "Your answers", "Fit", "Evidence", "Cost over horizon"):
         table.add_column(column)
     for o in sorted(assessment.options, key=lambda o: (o.rank is None, o.rank or 0)):
         total = o.cost.get("horizon_total")
@@ -104,7 +115,7 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
         cells = (
             str(o.rank) if o.rank else "-",
             o.name,
-            o.eligibility,
+            eligibility.get(o.treatment, o.eligibility),
             f"{o.score:.2f}" if o.score is not None else "not ranked",
             o.certainty.value.replace("_", " "),
             cost,
@@ -113,7 +124,11 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
     console.print(table)
     for o in assessment.options:
         console.print()
-        console.print(f"{o.name}: {o.eligibility}, evidence {o.certainty.value}")
+        line = eligibility.get(o.treatment, o.eligibility)
+        console.print(
+            f"{o.name}: {line}{'' if line.endswith('.') else '.'} "
+            f"Evidence: {o.certainty.value.replace('_', ' ')} certainty."
+        )
         for r in o.reasons:
             line = f"  - {r.level}: {r.text}"
             if r.come_back:
@@ -128,7 +143,8 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
             console.print(f"  ! {d.text}")
             for claim_id in d.claim_ids:
                 c = claims[claim_id]
-                console.print(f"      {c.label}: {c.text} [{', '.join(c.sources)}]")
+                note = f" ({c.note})" if c.note else ""
+                console.print(f"      {c.label}: {c.text}{note} [{', '.join(c.sources)}]")
     console.print()
     for n in assessment.notices:
         console.print(f"Note: {n.text}")
@@ -165,9 +181,9 @@ def assess_cmd(
                 f"--format {format.value} needs regenaid.reports, which is missing"
             ) from None
         if format is AssessFormat.html:
-            payload = assessment_report.render_assessment_html(assessment)
+            payload = assessment_report.render_assessment_html(assessment, intake=intake)
         else:
-            payload = assessment_report.render_assessment_pdf(assessment)
+            payload = assessment_report.render_assessment_pdf(assessment, intake=intake)
     write_output(payload, out)
 
 

@@ -89,7 +89,8 @@ def _null_effect(profile: EvidenceProfile) -> bool:
 
     That is our pooled interval when our pool is the headline (``headline == "ours"``), and the
     published review's printed interval when its rating is the headline; a review that prints no
-    interval (or no numeric effect) gives no cap, nor does a profile without either.
+    interval (or no numeric effect) gives no cap. Without either, single studies count as no
+    effect when each one's primary outcome showed no difference.
     """
     if profile.headline == "ours" and profile.pooled is not None:
         measure = profile.pooled.measure
@@ -101,9 +102,19 @@ def _null_effect(profile: EvidenceProfile) -> bool:
             return False
         lb, ub = review.ci_low, review.ci_high
     else:
-        return False
+        return _single_studies_null(profile)
     null = 1.0 if measure.upper() in _RATIO_MEASURES else 0.0
     return bool(lb <= null <= ub)
+
+
+def _single_studies_null(profile: EvidenceProfile) -> bool:
+    """Without a pooled or rated published estimate: True when every single study's primary
+    outcome (its first row in the study table) is recorded as showing no difference (e.g. a
+    split-face trial whose blinded raters saw none, even if a secondary outcome did)."""
+    first: dict[str, str] = {}
+    for s in profile.studies:
+        first.setdefault(s.study, s.extra.get("finding", ""))
+    return bool(first) and all(f == "no_difference" for f in first.values())
 
 
 def _pooled_dict(profile: EvidenceProfile) -> dict[str, object] | None:
@@ -535,4 +546,5 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
         jurisdiction=intake.jurisdiction,
         horizon_months=months,
         priorities=intake.priorities.model_dump(),
+        priorities_rated=list(intake.priorities.rated),
     )

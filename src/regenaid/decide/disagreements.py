@@ -104,6 +104,8 @@ def claim_label(claim: Claim, sources: Mapping[str, Source]) -> str:
     types = {sources[s].type for s in claim.sources if s in sources}
     if "marketing" in types:
         return "Clinic claim"
+    if claim.derived:
+        return "Our calculation from published figures"
     if types & {"vendor", "trade_press"}:
         return "Industry claim"
     if types & {"peer_reviewed", "regulator", "society", "guideline"}:

@@ -157,6 +157,14 @@ class Health(_Strict):
     keloid_tendency: bool = False
     allergy_to_product_components: bool = False
     needle_phobia: bool = False
+    # Added to CONTRACT §1 on 2026-11-29 (optional, default false).
+    systemic_corticosteroids: bool = False  # steroid tablets/injections in the last 2 weeks, or
+    #   a steroid injection where the treatment would go in the last month
+    isotretinoin_recent: bool = False  # isotretinoin now or in the last 6 months
+    liver_disease: bool = False  # chronic liver disease or cirrhosis
+    could_become_pregnant: bool = False  # could become pregnant or plans to
+    unstable_heart_or_blood_pressure: bool = False  # unstable angina, recent heart attack,
+    #   uncontrolled blood pressure, fainting
 
     def flags_on(self) -> tuple[str, ...]:
         """Names of the flags that are true, in declaration order."""
@@ -167,15 +175,35 @@ HEALTH_FLAGS: tuple[str, ...] = tuple(Health.model_fields)
 
 
 class Priorities(_Strict):
-    """How much each attribute matters: 0 = not at all .. 4 = very much (default 2)."""
+    """How much each attribute matters: 0 = not at all .. 4 = very much.
 
-    cost: Priority = 2
-    speed: Priority = 2
-    fewer_sessions: Priority = 2
-    evidence: Priority = 2
-    autologous: Priority = 2
-    avoid_blood_draw: Priority = 2
-    low_maintenance: Priority = 2
+    A priority the person did not rate does not count: it is 0, never a silent default weight
+    (CONTRACT §1). Which ones were rated is kept (``rated``), so the aid can say so."""
+
+    cost: Priority = 0
+    speed: Priority = 0
+    fewer_sessions: Priority = 0
+    evidence: Priority = 0
+    autologous: Priority = 0
+    avoid_blood_draw: Priority = 0
+    low_maintenance: Priority = 0
+
+    @property
+    def rated(self) -> tuple[str, ...]:
+        """The priorities the person rated (any value, 0 included), in field order."""
+        return tuple(name for name in type(self).model_fields if name in self.model_fields_set)
+
+    @property
+    def unrated(self) -> tuple[str, ...]:
+        """The priorities the person did not rate; each counts 0."""
+        return tuple(name for name in type(self).model_fields if name not in self.model_fields_set)
+
+    def weights(self) -> dict[str, int]:
+        """The weight of every priority: its rating, or 0 when it was not rated."""
+        return {
+            name: getattr(self, name) if name in self.model_fields_set else 0
+            for name in type(self).model_fields
+        }
 
 
 PRIORITY_NAMES: tuple[str, ...] = tuple(Priorities.model_fields)

@@ -129,6 +129,48 @@ def _unknowns_assumed(inputs: OptionInputs) -> list[str]:
     return notes
 
 
+_QUOTED_BY: dict[str, str] = {
+    "clinic": "clinic prices quoted",
+    "consumer": "those quoted on consumer websites",
+    "press": "those reported in the press",
+    "retail": "retail (pharmacy) prices quoted",
+}
+_UNIT_NAMES = {"session": "session", "month": "month of treatment", "syringe": "syringe"}
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _when(as_of: str) -> str:
+    """``2022`` -> "in 2022"; ``2022-12`` -> "in December 2022"."""
+    year, _, month = as_of.partition("-")
+    return f"in {_MONTHS[int(month) - 1]} {year}" if month else f"in {year}"
+
+
+def _price_basis(price: PriceRange) -> str:
+    """Who quoted the price and when, and the range the model draws from (uniformly), e.g.
+    "Prices are clinic prices quoted in 2022 (per session: KRW 200,000 to 500,000); ..."."""
+    quoted = _QUOTED_BY.get(price.kind or "", "those of the cited pages")
+    when = f" {_when(price.as_of)}" if price.as_of else ", date not recorded"
+    unit = _UNIT_NAMES.get(price.unit, price.unit)
+    return (
+        f"Prices are {quoted}{when} (per {unit}: {_money(price.currency, price.low)} to "
+        f"{price.high:,.0f}); the model takes any price in that range as equally likely, and a "
+        "clinic's own price may differ."
+    )
+
+
 def _assumptions(
     treatment: TreatmentId,
     price: PriceRange | None,
@@ -143,12 +185,7 @@ def _assumptions(
             "The knowledge base has no price list for this option; its cost is shown as 0."
         )
     else:
-        unit = "session" if price.unit == "session" else "month of treatment"
-        notes.append(
-            f"Price per {unit} is taken as equally likely anywhere between "
-            f"{_money(price.currency, price.low)} and {_money(price.currency, price.high)} "
-            "(the knowledge base's price range; clinic prices differ)."
-        )
+        notes.append(_price_basis(price))
         if wanted and price.currency != wanted:
             notes.append(
                 f"No price list in {wanted}: costs are in {price.currency} and are not compared "

@@ -36,20 +36,30 @@ from dataclasses import dataclass, field
 
 from regenaid.decide.intake import Intake, PriorTreatmentId
 from regenaid.decide.screening import ScreeningResult
-from regenaid.knowledge.model import TREATMENT_IDS, Certainty, Range, TreatmentId
+from regenaid.knowledge.model import Certainty, Range, TreatmentId
 
 BENEFIT_WEIGHT = 0.4
 CAUTION_PENALTY = 0.05
 WHY_THRESHOLD = 0.01  # contributions smaller than this are not worth a line
 SPEED_HORIZON_WEEKS = 52.0  # results later than a year score 0 on speed
 SESSIONS_CAP = 12.0  # 12 or more clinic sessions over the horizon score 0
-MAINTENANCE_FULL_WEEKS = 52.0  # maintenance once a year or less often scores 1
+MAINTENANCE_FULL_WEEKS = 52.0
+# Care used daily at home (minoxidil, retinoid creams, silicone) keeps working only while it is
+# used: that daily upkeep is maintenance, scored like a top-up about every 13 weeks (0.25),
+# never as "no maintenance" however rarely the clinician reviews it.
+DAILY_HOME_MAINTENANCE = 0.25  # maintenance once a year or less often scores 1
 # An unknown attribute scores the least favourable known value in the comparison, and never more
 # than this (the middle of the scale): uncertainty is never scored as a strength.
 UNKNOWN_NEUTRAL = 0.5
 # Exact ties (same score, same evidence score) go to the option that asks less of the person:
 # no new treatment, then usual first care, then the newer treatments by how established they are.
-TIE_ORDER: tuple[TreatmentId, ...] = ("no_treatment", "conventional", "prp", "exosome", "combination")
+TIE_ORDER: tuple[TreatmentId, ...] = (
+    "no_treatment",
+    "conventional",
+    "prp",
+    "exosome",
+    "combination",
+)
 
 ATTRIBUTES: tuple[str, ...] = (
     "evidence",
@@ -98,12 +108,18 @@ NATURAL_RECOVERY_BENEFIT: dict[str, dict[str, float]] = {
 }
 CHRONIC_TE_MONTHS = 6  # telogen effluvium lasting longer is called chronic (same source)
 CHRONIC_TE_BENEFIT = 0.2
+# Shedding settles "once the trigger is gone" (same source): with anaemia, a classic trigger that
+# waiting does not remove (finding and treating it is the usual care), waiting alone is as
+# unlikely to be enough as in chronic shedding.
+ONGOING_TRIGGER_TE_BENEFIT = 0.2
 NULL_EFFECT_CAP = 0.35  # when the headline estimate's interval includes no effect
 
 # Multipliers on expected benefit from an earlier response to the same treatment.
 PRIOR_RESPONSE_FACTOR: dict[str, float] = {"none": 0.5, "partial": 0.85, "good": 1.25}
 # For the combination, an earlier response to one of its two parts counts half as much.
 PARTIAL_PRIOR_WEIGHT = 0.5
+# The combination's parts: it is never credited more benefit than the weaker of them.
+COMBINATION_PARTS: tuple[TreatmentId, ...] = ("prp", "exosome")
 # Multipliers for advanced disease (few follicles left / deep scarring; see docs/ranking.md).
 ADVANCED_FACTOR: dict[str, dict[TreatmentId, float]] = {
     "hair": {"prp": 0.6, "exosome": 0.6, "combination": 0.6, "conventional": 0.8},
@@ -147,6 +163,7 @@ class RankedOption:
     benefit: float
     attributes: Mapping[str, float]
     why: tuple[str, ...] = field(default_factory=tuple)
+    unknown: tuple[str, ...] = ()  # attributes scored as unknown (see ``resolve_unknowns``)
 
 
 # --- attribute scores -------------------------------------------------------------------------
@@ -174,10 +191,20 @@ def sessions_score(sessions: Range) -> float:
 
 
 def maintenance_score(maintenance_interval_weeks: Range | None) -> float:
-    """No maintenance scores 1; otherwise the midpoint interval / 52 weeks, clamped."""
+    """No maintenance needed (known) scores 1; otherwise the midpoint interval / 52 weeks,
+    clamped. Not for an unknown need of maintenance: that is resolved by ``resolve_unknowns``."""
     if maintenance_interval_weeks is None:
         return 1.0
     return _clamp(maintenance_interval_weeks.mid / MAINTENANCE_FULL_WEEKS)
+
+
+def option_evidence_score(facts: OptionFacts) -> float:
+    """The evidence attribute: ``evidence_score`` of the option's certainty, but 0 for no new
+    treatment (being sure of the natural course is not evidence that waiting helps) and for an
+    option that no study tested in this condition in people like the person."""
+    if facts.treatment == "no_treatment" or not facts.studied:
+        return 0.0
+    return evidence_score(facts.certainty)
 
 
 def cost_score(cost: float, budget: float | None, most_expensive: float) -> float:
@@ -190,19 +217,60 @@ def cost_score(cost: float, budget: float | None, most_expensive: float) -> floa
     return _clamp(1 - cost / most_expensive)
 
 
+def unknown_attributes(facts: OptionFacts) -> frozenset[str]:
+    """The attributes nobody knows for this option: ``speed`` when no study measured the time
+    to results (an active option without one), ``low_maintenance`` and ``fewer_sessions`` when
+    nobody knows whether or how often top-ups are needed (sessions over the horizon are then
+    known only to be at least the initial course)."""
+    unknown: set[str] = set()
+    if facts.treatment != "no_treatment" and facts.time_to_results_weeks is None:
+        unknown.add("speed")
+    if not facts.maintenance_known:
+        unknown.update(("low_maintenance", "fewer_sessions"))
+    return frozenset(unknown)
+
+
 def attribute_scores(
     facts: OptionFacts, budget: float | None, most_expensive: float
 ) -> dict[str, float]:
-    """All seven attribute scores of one option, each in 0..1."""
+    """All seven attribute scores of one option, each in 0..1, as if every value were known.
+
+    For an attribute in ``unknown_attributes`` the number is only an upper bound (for
+    ``fewer_sessions``: the initial course alone); ``resolve_unknowns`` replaces it."""
+    ttr_unknown = facts.treatment != "no_treatment" and facts.time_to_results_weeks is None
     return {
-        "evidence": evidence_score(facts.certainty),
-        "speed": speed_score(facts.time_to_results_weeks),
+        "evidence": option_evidence_score(facts),
+        "speed": 1.0 if ttr_unknown else speed_score(facts.time_to_results_weeks),
         "fewer_sessions": sessions_score(facts.sessions_over_horizon),
-        "low_maintenance": maintenance_score(facts.maintenance_interval_weeks),
+        "low_maintenance": (
+            min(DAILY_HOME_MAINTENANCE, maintenance_score(facts.maintenance_interval_weeks))
+            if facts.mode == "daily_home"
+            else maintenance_score(facts.maintenance_interval_weeks)
+        ),
         "cost": cost_score(facts.horizon_cost, budget, most_expensive),
         "autologous": _clamp(facts.autologous),
         "avoid_blood_draw": 0.0 if facts.blood_draw else 1.0,
     }
+
+
+def resolve_unknowns(
+    scores: Mapping[TreatmentId, Mapping[str, float]],
+    unknown: Mapping[TreatmentId, frozenset[str]],
+) -> dict[TreatmentId, dict[str, float]]:
+    """Score every unknown attribute as the least favourable value among the options compared
+    (known values, and the upper bounds of unknown ones), and never above ``UNKNOWN_NEUTRAL``.
+
+    So an unknown is never better than any option's known value: it cannot raise an option's fit
+    above the others'. With nothing known, it scores ``UNKNOWN_NEUTRAL`` (0.5)."""
+    resolved = {t: dict(s) for t, s in scores.items()}
+    for a in ATTRIBUTES:
+        holders = [t for t in scores if a in unknown.get(t, frozenset())]
+        if not holders:
+            continue
+        value = min(UNKNOWN_NEUTRAL, *(s[a] for s in scores.values()))
+        for t in holders:
+            resolved[t][a] = value
+    return resolved
 
 
 # --- expected benefit ----------------------------------------------------------------------------
@@ -223,8 +291,15 @@ PRIOR_NAME: dict[str, str] = {
 }
 
 
-def expected_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, tuple[str, ...]]:
-    """Expected benefit in 0..1 and plain lines saying what changed it."""
+def expected_benefit(
+    facts: OptionFacts, intake: Intake, parts_benefit: float | None = None
+) -> tuple[float, tuple[str, ...]]:
+    """Expected benefit in 0..1 and plain lines saying what changed it.
+
+    ``parts_benefit`` (for the combination): the lower expected benefit of its parts for this
+    person; the combination is never credited more. An option that no study tested in this
+    condition in people like the person (``facts.studied`` False) is credited no more than the
+    natural course, what no new treatment brings this person."""
     lines: list[str] = []
     if facts.treatment == "no_treatment":
         return _natural_course_benefit(facts, intake)
@@ -264,7 +339,45 @@ def expected_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, tuple[s
                 f"Your condition is advanced: we expect less from {facts.name} "
                 f"({before:.2f} lowered to {benefit:.2f})."
             )
+    if parts_benefit is not None and benefit > parts_benefit:
+        benefit = parts_benefit
+        lines.append(
+            f"We expect no more from {facts.name} than from the weaker of its parts "
+            f"({benefit:.2f}): no study shows that together they do more than each alone."
+        )
+    if not facts.studied:
+        natural = natural_course_benefit(intake)
+        benefit = min(benefit, natural)
+        lines.append(
+            f"No study has tested {facts.name} for this condition in people like you, so we "
+            f"expect no more from it than from waiting ({natural:.2f})."
+        )
     return benefit, tuple(lines)
+
+
+def natural_course_benefit(intake: Intake) -> float:
+    """What no new treatment brings this person: the condition's natural course (3.2)."""
+    table = NATURAL_RECOVERY_BENEFIT.get(intake.condition)
+    if table is None:
+        return NO_TREATMENT_BENEFIT
+    benefit = table[intake.resolved_severity]
+    if _chronic_te(intake):
+        benefit = min(benefit, CHRONIC_TE_BENEFIT)
+    if _te_trigger_ongoing(intake):
+        benefit = min(benefit, ONGOING_TRIGGER_TE_BENEFIT)
+    return benefit
+
+
+def _te_trigger_ongoing(intake: Intake) -> bool:
+    return intake.condition == "telogen_effluvium" and intake.health.anemia
+
+
+def _chronic_te(intake: Intake) -> bool:
+    return (
+        intake.condition == "telogen_effluvium"
+        and intake.duration_months is not None
+        and intake.duration_months > CHRONIC_TE_MONTHS
+    )
 
 
 def _natural_course_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, tuple[str, ...]]:
@@ -281,16 +394,18 @@ def _natural_course_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, 
         f"This condition often improves by itself, so we expect some benefit ({benefit:.2f}) "
         f"from waiting.{course}"
     ]
-    chronic = (
-        intake.condition == "telogen_effluvium"
-        and intake.duration_months is not None
-        and intake.duration_months > CHRONIC_TE_MONTHS
-    )
-    if chronic:
+    if _chronic_te(intake):
         benefit = min(benefit, CHRONIC_TE_BENEFIT)
         lines.append(
             f"Your shedding has lasted {intake.duration_months} months (chronic), so waiting "
             f"is less likely to be enough ({benefit:.2f})."
+        )
+    if _te_trigger_ongoing(intake):
+        benefit = min(benefit, ONGOING_TRIGGER_TE_BENEFIT)
+        lines.append(
+            "You have anaemia, a common trigger of shedding that waiting does not remove; hair "
+            "grows back once the trigger is gone, so waiting alone is less likely to be enough "
+            f"({benefit:.2f})."
         )
     return benefit, tuple(lines)
 
@@ -299,22 +414,46 @@ def _natural_course_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, 
 
 
 def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | None) -> str:
-    """A plain phrase with the fact behind the attribute score."""
+    """A plain phrase with the fact behind the attribute score; an unknown is called unknown,
+    and daily care at home is described as such (its sessions are review visits)."""
     name = facts.name
     if facts.treatment == "no_treatment" and attribute in _NOTHING:
         return _NOTHING[attribute]
+    unknown = attribute in unknown_attributes(facts)
+    daily = facts.mode == "daily_home"
     if attribute == "evidence":
+        if not facts.studied:
+            return f"no study has tested {name} for this condition in people like you"
         return f"the evidence for {name} is of {CERTAINTY_WORDS[facts.certainty]} certainty"
     if attribute == "speed":
         ttr = facts.time_to_results_weeks
-        if ttr is None:
-            return f"{name} does not speed anything up"
+        if unknown or ttr is None:
+            return f"nobody knows how soon {name} shows results for this condition"
         return f"{name} shows results in about {_span(ttr)} weeks"
     if attribute == "fewer_sessions":
         sessions = _span(facts.sessions_over_horizon)
+        if unknown:
+            return (
+                f"{name} means at least {sessions} clinic sessions in {months} months, "
+                "and nobody knows how many top-ups come after"
+            )
+        if daily:
+            return (
+                f"{name} means daily use at home with about {sessions} review visits "
+                f"in {months} months"
+            )
         return f"{name} means about {sessions} clinic sessions in {months} months"
     if attribute == "low_maintenance":
         m = facts.maintenance_interval_weeks
+        if unknown:
+            return f"nobody knows whether or how often {name} needs top-ups"
+        if daily:
+            if m is None:
+                return f"{name} is daily care at home for as long as you want the effect"
+            return (
+                f"{name} is daily care at home for as long as you want the effect, with a "
+                f"check-up every {_span(m)} weeks"
+            )
         if m is None:
             return f"{name} needs no maintenance sessions"
         return f"{name} needs maintenance every {_span(m)} weeks"
@@ -333,6 +472,8 @@ def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | N
 
 
 _NOTHING: dict[str, str] = {
+    "evidence": "waiting is not a treatment with evidence of benefit",
+    "speed": "no new treatment does not speed anything up",
     "fewer_sessions": "no new treatment means no clinic sessions",
     "low_maintenance": "no new treatment needs no maintenance",
     "cost": "no new treatment costs nothing",
@@ -361,34 +502,48 @@ def rank_options(
     """Score and rank ``facts`` for ``intake``. ``budget`` is the budget amount when it is in
     the options' currency (else None: cost is scored relative to the dearest option)."""
     months = intake.horizon_months
-    priorities = intake.priorities.model_dump()
-    given = intake.priorities.model_fields_set
-    total_priority = sum(priorities[a] for a in ATTRIBUTES)
+    weights = intake.priorities.weights()
+    total_priority = sum(weights[a] for a in ATTRIBUTES)
     most_expensive = max((f.horizon_cost for f in facts), default=0.0)
 
-    scored: dict[TreatmentId, dict[str, float]] = {}
-    benefits: dict[TreatmentId, tuple[float, tuple[str, ...]]] = {}
-    for f in facts:
-        scored[f.treatment] = attribute_scores(f, budget, most_expensive)
-        benefits[f.treatment] = expected_benefit(f, intake)
+    unknown = {f.treatment: unknown_attributes(f) for f in facts}
+    scored = resolve_unknowns(
+        {f.treatment: attribute_scores(f, budget, most_expensive) for f in facts}, unknown
+    )
+    benefits = _benefits(facts, intake)
 
     ranked = [f for f in facts if screening[f.treatment].ranked]
     means = {
         a: sum(scored[f.treatment][a] for f in ranked) / len(ranked) if ranked else 0.0
         for a in ATTRIBUTES
     }
+    unrated_line = _unrated_line(intake)
 
     scores: dict[TreatmentId, float] = {}
     whys: dict[TreatmentId, tuple[str, ...]] = {}
     for f in ranked:
         attrs = scored[f.treatment]
         benefit, benefit_lines = benefits[f.treatment]
+        lines = list(benefit_lines)
         if total_priority > 0:
-            values = sum(priorities[a] * attrs[a] for a in ATTRIBUTES) / total_priority
+            values = sum(weights[a] * attrs[a] for a in ATTRIBUTES) / total_priority
             score = BENEFIT_WEIGHT * benefit + (1 - BENEFIT_WEIGHT) * values
+            lines.append(
+                f"Expected benefit {benefit:.2f} (what the evidence lets us expect for you) "
+                f"makes up {BENEFIT_WEIGHT:.0%} of the score; the priorities you rated make up "
+                f"the other {1 - BENEFIT_WEIGHT:.0%}."
+            )
         else:
             score = benefit
-        lines = list(benefit_lines)
+            because = (
+                "you did not rate any priority"
+                if not intake.priorities.rated
+                else "no priority you rated is above 0"
+            )
+            lines.append(
+                f"Expected benefit {benefit:.2f} (what the evidence lets us expect for you) "
+                f"is the whole score, because {because}."
+            )
         if screening[f.treatment].eligibility == "caution":
             score -= CAUTION_PENALTY
             lines.append(
@@ -399,40 +554,42 @@ def rank_options(
         contributions: list[tuple[float, int, str]] = []
         if total_priority > 0:
             for index, a in enumerate(ATTRIBUTES):
-                p = priorities[a]
+                p = weights[a]
                 if p == 0:
                     continue
                 delta = (1 - BENEFIT_WEIGHT) * p / total_priority * (attrs[a] - means[a])
-                if abs(delta) < WHY_THRESHOLD:
+                is_unknown = a in unknown[f.treatment]
+                if abs(delta) < WHY_THRESHOLD and not is_unknown:
                     continue
-                rated = (
-                    f"You rated {PRIORITY_LABEL[a]} {p}/4"
-                    if a in given
-                    else f"{PRIORITY_LABEL[a].capitalize()} (you did not rate it; default {p}/4)"
+                effect = (
+                    "so it gets no credit for it"
+                    if abs(delta) < WHY_THRESHOLD
+                    else f"which {_effect_words(delta)}"
                 )
-                text = f"{rated}: {_describe(a, f, months, budget)}, which {_effect_words(delta)}."
+                text = (
+                    f"You rated {PRIORITY_LABEL[a]} {p}/4: "
+                    f"{_describe(a, f, months, budget)}, {effect}."
+                )
                 contributions.append((-abs(delta), index, text))
         lines.extend(text for _, _, text in sorted(contributions))
-        if total_priority == 0:
-            lines.append("You rated every priority 0, so only the expected benefit counts.")
+        if unrated_line and intake.priorities.rated:
+            lines.append(unrated_line)
         whys[f.treatment] = tuple(lines)
 
+    evidence_of = {f.treatment: scored[f.treatment]["evidence"] for f in facts}
     order = sorted(
         scores,
-        key=lambda t: (
-            -round(scores[t], 9),
-            -CERTAINTY_LEVEL[_certainty_of(facts, t)],
-            TREATMENT_IDS.index(t),
-        ),
+        key=lambda t: (-round(scores[t], 9), -round(evidence_of[t], 9), TIE_ORDER.index(t)),
     )
     ranks = {t: i + 1 for i, t in enumerate(order)}
 
     result: dict[TreatmentId, RankedOption] = {}
     for f in facts:
         t = f.treatment
+        known_not = tuple(a for a in ATTRIBUTES if a in unknown[t])
         if t in scores:
             result[t] = RankedOption(
-                t, round(scores[t], 4), ranks[t], benefits[t][0], scored[t], whys[t]
+                t, round(scores[t], 4), ranks[t], benefits[t][0], scored[t], whys[t], known_not
             )
         else:
             result[t] = RankedOption(
@@ -442,8 +599,35 @@ def rank_options(
                 benefits[t][0],
                 scored[t],
                 (_not_ranked_line(f.name, screening[t]),),
+                known_not,
             )
     return result
+
+
+def _benefits(
+    facts: Sequence[OptionFacts], intake: Intake
+) -> dict[TreatmentId, tuple[float, tuple[str, ...]]]:
+    """Expected benefit of every option; the combination's after its parts' (it is capped by
+    the weaker of them)."""
+    out: dict[TreatmentId, tuple[float, tuple[str, ...]]] = {
+        f.treatment: expected_benefit(f, intake) for f in facts if f.treatment != "combination"
+    }
+    parts = [out[t][0] for t in COMBINATION_PARTS if t in out]
+    for f in facts:
+        if f.treatment == "combination":
+            out[f.treatment] = expected_benefit(f, intake, min(parts) if parts else None)
+    return out
+
+
+def _unrated_line(intake: Intake) -> str | None:
+    """One line naming the priorities the person did not rate (they count 0), or None."""
+    unrated = [PRIORITY_LABEL[a] for a in ATTRIBUTES if a in intake.priorities.unrated]
+    if not unrated:
+        return None
+    listed = unrated[0] if len(unrated) == 1 else f"{', '.join(unrated[:-1])} or {unrated[-1]}"
+    return (
+        f"You did not rate {listed}, so {'it does' if len(unrated) == 1 else 'they do'} not count."
+    )
 
 
 def _not_ranked_line(name: str, screening: ScreeningResult) -> str:
@@ -452,10 +636,3 @@ def _not_ranked_line(name: str, screening: ScreeningResult) -> str:
         when = "; ".join(screening.come_back) or "ask your clinician when"
         return f"Not ranked: {name} is not offered now. Come back {when}."
     return f"Not ranked: {name} is not offered to you (see the reasons)."
-
-
-def _certainty_of(facts: Sequence[OptionFacts], treatment: TreatmentId) -> Certainty:
-    for f in facts:
-        if f.treatment == treatment:
-            return f.certainty
-    raise KeyError(treatment)

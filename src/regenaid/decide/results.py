@@ -57,7 +57,8 @@ class ClaimOut(_Out):
 
     id: str
     topic: str
-    label: str  # "Clinic claim", "Industry claim", "Published finding", "Claim"
+    label: str  # "Clinic claim", "Industry claim", "Published finding", "Claim",
+    # "Our calculation from published figures" (a number we derived; never a published finding)
     marketing: bool
     text: str
     sources: list[str]
@@ -133,3 +134,5 @@ class Assessment(_Out):
     jurisdiction: str | None
     horizon_months: int
     priorities: dict[str, int]
+    # Which priorities the person rated (0 included); the others did not count (CONTRACT §1).
+    priorities_rated: list[str] = []

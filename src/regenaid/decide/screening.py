@@ -5,6 +5,16 @@ when the intake's ``health.<code>`` flag is true, each treatment the rule names 
 level. Levels combine as "worst wins": contraindicated > defer > caution > eligible. A deferred
 option carries the rule's ``come_back`` text (when to return).
 
+A rule covers a person only where its optional limits allow: ``conditions`` (the intake's
+condition), ``sexes`` and ``min_age``. A rule for conventional care that names ``care`` tags
+is about parts of usual care: it applies only where the person's usual care (the condition's
+first-line care at their severity) has a part with one of those tags, and its reason names
+those parts ("This concerns: ..."). Usual care is a bundle: as long as it can still start with
+a first-line part that no defer or contraindicated rule holds back, the option stays open, so
+those rules give at most ``caution`` and their text says which parts to leave out and what
+usual care can still start with (e.g. a scalp infection holds back minoxidil lotion, not
+finasteride tablets). When every first-line part is held back, the rules keep their level.
+
 Earlier treatments do not change eligibility; they add notes (e.g. PRP gave no response before)
 that ranking turns into a lower expected benefit.
 """
@@ -16,7 +26,13 @@ from dataclasses import dataclass
 
 from regenaid.decide.intake import Intake, PriorTreatmentId
 from regenaid.knowledge.base import KnowledgeBase
-from regenaid.knowledge.model import Contraindication, Eligibility, TreatmentId
+from regenaid.knowledge.model import (
+    CareComponent,
+    Contraindication,
+    Eligibility,
+    FirstLineCare,
+    TreatmentId,
+)
 
 SEVERITY_OF_LEVEL: dict[Eligibility, int] = {
     "eligible": 0,
@@ -44,6 +60,8 @@ class Reason:
     sources: tuple[str, ...] = ()
     level: Eligibility = "eligible"
     come_back: str | None = None
+    # For a care-specific rule on conventional care: the names of the parts it concerns.
+    concerns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,23 +93,102 @@ def worst(levels: Iterable[Eligibility]) -> Eligibility:
     return result
 
 
+def rule_covers(rule: Contraindication, intake: Intake) -> bool:
+    """True when the rule's limits (conditions, sexes, min_age) include this person."""
+    return (
+        rule.applies_to(intake.condition)
+        and (not rule.sexes or intake.sex in rule.sexes)
+        and (rule.min_age is None or intake.age >= rule.min_age)
+    )
+
+
+def parts_concerned(
+    rule: Contraindication, first_line: FirstLineCare, severity: str
+) -> tuple[CareComponent, ...]:
+    """The parts of usual care offered at ``severity`` that carry one of the rule's care tags."""
+    wanted = set(rule.care)
+    return tuple(c for c in first_line.for_severity(severity) if wanted.intersection(c.care))
+
+
+def _reason(rule: Contraindication) -> Reason:
+    return Reason(rule.code, rule.text, rule.sources, rule.level, rule.come_back)
+
+
+def _conventional_reason(
+    rule: Contraindication,
+    parts: Sequence[CareComponent],
+    still_open: Sequence[CareComponent],
+) -> Reason:
+    """The reason of a care-specific rule: it names the parts it concerns. When usual care
+    can still start with a first-line part that no stricter rule holds back (``still_open``),
+    the option stays open: the rule gives at most ``caution`` and says what to leave out."""
+    names = tuple(p.name for p in parts)
+    text = f"{rule.text} This concerns: {'; '.join(names)}."
+    level, come_back = rule.level, rule.come_back
+    if still_open and SEVERITY_OF_LEVEL[level] > SEVERITY_OF_LEVEL["caution"]:
+        what = "this part" if len(parts) == 1 else "these parts"
+        if level == "defer" and come_back:
+            text += f" Leave {what} out for now (come back {come_back.rstrip('.')})."
+        else:
+            text += f" Leave {what} out."
+        text += f" Usual care can still start with: {'; '.join(c.name for c in still_open)}."
+        level, come_back = "caution", None
+    return Reason(rule.code, text, rule.sources, level, come_back, names)
+
+
+def _conventional_reasons(
+    hits: Sequence[tuple[Contraindication, tuple[CareComponent, ...]]],
+    first_line: FirstLineCare,
+    severity: str,
+) -> list[Reason]:
+    """Reasons of the care-specific rules that reach this person's usual care. The first-line
+    parts that no defer or contraindicated rule concerns keep the option open."""
+    held_back = {
+        c.id
+        for rule, parts in hits
+        if SEVERITY_OF_LEVEL[rule.level] > SEVERITY_OF_LEVEL["caution"]
+        for c in parts
+    }
+    still_open = [
+        c
+        for c in first_line.for_severity(severity)
+        if c.role == "first_line" and c.id not in held_back
+    ]
+    return [_conventional_reason(rule, parts, still_open) for rule, parts in hits]
+
+
 def screen_contraindications(
-    flags_on: Iterable[str],
+    intake: Intake,
     rules: Sequence[Contraindication],
     treatments: Sequence[TreatmentId],
+    first_line: FirstLineCare | None = None,
 ) -> dict[TreatmentId, tuple[Reason, ...]]:
-    """Reasons per treatment from every rule whose health flag is on, in rule order."""
-    on = set(flags_on)
-    found: dict[TreatmentId, list[Reason]] = {t: [] for t in treatments}
-    for rule in rules:
-        if rule.code not in on:
+    """Reasons per treatment from every rule whose health flag is on and that covers this
+    person, in rule order.
+
+    A care-specific rule reaches conventional care only through the parts of ``first_line`` it
+    concerns (at the intake's severity); without ``first_line`` it applies in full, unnamed.
+    """
+    on = set(intake.health.flags_on())
+    severity = intake.resolved_severity
+    found: dict[TreatmentId, list[tuple[int, Reason]]] = {t: [] for t in treatments}
+    care_hits: list[tuple[int, Contraindication, tuple[CareComponent, ...]]] = []
+    for index, rule in enumerate(rules):
+        if rule.code not in on or not rule_covers(rule, intake):
             continue
         for treatment in rule.treatments:
-            if treatment in found:
-                found[treatment].append(
-                    Reason(rule.code, rule.text, rule.sources, rule.level, rule.come_back)
-                )
-    return {t: tuple(rs) for t, rs in found.items()}
+            if treatment not in found:
+                continue
+            if treatment == "conventional" and rule.care and first_line is not None:
+                parts = parts_concerned(rule, first_line, severity)
+                if parts:
+                    care_hits.append((index, rule, parts))
+            else:
+                found[treatment].append((index, _reason(rule)))
+    if care_hits and first_line is not None and "conventional" in found:
+        reasons = _conventional_reasons([(r, p) for _, r, p in care_hits], first_line, severity)
+        found["conventional"] += [(i, r) for (i, _, _), r in zip(care_hits, reasons, strict=True)]
+    return {t: tuple(r for _, r in sorted(rs, key=lambda x: x[0])) for t, rs in found.items()}
 
 
 def prior_treatment_notes(intake: Intake, treatment: TreatmentId) -> tuple[Reason, ...]:
@@ -124,11 +221,12 @@ def screen_options(
     intake: Intake,
     rules: Sequence[Contraindication],
     treatments: Sequence[TreatmentId],
+    first_line: FirstLineCare | None = None,
 ) -> dict[TreatmentId, ScreeningResult]:
-    """Screen each of ``treatments`` against the ``rules`` that cover the intake's condition
-    (pure; the records are arguments). A rule limited to some conditions is skipped elsewhere."""
-    covering = [r for r in rules if r.applies_to(intake.condition)]
-    by_treatment = screen_contraindications(intake.health.flags_on(), covering, treatments)
+    """Screen each of ``treatments`` against the ``rules`` that cover this person (pure; the
+    records are arguments). ``first_line`` is the usual care of the intake's condition: rules
+    for parts of usual care (``care`` tags) reach conventional care only through it."""
+    by_treatment = screen_contraindications(intake, rules, treatments, first_line)
     results: dict[TreatmentId, ScreeningResult] = {}
     for treatment in treatments:
         reasons = tuple(sorted(by_treatment[treatment], key=lambda r: -SEVERITY_OF_LEVEL[r.level]))
@@ -144,4 +242,5 @@ def screen_options(
 def screen(intake: Intake, kb: KnowledgeBase) -> dict[TreatmentId, ScreeningResult]:
     """Screen the options of the intake's condition against every rule in ``kb``."""
     condition = kb.conditions[intake.condition]
-    return screen_options(intake, kb.contraindications, condition.treatments)
+    first_line = kb.first_line.get(intake.condition)
+    return screen_options(intake, kb.contraindications, condition.treatments, first_line)

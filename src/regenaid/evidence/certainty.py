@@ -20,7 +20,9 @@ mechanical so the same table always gives the same rating:
    down 1 when Egger's test gives p < 0.10 or trim-and-fill imputes missing studies whose
    addition moves the estimate to the other side of no effect.
 
-Each step that lowers the rating adds one plain-language reason.
+Each step that lowers the rating adds one plain-language reason. The evidence profile rates its
+own pools only from 3 studies on (``profile.MIN_STUDIES_TO_POOL``); below that it rates the best
+single study (k = 1) or uses a published review's printed rating.
 """
 
 from __future__ import annotations

@@ -164,6 +164,13 @@ def _randomised(s: StudyOutcome) -> bool:
     return "rct" in design or "randomi" in design
 
 
+def _studies_word(k: int, randomised: bool) -> str:
+    """'trials' only for randomised trials; a cohort or a retrospective series is a study."""
+    if randomised:
+        return "trial" if k == 1 else "trials"
+    return "study" if k == 1 else "studies"
+
+
 def _plain_unit(unit: str) -> str:
     return unit.replace("hairs/cm2", "hairs per cm²").replace("/cm2", " per cm²")
 
@@ -317,12 +324,43 @@ def _single_rating(s: StudyOutcome) -> CertaintyRating:
 
 
 def _best_published(published: Sequence[StudyOutcome]) -> StudyOutcome | None:
-    """The published result whose rating the profile shows: rated rows only; those with a
-    numeric effect first, then the most recent; file order breaks ties."""
+    """The published result whose rating the profile shows: rated rows only; direct evidence
+    first (a row with ``indirectness``, e.g. a result only for severe disease, speaks for
+    everyone only when nothing direct is rated), then those with a numeric effect, then the
+    most recent; file order breaks ties."""
     rated = [p for p in published if p.published_certainty is not None]
     if not rated:
         return None
-    return max(rated, key=lambda p: (p.extra.get("measure") != "narrative", p.year or 0))
+    return max(
+        rated,
+        key=lambda p: (
+            not p.extra.get("indirectness"),
+            p.extra.get("measure") != "narrative",
+            p.year or 0,
+        ),
+    )
+
+
+def rating_words(row: StudyOutcome, certainty: Certainty) -> str:
+    """Who rated the certainty, as ``rating_scale`` records it: empty, the source's own GRADE
+    rating; ``GRADE, <detail>``, a GRADE rating with a detail (e.g. a range, the lower shown);
+    ``our reading ...``, the source gave no GRADE rating we could use and the certainty is our
+    reading; anything else names the source's own scale, which is not GRADE."""
+    label = certainty.value.replace("_", " ")
+    scale = row.extra.get("rating_scale", "").strip()
+    if not scale:
+        return f"It rated the evidence {label} certainty."
+    if scale.startswith("GRADE,"):
+        return (
+            f"It rated the evidence with GRADE ({scale.removeprefix('GRADE,').strip()}); "
+            f"we show {label} certainty."
+        )
+    if scale.lower().startswith("our reading"):
+        return f"It gave no GRADE rating we could use; our own reading of it is {label} certainty."
+    return (
+        f"It graded the evidence on its own scale ({scale}), not GRADE; our reading on the "
+        f"GRADE scale is {label} certainty."
+    )
 
 
 def k_studies(s: StudyOutcome) -> int | None:
@@ -368,27 +406,64 @@ def larger_rated_review(
     return largest if k > pooled.k else None
 
 
+def _size_phrase(s: StudyOutcome) -> str:
+    """' of 13 studies (431 people)' from a published row's k_studies/n_total, as recorded."""
+    k, n = s.extra.get("k_studies"), s.extra.get("n_total")
+    size = f" of {k} {'study' if k == '1' else 'studies'}" if k else ""
+    return size + (f" ({n} people)" if n else "")
+
+
 def _summary_published(name: str, best: StudyOutcome, certainty: Certainty) -> str:
-    label = certainty.value.replace("_", " ")
+    """The published result in words. Ratios are worded for what they are: an odds ratio
+    multiplies the odds (not the chance), a risk ratio the chance; a risk difference is read
+    per 100 people."""
     measure = best.extra.get("measure", "")
-    k, n = best.extra.get("k_studies"), best.extra.get("n_total")
-    size = f" of {k} trials" if k else ""
-    size += f" ({n} people)" if n else ""
+    size = _size_phrase(best)
     when = f", {best.year}" if best.year and str(best.year) not in best.study else ""
-    if measure == "MD" and best.effect is not None and best.ci_low is not None:
-        assert best.ci_high is not None
-        comparator = _plain_comparator(best.comparator)
+    who = f"A published review{size} ({best.study}{when})"
+    comparator = _plain_comparator(best.comparator)
+    has_ci = best.effect is not None and best.ci_low is not None and best.ci_high is not None
+    if has_ci and measure == "MD":
+        assert best.effect is not None and best.ci_low is not None and best.ci_high is not None
         more = "more" if best.effect >= 0 else "less"
         text = (
-            f"A published review{size} ({best.study}{when}) found that {name} gave about "
-            f"{_fmt(abs(best.effect))} {_plain_unit(best.unit)} {more} than {comparator} "
+            f"{who} found that {name} gave about {_fmt(abs(best.effect))} "
+            f"{_plain_unit(best.unit)} {more} than {comparator} "
             f"(could be {_fmt(best.ci_low)} to {_fmt(best.ci_high)})."
+        )
+    elif has_ci and measure in ("OR", "RR", "RD"):
+        assert best.effect is not None and best.ci_low is not None and best.ci_high is not None
+        text = f"{who} found that, with {name} instead of {comparator}, " + _ratio_words(
+            measure, best.outcome, best.effect, best.ci_low, best.ci_high
         )
     else:
         text = f"A published source{size} ({best.study}{when}): {best.note or best.outcome}"
         if not text.endswith("."):
             text += "."
-    return f"{text} It rated the evidence {label} certainty."
+    return f"{text} {rating_words(best, certainty)}"
+
+
+def _ratio_words(measure: str, outcome: str, est: float, lb: float, ub: float) -> str:
+    """A published OR, RR or RD in plain words (the clause after 'with X instead of Y, ')."""
+    if measure == "OR":
+        return (
+            f"the odds of {outcome} were about {_fmt(est)} times as high (odds ratio "
+            f"{_fmt(est)}, could be {_fmt(lb)} to {_fmt(ub)}; odds are not the same as chances)."
+        )
+    if measure == "RR":
+        return (
+            f"{outcome} was about {_fmt(est)} times as likely (risk ratio {_fmt(est)}, "
+            f"could be {_fmt(lb)} to {_fmt(ub)})."
+        )
+
+    def per100(x: float) -> str:
+        n = round(abs(x) * 100)
+        return f"{n} {'more' if x >= 0 else 'fewer'}"
+
+    return (
+        f"{per100(est)} in 100 people had {outcome} (could be anywhere from {per100(lb)} to "
+        f"{per100(ub)} in 100)."
+    )
 
 
 def _range(pooled: PooledEffect) -> str:
@@ -404,15 +479,30 @@ def _range(pooled: PooledEffect) -> str:
 
 
 def _summary_pooled(
-    name: str, pooled: PooledEffect, certainty: Certainty, reasons: Sequence[str]
+    name: str,
+    pooled: PooledEffect,
+    certainty: Certainty,
+    reasons: Sequence[str],
+    randomised: bool = True,
 ) -> str:
-    trials = "trial" if pooled.k == 1 else "trials"
+    trials = _studies_word(pooled.k, randomised)
     size = "small " if pooled.n < 400 else ""
     unit = _plain_unit(pooled.unit)
     comparator = _plain_comparator(pooled.comparator)
-    if pooled.measure in ("OR", "RR", "ROM"):
+    if pooled.measure == "OR":
         effect = (
-            f"{name} changed the odds about {_fmt(pooled.estimate)}-fold compared with {comparator}"
+            f"the odds of {pooled.outcome} with {name} were about {_fmt(pooled.estimate)} times "
+            f"the odds with {comparator} (an odds ratio; odds are not the same as chances)"
+        )
+    elif pooled.measure == "RR":
+        effect = (
+            f"{pooled.outcome} was about {_fmt(pooled.estimate)} times as likely with {name} "
+            f"as with {comparator}"
+        )
+    elif pooled.measure == "ROM":
+        effect = (
+            f"the average {pooled.outcome} with {name} was about {_fmt(pooled.estimate)} times "
+            f"that with {comparator}"
         )
     elif pooled.estimate >= 0:
         effect = f"{name} added about {_fmt(pooled.estimate)} {unit} more than {comparator}"
@@ -420,7 +510,8 @@ def _summary_pooled(
         effect = f"{name} gave about {_fmt(-pooled.estimate)} {unit} less than {comparator}"
     text = f"In {pooled.k} {size}{trials} ({pooled.n} people), {effect} ({_range(pooled)})."
     label = certainty.value.replace("_", " ").capitalize()
-    why = reasons[0].rstrip(".").lower() if reasons else "the trials were well done and agreed"
+    why = reasons[0].rstrip(".") if reasons else "the trials were well done and agreed"
+    why = why[:1].lower() + why[1:]  # keep "I²" and names as written
     return f"{_cap(text)} {label} certainty: {why}."
 
 
@@ -435,7 +526,7 @@ def _profile(
     pooled: PooledEffect | None = None
     headline: Headline = "none"
     review: StudyOutcome | None = None
-    attempt = _try_pool(group) if len(group) >= 2 else None
+    attempt = _try_pool(group) if len(group) >= MIN_STUDIES_TO_POOL else None
     if attempt is not None:
         pooled, rating = attempt
         review = larger_rated_review(published, pooled)
@@ -446,7 +537,8 @@ def _profile(
         else:
             headline = "ours"
             certainty, reasons = rating.certainty, list(rating.reasons)
-            summary = _summary_pooled(name, pooled, certainty, reasons)
+            randomised = all(_randomised(s) for s in group)
+            summary = _summary_pooled(name, pooled, certainty, reasons, randomised)
             best = _best_published(published)
             if best is not None and best.published_certainty is not None:
                 summary += (
@@ -471,6 +563,7 @@ def _profile(
         sources=sources,
         headline=headline,
         headline_review=review,
+        poolable=tuple(group),
     )
 
 
@@ -481,12 +574,11 @@ def _published_over_pool(
     assert review.published_certainty is not None
     k = k_studies(review)
     own_label = own.certainty.value.replace("_", " ")
-    trials = "trial" if pooled.k == 1 else "trials"
     return review.published_certainty, [
-        f"Rating as published by {review.study}, a review of {k} trials.",
-        f"Our own pooling of the {pooled.k} {trials} with usable numbers in our table is shown "
+        f"Rating as published by {review.study}, a review that pooled {k} studies.",
+        f"Our own pooling of the {pooled.k} studies with usable numbers in our table is shown "
         f"too (on its own it would be rated {own_label} certainty), but the published review "
-        f"covers more trials ({k}), so its rating is used.",
+        f"pooled more studies ({k}), so its rating is used.",
     ]
 
 
@@ -505,12 +597,30 @@ def _unpooled(
     if best is not None and best.published_certainty is not None:
         certainty = best.published_certainty
         poolable = len(poolable_group(primaries))
-        reasons.append(
-            f"Rating as published by {best.study}; the study table has {poolable} "
-            f"{'trial' if poolable == 1 else 'trials'} with published per-group numbers, "
-            "too few to pool ourselves."
-        )
-        return certainty, reasons, _summary_published(name, best, certainty), best
+        if poolable:
+            reasons.append(
+                f"Rating as published by {best.study}; too few studies to pool ourselves: the "
+                f"study table has {poolable} {'study' if poolable == 1 else 'studies'} with "
+                f"usable numbers for one comparison, and we pool only {MIN_STUDIES_TO_POOL} or "
+                "more."
+            )
+        else:
+            reasons.append(
+                f"Rating as published by {best.study}; the study table has no primary studies "
+                "with usable numbers to pool ourselves."
+            )
+        summary = _summary_published(name, best, certainty)
+        if poolable == 1:
+            summary += (
+                " Our table has 1 study with usable numbers, too few studies to pool; it is "
+                "listed on its own."
+            )
+        elif poolable:
+            summary += (
+                f" Our table has {poolable} studies with usable numbers, too few studies to "
+                "pool; they are listed one by one."
+            )
+        return certainty, reasons, summary, best
     if treatment == "no_treatment":
         return (*_no_treatment(condition, studies), None)
     if not primaries and not published:
@@ -525,9 +635,9 @@ def _unpooled(
         ratings = [_single_rating(s) for s in primaries]
         best_single = max(ratings, key=lambda r: r.certainty.level)
         certainty = best_single.certainty
+        count = len({s.study for s in primaries})  # one study may report several outcomes
         reasons = [
-            f"Too few studies to pool: {len(primaries)} single "
-            f"{'study' if len(primaries) == 1 else 'studies'}.",
+            f"Too few studies to pool: {count} single {'study' if count == 1 else 'studies'}.",
             *best_single.reasons,
         ]
         listed = "; ".join(_describe_single(s) for s in primaries)
@@ -561,7 +671,7 @@ def _no_treatment(
             if s.kind == "pooled_published" and s.published_certainty is not None:
                 levels.append(s.published_certainty)
         group = poolable_group([s for s in rows if s.kind == "primary"])
-        attempt = _try_pool(group) if len(group) >= 2 else None
+        attempt = _try_pool(group) if len(group) >= MIN_STUDIES_TO_POOL else None
         if attempt is not None:
             levels.append(attempt[1].certainty)
     if not levels:
@@ -580,6 +690,35 @@ def _no_treatment(
         ],
         "What happens without new treatment is seen in the placebo groups of trials, who got "
         "a dummy treatment instead; hair or skin changed in some of them too.",
+    )
+
+
+# Who a person of each recorded sex can be matched with in the ``population`` column (empty =
+# not recorded, read as any).
+_POPULATIONS_FOR_SEX: Final[dict[str, tuple[str, ...]]] = {
+    "male": ("men", "both", ""),
+    "female": ("women", "both", ""),
+    "other": ("men", "women", "both", ""),
+}
+
+
+def studied_in(studies: Sequence[StudyOutcome], condition: str, treatment: str, sex: str) -> bool:
+    """True when at least one primary or published pooled row for (``condition``,
+    ``treatment``) studied people of ``sex``: its ``population`` is ``both``, not recorded, or
+    the matching one (``male`` -> ``men``, ``female`` -> ``women``; ``other`` matches any).
+
+    The ranking credits no benefit to an option that was never studied in the person's group.
+    Raises InvalidInputError for a sex other than ``male``, ``female`` or ``other``.
+    """
+    wanted = _POPULATIONS_FOR_SEX.get(sex)
+    if wanted is None:
+        raise InvalidInputError("sex", f"{sex!r} is not allowed", tuple(_POPULATIONS_FOR_SEX))
+    return any(
+        s.condition == condition
+        and s.treatment == treatment
+        and s.kind in ("primary", "pooled_published")
+        and s.extra.get("population", "") in wanted
+        for s in studies
     )
 
 
@@ -607,3 +746,21 @@ _CACHE_SIZE = 512
 _CACHE: dict[
     tuple[tuple[int, ...], str, str], tuple[tuple[StudyOutcome, ...], EvidenceProfile]
 ] = {}
+
+
+__all__ = [
+    "MIN_STUDIES_TO_POOL",
+    "POOLING_METHOD",
+    "POOLING_TEST",
+    "EvidenceProfile",
+    "Headline",
+    "PooledEffect",
+    "effect_and_variance",
+    "evidence_profile",
+    "k_studies",
+    "larger_rated_review",
+    "poolable_group",
+    "same_comparison",
+    "studied_in",
+    "study_n",
+]

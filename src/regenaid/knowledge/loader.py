@@ -567,6 +567,10 @@ def _read_prices(data_dir: DataDir, known: frozenset[str]) -> tuple[PriceRange, 
             per_session=r.opt_range("per_session"),
         )
         r.finish()
+        if high > 0 and price.kind is None:
+            raise r.error("kind", "say who quoted the price: clinic, consumer, press or retail")
+        if high > 0 and price.as_of is None:
+            raise r.error("as_of", "say when the price was quoted, e.g. 2022 or 2022-06")
         if price.as_of is not None and not _AS_OF.match(price.as_of):
             raise r.error("as_of", "must be a year or year-month such as 2022 or 2022-06")
         if (price.unit == "syringe") != (price.per_session is not None):
@@ -662,8 +666,11 @@ def _read_claims(
             unit=r.opt_text("unit"),
             note=r.opt_text("note"),
             concern=r.opt_choice("concern", cast(tuple[Literal["hair", "skin"], ...], CONCERNS)),
+            derived=r.flag("derived") if r.has("derived") else False,
         )
         r.finish()
+        if claim.derived and claim.note is None:
+            raise r.error("note", "a derived claim's note must say how we calculated it")
         if any(c.id == claim_id for c in claims):
             raise r.error("id", "duplicate claim id")
         if (claim.value is None) != (claim.unit is None):

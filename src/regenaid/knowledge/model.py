@@ -66,15 +66,16 @@ HEALTH_FLAGS: tuple[str, ...] = (
     "keloid_tendency",
     "allergy_to_product_components",
     "needle_phobia",
-)
-# Added to CONTRACT §1 on 2026-11-29; they join HEALTH_FLAGS once their rules exist.
-NEW_HEALTH_FLAGS: tuple[str, ...] = (
+    # added to CONTRACT §1 on 2026-11-29
     "systemic_corticosteroids",
     "isotretinoin_recent",
     "liver_disease",
     "could_become_pregnant",
     "unstable_heart_or_blood_pressure",
 )
+# Flags added to CONTRACT §1 that have no screening rules yet (none now: the 2026-11-29 flags
+# joined HEALTH_FLAGS with their rules).
+NEW_HEALTH_FLAGS: tuple[str, ...] = ()
 
 # --- usual first care: what it is made of ----------------------------------------------------
 # Each part of a condition's usual care carries care tags; screening rules for ``conventional``
@@ -485,6 +486,9 @@ class Claim:
     unit: str | None = None
     note: str | None = None  # our comment on the claim, e.g. what the evidence says (added by K)
     concern: Concern | None = None  # "hair" or "skin" when the claim is about one; None = both
+    # True when the claim's number is our own arithmetic from the cited figures (the note says
+    # how): it is then labelled as our calculation, never as a published finding.
+    derived: bool = False
 
 
 @dataclass(frozen=True, slots=True)

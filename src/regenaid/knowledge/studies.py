@@ -13,10 +13,14 @@ Columns that have no field of their own in :class:`StudyOutcome` are kept in ``e
 ``rob_note`` (the reason for the risk-of-bias rating), ``paired`` (``yes`` for split-scalp or
 split-face trials where both arms are the same people), ``indirectness`` (why the study answers
 a somewhat different question, e.g. PRP added to microneedling; empty when direct) and
-``verification`` (what could not be checked at the source), ``population`` (``men``, ``women`` or
+``verification`` (what could not be checked at the source), ``finding`` (``benefit``,
+``no_difference``, ``harm`` or ``mixed``: what the row's outcome showed, recorded at least for
+a study's primary outcome, which is listed first), ``population`` (``men``, ``women`` or
 ``both``: who was studied; empty when not recorded) and ``rating_scale`` (the scale of
-``published_certainty`` when the source did not use GRADE, e.g. ``SORT`` or ``Oxford CEBM``;
-the certainty column then holds our reading of it on the GRADE scale).
+``published_certainty``: empty when the source rated it with GRADE; ``GRADE, <detail>`` for a
+GRADE rating with a detail such as a range; ``our reading ...`` when the source gave no GRADE
+rating we could use; otherwise the name of the source's own scale, e.g. ``SORT``. In the last
+two cases the certainty column holds our reading on the GRADE scale, and the summary says so).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ COLUMNS: Final[tuple[str, ...]] = (
     "population",
     "kind",
     "outcome",
+    "finding",
     "measure",
     "unit",
     "followup_weeks",
@@ -81,6 +86,8 @@ COLUMNS: Final[tuple[str, ...]] = (
 KINDS: Final = ("primary", "pooled_published")
 MEASURES: Final = ("MD", "SMD", "OR", "RR", "ROM", "RD", "narrative")
 RISK_OF_BIAS: Final = ("low", "some_concerns", "high", "unclear")
+# What a primary row's outcome showed, in the authors' words (empty: not recorded).
+FINDINGS: Final = ("benefit", "no_difference", "harm", "mixed")
 # Who was studied, by sex (empty: not recorded, read as both).
 POPULATIONS: Final = ("men", "women", "both")
 ALL_CONDITIONS: Final[tuple[str, ...]] = tuple(
@@ -88,6 +95,7 @@ ALL_CONDITIONS: Final[tuple[str, ...]] = tuple(
 )
 _EXTRA_COLUMNS: Final = (
     "measure",
+    "finding",
     "population",
     "rating_scale",
     "k_studies",
@@ -223,6 +231,9 @@ def _parse_row(row: _Row, sources: Mapping[str, Source]) -> StudyOutcome:
     i2 = row.opt_float("i2")
     if i2 is not None and not 0 <= i2 <= 100:
         raise row.error("i2", f"must be within 0..100, got {i2}")
+    finding = row.opt_text("finding")
+    if finding is not None and finding not in FINDINGS:
+        raise row.error("finding", f"{finding!r} is not allowed (allowed: {', '.join(FINDINGS)})")
     population = row.opt_text("population")
     if population is not None and population not in POPULATIONS:
         raise row.error(

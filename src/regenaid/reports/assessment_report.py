@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -71,16 +72,37 @@ def cited_sources(ids: tuple[str, ...]) -> list[dict[str, Any]]:
 MAX_PAGES = 2
 
 
-def render_assessment_html(assessment: object, locale: str = "en", compact: bool = False) -> str:
+def _rated_priorities(data: Mapping[str, Any], intake: object) -> tuple[dict[str, Any], bool]:
+    """The priorities the person rated, and whether the unrated ones are known: from the intake
+    when given (an ``Intake`` keeps which were rated; a JSON intake lists only those), else the
+    assessment's ``priorities`` (which cannot tell a 0 from "not rated")."""
+    if intake is None:
+        return dict(data.get("priorities") or {}), False
+    priorities = getattr(intake, "priorities", None)
+    if priorities is not None and hasattr(priorities, "model_fields_set"):
+        given = priorities.model_fields_set
+        fields = type(priorities).model_fields
+        return {k: getattr(priorities, k) for k in fields if k in given}, True
+    if isinstance(intake, Mapping):
+        return dict(intake.get("priorities") or {}), True
+    return dict(data.get("priorities") or {}), False
+
+
+def render_assessment_html(
+    assessment: object, locale: str = "en", compact: bool = False, intake: object = None
+) -> str:
     """The assessment (an ``Assessment`` or its JSON mapping) as a printable HTML document.
 
     ``compact`` lists sources by id only and keeps one "why" line per option (used when the
-    full version would run past two A4 pages)."""
+    full version would run past two A4 pages). With ``intake`` (an ``Intake`` or its JSON
+    mapping) the report also names the priorities the person did not rate."""
     t = catalogue(locale)
     view = build_view(assessment, locale)
     questions = t.section("results")["questions"]
     data = view.raw
-    priorities = data.get("priorities") or {}
+    priorities, unrated_known = _rated_priorities(data, intake)
+    names = t.section("intake.priorities")
+    unrated = [k for k in names if k not in priorities] if unrated_known else []
     top = sorted(
         ((k, v) for k, v in priorities.items() if isinstance(v, int) and v >= 3),
         key=lambda kv: -kv[1],
@@ -94,6 +116,7 @@ def render_assessment_html(assessment: object, locale: str = "en", compact: bool
             for k, v in top
             if t.has("intake.priorities." + k)
         ),
+        "unrated": ", ".join(t("intake.priorities." + k).lower() for k in unrated),
     }
     return (
         _environment()
@@ -113,13 +136,14 @@ def render_assessment_html(assessment: object, locale: str = "en", compact: bool
     )
 
 
-def render_assessment_pdf(assessment: object, locale: str = "en") -> bytes:
+def render_assessment_pdf(assessment: object, locale: str = "en", intake: object = None) -> bytes:
     """The same document as a PDF (WeasyPrint)."""
     from weasyprint import HTML
 
-    document = HTML(string=render_assessment_html(assessment, locale)).render()
+    document = HTML(string=render_assessment_html(assessment, locale, intake=intake)).render()
     if len(document.pages) > MAX_PAGES:
-        document = HTML(string=render_assessment_html(assessment, locale, compact=True)).render()
+        compact = render_assessment_html(assessment, locale, compact=True, intake=intake)
+        document = HTML(string=compact).render()
     pdf = document.write_pdf()
     if not isinstance(pdf, bytes):
         raise RuntimeError("WeasyPrint returned no PDF bytes")

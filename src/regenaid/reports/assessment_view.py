@@ -15,6 +15,21 @@ from regenaid.reports.i18n import Catalogue, catalogue
 # Notices the pages already state in their own words (the "not a prescription" line).
 SHOWN_ELSEWHERE = frozenset({"decision_aid"})
 TREATMENT_ORDER = ("prp", "exosome", "combination", "conventional", "no_treatment")
+# Regulatory statuses that need no word of warning beside "not ruled out by your answers";
+# every other status (not_approved, off_label, not_verified, varies_by_product,
+# regulated_procedure, check_local_rules, unknown, any new one) gets its caveat there.
+REGULATORY_CLEAR = frozenset({"approved", "licensed_medicines", "not_applicable"})
+REGULATORY_UNKNOWN = frozenset({"check_local_rules", "unknown"})
+# Screening can rule an option out; it cannot show that an option is safe or allowed.
+OPEN_ELIGIBILITIES = frozenset({"eligible", "caution"})
+_CAVEAT_LONG = 140  # a chosen sentence longer than this is cut to its clause
+# "no FDA-approved", "not licensed", "could not verify", "none is approved", "found no exosome
+# medicine approved": a negation within a few words of an approval word.
+_SAYS_UNAPPROVED = re.compile(
+    r"\b(?:no|not|none|never|nor|cannot)\b(?:\W+[\w'-]+){0,4}?\W+[\w-]*"
+    r"(?:approv|licen[cs]|authori[sz]|verif|cleared|permitted|allowed)",
+    re.IGNORECASE,
+)
 
 
 def assessment_dict(assessment: object) -> dict[str, Any]:
@@ -43,6 +58,48 @@ def split_lead(text: str, limit: int = 180, shortest: int = 60) -> tuple[str, st
     if cut >= len(text) - 1:
         return text, ""
     return text[:cut], text[cut:].strip()
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip()) if s.strip()]
+
+
+def _clauses(sentence: str) -> list[str]:
+    return [c.strip() for c in re.split(r";\s+|:\s+", sentence.rstrip(".!? ")) if c.strip()]
+
+
+def _says_unapproved(part: str) -> bool:
+    return bool(_SAYS_UNAPPROVED.search(re.sub(r"\s*\([^)]*\)", "", part)))
+
+
+def regulatory_caveat(status: str, text: str) -> str | None:
+    """The regulator's own words, shortened, to stand beside "Not ruled out by your answers"
+    when an option is unapproved or restricted where the person lives (None when its status
+    is clear, or when there is no text to quote).
+
+    The sentence that says it is not approved (licensed, authorised, verified...) is preferred,
+    else the first sentence; a long one is cut to its clause. Nothing is added to the words:
+    the first letter is lowered (the sentence follows "but") and a full stop is kept. A
+    ``check_local_rules`` text with no such sentence gives ``""``: the caller says "we have no
+    information" in its own catalogue words.
+    """
+    if status in REGULATORY_CLEAR:
+        return None
+    sentences = _sentences(text)
+    if not sentences:
+        return "" if status in REGULATORY_UNKNOWN else None
+    chosen = next((s for s in sentences if _says_unapproved(s)), None)
+    if chosen is None and status in REGULATORY_UNKNOWN:
+        return ""
+    chosen = chosen or sentences[0]
+    if len(chosen) > _CAVEAT_LONG:
+        clauses = _clauses(chosen)
+        if len(clauses) > 1:
+            chosen = next((c for c in clauses if _says_unapproved(c)), clauses[0])
+    chosen = chosen.rstrip(".!?;: ") + "."
+    if len(chosen) > 1 and chosen[0].isupper() and chosen[1].islower():
+        chosen = chosen[0].lower() + chosen[1:]
+    return chosen
 
 
 def format_money(amount: object, currency: str) -> str:
@@ -84,11 +141,32 @@ class OptionView:
     harms: tuple[dict[str, Any], ...] = ()
     unknowns: tuple[dict[str, Any], ...] = ()
     come_back: tuple[str, ...] = ()
-    notes: tuple[dict[str, Any], ...] = ()
+    notes: tuple[Mapping[str, Any], ...] = ()
+    regulatory: Mapping[str, Any] = field(default_factory=dict)
+    # "— but there are no FDA-approved exosome products." beside the eligibility words of an
+    # option the answers do not rule out that is unapproved or restricted where the person
+    # lives ("" when there is nothing to add).
+    caveat: str = ""
 
     @property
     def ranked(self) -> bool:
         return self.rank is not None
+
+    @property
+    def eligibility_line(self) -> str:
+        """The eligibility words with the regulatory caveat, as one line (CLI, plain text)."""
+        return f"{self.eligibility_text} {self.caveat}" if self.caveat else self.eligibility_text
+
+    @property
+    def eligibility_class(self) -> str:
+        """CSS class suffix: ``restricted`` for an eligible option with a regulatory caveat
+        (never the green "eligible" look), else the eligibility itself."""
+        return "restricted" if self.caveat and self.eligibility == "eligible" else self.eligibility
+
+    @property
+    def caveat_sources(self) -> tuple[str, ...]:
+        sources = self.regulatory.get("sources") if self.caveat else None
+        return tuple(s for s in sources or () if isinstance(s, str))
 
     @property
     def blocked(self) -> bool:
@@ -230,6 +308,19 @@ def _collect_sources(node: object, seen: dict[str, None]) -> None:
             _collect_sources(item, seen)
 
 
+def option_caveat(t: Catalogue, eligibility: str, regulatory: object) -> str:
+    """The words to add after an open option's eligibility (see :func:`regulatory_caveat`)."""
+    if eligibility not in OPEN_ELIGIBILITIES or not isinstance(regulatory, Mapping):
+        return ""
+    status, text = regulatory.get("status"), regulatory.get("text")
+    if not isinstance(status, str):
+        return ""
+    words = regulatory_caveat(status, text if isinstance(text, str) else "")
+    if words is None:
+        return ""
+    return t(f"eligibility_caveat.{eligibility}", text=words or t("eligibility_caveat.unknown"))
+
+
 def build_view(assessment: object, locale: str = "en") -> AssessmentView:
     """Prepare an assessment for display."""
     t = catalogue(locale)
@@ -263,6 +354,8 @@ def build_view(assessment: object, locale: str = "en") -> AssessmentView:
                 unknowns=tuple(raw.get("unknowns") or ()),
                 come_back=_come_back(raw),
                 notes=tuple(n for n in raw.get("notes") or () if isinstance(n, Mapping)),
+                regulatory=raw.get("regulatory") or {},
+                caveat=option_caveat(t, eligibility, raw.get("regulatory")),
             )
         )
     options.sort(key=lambda o: TREATMENT_ORDER.index(o.id) if o.id in TREATMENT_ORDER else 99)

@@ -202,7 +202,19 @@ def validate(
         if step_of(field) in reached:
             return None, [FieldError(field, _plain_error(exc))]
         return None, []
-    return parsed.model_dump(mode="json", exclude_none=True), []
+    return _only_rated_priorities(parsed.model_dump(mode="json", exclude_none=True), parsed), []
+
+
+def _only_rated_priorities(data: dict[str, Any], parsed: Any) -> dict[str, Any]:
+    """A priority the person left unanswered is not rated: it stays out of the intake (so it
+    counts as 0 and the results say so), never filled in with a default weight."""
+    rated = set(parsed.priorities.model_fields_set)
+    priorities = {k: v for k, v in (data.get("priorities") or {}).items() if k in rated}
+    if priorities:
+        data["priorities"] = priorities
+    else:
+        data.pop("priorities", None)
+    return data
 
 
 def _plain_error(exc: InvalidInputError) -> str:

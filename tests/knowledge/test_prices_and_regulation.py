@@ -1,0 +1,151 @@
+"""Regulation and prices where the person lives (issue 8, deliverable 7), on the shipped data.
+
+Checks what a careful reader would ask of the price and regulation rows: every price says who
+quoted it and when; Korean exosome rows say plainly that injection and microneedling are not
+permitted routes there and rest on press or regulator reports, never on marketing; the cost
+block repeats who quoted the price and when.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import cast
+
+import pytest
+import yaml
+
+from regenaid.decide import parse_intake
+from regenaid.decide.assessment import WARN_STATUSES
+from regenaid.decide.option_cost import estimate_costs
+from regenaid.errors import KnowledgeError
+from regenaid.knowledge import KnowledgeBase, load_knowledge
+from regenaid.knowledge.loader import default_data_dir, read_knowledge
+from regenaid.knowledge.model import SKIN_CONDITIONS, TreatmentId
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge()
+
+
+def test_every_non_conventional_price_says_who_quoted_it_and_when(kb: KnowledgeBase) -> None:
+    for price in kb.prices:
+        if price.treatment == "conventional" or price.high == 0:
+            continue
+        assert price.kind is not None, (price.treatment, price.currency)
+        assert price.as_of is not None, (price.treatment, price.currency)
+        assert price.note, (price.treatment, price.currency)
+
+
+def test_korean_exosome_price_is_a_2022_press_price_for_skin_only(kb: KnowledgeBase) -> None:
+    for condition in SKIN_CONDITIONS:
+        krw = kb.prices_for("exosome", "KRW", condition)
+        assert krw is not None and krw.currency == "KRW", condition
+        assert (krw.low, krw.high, krw.unit) == (200_000, 500_000, "session")
+        assert (krw.kind, krw.as_of) == ("press", "2022-12")
+        assert all(kb.sources[s].type != "marketing" for s in krw.sources)
+    # no Korean price for hair or for the combination: both fall back to USD
+    hair = kb.prices_for("exosome", "KRW", "androgenetic_alopecia")
+    assert hair is not None and hair.currency == "USD"
+    combination = kb.prices_for("combination", "KRW", "skin_rejuvenation")
+    assert combination is not None and combination.currency == "USD"
+
+
+@pytest.mark.parametrize("treatment", ["exosome", "combination"])
+def test_korea_says_exosomes_may_not_be_injected_or_microneedled(
+    kb: KnowledgeBase, treatment: TreatmentId
+) -> None:
+    row = kb.regulatory_status(treatment, "KR")
+    assert row.jurisdiction == "KR"
+    assert row.status in WARN_STATUSES  # shown as a notice at the top, not only in details
+    text = row.text.lower()
+    assert "cosmetic" in text and "microneedl" in text and "inject" in text
+    assert "never" in text and ("not permitted" in text or "may not" in text)
+    assert "licence was suspended" in text or "suspended a doctor's" in text
+    types = {kb.sources[s].type for s in row.sources}
+    assert "marketing" not in types and "trade_press" in types
+    assert row.note and "not read" in row.note  # says the MFDS page itself was not read
+
+
+def test_no_korean_row_presents_microneedling_as_a_route(kb: KnowledgeBase) -> None:
+    for row in kb.regulatory:
+        if row.jurisdiction == "KR" and "microneedl" in row.text.lower():
+            assert "never" in row.text.lower() or "not permitted" in row.text.lower(), row
+
+
+def test_regulatory_rows_never_rest_on_marketing(kb: KnowledgeBase) -> None:
+    for row in kb.regulatory:
+        assert all(kb.sources[s].type != "marketing" for s in row.sources), row
+
+
+def test_press_based_rows_say_what_was_not_checked_at_the_regulator(kb: KnowledgeBase) -> None:
+    for row in kb.regulatory:
+        types = {kb.sources[s].type for s in row.sources}
+        if row.sources and "regulator" not in types and row.jurisdiction != "*":
+            assert row.note, (row.treatment, row.jurisdiction)
+
+
+def test_every_entry_of_the_regulatory_prices_bibliography_is_cited(kb: KnowledgeBase) -> None:
+    path = Path(str(default_data_dir())) / "sources" / "regulatory_prices.yaml"
+    ours = [entry["id"] for entry in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    cited = {s for row in kb.regulatory for s in row.sources}
+    cited |= {s for price in kb.prices for s in price.sources}
+    assert [i for i in ours if i not in cited] == []
+
+
+def test_cost_block_says_who_quoted_the_price_and_when(kb: KnowledgeBase) -> None:
+    intake = parse_intake(
+        {
+            "concern": "skin",
+            "condition": "skin_rejuvenation",
+            "age": 35,
+            "sex": "female",
+            "severity": "mild",
+            "jurisdiction": "KR",
+            "budget": {"amount": 2_000_000, "currency": "KRW", "horizon_months": 12},
+        }
+    )
+    costs = estimate_costs(kb, intake, ("exosome", "prp"))
+    assert costs["exosome"]["currency"] == "KRW"
+    exosome = cast(list[str], costs["exosome"]["assumptions"])
+    assert any(
+        a.startswith("Prices are those reported in the press in December 2022")
+        and "KRW 200,000 to 500,000" in a
+        for a in exosome
+    ), exosome
+    # no KRW list for PRP: USD, and it still says who quoted the price and when
+    prp = cast(list[str], costs["prp"]["assumptions"])
+    assert any(a.startswith("Prices are those quoted on consumer websites in 2026") for a in prp)
+
+
+# --- the loader requires who quoted a price and when -------------------------------------------
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(Path(str(default_data_dir())), target)
+    return target
+
+
+def _drop_from_prp_usd(data: Path, field: str) -> None:
+    path = data / "prices.yaml"
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    price = next(e for e in entries if e["treatment"] == "prp" and e["currency"] == "USD")
+    del price[field]
+    path.write_text(yaml.safe_dump(entries, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.mark.parametrize("field", ["kind", "as_of"])
+def test_a_price_without_who_or_when_is_refused(data: Path, field: str) -> None:
+    _drop_from_prp_usd(data, field)
+    with pytest.raises(KnowledgeError) as caught:
+        read_knowledge(data)
+    error = caught.value
+    assert (error.file, error.entry, error.field) == ("prices.yaml", "prp/USD", field)
+
+
+def test_a_zero_price_needs_no_who_or_when(kb: KnowledgeBase) -> None:
+    free = kb.prices_for("no_treatment", "USD")
+    assert free is not None and free.high == 0 and free.kind is None and free.as_of is None
