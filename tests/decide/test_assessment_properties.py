@@ -106,16 +106,37 @@ def check_invariants(a: Assessment, kb: KnowledgeBase, condition: str) -> None:
     assert doc["notices"][0]["code"] == "decision_aid"
 
 
-def check_reasons_match_rules(a: Assessment, kb: KnowledgeBase, flags_on: set[str]) -> None:
-    """Each option's reasons are exactly the rules whose flag is on, that name it and that
-    cover the person's condition."""
+def check_reasons_match_rules(
+    a: Assessment, kb: KnowledgeBase, flags_on: set[str], sex: str, age: int
+) -> None:
+    """Each option's reasons are exactly the rules that are switched on (their flag is on, or
+    they have no flag and select people by sex or age), that name it and cover this person
+    (condition, sex, age); for usual care only the rules about parts this person is offered
+    (care tags at their severity and sex), each at its own level or lowered to caution."""
+    first_line = kb.first_line.get(a.condition)
+    rank = {"eligible": 0, "caution": 1, "defer": 2, "contraindicated": 3}
     for o in a.options:
-        expected = {
-            (r.code, r.level)
-            for r in kb.contraindications
-            if r.code in flags_on and o.treatment in r.treatments and r.applies_to(a.condition)
-        }
-        assert {(r.code, r.level) for r in o.reasons} == expected
+        expected: dict[str, set[str]] = {}
+        for r in kb.contraindications:
+            switched_on = r.code in flags_on or r.code not in HEALTH_FLAGS
+            covers = (
+                r.applies_to(a.condition)
+                and (not r.sexes or sex in r.sexes)
+                and (r.min_age is None or age >= r.min_age)
+            )
+            if not (switched_on and covers and o.treatment in r.treatments):
+                continue
+            offered = first_line.tags(a.severity, sex) if first_line is not None else None
+            about_other_parts = offered is not None and not set(r.care) & offered
+            if o.treatment == "conventional" and r.care and about_other_parts:
+                continue
+            expected.setdefault(r.code, set()).add(r.level)
+        assert {r.code for r in o.reasons} == set(expected)
+        for reason in o.reasons:
+            if o.treatment == "conventional":
+                assert rank[reason.level] <= max(rank[lv] for lv in expected[reason.code])
+            else:
+                assert reason.level in expected[reason.code]
 
 
 KBS = {"shipped": load_knowledge, "tiny": tiny_kb}
@@ -155,7 +176,8 @@ def test_any_valid_intake_meets_the_contract(which: str, data: dict[str, Any]) -
     intake = parse_intake(data)
     first = assess(intake, kb)
     check_invariants(first, kb, data["condition"])
-    check_reasons_match_rules(first, kb, {f for f, on in data["health"].items() if on})
+    flags = {f for f, on in data["health"].items() if on}
+    check_reasons_match_rules(first, kb, flags, data["sex"], data["age"])
     # deterministic: a fresh parse and a cold assessment (every cache emptied) give identical JSON
     clear_all_caches()
     again = assess(parse_intake(data), kb)

@@ -249,3 +249,14 @@ def test_sex_and_age_limits(sex: str, age: int, applies: bool) -> None:
     person = intake(sex=sex, age=age, health={"liver_disease": True})
     reasons = screen_options(person, rules, ALL, USUAL)["conventional"].reasons
     assert bool(reasons) is applies
+
+
+def test_a_rule_without_a_health_flag_applies_to_everyone_its_limits_select() -> None:
+    """E.g. finasteride and PSA tests: men from 50 whose usual care has finasteride."""
+    rules = (
+        _care_rule("finasteride_psa", "caution", ("finasteride",), sexes=("male",), min_age=50),
+    )
+    older = screen_options(intake(sex="male", age=55), rules, ALL, USUAL)["conventional"]
+    younger = screen_options(intake(sex="male", age=40), rules, ALL, USUAL)["conventional"]
+    assert older.eligibility == "caution" and older.reasons[0].code == "finasteride_psa"
+    assert younger.reasons == ()

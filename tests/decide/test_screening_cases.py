@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from regenaid.decide import assess, parse_intake
 from regenaid.knowledge import load_knowledge
 
@@ -130,12 +128,14 @@ def test_scalp_infection_holds_back_scalp_treatment_not_tablets() -> None:
     assert a.recommended is not None
 
 
-def test_could_become_pregnant_and_pattern_hair_loss_finasteride_warning() -> None:
-    a = _assess("androgenetic_alopecia", {"could_become_pregnant": True})
+def test_could_become_pregnant_and_pattern_hair_loss_tablet_warning() -> None:
+    # finasteride is offered to men only, so for a woman the warning reaches the specialist's
+    # hormone-blocking tablets of female pattern hair loss
+    a = _assess("female_pattern_hair_loss", {"could_become_pregnant": True}, sex="female")
     conventional = _option(a, "conventional")
     assert conventional.eligibility == "caution"
     reason = _reason(conventional, "could_become_pregnant")
-    assert "This concerns: Finasteride" in reason.text
+    assert "This concerns: Tablets from a specialist" in reason.text
     assert "baby boy" in reason.text
     assert {_levels(a)[t] for t in ("prp", "exosome", "combination")} == {"eligible"}
 
@@ -145,13 +145,15 @@ def _conventional_texts(age: int) -> str:
     return " ".join(r.text for r in _option(a, "conventional").reasons)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs a rule that no health flag switches on (men 50+ offered finasteride); the "
-    "loader accepts only CONTRACT §1 health flags as rule codes",
-)
 def test_finasteride_psa_caution_for_a_man_of_55() -> None:
-    assert "tell the doctor who checks your PSA" in _conventional_texts(55).lower()
+    assert "tell the doctor who checks your psa" in _conventional_texts(55).lower()
+
+
+def test_finasteride_is_not_part_of_usual_care_for_a_woman() -> None:
+    a = _assess("androgenetic_alopecia", {"could_become_pregnant": True}, sex="female", age=55)
+    conventional = _option(a, "conventional")
+    text = " ".join(r.text for r in conventional.reasons)
+    assert "Finasteride tablet" not in text and "PSA" not in text
 
 
 def test_no_psa_caution_for_a_man_of_40() -> None:

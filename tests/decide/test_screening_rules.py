@@ -18,10 +18,20 @@ import pytest
 from regenaid.decide import assess, parse_intake
 from regenaid.decide.screening import SEVERITY_OF_LEVEL, parts_concerned
 from regenaid.knowledge import load_knowledge
-from regenaid.knowledge.model import CONDITIONS_BY_CONCERN, Contraindication, Eligibility
+from regenaid.knowledge.model import (
+    CONDITIONS_BY_CONCERN,
+    HEALTH_FLAGS,
+    Contraindication,
+    Eligibility,
+)
 
 KB = load_knowledge()
 SEVERITIES = ("mild", "moderate", "advanced")
+
+
+def _sex(rule: Contraindication) -> str:
+    """The sex of the person built for ``rule``: its first allowed sex, else female."""
+    return rule.sexes[0] if rule.sexes else "female"
 
 
 def _expected_level(
@@ -30,7 +40,8 @@ def _expected_level(
     """For conventional care: (level shown in full?, level) when the rule reaches this usual
     care at ``severity``; None when it does not."""
     first_line = KB.first_line[condition]
-    if not parts_concerned(rule, first_line, severity):
+    sex = _sex(rule)
+    if not parts_concerned(rule, first_line, severity, sex):
         return None
     # the first-line parts held back by any defer/contraindicated rule of the same flag
     held = {
@@ -41,10 +52,12 @@ def _expected_level(
         and other.care
         and other.applies_to(condition)
         and SEVERITY_OF_LEVEL[other.level] > SEVERITY_OF_LEVEL["caution"]
-        for c in parts_concerned(other, first_line, severity)
+        for c in parts_concerned(other, first_line, severity, sex)
     }
     still_open = [
-        c for c in first_line.for_severity(severity) if c.role == "first_line" and c.id not in held
+        c
+        for c in first_line.for_severity(severity, sex)
+        if c.role == "first_line" and c.id not in held
     ]
     if still_open and SEVERITY_OF_LEVEL[rule.level] > SEVERITY_OF_LEVEL["caution"]:
         return False, "caution"
@@ -81,17 +94,21 @@ def _intake(rule: Contraindication, concern: str, condition: str, severity: str)
             "concern": concern,
             "condition": condition,
             "age": max(45, rule.min_age or 0),
-            "sex": rule.sexes[0] if rule.sexes else "female",
+            "sex": _sex(rule),
             "severity": severity,
-            "health": {rule.code: True},
+            # a rule switched on by age or sex alone has no health flag to set
+            "health": {rule.code: True} if rule.code in HEALTH_FLAGS else {},
         }
     )
 
 
 def test_every_health_flag_has_a_rule() -> None:
-    from regenaid.decide.intake import HEALTH_FLAGS
-
-    assert {r.code for r in KB.contraindications} == set(HEALTH_FLAGS)
+    codes = {r.code for r in KB.contraindications}
+    assert set(HEALTH_FLAGS) <= codes
+    # any other rule is switched on by age or sex alone (e.g. PSA with finasteride, men 50+)
+    for rule in KB.contraindications:
+        if rule.code not in HEALTH_FLAGS:
+            assert rule.sexes or rule.min_age is not None, rule.code
 
 
 @pytest.mark.parametrize(

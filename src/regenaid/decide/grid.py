@@ -24,6 +24,7 @@ from regenaid.knowledge.model import (
     Condition,
     FirstLineCare,
     GridRow,
+    PriceRange,
     Protocol,
     Range,
     TreatmentId,
@@ -167,11 +168,7 @@ def _answer(
         price = kb.prices_for(treatment, None, condition.id)
         if price is None or (price.high == 0 and price.low == 0):
             return "No cost.", list(price.sources) if price else [], None
-        return (
-            f"{price.currency} {price.low:,.0f} to {price.high:,.0f} per {price.unit}.",
-            list(price.sources),
-            None,
-        )
+        return price_text(price), list(price.sources), None
     if row.id == "evidence":
         profile = profile_for(kb, condition.id, treatment)
         return profile.summary, list(profile.sources), profile.certainty
@@ -183,6 +180,23 @@ def _answer(
         text, sources = _join([CitedText(c.text, c.sources) for c in claims])
         return text, sources, None
     return "No information.", [], None
+
+
+_PRICE_KIND = {
+    "clinic": "clinic prices",
+    "consumer": "prices on consumer pages",
+    "press": "prices reported in the press",
+    "retail": "pharmacy or shop prices",
+}
+
+
+def price_text(price: PriceRange) -> str:
+    """E.g. 'USD 500 to 1,000 per syringe, 1 to 4 syringes a session (clinic prices, 2026).'"""
+    text = f"{price.currency} {price.low:,.0f} to {price.high:,.0f} per {price.unit}"
+    if price.per_session is not None:
+        text += f", {_span(price.per_session).replace('-', ' to ')} syringes a session"
+    label = ", ".join(x for x in (_PRICE_KIND.get(price.kind or ""), price.as_of) if x)
+    return f"{text} ({label})." if label else f"{text}."
 
 
 def sessions_text(protocol: Protocol) -> str:

@@ -6,14 +6,18 @@ level. Levels combine as "worst wins": contraindicated > defer > caution > eligi
 option carries the rule's ``come_back`` text (when to return).
 
 A rule covers a person only where its optional limits allow: ``conditions`` (the intake's
-condition), ``sexes`` and ``min_age``. A rule for conventional care that names ``care`` tags
-is about parts of usual care: it applies only where the person's usual care (the condition's
-first-line care at their severity) has a part with one of those tags, and its reason names
-those parts ("This concerns: ..."). Usual care is a bundle: as long as it can still start with
-a first-line part that no defer or contraindicated rule holds back, the option stays open, so
-those rules give at most ``caution`` and their text says which parts to leave out and what
-usual care can still start with (e.g. a scalp infection holds back minoxidil lotion, not
-finasteride tablets). When every first-line part is held back, the rules keep their level.
+condition), ``sexes`` and ``min_age``. A rule whose ``code`` is not a CONTRACT §1 health flag
+(for example a caution about finasteride and PSA tests for men from 50) needs no flag: it
+applies to everyone its limits select. (The loader accepts only health-flag codes today.)
+
+A rule for conventional care that names ``care`` tags is about parts of usual care: it
+applies only where the person's usual care (the condition's first-line care at their
+severity) has a part with one of those tags, and its reason names those parts ("This
+concerns: ..."). Usual care is a bundle: as long as it can still start with a first-line part
+that no defer or contraindicated rule holds back, the option stays open, so those rules give at
+most ``caution`` and their text says which parts to leave out and what usual care can still
+start with (e.g. a scalp infection holds back minoxidil lotion, not finasteride tablets). When
+every first-line part is held back, the rules keep their level.
 
 Earlier treatments do not change eligibility; they add notes (e.g. PRP gave no response before)
 that ranking turns into a lower expected benefit.
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from regenaid.decide.intake import Intake, PriorTreatmentId
 from regenaid.knowledge.base import KnowledgeBase
 from regenaid.knowledge.model import (
+    HEALTH_FLAGS,
     CareComponent,
     Contraindication,
     Eligibility,
@@ -93,6 +98,11 @@ def worst(levels: Iterable[Eligibility]) -> Eligibility:
     return result
 
 
+def switched_on(rule: Contraindication, flags_on: Iterable[str]) -> bool:
+    """True when the rule's health flag is on, or it has no health flag (its code is not one)."""
+    return rule.code not in HEALTH_FLAGS or rule.code in flags_on
+
+
 def rule_covers(rule: Contraindication, intake: Intake) -> bool:
     """True when the rule's limits (conditions, sexes, min_age) include this person."""
     return (
@@ -103,11 +113,12 @@ def rule_covers(rule: Contraindication, intake: Intake) -> bool:
 
 
 def parts_concerned(
-    rule: Contraindication, first_line: FirstLineCare, severity: str
+    rule: Contraindication, first_line: FirstLineCare, severity: str, sex: str | None = None
 ) -> tuple[CareComponent, ...]:
-    """The parts of usual care offered at ``severity`` that carry one of the rule's care tags."""
+    """The parts of usual care offered at ``severity`` (to ``sex``) that carry one of the
+    rule's care tags."""
     wanted = set(rule.care)
-    return tuple(c for c in first_line.for_severity(severity) if wanted.intersection(c.care))
+    return tuple(c for c in first_line.for_severity(severity, sex) if wanted.intersection(c.care))
 
 
 def _reason(rule: Contraindication) -> Reason:
@@ -140,6 +151,7 @@ def _conventional_reasons(
     hits: Sequence[tuple[Contraindication, tuple[CareComponent, ...]]],
     first_line: FirstLineCare,
     severity: str,
+    sex: str | None = None,
 ) -> list[Reason]:
     """Reasons of the care-specific rules that reach this person's usual care. The first-line
     parts that no defer or contraindicated rule concerns keep the option open."""
@@ -151,7 +163,7 @@ def _conventional_reasons(
     }
     still_open = [
         c
-        for c in first_line.for_severity(severity)
+        for c in first_line.for_severity(severity, sex)
         if c.role == "first_line" and c.id not in held_back
     ]
     return [_conventional_reason(rule, parts, still_open) for rule, parts in hits]
@@ -163,8 +175,8 @@ def screen_contraindications(
     treatments: Sequence[TreatmentId],
     first_line: FirstLineCare | None = None,
 ) -> dict[TreatmentId, tuple[Reason, ...]]:
-    """Reasons per treatment from every rule whose health flag is on and that covers this
-    person, in rule order.
+    """Reasons per treatment from every rule that is switched on (its health flag is on, or
+    it has none) and covers this person, in rule order.
 
     A care-specific rule reaches conventional care only through the parts of ``first_line`` it
     concerns (at the intake's severity); without ``first_line`` it applies in full, unnamed.
@@ -174,19 +186,20 @@ def screen_contraindications(
     found: dict[TreatmentId, list[tuple[int, Reason]]] = {t: [] for t in treatments}
     care_hits: list[tuple[int, Contraindication, tuple[CareComponent, ...]]] = []
     for index, rule in enumerate(rules):
-        if rule.code not in on or not rule_covers(rule, intake):
+        if not switched_on(rule, on) or not rule_covers(rule, intake):
             continue
         for treatment in rule.treatments:
             if treatment not in found:
                 continue
             if treatment == "conventional" and rule.care and first_line is not None:
-                parts = parts_concerned(rule, first_line, severity)
+                parts = parts_concerned(rule, first_line, severity, intake.sex)
                 if parts:
                     care_hits.append((index, rule, parts))
             else:
                 found[treatment].append((index, _reason(rule)))
     if care_hits and first_line is not None and "conventional" in found:
-        reasons = _conventional_reasons([(r, p) for _, r, p in care_hits], first_line, severity)
+        hits = [(r, p) for _, r, p in care_hits]
+        reasons = _conventional_reasons(hits, first_line, severity, intake.sex)
         found["conventional"] += [(i, r) for (i, _, _), r in zip(care_hits, reasons, strict=True)]
     return {t: tuple(r for _, r in sorted(rs, key=lambda x: x[0])) for t, rs in found.items()}
 

@@ -425,7 +425,7 @@ def _read_contraindications(
         level = r.choice("level", cast(tuple[ContraindicationLevel, ...], LEVELS))
         r.entry = f"{r.entry}/{level}"
         rule = Contraindication(
-            code=r.choice("code", HEALTH_FLAGS),
+            code=_rule_code(r),
             level=level,
             treatments=r.choices("treatments", TREATMENT_IDS),
             text=r.text("text"),
@@ -438,6 +438,12 @@ def _read_contraindications(
         )
         r.finish()
         _require_evidence(r, "sources", rule.sources, sources)
+        if rule.code not in HEALTH_FLAGS and not (rule.sexes or rule.min_age is not None):
+            raise r.error(
+                "code",
+                f"{rule.code!r} is not a health flag; a rule without one must be limited by "
+                "sexes or min_age (it applies to everyone those limits select)",
+            )
         if rule.care and "conventional" not in rule.treatments:
             raise r.error("care", "care tags narrow a rule for 'conventional' only")
         if rule.level == "defer" and rule.come_back is None:
@@ -461,6 +467,14 @@ def _read_contraindications(
         rules.append(rule)
     _require_all(file, "code", {r.code: r for r in rules}, HEALTH_FLAGS, "health flag")
     return tuple(rules)
+
+
+def _rule_code(r: EntryReader) -> str:
+    """A health flag, or (for rules switched on by age or sex alone) a new lower-case id."""
+    code = r.text("code")
+    if code not in HEALTH_FLAGS and not _ID.match(code):
+        raise r.error("code", f"{code!r} is not a health flag (allowed: {', '.join(HEALTH_FLAGS)})")
+    return code
 
 
 # --- protocols --------------------------------------------------------------------------
@@ -762,6 +776,7 @@ def _read_first_line(
                 text=c.text("text"),
                 sources=c.sources(),
                 warnings=c.cited_list("warnings", required=False),
+                sexes=c.opt_choices("sexes", SEXES),
             )
             c.finish()
             if not _ID.match(component.id):

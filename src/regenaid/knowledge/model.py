@@ -404,9 +404,13 @@ class CareComponent:
     text: str
     sources: tuple[str, ...]
     warnings: tuple[CitedText, ...] = ()  # e.g. boxed warnings, pregnancy warnings
+    sexes: tuple[str, ...] = ()  # offered only to these sexes (e.g. finasteride: male); empty: all
 
-    def applies(self, severity: str) -> bool:
-        """True when this part is offered at ``severity`` (severe/advanced parts: advanced)."""
+    def applies(self, severity: str, sex: str | None = None) -> bool:
+        """True when this part is offered at ``severity`` (severe/advanced parts: advanced) to a
+        person of ``sex`` (None: any)."""
+        if sex is not None and self.sexes and sex not in self.sexes:
+            return False
         return self.role in ("first_line", "adjunct") or severity == "advanced"
 
 
@@ -417,13 +421,13 @@ class FirstLineCare:
     condition: str
     components: tuple[CareComponent, ...]
 
-    def for_severity(self, severity: str) -> tuple[CareComponent, ...]:
-        """The parts offered to a person at ``severity``."""
-        return tuple(c for c in self.components if c.applies(severity))
+    def for_severity(self, severity: str, sex: str | None = None) -> tuple[CareComponent, ...]:
+        """The parts offered to a person at ``severity`` (and of ``sex``, when given)."""
+        return tuple(c for c in self.components if c.applies(severity, sex))
 
-    def tags(self, severity: str) -> frozenset[str]:
-        """Every care tag of the parts offered at ``severity``."""
-        return frozenset(t for c in self.for_severity(severity) for t in c.care)
+    def tags(self, severity: str, sex: str | None = None) -> frozenset[str]:
+        """Every care tag of the parts offered at ``severity`` (and to ``sex``)."""
+        return frozenset(t for c in self.for_severity(severity, sex) for t in c.care)
 
 
 ContraindicationLevel = Literal["contraindicated", "caution", "defer"]
