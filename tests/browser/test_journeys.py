@@ -95,6 +95,16 @@ def test_early_thinning_on_a_budget(page: Page, screenshots: Path) -> None:
         card = page.locator(f".pros-card[data-option={option}]")
         expect(card.locator("h4")).to_have_count(3)  # benefits, harms, unknowns for every option
     expect(page.locator("text=not a prescription").first).to_be_visible()
+    # US: exosomes are not ruled out by the answers, but no exosome product is FDA-approved,
+    # said on the same line and not in the green "eligible" look
+    exosome = option_item(page, "exosome")
+    assert "Not ruled out by your answers" in exosome and "FDA-approved" in exosome
+    assert "You can have this" not in page.locator("main").inner_text()
+    expect(page.locator(".eligibility > li[data-option=exosome]")).to_have_class(
+        re.compile(r"\belig-restricted\b")
+    )
+    matters = page.locator("ul.matters").inner_text()
+    assert "not rated" in matters and "4 – matters a great deal" in matters
     finish(page, EARLY_BUDGET, screenshots)
     # the README's picture: the grid, as a person first sees it on a laptop
     page.set_viewport_size({"width": 1280, "height": 1000})
@@ -106,7 +116,7 @@ def test_early_thinning_on_a_budget(page: Page, screenshots: Path) -> None:
 def test_blood_thinners_prp_not_recommended(page: Page, screenshots: Path) -> None:
     fill_intake(page, BLOOD_THINNERS)
     prp = option_item(page, "prp")
-    assert "You can have this" not in prp
+    assert "Not ruled out" not in prp and "You can have this" not in prp
     assert re.search(r"blood thinner|anticoagul", prp, re.IGNORECASE)
     recommended = page.locator("[data-testid=recommended]").inner_text()
     assert "PRP" not in recommended
@@ -201,6 +211,22 @@ def test_wizard_keeps_answers_and_shows_errors_beside_fields(page: Page) -> None
     assert page.locator("input[name=age]").input_value() == "40"
     page.click("button[value=next]")
     assert page.locator("input[name='health.needle_phobia']").is_checked()
+    # the priorities step: nothing pre-selected; what is answered comes back, the rest stays
+    # unanswered after Back and Next
+    page.click("button[value=next]")
+    page.click("button[value=next]")
+    page.click("button[value=next]")
+    expect(page.locator("h1")).to_contain_text("What matters to you")
+    assert page.locator("input[name^='priorities.']:checked").count() == 0
+    page.check("input[name='priorities.cost'][value='0']")
+    page.check("input[name='priorities.speed'][value='3']")
+    check_page(page)
+    page.click("button[value=back]")
+    page.click("button[value=next]")
+    checked = page.locator("input[name^='priorities.']:checked")
+    assert checked.count() == 2
+    assert page.locator("input[name='priorities.cost'][value='0']").is_checked()
+    assert page.locator("input[name='priorities.speed'][value='3']").is_checked()
 
 
 def test_evidence_and_sources_pages(page: Page) -> None:

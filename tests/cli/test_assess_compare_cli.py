@@ -41,7 +41,7 @@ def good_file(tmp_path: Path) -> Path:
 
 
 def test_assess_json(runner: CliRunner, good_file: Path) -> None:
-    result = runner.invoke(app, ["assess", str(good_file)])
+    result = runner.invoke(app, ["assess", str(good_file), "--format", "json"])
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["contract"] == "regenaid.assessment/1"
@@ -50,9 +50,17 @@ def test_assess_json(runner: CliRunner, good_file: Path) -> None:
 
 
 def test_assess_stdin(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["assess", "-"], input=GOOD_YAML)
+    result = runner.invoke(app, ["assess", "-", "--format", "json"], input=GOOD_YAML)
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["condition"] == "androgenetic_alopecia"
+
+
+def test_assess_default_is_a_readable_summary(runner: CliRunner, good_file: Path) -> None:
+    """CONTRACT §3: the default format is text (a readable summary), not JSON."""
+    result = runner.invoke(app, ["assess", str(good_file)])
+    assert result.exit_code == 0, result.stderr
+    assert not result.stdout.lstrip().startswith("{")
+    assert "Not offered" in result.stdout or "not offered" in result.stdout.lower()
 
 
 def test_assess_json_stdin_text(runner: CliRunner) -> None:
@@ -63,7 +71,7 @@ def test_assess_json_stdin_text(runner: CliRunner) -> None:
         "sex": "female",
         "severity": "moderate",
     }
-    result = runner.invoke(app, ["assess", "-"], input=json.dumps(data))
+    result = runner.invoke(app, ["assess", "-", "--format", "json"], input=json.dumps(data))
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["condition"] == "acne_scars"
 
@@ -78,9 +86,25 @@ def test_assess_text(runner: CliRunner, good_file: Path) -> None:
     assert "[nct02393040-registry" in result.stdout
 
 
+def test_assess_text_says_not_ruled_out_and_not_approved(runner: CliRunner) -> None:
+    us = GOOD_YAML.replace("  anticoagulant: true", "  anticoagulant: false").replace(
+        "jurisdiction: GB", "jurisdiction: US"
+    )
+    result = runner.invoke(app, ["assess", "-", "--format", "text"], input=us)
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())  # undo rich's line wrapping
+    assert "You can have this" not in text and " eligible," not in text
+    assert (
+        "Exosome therapy: Not ruled out by your answers — but there are no FDA-approved "
+        "exosome products." in text
+    )
+    # our own arithmetic inside a claim is never passed off as the published figure
+    assert "our arithmetic" in text
+
+
 def test_assess_out_file(runner: CliRunner, good_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "a.json"
-    result = runner.invoke(app, ["assess", str(good_file), "--out", str(out)])
+    result = runner.invoke(app, ["assess", str(good_file), "--format", "json", "--out", str(out)])
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     assert json.loads(out.read_text())["contract"] == "regenaid.assessment/1"
@@ -148,7 +172,11 @@ def test_real_process_exit_code_and_stderr(tmp_path: Path) -> None:
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "sex_at_birth" in proc.stderr
     good = subprocess.run(
-        [*REGENAID, "assess", "-"], input=GOOD_YAML, capture_output=True, text=True, timeout=120
+        [*REGENAID, "assess", "-", "--format", "json"],
+        input=GOOD_YAML,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout)["recommended"] not in ("prp", "combination")
@@ -230,7 +258,7 @@ def test_examples_exist() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_documented_examples_assess(runner: CliRunner, example: Path) -> None:
-    result = runner.invoke(app, ["assess", str(example)])
+    result = runner.invoke(app, ["assess", str(example), "--format", "json"])
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     for o in doc["options"]:

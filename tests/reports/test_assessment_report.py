@@ -124,3 +124,30 @@ def test_style_hash_matches_the_inline_style(assessment: Any) -> None:
     assert style is not None
     digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
     assert report_style_hash() == f"'sha256-{digest}'"
+
+
+def test_us_exosome_is_not_ruled_out_but_not_approved_in_the_report() -> None:
+    intake = parse_intake({**PEOPLE["budget"], "jurisdiction": "US"})
+    html = render_assessment_html(assess(intake))
+    assert "You can have this" not in html and "Safe now?" not in html
+    row = html.split('<tr class="elig-eligible">\n    <th scope="row">Exosome therapy</th>')[1]
+    row = row.split("</tr>")[0]
+    assert "Not ruled out by your answers" in row
+    assert "— but there are no FDA-approved exosome products." in row
+
+
+def test_report_names_unrated_priorities_when_it_has_the_intake() -> None:
+    intake = parse_intake({**PEOPLE["budget"], "priorities": {"cost": 4, "speed": 0}})
+    html = render_assessment_html(assess(intake), intake=intake)
+    assert "What matters most to you: keeping the cost low (4/4)." in html
+    assert (
+        "Not rated, so they do not count: fewer visits, strong proof from studies, using only "
+        "material from my own body, not having blood taken, little upkeep after the first course."
+    ) in html
+    # seeing results soon was rated 0: a choice, not "not rated"
+    assert "seeing results soon" not in html.split("Not rated")[1][:400]
+    # a JSON intake (as the web app keeps it) lists only the rated priorities
+    as_json = {**PEOPLE["budget"], "priorities": {"cost": 4, "speed": 0}}
+    assert "Not rated, so they do not count: fewer visits" in render_assessment_html(
+        assess(intake), intake=as_json
+    )

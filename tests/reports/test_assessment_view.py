@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from regenaid.reports.assessment_view import build_view, format_money, split_lead
+from regenaid.reports.assessment_view import (
+    build_view,
+    format_money,
+    regulatory_caveat,
+    split_lead,
+)
 
 
 def test_short_text_is_not_split() -> None:
@@ -49,3 +54,72 @@ def test_view_orders_options_and_hides_the_repeated_notice() -> None:
     assert [o.id for o in view.unranked] == ["prp"]
     assert [n["code"] for n in view.notices] == ["other"]
     assert view.recommended_option is not None and view.recommended_option.id == "conventional"
+
+
+US_EXOSOME = (
+    "There are no FDA-approved exosome products. Exosomes used to treat diseases or conditions "
+    "are regulated as drugs and biologics and need FDA approval; clinics that say otherwise are "
+    "wrong."
+)
+
+
+def test_regulatory_caveat_quotes_the_sentence_that_says_it_is_not_approved() -> None:
+    assert regulatory_caveat("not_approved", US_EXOSOME) == (
+        "there are no FDA-approved exosome products."
+    )
+    text = (
+        "Clinics in Pakistan advertise exosome hair therapy. We could not verify DRAP's position "
+        "and found no DRAP approval of any exosome product; a provincial minister has said only "
+        "DRAP-approved injections may be used for beauty treatments. Ask the clinic."
+    )
+    # the long sentence is cut to its clause; the words are the regulatory text's own
+    assert regulatory_caveat("not_verified", text) == (
+        "we could not verify DRAP's position and found no DRAP approval of any exosome product."
+    )
+    assert regulatory_caveat("off_label", "PRP itself is not FDA-approved. More.") == (
+        "PRP itself is not FDA-approved."
+    )
+
+
+def test_regulatory_caveat_for_clear_and_unknown_statuses() -> None:
+    assert regulatory_caveat("licensed_medicines", "Uses approved medicines.") is None
+    assert regulatory_caveat("not_applicable", "Nothing to approve.") is None
+    # unknown rules without a sentence to quote: the caller uses its own catalogue words
+    assert regulatory_caveat("check_local_rules", "We have no information here. Ask.") == ""
+    # a status the view does not know is never treated as clear
+    assert regulatory_caveat("something_new", "It is sold in clinics.") == (
+        "it is sold in clinics."
+    )
+
+
+def _option(eligibility: str, status: str, text: str = US_EXOSOME) -> dict[str, object]:
+    regulatory = {"jurisdiction": "US", "status": status, "text": text, "sources": ["fda-x"]}
+    return {"treatment": "exosome", "eligibility": eligibility, "regulatory": regulatory}
+
+
+def test_eligibility_words_never_say_safe_or_can_have() -> None:
+    view = build_view({"options": [_option("eligible", "not_approved")]})
+    (o,) = view.options
+    assert o.eligibility_text == "Not ruled out by your answers"
+    assert o.caveat == "— but there are no FDA-approved exosome products."
+    assert o.eligibility_line == (
+        "Not ruled out by your answers — but there are no FDA-approved exosome products."
+    )
+    assert o.eligibility_class == "restricted" and o.caveat_sources == ("fda-x",)
+
+    (caution,) = build_view({"options": [_option("caution", "not_approved")]}).options
+    assert caution.caveat.startswith("— and there are no FDA-approved")
+    assert caution.eligibility_class == "caution"
+
+    (blocked,) = build_view({"options": [_option("contraindicated", "not_approved")]}).options
+    assert blocked.caveat == "" and blocked.eligibility_class == "contraindicated"
+
+    (clear,) = build_view({"options": [_option("eligible", "licensed_medicines")]}).options
+    assert clear.caveat == "" and clear.eligibility_class == "eligible"
+
+    (unknown,) = build_view(
+        {"options": [_option("eligible", "check_local_rules", "We have no information.")]}
+    ).options
+    assert unknown.caveat == (
+        "— but we have no information on whether it is approved where you live. Check local rules."
+    )

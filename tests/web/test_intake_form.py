@@ -93,3 +93,15 @@ def test_prior_treatment_error_paths_map_to_the_right_row() -> None:
     assert form_field_for("scale.grade", answers) == "scale"
     assert form_field_for("budget", answers) == "budget.amount"
     assert form_field_for("something.else", answers) == "concern"
+
+
+def test_unanswered_priorities_are_not_rated_and_zero_is_a_choice() -> None:
+    """No silent weights (CONTRACT §1): a priority left unanswered stays out of the intake;
+    an explicit 0 ("does not matter") is kept."""
+    answers = {**BASE, "priorities.cost": "0", "priorities.speed": "3"}
+    parsed, problems = validate(answers, STEPS[-1], MESSAGES)
+    assert problems == [] and parsed is not None
+    assert parsed["priorities"] == {"cost": 0, "speed": 3}
+    parsed, problems = validate(BASE, STEPS[-1], MESSAGES)
+    assert problems == [] and parsed is not None
+    assert "priorities" not in parsed

@@ -81,7 +81,7 @@ def test_results_page_shows_the_decision_aid_parts(
     for text in [
         "Your results",
         "not a prescription",
-        "Which choices are safe for you now",
+        "Which choices your answers rule out",
         "How the choices fit what matters to you",
         "Compare the choices",
         "When you might see a change",
@@ -205,3 +205,88 @@ def test_results_show_cost_chart_and_icon_arrays(
     assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
     assert 'id="series-' in chart.text and 'id="band-' in chart.text
     assert client.get("/charts/cost/unknown.svg").status_code == 404
+
+
+PRIORITY_RADIO = re.compile(r'<input type="radio" name="priorities\.([a-z_]+)" value="(\d)"[^>]*>')
+
+
+def checked_priorities(html: str) -> dict[str, str]:
+    """The priorities step's radios that are checked, as {name: value}."""
+    radios = [m for m in PRIORITY_RADIO.finditer(html)]
+    assert radios, "no priority radios on the page"
+    return {m.group(1): m.group(2) for m in radios if " checked" in m.group(0)}
+
+
+def test_priorities_step_preselects_nothing(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    data = {k: v for k, v in BASE.items() if not k.startswith("priorities.")}
+    html = _post(client, csrf_from, "/intake", {**data, "step": "budget", "go": "next"}).text
+    assert "What matters to you" in html
+    assert checked_priorities(html) == {}
+    assert "does not count" in html  # the help says a skipped row does not count
+
+
+def test_priorities_round_trip_keeps_answered_and_unanswered(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    data = {k: v for k, v in BASE.items() if not k.startswith("priorities.")}
+    answered = {**data, "priorities.cost": "0", "priorities.evidence": "4"}
+    back = _post(client, csrf_from, "/intake", {**answered, "step": "values", "go": "back"})
+    assert "Budget and place" in back.text
+    hidden = dict(
+        re.findall(r'<input type="hidden" name="(priorities\.[a-z_]+)" value="(\d)">', back.text)
+    )
+    assert hidden == {"priorities.cost": "0", "priorities.evidence": "4"}
+    again = _post(client, csrf_from, "/intake", {**answered, "step": "budget", "go": "next"})
+    assert checked_priorities(again.text) == {"cost": "0", "evidence": "4"}
+
+
+def test_results_list_unrated_priorities_as_not_rated(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    html = results(client, csrf_from, **{"priorities.speed": "0"})
+    matters = html.split('id="matters-h"')[1].split("</ul>")[0]
+    items = dict(re.findall(r'<li data-priority="([a-z_]+)">(.*?)</li>', matters, re.DOTALL))
+    assert len(items) == 7
+    assert "4 – matters a great deal" in items["cost"]
+    assert "0 – does not matter" in items["speed"]  # an explicit 0 is a choice
+    for name in ("fewer_sessions", "evidence", "autologous", "avoid_blood_draw", "low_maintenance"):
+        assert "not rated" in items[name] and not re.search(r"\d", items[name]), name
+    assert "2/4" not in html and "2 – matters some" not in html
+
+
+def _eligibility_item(html: str, option: str) -> str:
+    match = re.search(
+        rf'<li class="elig elig-([a-z]+)" data-option="{option}">(.*?)</li>\n', html, re.DOTALL
+    )
+    assert match, option
+    return f"class={match.group(1)} {match.group(2)}"
+
+
+def test_us_exosome_is_not_ruled_out_but_not_approved(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    html = results(client, csrf_from, jurisdiction="US")
+    assert "You can have this" not in html
+    exosome = _eligibility_item(html, "exosome")
+    assert "Not ruled out by your answers" in exosome
+    assert "— but there are no FDA-approved exosome products" in exosome
+    assert "class=restricted" in exosome  # not the green "eligible" look
+    assert "FDA-approved" in _eligibility_item(html, "combination")
+    conventional = _eligibility_item(html, "conventional")
+    assert "class=eligible" in conventional and "— but" not in conventional
+    # the plan card says the same next to the option
+    card = html.split('<div class="card option-card elig-restricted" data-option="exosome">')[1]
+    assert "no FDA-approved exosome products" in card.split("</div>")[0]
+
+
+def test_saved_results_keep_unrated_priorities_unrated(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    saved = _post(client, csrf_from, "/saved", {**BASE, "jurisdiction": "GB"})
+    assert saved.status_code == 200
+    matters = saved.text.split('id="matters-h"')[1].split("</ul>")[0]
+    assert matters.count("not rated") == 6
+    exosome = _eligibility_item(saved.text, "exosome")
+    assert "Not ruled out by your answers" in exosome and "— but human-derived exosome" in exosome

@@ -152,7 +152,11 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
 
 def assess_cmd(
     file: str = typer.Argument(..., help="Intake file (YAML or JSON), or - to read stdin."),
-    format: AssessFormat = typer.Option(AssessFormat.json, "--format", help="Output format."),
+    format: AssessFormat = typer.Option(
+        AssessFormat.text,
+        "--format",
+        help="Output format (CONTRACT §3: text by default; scripts ask for json).",
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write here instead of stdout."),
 ) -> None:
     """Assess an intake: every option, whether it is open to you, fit and evidence."""

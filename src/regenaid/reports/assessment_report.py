@@ -75,9 +75,14 @@ MAX_PAGES = 2
 def _rated_priorities(data: Mapping[str, Any], intake: object) -> tuple[dict[str, Any], bool]:
     """The priorities the person rated, and whether the unrated ones are known: from the intake
     when given (an ``Intake`` keeps which were rated; a JSON intake lists only those), else the
-    assessment's ``priorities`` (which cannot tell a 0 from "not rated")."""
+    assessment's ``priorities_rated`` (older saved assessments without it cannot tell a 0 from
+    "not rated")."""
     if intake is None:
-        return dict(data.get("priorities") or {}), False
+        every = dict(data.get("priorities") or {})
+        rated = data.get("priorities_rated")
+        if isinstance(rated, list):
+            return {k: v for k, v in every.items() if k in rated}, True
+        return every, False
     priorities = getattr(intake, "priorities", None)
     if priorities is not None and hasattr(priorities, "model_fields_set"):
         given = priorities.model_fields_set
