@@ -100,7 +100,7 @@ def test_profile_pools_primary_trials_with_reml_and_knapp_hartung() -> None:
     assert p.pooled.ci_lb == pytest.approx(ref.ci_lb)
     assert p.pooled.pi_ub == pytest.approx(ref.predict().pi_ub)
     assert p.pooled.k == 3 and p.pooled.n == 120
-    assert "In 3 small trials (120 people), PRP added about" in p.summary
+    assert "Our own calculation from 3 small trials (120 people): PRP added about" in p.summary
     assert "salt-water" in p.summary
     # small trials: fewer than 400 people, so at most moderate
     assert p.certainty.level <= Certainty.MODERATE.level

@@ -204,7 +204,9 @@ def test_no_published_review_our_pool_of_three_is_the_headline() -> None:
     p = evidence_profile(THREE_TRIALS, "androgenetic_alopecia", "prp")
     assert p.headline == "ours" and p.headline_review is None
     assert p.pooled is not None and p.pooled.k == 3
-    assert p.summary.startswith("In 3 small trials (120 people), PRP added about")
+    assert p.summary.startswith(
+        "Our own calculation from 3 small trials (120 people): PRP added about"
+    )
     assert p.certainty != Certainty.MODERATE  # so the tests below can tell the two apart
 
 
@@ -235,7 +237,7 @@ def test_review_no_larger_than_our_pool_leaves_our_pool_the_headline() -> None:
     p = evidence_profile([*THREE_TRIALS, published_prp_review("3")], "androgenetic_alopecia", "prp")
     assert p.headline == "ours" and p.headline_review is None
     assert p.certainty == _own_rating()
-    assert p.summary.startswith("In 3 small trials (120 people)")
+    assert p.summary.startswith("Our own calculation from 3 small trials (120 people)")
     assert p.summary.endswith(
         "A published review (Review 2024) rated the evidence moderate certainty."
     )
@@ -275,7 +277,7 @@ def test_non_randomised_studies_are_not_called_trials() -> None:
     cohorts = tuple(dataclasses.replace(t, design="prospective cohort") for t in THREE_TRIALS)
     p = evidence_profile(cohorts, "androgenetic_alopecia", "prp")
     assert p.pooled is not None
-    assert p.summary.startswith("In 3 small studies (120 people)")
+    assert p.summary.startswith("Our own calculation from 3 small studies (120 people)")
 
 
 # --- ratios in words ----------------------------------------------------------------------

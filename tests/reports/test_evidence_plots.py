@@ -88,8 +88,16 @@ def test_forest_plot_of_studies_draws_the_pooled_group() -> None:
             extra={"measure": "MD"},
         )
 
-    rows = [trial(1, "saline"), trial(2, "placebo"), trial(3, "microneedling alone")]
+    rows = [
+        trial(1, "saline"),
+        trial(2, "placebo"),
+        trial(4, "saline injection"),
+        trial(3, "microneedling alone"),
+    ]
     texts = _texts(forest_plot_of_studies(rows).svg)
-    assert "Trial 1" in texts and "Trial 2" in texts and "Trial 3" not in texts
+    assert "Trial 1" in texts and "Trial 2" in texts and "Trial 4" in texts
+    assert "Trial 3" not in texts
+    with pytest.raises(InvalidInputError):  # 2 studies are never pooled, so never plotted
+        forest_plot_of_studies(rows[:2])
     with pytest.raises(InvalidInputError):
-        forest_plot_of_studies([rows[0], dataclasses.replace(rows[2], id="x")])
+        forest_plot_of_studies([rows[0], dataclasses.replace(rows[3], id="x")])

@@ -508,7 +508,10 @@ def _summary_pooled(
         effect = f"{name} added about {_fmt(pooled.estimate)} {unit} more than {comparator}"
     else:
         effect = f"{name} gave about {_fmt(-pooled.estimate)} {unit} less than {comparator}"
-    text = f"In {pooled.k} {size}{trials} ({pooled.n} people), {effect} ({_range(pooled)})."
+    text = (
+        f"Our own calculation from {pooled.k} {size}{trials} ({pooled.n} people): {effect} "
+        f"({_range(pooled)})."
+    )
     label = certainty.value.replace("_", " ").capitalize()
     why = reasons[0].rstrip(".") if reasons else "the trials were well done and agreed"
     why = why[:1].lower() + why[1:]  # keep "I²" and names as written

@@ -182,17 +182,21 @@ def funnel_plot(
 def forest_plot_of_studies(
     studies: Sequence[StudyOutcome], *, method: str = "REML", test: str = "knha"
 ) -> RenderedPlot:
-    """Forest plot of the primary study rows the evidence profile pools (the largest group with
-    the same outcome, unit, measure and kind of comparator; mean differences from per-arm
+    """Forest plot of the primary study rows the evidence profile pools (3 or more; the largest
+    group with the same outcome, unit, measure and kind of comparator; mean differences from per-arm
     numbers, or effects with 95% CIs; ratios on the log scale, shown back-transformed)."""
-    from regenaid.evidence.profile import effect_and_variance, poolable_group
+    from regenaid.evidence.profile import MIN_STUDIES_TO_POOL, effect_and_variance, poolable_group
     from regenaid.evidence.rma import rma
 
     group = poolable_group([s for s in studies if s.kind == "primary"])
     usable = [(s, effect_and_variance(s)) for s in group]
     pairs = [(s, p) for s, p in usable if p is not None]
-    if len(pairs) < 2:
-        raise InvalidInputError("studies", "a forest plot needs at least 2 studies with numbers")
+    if len(pairs) < MIN_STUDIES_TO_POOL:
+        # the plot draws our pooled diamond, and fewer studies are never pooled as a result
+        raise InvalidInputError(
+            "studies",
+            f"a forest plot needs at least {MIN_STUDIES_TO_POOL} studies with numbers",
+        )
     measure = pairs[0][0].extra.get("measure", "MD")
     res = rma([p[0] for _, p in pairs], [p[1] for _, p in pairs], method=method, test=test)
     ratio = measure in ("OR", "RR", "ROM")
