@@ -503,10 +503,89 @@ def test_shipped_kb_properties(data: dict[str, Any], choice: st.DataObject) -> N
             load_knowledge(),
         )
         assert {o.treatment: o.score for o in zeroed.options} == scores
-    # no priorities at all: the expected benefit alone (less the caution penalty)
+    # no priorities at all: the expected benefit alone (less the caution and safety penalties)
     bare = assess(parse_intake({**data, "priorities": {}}), load_knowledge())
+    signals = {t for t, tr in load_knowledge().treatments.items() if tr.safety_signal}
     for o in bare.options:
         if o.score is not None:
             penalty = 0.05 if o.eligibility == "caution" else 0.0
+            penalty += 0.15 if o.treatment in signals else 0.0
             assert o.score == pytest.approx(max(0.0, o.expected_benefit - penalty), abs=1e-4)
             assert any("you did not rate any priority" in line for line in o.why)
+
+
+# --- harms, work-up and null results (docs/ranking.md 2, 3.2, 3.3) ----------------------------
+
+
+def test_a_safety_signal_costs_fit_and_says_why() -> None:
+    plain = ranked(person())["exosome"]
+    flagged = ranked(person(), facts=[PRP, replace(EXO, safety_signal=True), CONV, NONE])
+    exo = flagged["exosome"]
+    assert exo.score == pytest.approx(max(0.0, plain.score - 0.15), abs=2e-4)  # type: ignore[operator]
+    assert any("Serious harms have been reported" in line for line in exo.why)
+
+
+def test_shipped_exosome_products_carry_a_cited_safety_signal() -> None:
+    kb = load_knowledge()
+    for treatment in ("exosome", "combination"):
+        signal = kb.treatments[treatment].safety_signal  # type: ignore[index]
+        assert signal is not None and "fda-exosome-safety-notification-2019" in signal.sources
+    for treatment in ("prp", "conventional", "no_treatment"):
+        assert kb.treatments[treatment].safety_signal is None  # type: ignore[index]
+
+
+def test_speed_alone_does_not_make_an_unapproved_product_the_best_fit() -> None:
+    # Skin ageing: one small split-face study measured exosome results at 12 weeks, retinoid
+    # trials at 16-24; a person who rates only speed is still not steered to exosomes.
+    a = assess(
+        parse_intake(
+            {
+                "concern": "skin",
+                "condition": "skin_rejuvenation",
+                "age": 45,
+                "sex": "female",
+                "severity": "moderate",
+                "priorities": {"speed": 4},
+            }
+        )
+    )
+    assert a.recommended == "conventional"
+
+
+def test_usual_care_with_a_work_up_beats_waiting_for_recent_shedding() -> None:
+    intake = person(condition="telogen_effluvium", sex="female", duration_months=2)
+    conv = replace(CONV, certainty=Certainty.VERY_LOW, includes_work_up=True)
+    result = ranked(intake, facts=[conv, NONE])
+    natural = natural_course_benefit(intake)
+    assert result["conventional"].benefit == pytest.approx(natural + 0.05)
+    assert result["conventional"].rank == 1
+    assert any("looks for a treatable cause" in line for line in result["conventional"].why)
+
+
+def test_a_null_best_estimate_is_not_strong_evidence() -> None:
+    null = replace(PRP, certainty=Certainty.HIGH, null_effect=True)
+    assert option_evidence_score(null) == 0.0
+    assert option_evidence_score(replace(null, null_effect=False)) == 1.0
+
+
+def test_a_chronic_only_trial_does_not_count_for_recent_shedding() -> None:
+    def prp(duration: int) -> Any:
+        a = assess(
+            parse_intake(
+                {
+                    "concern": "hair",
+                    "condition": "telogen_effluvium",
+                    "age": 40,
+                    "sex": "female",
+                    "severity": "moderate",
+                    "duration_months": duration,
+                    "priorities": {"speed": 4},
+                }
+            )
+        )
+        return next(o for o in a.options if o.treatment == "prp")
+
+    recent, chronic = prp(2), prp(9)
+    assert any("No study has tested" in line for line in recent.why)
+    assert any("nobody knows how soon" in line for line in recent.why)
+    assert not any("No study has tested" in line for line in chronic.why)

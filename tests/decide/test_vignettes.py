@@ -224,10 +224,12 @@ def test_person_who_rates_nothing_is_ranked_by_expected_benefit_alone() -> None:
         }
     )
     ranked = sorted((o for o in a.options if o.rank is not None), key=lambda o: o.rank)
+    signals = {t for t, tr in load_knowledge().treatments.items() if tr.safety_signal}
     for o in ranked:
-        assert (
-            abs(o.score - o.expected_benefit + (0.05 if o.eligibility == "caution" else 0)) < 1e-3
+        penalty = (0.05 if o.eligibility == "caution" else 0) + (
+            0.15 if o.treatment in signals else 0
         )
+        assert abs(o.score - max(0.0, o.expected_benefit - penalty)) < 1e-3
         assert any("you did not rate any priority" in line for line in o.why)
     assert [o.score for o in ranked] == sorted((o.score for o in ranked), reverse=True)
 
@@ -328,8 +330,9 @@ def test_given_severity_that_disagrees_with_scale_is_flagged() -> None:
     assert not any(n.code == "severity_from_scale" for n in a.notices)
 
 
-def test_recent_shedding_after_illness_is_offered_waiting() -> None:
-    """Chloe, 27, heavy shedding for 2 months after a fever (telogen effluvium)."""
+def test_recent_shedding_after_illness_is_offered_a_work_up_and_waiting() -> None:
+    """Chloe, 27, heavy shedding for 2 months after a fever (telogen effluvium): usual care is
+    the work-up (iron, thyroid) with the natural course explained; waiting comes next."""
     recent = run(
         {
             "concern": "hair",
@@ -340,8 +343,10 @@ def test_recent_shedding_after_illness_is_offered_waiting() -> None:
             "duration_months": 2,
         }
     )
-    assert recent.recommended == "no_treatment"
+    assert recent.recommended == "conventional"
+    assert option(recent, "no_treatment").rank == 2
     assert any("improves by itself" in line for line in option(recent, "no_treatment").why)
+    assert any("treatable cause" in line for line in option(recent, "conventional").why)
     chronic = run(
         {
             "concern": "hair",

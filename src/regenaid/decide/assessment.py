@@ -16,7 +16,7 @@ from regenaid.decide.disagreements import find_disagreements
 from regenaid.decide.intake import Intake
 from regenaid.decide.option_cost import estimate_costs
 from regenaid.decide.option_plan import plan_summary
-from regenaid.decide.ranking import OptionFacts, RankedOption, rank_options
+from regenaid.decide.ranking import CHRONIC_TE_MONTHS, OptionFacts, RankedOption, rank_options
 from regenaid.decide.results import (
     Assessment,
     CitedOut,
@@ -446,22 +446,40 @@ _POPULATION_OF_SEX: dict[str, tuple[str, ...]] = {
 
 
 @functools.lru_cache(maxsize=512)
-def _studied_cached(kb: KnowledgeBase, condition: str, treatment: TreatmentId, sex: str) -> bool:
+def _studied_cached(
+    kb: KnowledgeBase, condition: str, treatment: TreatmentId, sex: str, chronic: bool
+) -> bool:
     wanted = _POPULATION_OF_SEX.get(sex, ("men", "women", "both"))
     return any(
         s.condition == condition
         and s.treatment == treatment
         and s.extra.get("population", "both") in wanted
+        and (s.extra.get("stage") != "chronic" or chronic)
         for s in kb.studies
     )
 
 
+def _includes_work_up(kb: KnowledgeBase, intake: Intake) -> bool:
+    """True when the condition's usual care is the natural course explained plus a work-up
+    for a treatable cause (parts tagged ``reassurance`` and ``blood_tests``)."""
+    care = kb.first_line.get(intake.condition)
+    tags = care.tags(intake.resolved_severity, intake.sex) if care else frozenset()
+    return {"reassurance", "blood_tests"} <= tags
+
+
 def _studied(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> bool:
     """True when the study table has a study of ``treatment`` for the intake's condition that
-    included people of the intake's sex (a row without a recorded population counts for all)."""
+    included people of the intake's sex (a row without a recorded population counts for all)
+    and, for a study of chronic disease only, when the person's condition is known to be
+    chronic (telogen effluvium lasting more than 6 months)."""
     if treatment == "no_treatment":
         return True
-    return _studied_cached(kb, intake.condition, treatment, intake.sex)
+    chronic = (
+        intake.condition == "telogen_effluvium"
+        and intake.duration_months is not None
+        and intake.duration_months > CHRONIC_TE_MONTHS
+    )
+    return _studied_cached(kb, intake.condition, treatment, intake.sex, chronic)
 
 
 def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
@@ -480,9 +498,13 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
             treatment=s.treatment,
             name=s.name,
             certainty=s.profile.certainty,
+            # an option no study tested in people like this person: when results show is not
+            # known for them either (a study in another population does not tell)
             time_to_results_weeks=(
                 None
-                if s.treatment == "no_treatment" or s.protocol is None
+                if s.treatment == "no_treatment"
+                or s.protocol is None
+                or not _studied(kb, intake, s.treatment)
                 else s.protocol.time_to_results_weeks
             ),
             sessions_over_horizon=sessions_over_horizon(s.protocol, months),
@@ -498,6 +520,8 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
             maintenance_known=s.protocol.maintenance_known if s.protocol else True,
             studied=_studied(kb, intake, s.treatment),
             mode=s.protocol.mode if s.protocol else "clinic_course",
+            safety_signal=kb.treatments[s.treatment].safety_signal is not None,
+            includes_work_up=s.treatment == "conventional" and _includes_work_up(kb, intake),
         )
         for s in statics
     ]

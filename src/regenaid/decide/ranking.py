@@ -40,6 +40,15 @@ from regenaid.knowledge.model import Certainty, Range, TreatmentId
 
 BENEFIT_WEIGHT = 0.4
 CAUTION_PENALTY = 0.05
+# Harms count too: an option with serious harms reported to regulators or in case series and
+# no established long-term safety (``OptionFacts.safety_signal``: exosome products, and the
+# combination through them; treatments.yaml ``safety_signal`` cites why) loses this much fit,
+# three times the caution penalty: what nobody has shown to be safe is not scored as if it were.
+SAFETY_SIGNAL_PENALTY = 0.15
+# Usual care that is the natural course plus a work-up for a treatable cause (telogen effluvium:
+# explanation and blood tests for iron and thyroid) is never expected to do less than waiting,
+# and a little more: it finds triggers that waiting leaves in place.
+WORK_UP_BONUS = 0.05
 WHY_THRESHOLD = 0.01  # contributions smaller than this are not worth a line
 SPEED_HORIZON_WEEKS = 52.0  # results later than a year score 0 on speed
 SESSIONS_CAP = 12.0  # 12 or more clinic sessions over the horizon score 0
@@ -151,6 +160,10 @@ class OptionFacts:
     # person (by sex); without any, no more benefit than the natural course is credited.
     studied: bool = True
     mode: str = "clinic_course"  # "daily_home": sessions are review visits, care is daily
+    # Serious harms reported and long-term safety not established (see SAFETY_SIGNAL_PENALTY).
+    safety_signal: bool = False
+    # Usual care that includes the natural course plus a work-up (see WORK_UP_BONUS).
+    includes_work_up: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +213,11 @@ def maintenance_score(maintenance_interval_weeks: Range | None) -> float:
 
 def option_evidence_score(facts: OptionFacts) -> float:
     """The evidence attribute: ``evidence_score`` of the option's certainty, but 0 for no new
-    treatment (being sure of the natural course is not evidence that waiting helps) and for an
-    option that no study tested in this condition in people like the person."""
-    if facts.treatment == "no_treatment" or not facts.studied:
+    treatment (being sure of the natural course is not evidence that waiting helps), for an
+    option that no study tested in this condition in people like the person, and for an option
+    whose best estimate includes no effect (certainty that it may not work is no reason to
+    choose it)."""
+    if facts.treatment == "no_treatment" or not facts.studied or facts.null_effect:
         return 0.0
     return evidence_score(facts.certainty)
 
@@ -352,6 +367,15 @@ def expected_benefit(
             f"No study has tested {facts.name} for this condition in people like you, so we "
             f"expect no more from it than from waiting ({natural:.2f})."
         )
+    if facts.includes_work_up:
+        floor = _clamp(natural_course_benefit(intake) + WORK_UP_BONUS)
+        if floor > benefit:
+            benefit = floor
+            lines.append(
+                f"{facts.name} includes waiting for natural recovery and looks for a treatable "
+                f"cause (such as low iron or thyroid disease), so we expect a little more from "
+                f"it than from waiting alone ({benefit:.2f})."
+            )
     return benefit, tuple(lines)
 
 
@@ -424,6 +448,11 @@ def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | N
     if attribute == "evidence":
         if not facts.studied:
             return f"no study has tested {name} for this condition in people like you"
+        if facts.null_effect:
+            return (
+                f"the best evidence for {name} ({CERTAINTY_WORDS[facts.certainty]} certainty) "
+                "found no clear effect"
+            )
         return f"the evidence for {name} is of {CERTAINTY_WORDS[facts.certainty]} certainty"
     if attribute == "speed":
         ttr = facts.time_to_results_weeks
@@ -549,6 +578,12 @@ def rank_options(
             lines.append(
                 f"Needs a clinician's check first (caution), which lowered its fit "
                 f"({-CAUTION_PENALTY:+.2f})."
+            )
+        if f.safety_signal:
+            score -= SAFETY_SIGNAL_PENALTY
+            lines.append(
+                f"Serious harms have been reported with {f.name} and its long-term safety is "
+                f"not known, which lowered its fit ({-SAFETY_SIGNAL_PENALTY:+.2f})."
             )
         scores[f.treatment] = _clamp(score)
         contributions: list[tuple[float, int, str]] = []

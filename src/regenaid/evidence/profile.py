@@ -341,6 +341,16 @@ def _best_published(published: Sequence[StudyOutcome]) -> StudyOutcome | None:
     )
 
 
+def rating_origin(row: StudyOutcome) -> str:
+    """Whose rating the certainty is (see :func:`rating_words` for ``rating_scale``)."""
+    scale = row.extra.get("rating_scale", "").strip()
+    if not scale or scale.startswith("GRADE,"):
+        return f"Rating as published by {row.study}"
+    if scale.lower().startswith("our reading"):
+        return f"Our own reading of {row.study}, which gave no GRADE rating we could use"
+    return f"Our reading on the GRADE scale of {row.study}'s own grade ({scale})"
+
+
 def rating_words(row: StudyOutcome, certainty: Certainty) -> str:
     """Who rated the certainty, as ``rating_scale`` records it: empty, the source's own GRADE
     rating; ``GRADE, <detail>``, a GRADE rating with a detail (e.g. a range, the lower shown);
@@ -578,7 +588,7 @@ def _published_over_pool(
     k = k_studies(review)
     own_label = own.certainty.value.replace("_", " ")
     return review.published_certainty, [
-        f"Rating as published by {review.study}, a review that pooled {k} studies.",
+        f"{rating_origin(review)}, a review that pooled {k} studies.",
         f"Our own pooling of the {pooled.k} studies with usable numbers in our table is shown "
         f"too (on its own it would be rated {own_label} certainty), but the published review "
         f"pooled more studies ({k}), so its rating is used.",
@@ -602,14 +612,14 @@ def _unpooled(
         poolable = len(poolable_group(primaries))
         if poolable:
             reasons.append(
-                f"Rating as published by {best.study}; too few studies to pool ourselves: the "
+                f"{rating_origin(best)}; too few studies to pool ourselves: the "
                 f"study table has {poolable} {'study' if poolable == 1 else 'studies'} with "
                 f"usable numbers for one comparison, and we pool only {MIN_STUDIES_TO_POOL} or "
                 "more."
             )
         else:
             reasons.append(
-                f"Rating as published by {best.study}; the study table has no primary studies "
+                f"{rating_origin(best)}; the study table has no primary studies "
                 "with usable numbers to pool ourselves."
             )
         summary = _summary_published(name, best, certainty)

@@ -327,11 +327,14 @@ def _read_treatments(
             sources=r.sources(required=False),
             uncertainties=r.cited_list("uncertainties", required=False),
             benefits=r.cited_list("benefits"),
+            safety_signal=r.cited("safety_signal") if r.has("safety_signal") else None,
         )
         r.finish()
         for field in ("mechanism", "material"):
             cited = getattr(treatment, field)
             _require_evidence(r, f"{field}.sources", cited.sources, sources)
+        if treatment.safety_signal is not None:
+            _require_evidence(r, "safety_signal.sources", treatment.safety_signal.sources, sources)
         for field in (
             "steps",
             "side_effects_common",

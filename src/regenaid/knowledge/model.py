@@ -373,6 +373,9 @@ class Treatment:
     sources: tuple[str, ...] = ()
     uncertainties: tuple[CitedText, ...] = ()  # what is not known (added by K)
     benefits: tuple[CitedText, ...] = ()  # what the evidence shows it can do (added by K)
+    # Serious harms reported and long-term safety not established: why, with sources. Ranking
+    # lowers such an option's fit (decide.ranking.SAFETY_SIGNAL_PENALTY).
+    safety_signal: CitedText | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,9 @@ a somewhat different question, e.g. PRP added to microneedling; empty when direc
 ``verification`` (what could not be checked at the source), ``finding`` (``benefit``,
 ``no_difference``, ``harm`` or ``mixed``: what the row's outcome showed, recorded at least for
 a study's primary outcome, which is listed first), ``population`` (``men``, ``women`` or
-``both``: who was studied; empty when not recorded) and ``rating_scale`` (the scale of
+``both``: who was studied; empty when not recorded), ``stage`` (``chronic`` or ``acute`` when
+the study enrolled only that stage of the condition, e.g. telogen effluvium lasting more than
+6 months) and ``rating_scale`` (the scale of
 ``published_certainty``: empty when the source rated it with GRADE; ``GRADE, <detail>`` for a
 GRADE rating with a detail such as a range; ``our reading ...`` when the source gave no GRADE
 rating we could use; otherwise the name of the source's own scale, e.g. ``SORT``. In the last
@@ -53,6 +55,7 @@ COLUMNS: Final[tuple[str, ...]] = (
     "comparator",
     "design",
     "population",
+    "stage",
     "kind",
     "outcome",
     "finding",
@@ -88,6 +91,8 @@ MEASURES: Final = ("MD", "SMD", "OR", "RR", "ROM", "RD", "narrative")
 RISK_OF_BIAS: Final = ("low", "some_concerns", "high", "unclear")
 # What a primary row's outcome showed, in the authors' words (empty: not recorded).
 FINDINGS: Final = ("benefit", "no_difference", "harm", "mixed")
+# The stage of the condition the study enrolled only (empty: any or not recorded).
+STAGES: Final = ("acute", "chronic")
 # Who was studied, by sex (empty: not recorded, read as both).
 POPULATIONS: Final = ("men", "women", "both")
 ALL_CONDITIONS: Final[tuple[str, ...]] = tuple(
@@ -97,6 +102,7 @@ _EXTRA_COLUMNS: Final = (
     "measure",
     "finding",
     "population",
+    "stage",
     "rating_scale",
     "k_studies",
     "n_total",
@@ -234,6 +240,9 @@ def _parse_row(row: _Row, sources: Mapping[str, Source]) -> StudyOutcome:
     finding = row.opt_text("finding")
     if finding is not None and finding not in FINDINGS:
         raise row.error("finding", f"{finding!r} is not allowed (allowed: {', '.join(FINDINGS)})")
+    stage = row.opt_text("stage")
+    if stage is not None and stage not in STAGES:
+        raise row.error("stage", f"{stage!r} is not allowed (allowed: {', '.join(STAGES)})")
     population = row.opt_text("population")
     if population is not None and population not in POPULATIONS:
         raise row.error(
