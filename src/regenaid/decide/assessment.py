@@ -459,11 +459,12 @@ def _studied_cached(
     )
 
 
-def _includes_work_up(kb: KnowledgeBase, intake: Intake) -> bool:
+@functools.lru_cache(maxsize=512)
+def _includes_work_up(kb: KnowledgeBase, condition: str, severity: str, sex: str) -> bool:
     """True when the condition's usual care is the natural course explained plus a work-up
     for a treatable cause (parts tagged ``reassurance`` and ``blood_tests``)."""
-    care = kb.first_line.get(intake.condition)
-    tags = care.tags(intake.resolved_severity, intake.sex) if care else frozenset()
+    care = kb.first_line.get(condition)
+    tags = care.tags(severity, sex) if care else frozenset()
     return {"reassurance", "blood_tests"} <= tags
 
 
@@ -493,6 +494,7 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     months = intake.horizon_months
     currency = _main_currency(costs)
 
+    studied = {s.treatment: _studied(kb, intake, s.treatment) for s in statics}
     facts = [
         OptionFacts(
             treatment=s.treatment,
@@ -502,9 +504,7 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
             # known for them either (a study in another population does not tell)
             time_to_results_weeks=(
                 None
-                if s.treatment == "no_treatment"
-                or s.protocol is None
-                or not _studied(kb, intake, s.treatment)
+                if s.treatment == "no_treatment" or s.protocol is None or not studied[s.treatment]
                 else s.protocol.time_to_results_weeks
             ),
             sessions_over_horizon=sessions_over_horizon(s.protocol, months),
@@ -518,10 +518,11 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
             null_effect=s.null_effect,
             natural_course=condition.natural_course.text if s.treatment == "no_treatment" else None,
             maintenance_known=s.protocol.maintenance_known if s.protocol else True,
-            studied=_studied(kb, intake, s.treatment),
+            studied=studied[s.treatment],
             mode=s.protocol.mode if s.protocol else "clinic_course",
             safety_signal=kb.treatments[s.treatment].safety_signal is not None,
-            includes_work_up=s.treatment == "conventional" and _includes_work_up(kb, intake),
+            includes_work_up=s.treatment == "conventional"
+            and _includes_work_up(kb, intake.condition, intake.resolved_severity, intake.sex),
         )
         for s in statics
     ]

@@ -532,6 +532,7 @@ def rank_options(
     the options' currency (else None: cost is scored relative to the dearest option)."""
     months = intake.horizon_months
     weights = intake.priorities.weights()
+    any_rated = bool(intake.priorities.rated)
     total_priority = sum(weights[a] for a in ATTRIBUTES)
     most_expensive = max((f.horizon_cost for f in facts), default=0.0)
 
@@ -566,7 +567,7 @@ def rank_options(
             score = benefit
             because = (
                 "you did not rate any priority"
-                if not intake.priorities.rated
+                if not any_rated
                 else "no priority you rated is above 0"
             )
             lines.append(
@@ -607,7 +608,7 @@ def rank_options(
                 )
                 contributions.append((-abs(delta), index, text))
         lines.extend(text for _, _, text in sorted(contributions))
-        if unrated_line and intake.priorities.rated:
+        if unrated_line and any_rated:
             lines.append(unrated_line)
         whys[f.treatment] = tuple(lines)
 
@@ -656,7 +657,8 @@ def _benefits(
 
 def _unrated_line(intake: Intake) -> str | None:
     """One line naming the priorities the person did not rate (they count 0), or None."""
-    unrated = [PRIORITY_LABEL[a] for a in ATTRIBUTES if a in intake.priorities.unrated]
+    not_rated = set(intake.priorities.unrated)
+    unrated = [PRIORITY_LABEL[a] for a in ATTRIBUTES if a in not_rated]
     if not unrated:
         return None
     listed = unrated[0] if len(unrated) == 1 else f"{', '.join(unrated[:-1])} or {unrated[-1]}"
