@@ -264,7 +264,9 @@ def test_unrated_priorities_count_zero() -> None:
     none = ranked(person())
     for r in none.values():
         assert r.score == pytest.approx(r.benefit, abs=1e-4)
-        assert any("whole score, because you did not rate any priority" in x for x in r.why)
+        assert any(
+            "before any penalty below, because you did not rate any priority" in x for x in r.why
+        )
     assert person().priorities.rated == ()
     assert person(priorities={"cost": 0}).priorities.rated == ("cost",)
 

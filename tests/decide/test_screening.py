@@ -207,7 +207,7 @@ def test_holding_back_one_first_line_part_leaves_usual_care_open_with_caution() 
     assert conventional.eligibility == "caution" and conventional.ranked
     reason = conventional.reasons[0]
     assert reason.level == "caution" and reason.come_back is None
-    assert "Leave this part out for now (come back later)." in reason.text
+    assert "Leave this part out for now; come back later." in reason.text
     assert reason.text.endswith("Usual care can still start with: Tablet.")
 
 

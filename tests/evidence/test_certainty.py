@@ -58,6 +58,22 @@ def test_imprecision_ci_and_optimal_information_size() -> None:
     assert both.certainty == Certainty.LOW and len(both.reasons) == 2
 
 
+def test_one_small_study_without_an_effect_size_is_three_levels_imprecise() -> None:
+    """GRADE guidance 34 (Zeng 2022): far below the optimal information size, rate down two or
+    three levels; a single 19-person trial with no published effect size is very low."""
+    single = rate_certainty(
+        body(
+            studies=[StudyWeight(1.0, True, "low")],
+            total_n=19,
+            effect_known=False,
+            I2=None,
+            pi_crosses_null=None,
+        )
+    )
+    assert single.certainty == Certainty.VERY_LOW
+    assert len(single.reasons) == 3
+
+
 def test_indirectness_and_publication_bias() -> None:
     indirect = [StudyWeight(1.0, True, "low", indirect=True)] * 4
     assert rate_certainty(body(studies=indirect)).certainty == Certainty.MODERATE

@@ -73,3 +73,38 @@ def test_cost_block_states_the_assumption_for_unknown_top_ups() -> None:
     assert isinstance(assumptions, list)
     assert any("top-up sessions are needed is not known" in a for a in assumptions)
     assert exosome.plan["maintenance_known"] is False
+
+
+def _assess(condition: str, concern: str, **more: object):  # type: ignore[no-untyped-def]
+    data = {"concern": concern, "condition": condition, "age": 35, "sex": "female"}
+    data.update({"severity": "moderate", **more})
+    return assess(parse_intake(data))
+
+
+def test_shedding_always_gets_the_check_the_cause_notice() -> None:
+    a = _assess("telogen_effluvium", "hair", priorities={"cost": 4, "fewer_sessions": 4})
+    notice = next(n for n in a.notices if n.code == "check_the_cause")
+    assert "low iron or thyroid" in notice.text and notice.sources
+    other = _assess("androgenetic_alopecia", "hair")
+    assert all(n.code != "check_the_cause" for n in other.notices)
+
+
+def test_usual_care_for_shedding_is_tests_and_advice() -> None:
+    a = _assess("telogen_effluvium", "hair", priorities={"autologous": 4, "avoid_blood_draw": 4})
+    conventional = next(o for o in a.options if o.treatment == "conventional")
+    assert conventional.attribute_scores["autologous"] == 1.0
+    assert conventional.attribute_scores["avoid_blood_draw"] == 0.0  # blood tests
+    assert any("puts nothing into your body" in line for line in conventional.why)
+
+
+def test_exosome_skin_results_time_is_not_known() -> None:
+    kb = load_knowledge()
+    for condition in ("acne_scars", "scars", "skin_rejuvenation", "fine_lines_wrinkles"):
+        protocol = kb.protocol("exosome", condition)
+        assert protocol is not None and protocol.time_to_results_weeks is None, condition
+
+
+def test_no_new_treatment_cites_the_placebo_groups_it_is_read_from() -> None:
+    a = _assess("androgenetic_alopecia", "hair", sex="male")
+    waiting = next(o for o in a.options if o.treatment == "no_treatment")
+    assert waiting.evidence.sources

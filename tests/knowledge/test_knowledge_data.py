@@ -412,6 +412,8 @@ def test_protocol_time_to_results_spans_the_cited_studies_follow_up(kb: Knowledg
                 and set(study.sources) & set(protocol.sources)
             ):
                 r = protocol.time_to_results_weeks
+                if r is None:  # not known: the trials only looked at their end (see the note)
+                    continue
                 assert r.low <= study.followup_weeks <= r.high, (treatment, condition, study.id)
                 checked += 1
     assert checked >= 5

@@ -37,6 +37,7 @@ from regenaid.knowledge.model import (
     TREATMENT_IDS,
     CitedText,
     Condition,
+    FirstLineCare,
     Protocol,
     TreatmentId,
 )
@@ -214,8 +215,11 @@ def _statics(
         claims = kb.claims_about(treatment, condition=condition_id)
         benefits, harms = _benefits_and_harms(kb, condition, treatment, profile)
         autologous = 1.0 if (t.autologous or treatment == "no_treatment") else 0.0
+        blood_draw = t.blood_draw
         if treatment == "combination":
             autologous = 0.5  # the PRP part is the person's own blood, the exosomes are not
+        if treatment == "conventional":
+            autologous, blood_draw = _usual_care_material(kb, condition_id)
         out.append(
             _OptionStatic(
                 treatment=treatment,
@@ -223,7 +227,7 @@ def _statics(
                 protocol=protocol,
                 profile=profile,
                 autologous=autologous,
-                blood_draw=t.blood_draw,
+                blood_draw=blood_draw,
                 null_effect=_null_effect(profile),
                 plan=plan_summary(protocol),
                 regulatory=RegulatoryOut(
@@ -339,6 +343,7 @@ def _notices(
     screening: Mapping[TreatmentId, ScreeningResult],
     ranked: Mapping[TreatmentId, RankedOption],
     currency: str,
+    kb_first_line: Mapping[str, FirstLineCare] | None = None,
 ) -> list[Notice]:
     notices = [DECISION_AID_NOTICE]
     names = {s.treatment: s.name for s in statics}
@@ -425,6 +430,19 @@ def _notices(
                     ),
                 )
             )
+    care = kb_first_line.get(intake.condition) if kb_first_line else None
+    if care is not None and "blood_tests" in care.tags(intake.resolved_severity, intake.sex):
+        work_up = next(c for c in care.components if "blood_tests" in c.care)
+        notices.append(
+            Notice(
+                code="check_the_cause",
+                text=(
+                    "Shedding often has a cause that can be treated, such as low iron or thyroid "
+                    "disease. Whatever you choose, even waiting, ask a doctor to check for it."
+                ),
+                sources=list(work_up.sources),
+            )
+        )
     if intake.budget is not None and currency != intake.budget.currency:
         notices.append(
             Notice(
@@ -459,13 +477,26 @@ def _studied_cached(
     )
 
 
+WORK_UP_TAGS = frozenset({"blood_tests", "reassurance"})
+
+
+def _usual_care_material(kb: KnowledgeBase, condition: str) -> tuple[float, bool]:
+    """(autologous, blood draw) of usual care from its first-line parts: tests and advice alone
+    put nothing into the body (1.0); blood tests need a blood draw."""
+    care = kb.first_line.get(condition)
+    if care is None:
+        return 0.0, False
+    tags = {t for c in care.components if c.role == "first_line" for t in c.care}
+    return (1.0 if tags <= WORK_UP_TAGS else 0.0), "blood_tests" in tags
+
+
 @functools.lru_cache(maxsize=512)
 def _includes_work_up(kb: KnowledgeBase, condition: str, severity: str, sex: str) -> bool:
     """True when the condition's usual care is the natural course explained plus a work-up
     for a treatable cause (parts tagged ``reassurance`` and ``blood_tests``)."""
     care = kb.first_line.get(condition)
     tags = care.tags(severity, sex) if care else frozenset()
-    return {"reassurance", "blood_tests"} <= tags
+    return tags >= WORK_UP_TAGS
 
 
 def _studied(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> bool:
@@ -563,7 +594,7 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     return Assessment(
         options=options,
         recommended=recommended,
-        notices=_notices(intake, statics, screening, ranked, currency),
+        notices=_notices(intake, statics, screening, ranked, currency, kb.first_line),
         concern=intake.concern,
         condition=intake.condition,
         condition_name=condition.name,

@@ -492,6 +492,8 @@ def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | N
             text += ", within your budget" if facts.horizon_cost <= budget else ", over your budget"
         return text
     if attribute == "autologous":
+        if facts.autologous >= 1 and facts.treatment == "conventional":
+            return f"{name} (tests and advice) puts nothing into your body"
         if facts.autologous >= 1:
             return f"{name} uses only your own body's material"
         if facts.autologous > 0:
@@ -572,7 +574,7 @@ def rank_options(
             )
             lines.append(
                 f"Expected benefit {benefit:.2f} (what the evidence lets us expect for you) "
-                f"is the whole score, because {because}."
+                f"is all the score is made of before any penalty below, because {because}."
             )
         if screening[f.treatment].eligibility == "caution":
             score -= CAUTION_PENALTY

@@ -139,7 +139,7 @@ def _conventional_reason(
     if still_open and SEVERITY_OF_LEVEL[level] > SEVERITY_OF_LEVEL["caution"]:
         what = "this part" if len(parts) == 1 else "these parts"
         if level == "defer" and come_back:
-            text += f" Leave {what} out for now (come back {come_back.rstrip('.')})."
+            text += f" Leave {what} out for now; come back {come_back.rstrip('.')}."
         else:
             text += f" Leave {what} out."
         text += f" Usual care can still start with: {'; '.join(c.name for c in still_open)}."

@@ -12,8 +12,10 @@ mechanical so the same table always gives the same rating:
 4. Imprecision: down 1 when the CI crosses no effect (or no effect size with a CI was
    published); down 1 more when the total number of people is below the optimal information
    size of 400 (GRADE's rule of thumb for continuous outcomes, Guyatt et al. 2011, J Clin
-   Epidemiol 64:1283-1293); down 1 more for a single study (not replicated). At most 2 levels
-   in all for imprecision.
+   Epidemiol 64:1283-1293); down 1 more for a single study (not replicated). Up to 3 levels in
+   all: GRADE guidance 34 (Zeng et al. 2022, J Clin Epidemiol 150:216-224) advises rating down
+   two or three levels when the evidence is far short of the optimal information size, as a
+   single small study without a published effect size and interval is.
 5. Indirectness: down 1 when more than half of the weight comes from studies flagged as
    indirect (other population, product or outcome than the question).
 6. Publication bias: only assessed with 10 or more studies (Sterne et al. 2011, BMJ 343:d4002):
@@ -122,7 +124,7 @@ def rate_certainty(body: BodyOfEvidence) -> CertaintyRating:
     if k == 1:
         imprecision += 1
         reasons.append("Only one study: its result has not been repeated.")
-    level -= min(imprecision, 2)
+    level -= min(imprecision, 3)
 
     if _share(studies, [s.indirect for s in studies]) > 0.5:
         level -= 1

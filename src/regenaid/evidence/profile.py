@@ -564,6 +564,16 @@ def _profile(
         )
         headline = "published" if review is not None else "none"
     sources = tuple(dict.fromkeys(src for s in (*primaries, *published) for src in s.sources))
+    if treatment == "no_treatment" and not sources:
+        # what no new treatment brings is read from the placebo groups of the condition's trials
+        sources = tuple(
+            dict.fromkeys(
+                src
+                for s in studies
+                if s.condition == condition and _placebo_controlled(s)
+                for src in s.sources
+            )
+        )
     return EvidenceProfile(
         condition=condition,
         treatment=treatment,
@@ -645,7 +655,10 @@ def _unpooled(
             None,
         )
     if primaries:
-        ratings = [_single_rating(s) for s in primaries]
+        # each study is rated on its primary outcome (its first row in the study table), never
+        # on a secondary outcome that happens to look more precise
+        main_rows = {s.study: s for s in reversed(primaries)}.values()
+        ratings = [_single_rating(s) for s in main_rows]
         best_single = max(ratings, key=lambda r: r.certainty.level)
         certainty = best_single.certainty
         count = len({s.study for s in primaries})  # one study may report several outcomes
@@ -666,6 +679,11 @@ def _unpooled(
     )
 
 
+def _placebo_controlled(s: StudyOutcome) -> bool:
+    comparator = s.comparator.lower()
+    return "placebo" in comparator or "saline" in comparator
+
+
 def _no_treatment(
     condition: str, studies: Sequence[StudyOutcome]
 ) -> tuple[Certainty, list[str], str]:
@@ -676,9 +694,7 @@ def _no_treatment(
         rows = [
             s
             for s in studies
-            if s.condition == condition
-            and s.treatment == treatment
-            and ("placebo" in s.comparator.lower() or "saline" in s.comparator.lower())
+            if s.condition == condition and s.treatment == treatment and _placebo_controlled(s)
         ]
         for s in rows:
             if s.kind == "pooled_published" and s.published_certainty is not None:
