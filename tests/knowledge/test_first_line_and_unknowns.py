@@ -108,3 +108,17 @@ def test_no_new_treatment_cites_the_placebo_groups_it_is_read_from() -> None:
     a = _assess("androgenetic_alopecia", "hair", sex="male")
     waiting = next(o for o in a.options if o.treatment == "no_treatment")
     assert waiting.evidence.sources
+
+
+def test_every_price_shown_says_who_quoted_it_and_when() -> None:
+    from regenaid.reports.assessment_view import build_view
+
+    a = _assess("volume_loss", "skin")
+    for o in a.options:
+        per = o.cost["price_per_session"]
+        assert isinstance(per, dict)
+        if per["high"]:
+            assert per["basis"] and any(ch.isdigit() for ch in str(per["basis"]))
+    filler = next(o for o in build_view(a.model_dump()).options if o.id == "conventional")
+    assert filler.lines["per_session"].startswith("Per syringe:")
+    assert "(" in filler.lines["per_session"]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from regenaid.decide.disagreements import find_disagreements
 from regenaid.decide.results import ClaimOut
-from regenaid.decide.views import claim_out, profile_for
+from regenaid.decide.views import claim_out, price_basis, profile_for
 from regenaid.errors import InvalidInputError
 from regenaid.knowledge import KnowledgeBase
 from regenaid.knowledge.model import (
@@ -182,20 +182,12 @@ def _answer(
     return "No information.", [], None
 
 
-_PRICE_KIND = {
-    "clinic": "clinic prices",
-    "consumer": "prices on consumer pages",
-    "press": "prices reported in the press",
-    "retail": "pharmacy or shop prices",
-}
-
-
 def price_text(price: PriceRange) -> str:
     """E.g. 'USD 500 to 1,000 per syringe, 1 to 4 syringes a session (clinic prices, 2026).'"""
     text = f"{price.currency} {price.low:,.0f} to {price.high:,.0f} per {price.unit}"
     if price.per_session is not None:
         text += f", {_span(price.per_session).replace('-', ' to ')} syringes a session"
-    label = ", ".join(x for x in (_PRICE_KIND.get(price.kind or ""), price.as_of) if x)
+    label = price_basis(price)
     return f"{text} ({label})." if label else f"{text}."
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.intake import Intake, PriorTreatmentId
+from regenaid.decide.views import price_basis
 from regenaid.economics._types import FloatArray
 from regenaid.economics.psa import Interval
 from regenaid.economics.regen_model import (
@@ -283,6 +284,8 @@ def _prepare(
                 "high": price.high if price else 0.0,
                 "unit": price.unit if price else "session",
                 "sources": list(price.sources) if price else [],
+                # who quoted the price and when, e.g. "clinic prices, 2026"
+                "basis": price_basis(price) if price else "",
             },
             "horizon_months": months,
             "sessions_over_horizon": {"low": horizon_range.low, "high": horizon_range.high},

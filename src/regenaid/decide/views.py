@@ -9,7 +9,19 @@ from regenaid.decide.disagreements import claim_label, is_marketing
 from regenaid.decide.results import ClaimOut, RangeOut
 from regenaid.evidence.profile import EvidenceProfile, evidence_profile
 from regenaid.knowledge import KnowledgeBase
-from regenaid.knowledge.model import Claim, TreatmentId
+from regenaid.knowledge.model import Claim, PriceRange, TreatmentId
+
+_PRICE_KIND = {
+    "clinic": "clinic prices",
+    "consumer": "prices on consumer pages",
+    "press": "prices reported in the press",
+    "retail": "pharmacy or shop prices",
+}
+
+
+def price_basis(price: PriceRange) -> str:
+    """Who quoted a price and when, e.g. 'clinic prices, 2026' ('' when neither is known)."""
+    return ", ".join(x for x in (_PRICE_KIND.get(price.kind or ""), price.as_of) if x)
 
 
 @functools.cache

@@ -216,6 +216,8 @@ def _cost_lines(t: Catalogue, cost: Mapping[str, Any]) -> dict[str, str]:
             low=format_money(per.get("low"), currency),
             high=format_money(per.get("high"), currency),
         )
+        if per.get("basis"):
+            lines["per_session"] += f" ({per['basis']})"
     first = cost.get("first_year")
     if isinstance(first, Mapping):
         lines["first_year"] = t(
