@@ -325,6 +325,8 @@ def test_own_rating_is_not_attributed_to_the_source(case: dict[str, Any]) -> Non
 
 # --- the suite itself covers what the brief asks ----------------------------------------------
 
+# CONTRACT §1's health flags typed from the contract, not imported from the code: the suite
+# must cover what the contract promises even if the code's list drifts.
 HEALTH_FLAGS = (
     "anticoagulant",
     "antiplatelet_or_nsaid",
