@@ -559,9 +559,47 @@ def test_usual_care_with_a_work_up_beats_waiting_for_recent_shedding() -> None:
     conv = replace(CONV, certainty=Certainty.VERY_LOW, includes_work_up=True)
     result = ranked(intake, facts=[conv, NONE])
     natural = natural_course_benefit(intake)
-    assert result["conventional"].benefit == pytest.approx(natural + 0.05)
+    assert result["conventional"].benefit == pytest.approx(natural + 0.10)
     assert result["conventional"].rank == 1
     assert any("looks for a treatable cause" in line for line in result["conventional"].why)
+
+
+def test_regenerative_options_come_after_the_shedding_work_up() -> None:
+    intake = person(condition="telogen_effluvium", sex="female", priorities={"speed": 4})
+    conv = replace(CONV, certainty=Certainty.VERY_LOW, includes_work_up=True)
+    fast_prp = replace(PRP, certainty=Certainty.HIGH, time_to_results_weeks=Range(2, 4))
+    result = ranked(intake, facts=[fast_prp, conv, NONE])
+    assert result["conventional"].rank == 1 and result["prp"].rank == 2
+    assert result["prp"].score == pytest.approx(result["conventional"].score - 0.01, abs=1e-4)  # type: ignore[operator]
+    assert any("cause looked for first" in line for line in result["prp"].why)
+
+
+def test_an_earlier_response_counts_only_for_the_care_it_is_part_of() -> None:
+    def usual(condition: str, concern: str, prior: str, response: str) -> Any:
+        a = assess(
+            parse_intake(
+                {
+                    "concern": concern,
+                    "condition": condition,
+                    "age": 30,
+                    "sex": "male",
+                    "severity": "moderate",
+                    "prior_treatments": [{"treatment": prior, "response": response}],
+                }
+            )
+        )
+        return next(o for o in a.options if o.treatment == "conventional")
+
+    plain = usual("acne_scars", "skin", "prp", "none")
+    assert usual("acne_scars", "skin", "minoxidil", "none").expected_benefit == (
+        plain.expected_benefit
+    )
+    assert usual("acne_scars", "skin", "microneedling", "good").expected_benefit > (
+        plain.expected_benefit
+    )
+    assert usual("androgenetic_alopecia", "hair", "minoxidil", "none").expected_benefit < (
+        usual("androgenetic_alopecia", "hair", "prp", "none").expected_benefit
+    )
 
 
 def test_a_null_best_estimate_is_not_strong_evidence() -> None:

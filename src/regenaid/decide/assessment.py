@@ -28,7 +28,7 @@ from regenaid.decide.results import (
     ReasonOut,
     RegulatoryOut,
 )
-from regenaid.decide.screening import Reason, ScreeningResult, screen
+from regenaid.decide.screening import Reason, ScreeningResult, screen, usual_care_priors
 from regenaid.decide.views import claim_out, profile_for
 from regenaid.evidence.profile import EvidenceProfile
 from regenaid.knowledge import KnowledgeBase, load_knowledge
@@ -552,6 +552,11 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
             studied=studied[s.treatment],
             mode=s.protocol.mode if s.protocol else "clinic_course",
             safety_signal=kb.treatments[s.treatment].safety_signal is not None,
+            related_priors=(
+                usual_care_priors(intake, kb.first_line.get(intake.condition))
+                if s.treatment == "conventional"
+                else None
+            ),
             includes_work_up=s.treatment == "conventional"
             and _includes_work_up(kb, intake.condition, intake.resolved_severity, intake.sex),
         )

@@ -48,7 +48,12 @@ SAFETY_SIGNAL_PENALTY = 0.15
 # Usual care that is the natural course plus a work-up for a treatable cause (telogen effluvium:
 # explanation and blood tests for iron and thyroid) is never expected to do less than waiting,
 # and a little more: it finds triggers that waiting leaves in place.
-WORK_UP_BONUS = 0.05
+WORK_UP_BONUS = 0.1
+# ... and where usual care is that work-up, PRP, exosomes and the combination never fit better
+# than it: they are not an alternative to looking for the cause, at most something to add
+# after it (their score is held just below usual care's, with a why line).
+WORK_UP_FIRST_GAP = 0.01
+REGENERATIVE: tuple[TreatmentId, ...] = ("prp", "exosome", "combination")
 WHY_THRESHOLD = 0.01  # contributions smaller than this are not worth a line
 SPEED_HORIZON_WEEKS = 52.0  # results later than a year score 0 on speed
 SESSIONS_CAP = 12.0  # 12 or more clinic sessions over the horizon score 0
@@ -164,6 +169,10 @@ class OptionFacts:
     safety_signal: bool = False
     # Usual care that includes the natural course plus a work-up (see WORK_UP_BONUS).
     includes_work_up: bool = False
+    # For usual care: the earlier treatments that are part of it for this person (by care tag;
+    # screening.usual_care_priors). None: the hair medicines (minoxidil, finasteride,
+    # dutasteride), for facts built by hand.
+    related_priors: tuple[PriorTreatmentId, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +307,9 @@ PRIOR_PARTS: dict[TreatmentId, tuple[tuple[PriorTreatmentId, float], ...]] = {
     "conventional": (("minoxidil", 1.0), ("finasteride", 1.0), ("dutasteride", 1.0)),
 }
 PRIOR_NAME: dict[str, str] = {
+    "microneedling": "microneedling",
+    "laser": "laser treatment",
+    "retinoid": "a retinoid cream",
     "prp": "PRP",
     "exosome": "exosome therapy",
     "minoxidil": "minoxidil",
@@ -327,6 +339,8 @@ def expected_benefit(
         )
     # Conventional care is several medicines: use the most informative earlier response.
     parts = PRIOR_PARTS.get(facts.treatment, ())
+    if facts.treatment == "conventional" and facts.related_priors is not None:
+        parts = tuple((prior, 1.0) for prior in facts.related_priors)
     factors: list[tuple[str, str, float]] = []
     for part, weight in parts:
         known = intake.prior_response(part)
@@ -614,6 +628,7 @@ def rank_options(
             lines.append(unrated_line)
         whys[f.treatment] = tuple(lines)
 
+    _work_up_first(facts, scores, whys)
     evidence_of = {f.treatment: scored[f.treatment]["evidence"] for f in facts}
     order = sorted(
         scores,
@@ -667,6 +682,27 @@ def _unrated_line(intake: Intake) -> str | None:
     return (
         f"You did not rate {listed}, so {'it does' if len(unrated) == 1 else 'they do'} not count."
     )
+
+
+def _work_up_first(
+    facts: Sequence[OptionFacts],
+    scores: dict[TreatmentId, float],
+    whys: dict[TreatmentId, tuple[str, ...]],
+) -> None:
+    """Where usual care is a work-up for a treatable cause (``includes_work_up``) and may be
+    offered, hold PRP, exosomes and the combination just below it (docs/ranking.md 3.2)."""
+    usual = next((f for f in facts if f.treatment == "conventional" and f.includes_work_up), None)
+    if usual is None or usual.treatment not in scores:
+        return
+    ceiling = _clamp(scores["conventional"] - WORK_UP_FIRST_GAP)
+    for t in REGENERATIVE:
+        if t in scores and scores[t] > ceiling:
+            scores[t] = ceiling
+            whys[t] = (
+                *whys[t],
+                f"Comes after {usual.name}: shedding needs its cause looked for first (such as "
+                "low iron or thyroid disease), so we placed it just below that.",
+            )
 
 
 def _not_ranked_line(name: str, screening: ScreeningResult) -> str:

@@ -27,11 +27,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from regenaid.decide.intake import Intake, PriorTreatmentId
 from regenaid.knowledge.base import KnowledgeBase
 from regenaid.knowledge.model import (
     HEALTH_FLAGS,
+    PRIOR_CARE_TAGS,
     CareComponent,
     Contraindication,
     Eligibility,
@@ -204,10 +206,33 @@ def screen_contraindications(
     return {t: tuple(r for _, r in sorted(rs, key=lambda x: x[0])) for t, rs in found.items()}
 
 
-def prior_treatment_notes(intake: Intake, treatment: TreatmentId) -> tuple[Reason, ...]:
+def usual_care_priors(
+    intake: Intake, first_line: FirstLineCare | None
+) -> tuple[PriorTreatmentId, ...]:
+    """The earlier treatments that are part of this person's usual care (their response tells
+    us about it): by care tag, e.g. minoxidil for pattern hair loss, microneedling and laser for
+    acne scars, a retinoid cream for photoageing. Without ``first_line``, the hair medicines."""
+    if first_line is None:
+        return PRIOR_EVIDENCE_FOR["conventional"]
+    offered = first_line.tags(intake.resolved_severity, intake.sex)
+    return tuple(
+        cast(PriorTreatmentId, prior)
+        for prior, tags in PRIOR_CARE_TAGS.items()
+        if offered.intersection(tags)
+    )
+
+
+def prior_treatment_notes(
+    intake: Intake, treatment: TreatmentId, first_line: FirstLineCare | None = None
+) -> tuple[Reason, ...]:
     """Notes from earlier treatments that bear on this option's expected benefit."""
     notes: list[Reason] = []
-    for prior in PRIOR_EVIDENCE_FOR.get(treatment, ()):
+    priors = (
+        usual_care_priors(intake, first_line)
+        if treatment == "conventional"
+        else PRIOR_EVIDENCE_FOR.get(treatment, ())
+    )
+    for prior in priors:
         response = intake.prior_response(prior)
         if response is None or response == "unknown":
             continue
@@ -227,6 +252,9 @@ PRIOR_LABEL: dict[str, str] = {
     "minoxidil": "minoxidil",
     "finasteride": "finasteride",
     "dutasteride": "dutasteride",
+    "microneedling": "microneedling",
+    "laser": "laser treatment",
+    "retinoid": "a retinoid cream",
 }
 
 
@@ -247,7 +275,7 @@ def screen_options(
             treatment=treatment,
             eligibility=worst(r.level for r in reasons),
             reasons=reasons,
-            notes=prior_treatment_notes(intake, treatment),
+            notes=prior_treatment_notes(intake, treatment, first_line),
         )
     return results
 

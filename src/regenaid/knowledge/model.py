@@ -159,6 +159,17 @@ CARE_GROUPS: dict[str, tuple[str, ...]] = {
         "hydroquinone",
     ),
 }
+# The care tags an earlier treatment named in the intake (CONTRACT §1 ``prior_treatments``)
+# stands for: an earlier response to it tells us about usual care only where usual care for
+# this person includes one of these parts (minoxidil says nothing about acne-scar procedures).
+PRIOR_CARE_TAGS: dict[str, tuple[str, ...]] = {
+    "minoxidil": ("topical_minoxidil", "oral_minoxidil"),
+    "finasteride": ("finasteride",),
+    "dutasteride": ("finasteride",),
+    "microneedling": ("microneedling",),
+    "laser": ("laser", "low_level_laser"),
+    "retinoid": ("topical_retinoid",),
+}
 # Roles of a part of usual care: ``first_line`` and ``adjunct`` apply to everyone with the
 # condition; ``severe`` and ``advanced`` only when the person's severity is advanced.
 CareRole = Literal["first_line", "adjunct", "severe", "advanced"]
