@@ -512,7 +512,11 @@ def test_shipped_kb_properties(data: dict[str, Any], choice: st.DataObject) -> N
         if o.score is not None:
             penalty = 0.05 if o.eligibility == "caution" else 0.0
             penalty += 0.15 if o.treatment in signals else 0.0
-            assert o.score == pytest.approx(max(0.0, o.expected_benefit - penalty), abs=1e-4)
+            expected = max(0.0, o.expected_benefit - penalty)
+            if any("cause looked for first" in line for line in o.why):
+                assert o.score <= expected  # held below the shedding work-up (3.2)
+            else:
+                assert o.score == pytest.approx(expected, abs=1e-4)
             assert any("you did not rate any priority" in line for line in o.why)
 
 

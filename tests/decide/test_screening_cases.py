@@ -85,14 +85,15 @@ def test_pregnancy_and_acne_scars_procedures_wait() -> None:
     assert any(n.code == "defer_pregnant_or_breastfeeding" for n in a.notices)
 
 
-def test_pregnancy_and_fine_lines_sunscreen_still_goes_ahead() -> None:
-    """Retinoid cream waits, procedures wait; usual care keeps its sunscreen."""
+def test_pregnancy_and_fine_lines_usual_care_waits_sunscreen_goes_on() -> None:
+    """Retinoid cream waits, procedures wait; sunscreen alone is not the treatment whose
+    evidence and price the aid shows, so usual care waits and sunscreen goes on meanwhile."""
     a = _assess("fine_lines_wrinkles", {"pregnant_or_breastfeeding": True})
     conventional = _option(a, "conventional")
-    assert conventional.eligibility == "caution" and conventional.rank is not None
+    assert conventional.eligibility == "defer" and conventional.rank is None
     texts = " ".join(r.text for r in conventional.reasons)
-    assert "Retinoid cream" in texts and "Leave this part out for now" in texts
-    assert "Usual care can still start with: Daily sunscreen" in texts
+    assert "Retinoid cream" in texts
+    assert texts.count("Meanwhile, daily sunscreen can go on.") == 1
 
 
 def test_chemotherapy_and_skin_rejuvenation_peels_and_lasers_wait() -> None:

@@ -21,6 +21,7 @@ from regenaid.knowledge import load_knowledge
 from regenaid.knowledge.model import (
     CONDITIONS_BY_CONCERN,
     HEALTH_FLAGS,
+    SUPPORTIVE_CARE_TAGS,
     Contraindication,
     Eligibility,
 )
@@ -54,10 +55,11 @@ def _expected_level(
         and SEVERITY_OF_LEVEL[other.level] > SEVERITY_OF_LEVEL["caution"]
         for c in parts_concerned(other, first_line, severity, sex)
     }
+    # supportive parts (sunscreen) alone do not keep usual care open
     still_open = [
         c
         for c in first_line.for_severity(severity, sex)
-        if c.role == "first_line" and c.id not in held
+        if c.role == "first_line" and c.id not in held and not set(c.care) <= SUPPORTIVE_CARE_TAGS
     ]
     if still_open and SEVERITY_OF_LEVEL[rule.level] > SEVERITY_OF_LEVEL["caution"]:
         return False, "caution"

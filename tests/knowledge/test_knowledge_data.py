@@ -218,7 +218,10 @@ def test_pregnancy_defers_hair_medicines_and_skin_procedures_not_sun_protection(
     assert level("androgenetic_alopecia", "hair") == "defer"
     assert level("acne_scars", "skin") == "defer"
     assert level("volume_loss", "skin") == "defer"
-    assert level("fine_lines_wrinkles", "skin") == "caution"
+    # retinoid cream and procedures wait; sunscreen alone is not usual care's treatment, so
+    # usual care waits too and the reason says sunscreen goes on meanwhile
+    assert level("fine_lines_wrinkles", "skin") == "defer"
+    assert level("telogen_effluvium", "hair") == "caution"  # the work-up can still start
 
 
 def test_regulatory_status_covers_required_jurisdictions(kb: KnowledgeBase) -> None:

@@ -34,6 +34,7 @@ from regenaid.knowledge.base import KnowledgeBase
 from regenaid.knowledge.model import (
     HEALTH_FLAGS,
     PRIOR_CARE_TAGS,
+    SUPPORTIVE_CARE_TAGS,
     CareComponent,
     Contraindication,
     Eligibility,
@@ -131,6 +132,7 @@ def _conventional_reason(
     rule: Contraindication,
     parts: Sequence[CareComponent],
     still_open: Sequence[CareComponent],
+    meanwhile: bool = True,
 ) -> Reason:
     """The reason of a care-specific rule: it names the parts it concerns. When usual care
     can still start with a first-line part that no stricter rule holds back (``still_open``),
@@ -138,6 +140,10 @@ def _conventional_reason(
     names = tuple(p.name for p in parts)
     text = f"{rule.text} This concerns: {'; '.join(names)}."
     level, come_back = rule.level, rule.come_back
+    supportive = [c for c in still_open if set(c.care) <= SUPPORTIVE_CARE_TAGS]
+    still_open = [c for c in still_open if c not in supportive]
+    if not still_open and supportive and level == "defer" and meanwhile:
+        text += f" Meanwhile, {'; '.join(c.name.lower() for c in supportive)} can go on."
     if still_open and SEVERITY_OF_LEVEL[level] > SEVERITY_OF_LEVEL["caution"]:
         what = "this part" if len(parts) == 1 else "these parts"
         if level == "defer" and come_back:
@@ -168,7 +174,12 @@ def _conventional_reasons(
         for c in first_line.for_severity(severity, sex)
         if c.role == "first_line" and c.id not in held_back
     ]
-    return [_conventional_reason(rule, parts, still_open) for rule, parts in hits]
+    deferring = [i for i, (rule, _) in enumerate(hits) if rule.level == "defer"]
+    last = deferring[-1] if deferring else -1
+    return [
+        _conventional_reason(rule, parts, still_open, meanwhile=i == last)
+        for i, (rule, parts) in enumerate(hits)
+    ]
 
 
 def screen_contraindications(

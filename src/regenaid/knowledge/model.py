@@ -159,6 +159,9 @@ CARE_GROUPS: dict[str, tuple[str, ...]] = {
         "hydroquinone",
     ),
 }
+# Parts of care that support but are not the treatment itself: when they are all that is left
+# of usual care now (e.g. sunscreen in pregnancy), usual care waits, and they go on meanwhile.
+SUPPORTIVE_CARE_TAGS: frozenset[str] = frozenset({"sun_protection", "camouflage"})
 # The care tags an earlier treatment named in the intake (CONTRACT §1 ``prior_treatments``)
 # stands for: an earlier response to it tells us about usual care only where usual care for
 # this person includes one of these parts (minoxidil says nothing about acne-scar procedures).
