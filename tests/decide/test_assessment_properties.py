@@ -131,6 +131,9 @@ def check_reasons_match_rules(
             if o.treatment == "conventional" and r.care and about_other_parts:
                 continue
             expected.setdefault(r.code, set()).add(r.level)
+        if o.regulatory is not None and o.regulatory.status == "route_prohibited":
+            # not permitted, as clinics give it, where the person lives (e.g. KR exosomes)
+            expected["not_permitted_here"] = {"contraindicated"}
         assert {r.code for r in o.reasons} == set(expected)
         for reason in o.reasons:
             if o.treatment == "conventional":

@@ -149,3 +149,29 @@ def test_a_price_without_who_or_when_is_refused(data: Path, field: str) -> None:
 def test_a_zero_price_needs_no_who_or_when(kb: KnowledgeBase) -> None:
     free = kb.prices_for("no_treatment", "USD")
     assert free is not None and free.high == 0 and free.kind is None and free.as_of is None
+
+
+def test_exosome_injection_is_not_offered_in_south_korea() -> None:
+    """MFDS: cosmetics (as exosome products are sold there) must never be injected or pushed
+    in with microneedles; a doctor's licence was suspended for injecting one."""
+    from regenaid.decide import assess, parse_intake
+    from regenaid.reports.assessment_view import build_view
+
+    intake = {
+        "concern": "hair",
+        "condition": "androgenetic_alopecia",
+        "age": 28,
+        "sex": "male",
+        "severity": "mild",
+        "priorities": {"speed": 4, "avoid_blood_draw": 4},
+    }
+    korea = assess(parse_intake({**intake, "jurisdiction": "KR"}))
+    for treatment in ("exosome", "combination"):
+        option = next(o for o in korea.options if o.treatment == treatment)
+        assert option.eligibility == "contraindicated" and option.rank is None
+        assert option.reasons[0].code == "not_permitted_here"
+        assert "microneedles" in option.reasons[0].text
+    view = {o.id: o for o in build_view(korea.model_dump()).options}
+    assert view["exosome"].eligibility_text == "Not permitted where you live"
+    us = assess(parse_intake({**intake, "jurisdiction": "US"}))
+    assert next(o for o in us.options if o.treatment == "exosome").rank is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.disagreements import find_disagreements
@@ -45,7 +45,10 @@ from regenaid.knowledge.model import (
 CostBlocks = Mapping[TreatmentId, dict[str, object]]
 
 # Regulatory statuses that deserve a notice at the top, not only in the option's details.
-WARN_STATUSES = frozenset({"not_approved", "not_verified"})
+WARN_STATUSES = frozenset({"not_approved", "not_verified", "route_prohibited"})
+# Statuses under which the option, as clinics give it, is not permitted where the person lives:
+# it is not offered (never ranked), with the regulator's words as the reason.
+NOT_PERMITTED_STATUSES = frozenset({"route_prohibited"})
 UNKNOWN_STATUSES = frozenset({"check_local_rules", "unknown"})
 
 DECISION_AID_NOTICE = Notice(
@@ -514,13 +517,36 @@ def _studied(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> bool:
     return _studied_cached(kb, intake.condition, treatment, intake.sex, chronic)
 
 
+def _with_local_rules(
+    screening: Mapping[TreatmentId, ScreeningResult], statics: Sequence[_OptionStatic]
+) -> dict[TreatmentId, ScreeningResult]:
+    """Options that are not permitted, as clinics give them, where the person lives (e.g.
+    exosome cosmetics injected or microneedled in South Korea) are not offered: screening's
+    result plus a ``not_permitted_here`` reason with the regulator's words."""
+    out = dict(screening)
+    for s in statics:
+        if s.regulatory.status not in NOT_PERMITTED_STATUSES:
+            continue
+        result = screening[s.treatment]
+        reason = Reason(
+            code="not_permitted_here",
+            text=f"Not permitted where you live ({s.regulatory.jurisdiction}): {s.regulatory.text}",
+            sources=tuple(s.regulatory.sources),
+            level="contraindicated",
+        )
+        out[s.treatment] = replace(
+            result, eligibility="contraindicated", reasons=(reason, *result.reasons)
+        )
+    return out
+
+
 def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     """Screen, rank and explain every option of the intake's condition (CONTRACT §2)."""
     kb = kb or load_knowledge()
     condition = kb.conditions[intake.condition]
     statics = _statics(kb, intake.condition, _regulatory_key(kb, intake.jurisdiction))
     treatments = tuple(s.treatment for s in statics)
-    screening = screen(intake, kb)
+    screening = _with_local_rules(screen(intake, kb), statics)
     costs = _costs_cached(kb, intake, treatments)
     months = intake.horizon_months
     currency = _main_currency(costs)

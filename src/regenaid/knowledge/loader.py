@@ -76,6 +76,7 @@ REGULATORY_STATUSES: tuple[str, ...] = (
     "off_label",  # legal device or medicine, this use not on its label
     "regulated_procedure",  # allowed as a medical procedure under specific rules
     "not_approved",  # no authorised product; regulators say it needs approval
+    "route_prohibited",  # the way clinics give it (injection, microneedling) is not allowed
     "varies_by_product",  # depends on the product (e.g. cosmetic vs injectable)
     "not_verified",  # we could not verify the regulator's position
     "not_applicable",  # nothing to regulate (no treatment)

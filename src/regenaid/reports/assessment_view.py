@@ -341,7 +341,11 @@ def build_view(assessment: object, locale: str = "en") -> AssessmentView:
                 name=t(f"option.{tid}") if t.has(f"option.{tid}") else tid,
                 short=t(f"option_short.{tid}") if t.has(f"option_short.{tid}") else tid,
                 eligibility=eligibility,
-                eligibility_text=t(f"eligibility.{eligibility}"),
+                eligibility_text=t(
+                    "eligibility.not_permitted"
+                    if any(r.get("code") == "not_permitted_here" for r in raw.get("reasons") or ())
+                    else f"eligibility.{eligibility}"
+                ),
                 reasons=tuple(raw.get("reasons") or ()),
                 rank=raw.get("rank"),
                 score=raw.get("score"),
