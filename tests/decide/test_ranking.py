@@ -633,3 +633,32 @@ def test_a_chronic_only_trial_does_not_count_for_recent_shedding() -> None:
     assert any("No study has tested" in line for line in recent.why)
     assert any("nobody knows how soon" in line for line in recent.why)
     assert not any("No study has tested" in line for line in chronic.why)
+
+
+def test_every_rated_priority_gets_a_line_worded_against_the_other_options() -> None:
+    from regenaid.decide.ranking import PRIORITY_LABEL
+
+    a = assess(
+        parse_intake(
+            {
+                "concern": "skin",
+                "condition": "volume_loss",
+                "age": 50,
+                "sex": "female",
+                "severity": "moderate",
+                "budget": {"amount": 3000, "currency": "USD", "horizon_months": 24},
+                "priorities": {"cost": 4, "evidence": 1, "fewer_sessions": 3},
+            }
+        )
+    )
+    for o in a.options:
+        if o.rank is None:
+            continue
+        for name, rating in (("cost", 4), ("evidence", 1), ("fewer_sessions", 3)):
+            assert any(f"You rated {PRIORITY_LABEL[name]} {rating}/4" in w for w in o.why), (
+                o.treatment,
+                name,
+            )
+        for line in o.why:
+            if "its fit" in line and line.startswith("You rated"):
+                assert "compared with the other options" in line

@@ -535,7 +535,10 @@ def _span(r: Range) -> str:
 def _effect_words(delta: float) -> str:
     size = abs(delta)
     amount = "a lot" if size >= 0.08 else "somewhat" if size >= 0.03 else "a little"
-    return f"{'raised' if delta > 0 else 'lowered'} its fit {amount} ({delta:+.2f})"
+    # contributions are measured against the average of the options offered, so the words say
+    # so: "over your budget, which raised its fit" alone would read as a contradiction
+    direction = "raised" if delta > 0 else "lowered"
+    return f"{direction} its fit {amount} compared with the other options ({delta:+.2f})"
 
 
 def rank_options(
@@ -611,13 +614,13 @@ def rank_options(
                     continue
                 delta = (1 - BENEFIT_WEIGHT) * p / total_priority * (attrs[a] - means[a])
                 is_unknown = a in unknown[f.treatment]
-                if abs(delta) < WHY_THRESHOLD and not is_unknown:
-                    continue
-                effect = (
-                    "so it gets no credit for it"
-                    if abs(delta) < WHY_THRESHOLD
-                    else f"which {_effect_words(delta)}"
-                )
+                if abs(delta) < WHY_THRESHOLD and is_unknown:
+                    effect = "so it gets no credit for it"
+                elif abs(delta) < WHY_THRESHOLD:
+                    # a rated priority is never silently dropped: say it made little difference
+                    effect = "about the same as the other options, so it changed little"
+                else:
+                    effect = f"which {_effect_words(delta)}"
                 text = (
                     f"You rated {PRIORITY_LABEL[a]} {p}/4: "
                     f"{_describe(a, f, months, budget)}, {effect}."
