@@ -122,3 +122,20 @@ def test_every_price_shown_says_who_quoted_it_and_when() -> None:
     filler = next(o for o in build_view(a.model_dump()).options if o.id == "conventional")
     assert filler.lines["per_session"].startswith("Per syringe:")
     assert "(" in filler.lines["per_session"]
+
+
+def test_label_warnings_are_shown_once_and_only_for_parts_offered() -> None:
+    man = _assess("androgenetic_alopecia", "hair", sex="male")
+    woman = _assess("androgenetic_alopecia", "hair", sex="female")
+
+    def harms(a: object) -> list[str]:
+        option = next(o for o in a.options if o.treatment == "conventional")  # type: ignore[attr-defined]
+        return [h.text for h in option.harms]
+
+    assert sum("PSA" in h for h in harms(man)) == 1
+    assert not any("Finasteride" in h for h in harms(woman))
+    mild = _assess("alopecia_areata", "hair", severity="mild")
+    severe = _assess("alopecia_areata", "hair", severity="advanced")
+    part = "JAK-inhibitor tablets (baricitinib, ritlecitinib) for severe hair loss:"
+    assert not any(h.startswith(part) for h in harms(mild))
+    assert any(h.startswith(part) for h in harms(severe))

@@ -177,16 +177,9 @@ def _benefits_and_harms(
             evidence,
             *_cited(stated),
         )
-        care_parts = kb.first_line.get(condition.id)
-        warnings = tuple(
-            CitedText(f"{c.name}: {w.text}", w.sources)
-            for c in (care_parts.components if care_parts else ())
-            for w in c.warnings
-        )
+        # the label warnings of its parts are added per person (only the parts offered to them)
         harms = _cited(
-            condition.conventional_side_effects_common
-            + condition.conventional_side_effects_serious
-            + warnings
+            condition.conventional_side_effects_common + condition.conventional_side_effects_serious
         )
         return benefits, harms
     return (evidence, *_cited(stated)), _cited(t.side_effects_common + t.side_effects_serious)
@@ -517,6 +510,19 @@ def _studied(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> bool:
     return _studied_cached(kb, intake.condition, treatment, intake.sex, chronic)
 
 
+def _part_warnings(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> list[CitedOut]:
+    """The label warnings of the parts of usual care offered to this person (by severity and
+    sex: no finasteride warnings for a woman, JAK boxed warnings only for severe disease)."""
+    care = kb.first_line.get(intake.condition)
+    if treatment != "conventional" or care is None:
+        return []
+    return [
+        CitedOut(text=f"{c.name}: {w.text}", sources=list(w.sources))
+        for c in care.for_severity(intake.resolved_severity, intake.sex)
+        for w in c.warnings
+    ]
+
+
 def _with_local_rules(
     screening: Mapping[TreatmentId, ScreeningResult], statics: Sequence[_OptionStatic]
 ) -> dict[TreatmentId, ScreeningResult]:
@@ -614,7 +620,7 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
             regulatory=s.regulatory,
             evidence=s.evidence,
             benefits=list(s.benefits),
-            harms=list(s.harms),
+            harms=[*s.harms, *_part_warnings(kb, intake, s.treatment)],
             unknowns=list(s.unknowns),
             claims=list(s.claims),
             disagreements=list(s.disagreements),
