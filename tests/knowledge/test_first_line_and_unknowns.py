@@ -139,3 +139,16 @@ def test_label_warnings_are_shown_once_and_only_for_parts_offered() -> None:
     part = "JAK-inhibitor tablets (baricitinib, ritlecitinib) for severe hair loss:"
     assert not any(h.startswith(part) for h in harms(mild))
     assert any(h.startswith(part) for h in harms(severe))
+
+
+def test_cards_carry_no_statements_about_other_conditions() -> None:
+    scars = _assess("acne_scars", "skin")
+    usual = next(o for o in scars.options if o.treatment == "conventional")
+    said = " ".join(b.text for b in usual.benefits) + " ".join(u.text for u in usual.unknowns)
+    for other in ("Wrinkles", "Melasma", "Volume loss", "Pattern hair loss", "hair medicines"):
+        assert other not in said
+    waiting = next(o for o in scars.options if o.treatment == "no_treatment")
+    assert not any("shedding" in b.text or "alopecia" in b.text for b in waiting.benefits)
+    te = _assess("telogen_effluvium", "hair")
+    waiting_te = next(o for o in te.options if o.treatment == "no_treatment")
+    assert any("shedding" in b.text.lower() for b in waiting_te.benefits)

@@ -78,7 +78,7 @@ def test_every_fact_has_at_least_one_source(kb: KnowledgeBase) -> None:
     """Empty source lists are allowed only where there is nothing to cite."""
     allowed_empty = re.compile(
         r"^(treatments\[no_treatment\]\.(sources|mechanism\.sources|material\.sources"
-        r"|steps\[\d+\]\.sources)"
+        r"|steps\[\d+\]\.sources|benefits\[0\]\.sources)"  # "no cost, no visits": self-evident
         r"|prices\[\d+\]\.sources"  # zero price of no_treatment, checked below
         r"|regulatory\[\d+\]\.sources"  # "*" fallbacks and not_verified rows, checked below
         r"|grid_rows.*)$"

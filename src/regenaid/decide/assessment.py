@@ -166,7 +166,11 @@ def _benefits_and_harms(
     course = CitedOut(
         text=condition.natural_course.text, sources=list(condition.natural_course.sources)
     )
-    stated = tuple(b for b in t.benefits if not _about_other_concern(b, condition.concern))
+    stated = tuple(
+        b
+        for b in t.benefits
+        if b.applies_to(condition.id) and not _about_other_concern(b, condition.concern)
+    )
     if treatment == "no_treatment":
         return _cited(stated), (course,)
     evidence = CitedOut(text=profile.summary, sources=list(profile.sources))
@@ -242,7 +246,7 @@ def _statics(
                 ),
                 benefits=benefits,
                 harms=harms,
-                unknowns=_cited(t.uncertainties),
+                unknowns=_cited(tuple(u for u in t.uncertainties if u.applies_to(condition_id))),
                 claims=tuple(claim_out(c, kb) for c in claims),
                 disagreements=tuple(
                     DisagreementOut(topic=d.topic, text=d.text, claim_ids=[c.id for c in d.claims])

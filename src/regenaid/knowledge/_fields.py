@@ -12,9 +12,10 @@ from collections.abc import Collection, Mapping, Set
 from typing import TypeVar
 
 from regenaid.errors import KnowledgeError
-from regenaid.knowledge.model import CitedText, Range
+from regenaid.knowledge.model import CONDITIONS_BY_CONCERN, CitedText, Range
 
 T = TypeVar("T", bound=str)
+ALL_CONDITION_IDS: tuple[str, ...] = tuple(c for cs in CONDITIONS_BY_CONCERN.values() for c in cs)
 
 
 class EntryReader:
@@ -204,15 +205,29 @@ class EntryReader:
         return tuple(self._cited(f"{name}[{i}]", item) for i, item in enumerate(value))
 
     def _cited(self, name: str, value: object) -> CitedText:
-        if not isinstance(value, Mapping) or set(value) != {"text", "sources"}:
-            raise self.error(name, "must be a mapping with exactly 'text' and 'sources'")
+        if not isinstance(value, Mapping) or not {"text", "sources"} <= set(value) <= {
+            "text",
+            "sources",
+            "conditions",
+        }:
+            raise self.error(
+                name, "must be a mapping with 'text' and 'sources' (and optional 'conditions')"
+            )
         text = value["text"]
         if not isinstance(text, str) or not text.strip():
             raise self.error(f"{name}.text", "must be non-empty text")
         sources = self._source_ids(
             f"{name}.sources", value["sources"], required=not self.uncited_ok
         )
-        return CitedText(" ".join(text.split()), sources)
+        conditions = value.get("conditions") or []
+        if not isinstance(conditions, list) or not all(
+            isinstance(c, str) and c in ALL_CONDITION_IDS for c in conditions
+        ):
+            raise self.error(
+                f"{name}.conditions",
+                f"must be a list of condition ids (allowed: {', '.join(ALL_CONDITION_IDS)})",
+            )
+        return CitedText(" ".join(text.split()), sources, tuple(conditions))
 
     def raw(self, name: str, *, required: bool = True) -> object:
         """The unchecked value, for nested records read by their own reader."""

@@ -352,10 +352,16 @@ class StudyOutcome:
 
 @dataclass(frozen=True, slots=True)
 class CitedText:
-    """A statement with the bibliography ids that support it."""
+    """A statement with the bibliography ids that support it. ``conditions``: the contract
+    conditions the statement is about (empty: all), so that a card never shows a sentence about
+    another condition (e.g. tretinoin for wrinkles on an acne-scar card)."""
 
     text: str
     sources: tuple[str, ...]
+    conditions: tuple[str, ...] = ()
+
+    def applies_to(self, condition: str) -> bool:
+        return not self.conditions or condition in self.conditions
 
 
 @dataclass(frozen=True, slots=True)
