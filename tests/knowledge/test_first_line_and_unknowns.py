@@ -152,3 +152,15 @@ def test_cards_carry_no_statements_about_other_conditions() -> None:
     te = _assess("telogen_effluvium", "hair")
     waiting_te = next(o for o in te.options if o.treatment == "no_treatment")
     assert any("shedding" in b.text.lower() for b in waiting_te.benefits)
+
+
+def test_daily_home_care_reads_as_daily_use_with_reviews_in_the_report() -> None:
+    from regenaid.reports.assessment_view import build_view
+
+    a = _assess("androgenetic_alopecia", "hair", sex="male")
+    usual = next(o for o in build_view(a.model_dump()).options if o.id == "conventional")
+    text = " ".join(usual.lines.values())
+    assert "every day at home" in text and "Review visits" in text
+    assert "Sessions:" not in text and "Top-up sessions" not in text
+    waiting = next(o for o in build_view(a.model_dump()).options if o.id == "no_treatment")
+    assert waiting.certainty_text.startswith("How sure we are of the natural course")

@@ -136,7 +136,8 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
             console.print(line + (f" [{', '.join(r.sources)}]" if r.sources else ""))
         for line in o.why:
             console.print(f"  * {line}")
-        console.print(f"  Regulatory ({o.regulatory.jurisdiction}): {o.regulatory.text}")
+        where = "anywhere" if o.regulatory.jurisdiction == "*" else o.regulatory.jurisdiction
+        console.print(f"  Regulatory ({where}): {o.regulatory.text}")
         console.print(f"  Evidence: {o.evidence.summary}")
         claims = {c.id: c for c in o.claims}
         for d in o.disagreements:

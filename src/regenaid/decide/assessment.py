@@ -393,7 +393,7 @@ def _notices(
                 code="severity_from_scale",
                 text=(
                     f"Your {intake.scale.name.capitalize()} grade {intake.scale.grade} was read "
-                    f"as {intake.resolved_severity} (see docs/ranking.md for the mapping)."
+                    f"as {intake.resolved_severity}; check this with your clinician."
                 ),
             )
         )

@@ -154,13 +154,13 @@ def _answer(
         return protocol.duration_of_effect, list(protocol.sources), None
     if row.id == "side_effects":
         if treatment == "conventional":
-            care = kb.first_line.get(condition.id)
+            usual = kb.first_line.get(condition.id)
             items = (
                 condition.conventional_side_effects_common
                 + condition.conventional_side_effects_serious
                 + tuple(
                     CitedText(f"{c.name}: {w.text}", w.sources)
-                    for c in (care.components if care else ())
+                    for c in (usual.components if usual else ())
                     for w in c.warnings
                 )
             )

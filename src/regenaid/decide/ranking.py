@@ -711,6 +711,10 @@ def _work_up_first(
 def _not_ranked_line(name: str, screening: ScreeningResult) -> str:
     """Why an option has no score: not offered, or not now (with when to come back)."""
     if screening.eligibility == "defer":
-        when = "; ".join(screening.come_back) or "ask your clinician when"
+        # one "come back" per reason, without repeats ("once the infection has cleared" is
+        # already said by "once the infection has cleared and you feel well again")
+        backs = list(dict.fromkeys(screening.come_back))
+        backs = [b for b in backs if not any(o != b and o.startswith(b) for o in backs)]
+        when = "; ".join(backs) or "ask your clinician when"
         return f"Not ranked: {name} is not offered now. Come back {when}."
     return f"Not ranked: {name} is not offered to you (see the reasons)."

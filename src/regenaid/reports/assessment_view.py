@@ -195,7 +195,19 @@ def _plan_lines(t: Catalogue, plan: Mapping[str, Any]) -> dict[str, str]:
     else:
         lines["maintenance"] = t("results.no_maintenance")
     if plan.get("mode") == "daily_home":
+        # daily care at home: the visits are reviews, never "sessions" or "top-up sessions"
         lines["daily_home"] = t("results.daily_home")
+        if sessions := _range(plan.get("sessions")):
+            lines["sessions"] = t(
+                "results.review_visits", low=_num(sessions[0]), high=_num(sessions[1])
+            )
+        lines.pop("interval", None)
+        if maintenance:
+            lines["maintenance"] = t(
+                "results.review_every", low=_num(maintenance[0]), high=_num(maintenance[1])
+            )
+        else:
+            lines.pop("maintenance", None)
     if ttr := _range(plan.get("time_to_results_weeks")):
         lines["time_to_results"] = t("results.timeline_weeks", low=_num(ttr[0]), high=_num(ttr[1]))
     elif plan.get("timeline") is not None:
@@ -351,7 +363,12 @@ def build_view(assessment: object, locale: str = "en") -> AssessmentView:
                 score=raw.get("score"),
                 why=tuple(raw.get("why") or ()),
                 certainty=certainty,
-                certainty_text=t(f"certainty.{certainty}"),
+                # for waiting, the certainty is about the natural course, not about a benefit
+                certainty_text=t(
+                    f"certainty_natural_course.{certainty}"
+                    if tid == "no_treatment"
+                    else f"certainty.{certainty}"
+                ),
                 plan=plan,
                 cost=cost,
                 lines=lines,

@@ -31,7 +31,8 @@ def evidence_page(
     forest = forest_svg(kb, condition, treatment)
     t = strings(request)
     cited = {sid: kb.sources[sid] for sid in _study_source_ids(profile) if sid in kb.sources}
-    claims = claims_by_topic([c for c in kb.claims if c.treatment == treatment], kb.sources)
+    # claims about the other concern (hair claims on an acne-scar page) are left out
+    claims = claims_by_topic(list(kb.claims_about(treatment, condition=condition)), kb.sources)
     return render(
         request,
         "evidence.html",
