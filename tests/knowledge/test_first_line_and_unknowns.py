@@ -164,3 +164,13 @@ def test_daily_home_care_reads_as_daily_use_with_reviews_in_the_report() -> None
     assert "Sessions:" not in text and "Top-up sessions" not in text
     waiting = next(o for o in build_view(a.model_dump()).options if o.id == "no_treatment")
     assert waiting.certainty_text.startswith("How sure we are of the natural course")
+
+
+def test_severe_alopecia_areata_is_told_the_tablets_are_not_in_the_cost() -> None:
+    """Olumiant list price USD 2,767.39 (2 mg) to 5,534.78 (4 mg) per 30 days, March 2025
+    (Managed Healthcare Executive; source mhe-jak-alopecia-prices-2025)."""
+    severe = _assess("alopecia_areata", "hair", severity="advanced")
+    notice = next(n for n in severe.notices if n.code == "cost_not_included_jak_inhibitor")
+    assert "2,770 to 5,530" in notice.text and notice.sources
+    mild = _assess("alopecia_areata", "hair", severity="mild")
+    assert not any(n.code.startswith("cost_not_included") for n in mild.notices)

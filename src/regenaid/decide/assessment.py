@@ -443,6 +443,18 @@ def _notices(
                 sources=list(work_up.sources),
             )
         )
+    for part in care.for_severity(intake.resolved_severity, intake.sex) if care else ():
+        if part.cost_note is not None:
+            notices.append(
+                Notice(
+                    code=f"cost_not_included_{part.id}",
+                    text=(
+                        f"The cost shown for usual care does not include {part.name}: "
+                        f"{part.cost_note.text}"
+                    ),
+                    sources=list(part.cost_note.sources),
+                )
+            )
     if intake.budget is not None and currency != intake.budget.currency:
         notices.append(
             Notice(

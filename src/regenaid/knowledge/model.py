@@ -428,6 +428,9 @@ class CareComponent:
     sources: tuple[str, ...]
     warnings: tuple[CitedText, ...] = ()  # e.g. boxed warnings, pregnancy warnings
     sexes: tuple[str, ...] = ()  # offered only to these sexes (e.g. finasteride: male); empty: all
+    # What this part costs when the condition's price list does not include it (shown to the
+    # people it is offered to, so a total never silently leaves it out).
+    cost_note: CitedText | None = None
 
     def applies(self, severity: str, sex: str | None = None) -> bool:
         """True when this part is offered at ``severity`` (severe/advanced parts: advanced) to a
