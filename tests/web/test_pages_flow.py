@@ -128,6 +128,48 @@ def test_calendar_download(client: TestClient, csrf_from: Callable[[str], str]) 
     assert bad.status_code == 422
 
 
+def _weekdays(body: str) -> set[int]:
+    days = re.findall(r"DTSTART(?:;VALUE=DATE)?:(\d{8})", body)
+    return {date(int(d[:4]), int(d[4:6]), int(d[6:])).weekday() for d in days}
+
+
+def test_every_option_has_a_calendar_on_weekdays_unless_chosen(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    start = date.today().isoformat()
+    for option in ("prp", "exosome", "conventional"):
+        response = _post(
+            client, csrf_from, "/results/plan.ics", {**BASE, "option": option, "start": start}
+        )
+        assert response.status_code == 200, (option, response.text[:200])
+        assert response.text.count("BEGIN:VEVENT") >= 1
+        assert _weekdays(response.text) <= {0, 1, 2, 3, 4}, option  # no weekend by default
+    usual = _post(
+        client, csrf_from, "/results/plan.ics", {**BASE, "option": "conventional", "start": start}
+    )
+    assert "review visit" in usual.text  # daily care at home: the visits are reviews
+    saturday_only = _post(
+        client,
+        csrf_from,
+        "/results/plan.ics",
+        {**BASE, "option": "prp", "start": start, "days": ["sat"]},  # type: ignore[dict-item]
+    )
+    assert _weekdays(saturday_only.text) == {5}
+
+
+def test_a_start_date_in_the_past_is_refused_naming_the_field(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    page = results(client, csrf_from)
+    assert f'min="{date.today().isoformat()}"' in page  # the browser says so beside the field
+    past = date.fromordinal(date.today().toordinal() - 30).isoformat()
+    response = _post(
+        client, csrf_from, "/results/plan.ics", {**BASE, "option": "prp", "start": past}
+    )
+    assert response.status_code == 422
+    assert "start" in response.text and "past" in response.text
+
+
 def test_save_open_delete(client: TestClient, csrf_from: Callable[[str], str]) -> None:
     saved = _post(client, csrf_from, "/saved", BASE)
     assert saved.status_code == 200  # followed the 303

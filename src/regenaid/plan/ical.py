@@ -32,7 +32,13 @@ def _label(plan: TreatmentPlan) -> str:
 
 def session_summary(plan: TreatmentPlan, session: PlannedSession, prefix: str) -> str:
     """E.g. ``"regenaid: PRP session 2 of 3 (initial course)"``."""
-    visit = "visit" if plan.treatment == "conventional" else "session"
+    visit = (
+        "review visit"
+        if plan.mode == "daily_home"
+        else "visit"
+        if plan.treatment == "conventional"
+        else "session"
+    )
     if session.kind == "initial":
         total = len(plan.initial_sessions)
         what = f"{visit} {session.course_number} of {total} (initial course)"

@@ -71,6 +71,8 @@ class TreatmentPlan:
     follow_up: date
     notes: tuple[str, ...]
     sources: tuple[str, ...]
+    # "daily_home": care used every day at home; the dated sessions are review visits
+    mode: str = "clinic_course"
 
     @property
     def initial_sessions(self) -> tuple[PlannedSession, ...]:
@@ -283,4 +285,5 @@ def build_plan(
         follow_up=follow_up,
         notes=tuple(notes),
         sources=protocol.sources,
+        mode=protocol.mode,
     )

@@ -24,7 +24,11 @@ from regenaid.web.templating import render, strings
 
 router = APIRouter(include_in_schema=False)
 SURE_KEYS = ("sure", "understand", "risk_benefit", "encouragement")
-PLANNABLE = ("prp", "exosome", "combination")
+# Every option with a dated plan: usual care too (daily care at home with review visits, or a
+# course of clinic procedures); "no new treatment" has nothing to schedule.
+PLANNABLE = ("prp", "exosome", "combination", "conventional")
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_DAYS = ("mon", "tue", "wed", "thu", "fri")  # no weekend unless the person picks one
 MAX_START_DAYS = 366 * 2
 
 
@@ -219,8 +223,11 @@ def report_response(assessment: dict[str, Any]) -> Response:
     )
 
 
-def plan_calendar(intake: dict[str, Any], option: str, start: date) -> bytes:
-    """The dated plan of ``option`` as an iCalendar file (P's ``build_plan``/``to_ical``)."""
+def plan_calendar(
+    intake: dict[str, Any], option: str, start: date, days: tuple[str, ...] = DEFAULT_DAYS
+) -> bytes:
+    """The dated plan of ``option`` as an iCalendar file (P's ``build_plan``/``to_ical``), on
+    the weekdays the person picked (``days``; weekdays only by default)."""
     from regenaid.knowledge import load_knowledge
     from regenaid.plan import build_plan, to_ical
 
@@ -228,7 +235,20 @@ def plan_calendar(intake: dict[str, Any], option: str, start: date) -> bytes:
     if protocol is None:
         raise HTTPException(status_code=404)
     horizon = int((intake.get("budget") or {}).get("horizon_months", 24))
-    return to_ical(build_plan(protocol, start, horizon))
+    avoid = [d for d in WEEKDAY_KEYS if d not in days]
+    return to_ical(build_plan(protocol, start, horizon, avoid_weekdays=avoid))
+
+
+def parse_days(values: list[str]) -> tuple[str, ...]:
+    """The weekdays the person picked (mon..sun); none picked means weekdays; unknown: 422."""
+    if not values:
+        return DEFAULT_DAYS
+    unknown = [v for v in values if v not in WEEKDAY_KEYS]
+    if unknown:
+        raise HTTPException(
+            status_code=422, detail=f"days: unknown day {unknown[0]!r} (allowed: mon..sun)"
+        )
+    return tuple(d for d in WEEKDAY_KEYS if d in values)
 
 
 def parse_start(value: object) -> date:
@@ -238,8 +258,13 @@ def parse_start(value: object) -> date:
     except ValueError:
         raise HTTPException(status_code=422, detail="Please give a start date.") from None
     today = date.today()
-    if not today - timedelta(days=1) <= start <= today + timedelta(days=MAX_START_DAYS):
-        raise HTTPException(status_code=422, detail="Please pick a start date within two years.")
+    if start < today - timedelta(days=1):
+        raise HTTPException(
+            status_code=422,
+            detail="start: the first visit cannot be in the past; pick today or later.",
+        )
+    if start > today + timedelta(days=MAX_START_DAYS):
+        raise HTTPException(status_code=422, detail="start: please pick a date within two years.")
     return start
 
 
@@ -262,4 +287,5 @@ async def results_calendar(request: Request) -> Response:
     allowed = {o.id for o in plannable_options(build_view(assess_intake(intake)))}
     if option not in allowed:
         raise HTTPException(status_code=422, detail="That option has no plan for you now.")
-    return ics_response(plan_calendar(intake, option, parse_start(form.get("start"))), option)
+    days = parse_days([str(v) for v in form.getlist("days")])
+    return ics_response(plan_calendar(intake, option, parse_start(form.get("start")), days), option)

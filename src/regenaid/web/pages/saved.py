@@ -18,6 +18,7 @@ from regenaid.web.pages.results import (
     chart_costs,
     cost_chart_svg,
     ics_response,
+    parse_days,
     parse_start,
     pdf_response,
     plan_calendar,
@@ -91,7 +92,8 @@ def saved_calendar(request: Request, token: str, option: str, start: str) -> Res
     allowed = {o.id for o in plannable_options(build_view(saved.assessment))}
     if option not in allowed:
         raise HTTPException(status_code=404)
-    return ics_response(plan_calendar(saved.intake, option, parse_start(start)), option)
+    days = parse_days(request.query_params.getlist("days"))
+    return ics_response(plan_calendar(saved.intake, option, parse_start(start), days), option)
 
 
 @router.get("/r/{token}/cost-chart.svg")
