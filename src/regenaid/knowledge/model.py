@@ -26,7 +26,7 @@ TREATMENT_LABELS: dict[str, str] = {
     "prp": "PRP",
     "exosome": "Exosome therapy",
     "combination": "PRP + exosome",
-    "conventional": "Conventional care",
+    "conventional": "Usual first care",
     "no_treatment": "No new treatment",
 }
 HAIR_CONDITIONS: tuple[str, ...] = (

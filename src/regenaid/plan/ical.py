@@ -13,17 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event, Todo
 
+from regenaid.knowledge.model import TREATMENT_LABELS
 from regenaid.plan.schedule import PlannedSession, TreatmentPlan
 
 PRODID = "-//regenaid//treatment plan 1.0//EN"
 
-TREATMENT_LABELS = {
-    "prp": "PRP",
-    "exosome": "Exosome",
-    "combination": "PRP + exosome",
-    "conventional": "Conventional care",
-    "no_treatment": "No new treatment",
-}
+# One name per option everywhere (knowledge.model.TREATMENT_LABELS).
 
 
 def _label(plan: TreatmentPlan) -> str:
