@@ -176,10 +176,13 @@ def test_acne_scars_downloads_and_saved_link(
         visitor = other.new_page()
         visitor.goto(url)
         expect(visitor.locator("h1")).to_contain_text("Your results")
+        expect(visitor.locator("button[data-copy]")).to_be_visible()  # copy button with JS
         with visitor.expect_download() as saved_pdf:
             visitor.click(f"a[href='{url}/report.pdf']")
         assert Path(saved_pdf.value.path()).read_bytes().startswith(b"%PDF")
         visitor.click("form[action$='/delete'] button")
+        expect(visitor.locator("h1")).to_contain_text("Delete these results?")
+        visitor.click("form[action$='/delete'] button")  # "Yes, delete them now"
         expect(visitor.locator("h1")).to_contain_text("deleted")
         response = visitor.goto(url)
         assert response is not None and response.status == 404
@@ -325,6 +328,14 @@ def test_core_path_works_without_javascript(browser: Browser, base_url: str) -> 
         expect(page.locator("table.grid")).to_be_visible()
         page.click("form[action='/saved'] button")
         expect(page.locator("[data-testid=saved-link]")).to_be_visible()
+        # the saved link is at the top, with what it is for
+        banner = page.locator(".saved-banner")
+        expect(banner).to_contain_text("Your results are saved")
+        top = banner.bounding_box()
+        grid = page.locator("table.grid").bounding_box()
+        assert top is not None and grid is not None and top["y"] < grid["y"]
+        page.click("form[action$='/delete'] button")
+        expect(page.locator("h1")).to_contain_text("Delete these results?")
         page.click("form[action$='/delete'] button")
         expect(page.locator("h1")).to_contain_text("deleted")
     finally:

@@ -189,9 +189,18 @@ def test_save_open_delete(client: TestClient, csrf_from: Callable[[str], str]) -
     # deleting needs the CSRF token of the page it was opened from
     assert other.post(f"{link}/delete", data={}).status_code == 403
     token = csrf_from(opened.text)
-    assert other.post(f"{link}/delete", data={"csrf_token": token}).status_code == 200
+    ask = other.post(f"{link}/delete", data={"csrf_token": token})
+    assert ask.status_code == 200 and 'name="confirm" value="yes"' in ask.text
+    assert other.get(link).status_code == 200  # asking deletes nothing
+    assert (
+        other.post(f"{link}/delete", data={"csrf_token": token, "confirm": "yes"}).status_code
+        == 200
+    )
     assert other.get(link).status_code == 404
-    assert other.post(f"{link}/delete", data={"csrf_token": token}).status_code == 404
+    assert (
+        other.post(f"{link}/delete", data={"csrf_token": token, "confirm": "yes"}).status_code
+        == 404
+    )
 
 
 def test_pregnant_person_is_told_to_wait(

@@ -80,7 +80,12 @@ def saved_report(request: Request, token: str) -> Response:
 
 @router.post("/r/{token}/delete", response_class=HTMLResponse)
 async def delete(request: Request, token: str) -> Response:
-    await verified_form(request)
+    """Delete after a confirmation: the first post shows what will be removed and asks again
+    (``confirm=yes`` deletes); nothing is removed by one stray click."""
+    form = await verified_form(request)
+    if form.get("confirm") != "yes":
+        _load(request, token)  # 404 for an unknown or deleted link before asking
+        return render(request, "delete_confirm.html", {"saved_token": token})
     if not delete_result(_uow(request), token):
         raise HTTPException(status_code=404)
     return render(request, "deleted.html")

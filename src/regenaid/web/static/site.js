@@ -16,3 +16,18 @@
     out.textContent = no === 0 ? out.dataset.allYes : out.dataset.someNo.replace("{count}", String(no));
   });
 }());
+
+// Saved link: a copy button (hidden without this file; the link field can be selected by hand).
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var field = document.querySelector(button.dataset.copy);
+    if (!field || !navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        button.textContent = button.dataset.copied;
+      });
+    });
+  });
+}());
