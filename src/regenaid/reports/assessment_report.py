@@ -69,7 +69,7 @@ def cited_sources(ids: tuple[str, ...]) -> list[dict[str, Any]]:
     return found
 
 
-MAX_PAGES = 2
+MAX_PAGES = 3  # issue 9: a report a clinician can use, benefits and harms included
 
 
 def _rated_priorities(data: Mapping[str, Any], intake: object) -> tuple[dict[str, Any], bool]:
