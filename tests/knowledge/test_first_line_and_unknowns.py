@@ -174,3 +174,17 @@ def test_severe_alopecia_areata_is_told_the_tablets_are_not_in_the_cost() -> Non
     assert "2,770 to 5,530" in notice.text and notice.sources
     mild = _assess("alopecia_areata", "hair", severity="mild")
     assert not any(n.code.startswith("cost_not_included") for n in mild.notices)
+
+
+def test_severe_alopecia_areata_reads_the_severe_disease_evidence() -> None:
+    """Mateos-Haro 2023 (Cochrane): baricitinib for severe alopecia areata, high certainty
+    (GRADE); treatments for patches low or very low."""
+    severe = _assess("alopecia_areata", "hair", severity="advanced")
+    mild = _assess("alopecia_areata", "hair", severity="mild")
+
+    def usual(a: object) -> object:
+        return next(o for o in a.options if o.treatment == "conventional")  # type: ignore[attr-defined]
+
+    assert usual(severe).certainty.value == "high"  # type: ignore[attr-defined]
+    assert "baricitinib" in usual(severe).evidence.summary  # type: ignore[attr-defined]
+    assert usual(mild).certainty.value == "very_low"  # type: ignore[attr-defined]

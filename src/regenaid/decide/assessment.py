@@ -203,14 +203,14 @@ def _regulatory_key(kb: KnowledgeBase, jurisdiction: str | None) -> str | None:
 
 @functools.lru_cache(maxsize=256)
 def _statics(
-    kb: KnowledgeBase, condition_id: str, jurisdiction: str | None
+    kb: KnowledgeBase, condition_id: str, jurisdiction: str | None, severe: bool = False
 ) -> tuple[_OptionStatic, ...]:
     condition = kb.conditions[condition_id]
     out: list[_OptionStatic] = []
     for treatment in sorted(condition.treatments, key=TREATMENT_IDS.index):
         t = kb.treatments[treatment]
         protocol = kb.protocol(treatment, condition_id)
-        profile = profile_for(kb, condition_id, treatment)
+        profile = profile_for(kb, condition_id, treatment, severe)
         reg = kb.regulatory_status(treatment, jurisdiction)
         claims = kb.claims_about(treatment, condition=condition_id)
         benefits, harms = _benefits_and_harms(kb, condition, treatment, profile)
@@ -566,7 +566,12 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     """Screen, rank and explain every option of the intake's condition (CONTRACT §2)."""
     kb = kb or load_knowledge()
     condition = kb.conditions[intake.condition]
-    statics = _statics(kb, intake.condition, _regulatory_key(kb, intake.jurisdiction))
+    statics = _statics(
+        kb,
+        intake.condition,
+        _regulatory_key(kb, intake.jurisdiction),
+        intake.resolved_severity == "advanced",
+    )
     treatments = tuple(s.treatment for s in statics)
     screening = _with_local_rules(screen(intake, kb), statics)
     costs = _costs_cached(kb, intake, treatments)

@@ -335,6 +335,9 @@ def _best_published(published: Sequence[StudyOutcome]) -> StudyOutcome | None:
         rated,
         key=lambda p: (
             not p.extra.get("indirectness"),
+            # a study of severe disease only, when it is direct (the reader's disease is
+            # severe: decide.views.profile_for clears its indirectness), is the closer match
+            p.extra.get("stage") == "severe",
             p.extra.get("measure") != "narrative",
             p.year or 0,
         ),

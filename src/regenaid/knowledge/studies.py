@@ -16,9 +16,10 @@ a somewhat different question, e.g. PRP added to microneedling; empty when direc
 ``verification`` (what could not be checked at the source), ``finding`` (``benefit``,
 ``no_difference``, ``harm`` or ``mixed``: what the row's outcome showed, recorded at least for
 a study's primary outcome, which is listed first), ``population`` (``men``, ``women`` or
-``both``: who was studied; empty when not recorded), ``stage`` (``chronic`` or ``acute`` when
-the study enrolled only that stage of the condition, e.g. telogen effluvium lasting more than
-6 months) and ``rating_scale`` (the scale of
+``both``: who was studied; empty when not recorded), ``stage`` (``chronic``, ``acute`` or
+``severe`` when the study enrolled only that stage of the condition, e.g. telogen effluvium
+lasting more than 6 months, or severe alopecia areata; a ``severe`` row is direct evidence for
+people whose disease is advanced and indirect for the others) and ``rating_scale`` (the scale of
 ``published_certainty``: empty when the source rated it with GRADE; ``GRADE, <detail>`` for a
 GRADE rating with a detail such as a range; ``our reading ...`` when the source gave no GRADE
 rating we could use; otherwise the name of the source's own scale, e.g. ``SORT``. In the last
@@ -92,7 +93,7 @@ RISK_OF_BIAS: Final = ("low", "some_concerns", "high", "unclear")
 # What a primary row's outcome showed, in the authors' words (empty: not recorded).
 FINDINGS: Final = ("benefit", "no_difference", "harm", "mixed")
 # The stage of the condition the study enrolled only (empty: any or not recorded).
-STAGES: Final = ("acute", "chronic")
+STAGES: Final = ("acute", "chronic", "severe")
 # Who was studied, by sex (empty: not recorded, read as both).
 POPULATIONS: Final = ("men", "women", "both")
 ALL_CONDITIONS: Final[tuple[str, ...]] = tuple(
