@@ -16,7 +16,7 @@ from regenaid.decide.disagreements import find_disagreements
 from regenaid.decide.intake import Intake
 from regenaid.decide.option_cost import estimate_costs
 from regenaid.decide.option_plan import plan_summary
-from regenaid.decide.ranking import CHRONIC_TE_MONTHS, OptionFacts, RankedOption, rank_options
+from regenaid.decide.ranking import OptionFacts, RankedOption, chronic_te, rank_options
 from regenaid.decide.results import (
     Assessment,
     CitedOut,
@@ -30,7 +30,7 @@ from regenaid.decide.results import (
 )
 from regenaid.decide.screening import Reason, ScreeningResult, screen, usual_care_priors
 from regenaid.decide.views import claim_out, profile_for
-from regenaid.evidence.profile import EvidenceProfile
+from regenaid.evidence.profile import EvidenceProfile, studied_in
 from regenaid.knowledge import KnowledgeBase, load_knowledge
 from regenaid.knowledge.jurisdictions import FALLBACK, lookup_order
 from regenaid.knowledge.model import (
@@ -343,7 +343,7 @@ def _notices(
     screening: Mapping[TreatmentId, ScreeningResult],
     ranked: Mapping[TreatmentId, RankedOption],
     currency: str,
-    kb_first_line: Mapping[str, FirstLineCare] | None = None,
+    care: FirstLineCare | None = None,
 ) -> list[Notice]:
     notices = [DECISION_AID_NOTICE]
     names = {s.treatment: s.name for s in statics}
@@ -430,7 +430,6 @@ def _notices(
                     ),
                 )
             )
-    care = kb_first_line.get(intake.condition) if kb_first_line else None
     if care is not None and "blood_tests" in care.tags(intake.resolved_severity, intake.sex):
         work_up = next(c for c in care.components if "blood_tests" in c.care)
         notices.append(
@@ -468,25 +467,11 @@ def _notices(
     return notices
 
 
-_POPULATION_OF_SEX: dict[str, tuple[str, ...]] = {
-    "male": ("men", "both"),
-    "female": ("women", "both"),
-    "other": ("men", "women", "both"),
-}
-
-
 @functools.lru_cache(maxsize=512)
 def _studied_cached(
     kb: KnowledgeBase, condition: str, treatment: TreatmentId, sex: str, chronic: bool
 ) -> bool:
-    wanted = _POPULATION_OF_SEX.get(sex, ("men", "women", "both"))
-    return any(
-        s.condition == condition
-        and s.treatment == treatment
-        and s.extra.get("population", "both") in wanted
-        and (s.extra.get("stage") != "chronic" or chronic)
-        for s in kb.studies
-    )
+    return studied_in(kb.studies, condition, treatment, sex, chronic=chronic)
 
 
 WORK_UP_TAGS = frozenset({"blood_tests", "reassurance"})
@@ -518,12 +503,7 @@ def _studied(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> bool:
     chronic (telogen effluvium lasting more than 6 months)."""
     if treatment == "no_treatment":
         return True
-    chronic = (
-        intake.condition == "telogen_effluvium"
-        and intake.duration_months is not None
-        and intake.duration_months > CHRONIC_TE_MONTHS
-    )
-    return _studied_cached(kb, intake.condition, treatment, intake.sex, chronic)
+    return _studied_cached(kb, intake.condition, treatment, intake.sex, chronic_te(intake))
 
 
 def _part_warnings(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> list[CitedOut]:
@@ -532,11 +512,7 @@ def _part_warnings(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) ->
     care = kb.first_line.get(intake.condition)
     if treatment != "conventional" or care is None:
         return []
-    return [
-        CitedOut(text=f"{c.name}: {w.text}", sources=list(w.sources))
-        for c in care.for_severity(intake.resolved_severity, intake.sex)
-        for w in c.warnings
-    ]
+    return list(_cited(care.part_warnings(intake.resolved_severity, intake.sex)))
 
 
 def _with_local_rules(
@@ -652,7 +628,9 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     return Assessment(
         options=options,
         recommended=recommended,
-        notices=_notices(intake, statics, screening, ranked, currency, kb.first_line),
+        notices=_notices(
+            intake, statics, screening, ranked, currency, kb.first_line.get(intake.condition)
+        ),
         concern=intake.concern,
         condition=intake.condition,
         condition_name=condition.name,

@@ -158,11 +158,7 @@ def _answer(
             items = (
                 condition.conventional_side_effects_common
                 + condition.conventional_side_effects_serious
-                + tuple(
-                    CitedText(f"{c.name}: {w.text}", w.sources)
-                    for c in (usual.components if usual else ())
-                    for w in c.warnings
-                )
+                + (usual.part_warnings() if usual else ())
             )
         else:
             items = t.side_effects_common + t.side_effects_serious

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from regenaid.decide.intake import Intake, PriorTreatmentId
-from regenaid.decide.screening import ScreeningResult
+from regenaid.decide.screening import PRIOR_LABEL, ScreeningResult
 from regenaid.knowledge.model import Certainty, Range, TreatmentId
 
 BENEFIT_WEIGHT = 0.4
@@ -57,11 +57,11 @@ REGENERATIVE: tuple[TreatmentId, ...] = ("prp", "exosome", "combination")
 WHY_THRESHOLD = 0.01  # contributions smaller than this are not worth a line
 SPEED_HORIZON_WEEKS = 52.0  # results later than a year score 0 on speed
 SESSIONS_CAP = 12.0  # 12 or more clinic sessions over the horizon score 0
-MAINTENANCE_FULL_WEEKS = 52.0
+MAINTENANCE_FULL_WEEKS = 52.0  # maintenance once a year or less often scores 1
 # Care used daily at home (minoxidil, retinoid creams, silicone) keeps working only while it is
 # used: that daily upkeep is maintenance, scored like a top-up about every 13 weeks (0.25),
 # never as "no maintenance" however rarely the clinician reviews it.
-DAILY_HOME_MAINTENANCE = 0.25  # maintenance once a year or less often scores 1
+DAILY_HOME_MAINTENANCE = 0.25
 # An unknown attribute scores the least favourable known value in the comparison, and never more
 # than this (the middle of the scale): uncertainty is never scored as a strength.
 UNKNOWN_NEUTRAL = 0.5
@@ -306,16 +306,6 @@ PRIOR_PARTS: dict[TreatmentId, tuple[tuple[PriorTreatmentId, float], ...]] = {
     "combination": (("prp", PARTIAL_PRIOR_WEIGHT), ("exosome", PARTIAL_PRIOR_WEIGHT)),
     "conventional": (("minoxidil", 1.0), ("finasteride", 1.0), ("dutasteride", 1.0)),
 }
-PRIOR_NAME: dict[str, str] = {
-    "microneedling": "microneedling",
-    "laser": "laser treatment",
-    "retinoid": "a retinoid cream",
-    "prp": "PRP",
-    "exosome": "exosome therapy",
-    "minoxidil": "minoxidil",
-    "finasteride": "finasteride",
-    "dutasteride": "dutasteride",
-}
 
 
 def expected_benefit(
@@ -355,7 +345,7 @@ def expected_benefit(
         verb = "lowered" if benefit < before else "raised"
         said = {"none": "did not help you", "partial": "helped you partly", "good": "worked well"}
         lines.append(
-            f"You said {PRIOR_NAME[prior]} {said[response]} before: "
+            f"You said {PRIOR_LABEL[prior]} {said[response]} before: "
             f"we {verb} the benefit we expect from {facts.name} "
             f"from {before:.2f} to {benefit:.2f}."
         )
@@ -399,7 +389,7 @@ def natural_course_benefit(intake: Intake) -> float:
     if table is None:
         return NO_TREATMENT_BENEFIT
     benefit = table[intake.resolved_severity]
-    if _chronic_te(intake):
+    if chronic_te(intake):
         benefit = min(benefit, CHRONIC_TE_BENEFIT)
     if _te_trigger_ongoing(intake):
         benefit = min(benefit, ONGOING_TRIGGER_TE_BENEFIT)
@@ -410,7 +400,8 @@ def _te_trigger_ongoing(intake: Intake) -> bool:
     return intake.condition == "telogen_effluvium" and intake.health.anemia
 
 
-def _chronic_te(intake: Intake) -> bool:
+def chronic_te(intake: Intake) -> bool:
+    """Telogen effluvium that has lasted more than 6 months (chronic; Ozlu & Karadag 2017)."""
     return (
         intake.condition == "telogen_effluvium"
         and intake.duration_months is not None
@@ -432,7 +423,7 @@ def _natural_course_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, 
         f"This condition often improves by itself, so we expect some benefit ({benefit:.2f}) "
         f"from waiting.{course}"
     ]
-    if _chronic_te(intake):
+    if chronic_te(intake):
         benefit = min(benefit, CHRONIC_TE_BENEFIT)
         lines.append(
             f"Your shedding has lasted {intake.duration_months} months (chronic), so waiting "

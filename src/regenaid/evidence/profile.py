@@ -734,10 +734,19 @@ _POPULATIONS_FOR_SEX: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def studied_in(studies: Sequence[StudyOutcome], condition: str, treatment: str, sex: str) -> bool:
+def studied_in(
+    studies: Sequence[StudyOutcome],
+    condition: str,
+    treatment: str,
+    sex: str,
+    *,
+    chronic: bool = True,
+) -> bool:
     """True when at least one primary or published pooled row for (``condition``,
     ``treatment``) studied people of ``sex``: its ``population`` is ``both``, not recorded, or
     the matching one (``male`` -> ``men``, ``female`` -> ``women``; ``other`` matches any).
+    A row of a study that enrolled only chronic disease (``stage: chronic``) counts only when
+    the person's condition is ``chronic``.
 
     The ranking credits no benefit to an option that was never studied in the person's group.
     Raises InvalidInputError for a sex other than ``male``, ``female`` or ``other``.
@@ -750,6 +759,7 @@ def studied_in(studies: Sequence[StudyOutcome], condition: str, treatment: str, 
         and s.treatment == treatment
         and s.kind in ("primary", "pooled_published")
         and s.extra.get("population", "") in wanted
+        and (chronic or s.extra.get("stage") != "chronic")
         for s in studies
     )
 

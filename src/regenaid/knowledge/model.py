@@ -455,6 +455,14 @@ class FirstLineCare:
         """Every care tag of the parts offered at ``severity`` (and to ``sex``)."""
         return frozenset(t for c in self.for_severity(severity, sex) for t in c.care)
 
+    def part_warnings(
+        self, severity: str | None = None, sex: str | None = None
+    ) -> tuple[CitedText, ...]:
+        """The parts' label warnings, each led by the part's name: of every part, or with
+        ``severity`` only of the parts offered to that person."""
+        parts = self.components if severity is None else self.for_severity(severity, sex)
+        return tuple(CitedText(f"{c.name}: {w.text}", w.sources) for c in parts for w in c.warnings)
+
 
 ContraindicationLevel = Literal["contraindicated", "caution", "defer"]
 
