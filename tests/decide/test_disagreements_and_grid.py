@@ -9,77 +9,108 @@ from regenaid.decide import build_grid
 from regenaid.decide.disagreements import find_disagreements
 from regenaid.errors import InvalidInputError
 from regenaid.knowledge import load_knowledge
-from regenaid.knowledge.model import Claim, Range, Source
-
-SOURCES = {
-    "clinic-a": Source("clinic-a", "marketing", "Clinic A"),
-    "clinic-b": Source("clinic-b", "marketing", "Clinic B"),
-    "trial": Source("trial", "peer_reviewed", "A trial"),
-}
+from regenaid.knowledge.model import Claim, Range
 
 
 def claim(
-    cid: str, topic: str, source: str, value: Range | None = None, note: str | None = None
+    cid: str,
+    topic: str,
+    source: str,
+    value: Range | None = None,
+    note: str | None = None,
+    contradicted: bool = False,
 ) -> Claim:
     return Claim(
-        cid, "exosome", topic, f"{cid} text", (source,), value, "weeks" if value else None, note
+        cid,
+        "exosome",
+        topic,
+        f"{cid} text",
+        (source,),
+        value,
+        "weeks" if value else None,
+        note,
+        contradicted=contradicted,
     )
 
 
-def test_different_ranges_disagree() -> None:
+def test_ranges_that_do_not_overlap_conflict() -> None:
     found = find_disagreements(
         [
-            claim("a", "time_to_results", "clinic-a", Range(8, 12)),
+            claim("a", "time_to_results", "clinic-a", Range(1, 2)),
             claim("b", "time_to_results", "trial", Range(13, 26)),
-        ],
-        SOURCES,
+        ]
     )
     assert [d.topic for d in found] == ["time_to_results"]
     assert [c.id for c in found[0].claims] == ["a", "b"]
 
 
-def test_same_range_from_two_sources_agrees() -> None:
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [((8, 12), (8, 12)), ((8, 12), (9, 26)), ((13, 26), (13, 26)), ((1, 3), (3, 5))],
+)
+def test_same_or_overlapping_ranges_agree(first: tuple[int, int], second: tuple[int, int]) -> None:
+    """ "Every 3 to 6 months" beside "every 3 to 6 months", or 8-12 beside 9-26 weeks, is no
+    conflict (issue 9: the flag only where claims truly conflict)."""
     found = find_disagreements(
         [
-            claim("a", "time_to_results", "clinic-a", Range(8, 12)),
-            claim("b", "time_to_results", "trial", Range(8, 12)),
-        ],
-        SOURCES,
+            claim("a", "time_to_results", "clinic-a", Range(*first)),
+            claim("b", "time_to_results", "trial", Range(*second)),
+        ]
     )
     assert found == ()
 
 
-def test_number_versus_no_number_disagrees() -> None:
+def test_only_the_conflicting_claims_are_shown() -> None:
     found = find_disagreements(
-        [claim("a", "sessions", "clinic-a", Range(1, 3)), claim("b", "sessions", "trial")], SOURCES
+        [
+            claim("a", "time_to_results", "clinic-a", Range(1, 2)),
+            claim("b", "time_to_results", "trial", Range(13, 26)),
+            claim("c", "time_to_results", "clinic-b", Range(12, 24)),
+        ]
     )
-    assert [d.topic for d in found] == ["sessions"]
+    assert [c.id for c in found[0].claims] == ["a", "b", "c"]
+    agreeing = find_disagreements(
+        [
+            claim("b", "time_to_results", "trial", Range(13, 26)),
+            claim("c", "time_to_results", "clinic-b", Range(12, 24)),
+            claim("d", "time_to_results", "clinic-a", Range(1, 2), contradicted=True),
+        ]
+    )
+    assert [c.id for c in agreeing[0].claims] == ["b", "c", "d"]
 
 
-def test_clinic_versus_evidence_without_numbers_disagrees() -> None:
+def test_number_beside_no_number_is_no_conflict() -> None:
     found = find_disagreements(
-        [claim("a", "safety", "clinic-a"), claim("b", "safety", "trial")], SOURCES
+        [claim("a", "sessions", "clinic-a", Range(1, 3)), claim("b", "sessions", "trial")]
+    )
+    assert found == ()
+
+
+def test_different_words_without_contradiction_are_no_conflict() -> None:
+    plain = [claim("a", "safety", "clinic-a"), claim("b", "safety", "trial")]
+    assert find_disagreements(plain) == ()
+    noted = [claim("a", "duration", "clinic-a", note="a comment"), claim("b", "duration", "trial")]
+    assert find_disagreements(noted) == ()
+
+
+def test_a_contradicted_claim_conflicts() -> None:
+    found = find_disagreements(
+        [
+            claim("a", "safety", "clinic-a", note="the FDA reported harm", contradicted=True),
+            claim("b", "safety", "trial"),
+        ]
     )
     assert [d.topic for d in found] == ["safety"]
-
-
-def test_two_clinics_without_numbers_do_not_count_unless_noted() -> None:
-    plain = [claim("a", "mechanism", "clinic-a"), claim("b", "mechanism", "clinic-b")]
-    assert find_disagreements(plain, SOURCES) == ()
-    noted = [
-        claim("a", "duration", "clinic-a", note="evidence says otherwise"),
-        claim("b", "duration", "clinic-b"),
-    ]
-    assert [d.topic for d in find_disagreements(noted, SOURCES)] == ["duration"]
+    assert [c.id for c in found[0].claims] == ["a", "b"]
 
 
 def test_one_claim_or_one_source_is_no_disagreement() -> None:
-    assert find_disagreements([claim("a", "sessions", "clinic-a", Range(1, 3))], SOURCES) == ()
+    assert find_disagreements([claim("a", "sessions", "clinic-a", Range(1, 3))]) == ()
     same_source = [
         claim("a", "sessions", "clinic-a", Range(1, 3)),
-        claim("b", "sessions", "clinic-a", Range(3, 5)),
+        claim("b", "sessions", "clinic-a", Range(5, 8)),
     ]
-    assert find_disagreements(same_source, SOURCES) == ()
+    assert find_disagreements(same_source) == ()
 
 
 def test_tiny_grid_cells_and_disagreements() -> None:

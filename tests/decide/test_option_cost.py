@@ -77,14 +77,18 @@ def test_budget_in_a_listed_currency() -> None:
     assert costs["conventional"]["within_budget"] is True
 
 
-def test_budget_in_an_unlisted_currency_falls_back_to_usd_and_says_so() -> None:
+def test_budget_in_a_currency_without_list_or_rate_falls_back_to_usd_and_says_so() -> None:
+    # the tiny kb has no exchange rates: a EUR budget cannot be converted or compared
     costs = estimate_costs(
         tiny_kb(), _intake(budget={"amount": 4000, "currency": "EUR", "horizon_months": 12}), ALL
     )
     prp = costs["prp"]
-    assert prp["currency"] == "USD"
+    assert prp["currency"] == "USD" and prp["exchange_rate"] is None
     assert prp["within_budget"] is None and prp["probability_within_budget"] is None
-    assert any("No price list in EUR" in a for a in prp["assumptions"])
+    assert (
+        "We have no price list or exchange rate for EUR: costs are shown in USD and are not "
+        "compared with your budget."
+    ) in prp["assumptions"]
 
 
 def test_deterministic_and_prior_failure_raises_cost_per_responder() -> None:
@@ -138,8 +142,11 @@ def test_shipped_knowledge_base_every_condition() -> None:
                 assert 0 <= b["low"] <= b["expected"] <= b["high"] < 1e7, (condition.id, treatment)
             price = kb.prices_for(treatment, "GBP", condition.id)
             assert price is not None
-            assert block["currency"] == price.currency
-            assert (block["within_budget"] is None) == (price.currency != "GBP")
+            # a UK list where there is one, else the USD list converted at a published rate:
+            # every option in pounds, compared with the budget (issue 9)
+            assert block["currency"] == "GBP"
+            assert (block["exchange_rate"] is None) == (price.currency == "GBP")
+            assert block["within_budget"] is not None
 
 
 def test_cached_results_are_not_shared_with_callers() -> None:

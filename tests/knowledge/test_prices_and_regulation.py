@@ -91,6 +91,7 @@ def test_every_entry_of_the_regulatory_prices_bibliography_is_cited(kb: Knowledg
     ours = [entry["id"] for entry in yaml.safe_load(path.read_text(encoding="utf-8"))]
     cited = {s for row in kb.regulatory for s in row.sources}
     cited |= {s for price in kb.prices for s in price.sources}
+    cited |= {rate.source for rate in kb.exchange_rates}  # exchange_rates.yaml (issue 9)
     assert [i for i in ours if i not in cited] == []
 
 

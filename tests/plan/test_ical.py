@@ -1,4 +1,5 @@
-"""The iCalendar export parsed back with ``icalendar``: one VEVENT per planned session."""
+"""The iCalendar export parsed back with ``icalendar``: one VEVENT per planned session (plus
+the consultation before a clinic course: tests/plan/test_visits_and_refills.py)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ START = date(2026, 3, 2)
 
 
 def _events(data: bytes) -> tuple[Calendar, list[object]]:
+    """The calendar and its session events (not the consultation or refill reminders)."""
     cal = Calendar.from_ical(data)
-    return cal, [c for c in cal.walk() if c.name == "VEVENT"]
+    return cal, [c for c in cal.walk() if c.name == "VEVENT" and "-session-" in str(c["UID"])]
 
 
 def test_calendar_round_trip() -> None:
@@ -36,6 +38,8 @@ def test_calendar_round_trip() -> None:
     assert str(cal["VERSION"]) == "2.0"
     assert "regenaid" in str(cal["PRODID"])
     assert len(events) == len(plan.sessions) > 3
+    every = [c for c in cal.walk() if c.name == "VEVENT"]
+    assert len(every) == len(plan.sessions) + 1  # and the consultation before the first
     starts = [e.decoded("DTSTART") for e in events]  # type: ignore[attr-defined]
     assert starts == [s.planned for s in plan.sessions]
     assert all(type(d) is date and d >= START for d in starts)

@@ -1,4 +1,8 @@
-"""Dated plans: intervals, windows, avoided days, horizon, results window and follow-up."""
+"""Dated plans: intervals, windows, avoided days, horizon, results window and follow-up.
+
+The course arithmetic is checked without the consultation that comes before a clinic course
+(``consultation=False``: the first session is then on the start date); the consultation and
+the refill reminders are checked in test_visits_and_refills.py."""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ START = date(2026, 1, 5)  # a Monday
 
 
 def test_initial_course_follows_the_interval_middle() -> None:
-    plan = build_plan(PRP, START, 12)
+    plan = build_plan(PRP, START, 12, consultation=False)
     initial = plan.initial_sessions
     assert [s.planned for s in initial] == [START, START + timedelta(35), START + timedelta(70)]
     for previous, session in pairwise(initial):
@@ -48,7 +52,7 @@ def test_initial_course_follows_the_interval_middle() -> None:
 
 
 def test_maintenance_until_the_horizon() -> None:
-    plan = build_plan(PRP, START, 24)
+    plan = build_plan(PRP, START, 24, consultation=False)
     maintenance = plan.maintenance_sessions
     # 19 weeks (133 days) apart after the last initial session on day 70, up to 2028-01-04
     # (day 729): days 203, 336, 469, 602; day 735 is past the horizon.
@@ -61,14 +65,14 @@ def test_maintenance_until_the_horizon() -> None:
 
 
 def test_results_window_and_follow_up() -> None:
-    plan = build_plan(PRP, START, 24)
+    plan = build_plan(PRP, START, 24, consultation=False)
     assert plan.results_earliest == START + timedelta(weeks=12)
     assert plan.results_latest == START + timedelta(weeks=26)
     assert plan.follow_up == plan.results_latest
 
 
 def test_avoided_weekdays_move_sessions_within_their_window() -> None:
-    plan = build_plan(PRP, START, 24, avoid_weekdays=("monday", "tue"))
+    plan = build_plan(PRP, START, 24, avoid_weekdays=("monday", "tue"), consultation=False)
     assert all(s.planned.weekday() not in (0, 1) for s in plan.sessions)
     assert all(s.earliest <= s.planned <= s.latest for s in plan.sessions)
     assert plan.sessions[0].planned == date(2026, 1, 7)  # Wednesday, nearest allowed
@@ -78,7 +82,7 @@ def test_avoided_weekdays_move_sessions_within_their_window() -> None:
 
 def test_closed_dates_are_avoided() -> None:
     closed = (START, START + timedelta(days=1))
-    plan = build_plan(PRP, START, 6, closed_dates=closed)
+    plan = build_plan(PRP, START, 6, closed_dates=closed, consultation=False)
     assert plan.sessions[0].planned == START + timedelta(days=2)
     assert all(s.planned not in closed for s in plan.sessions)
 
@@ -95,7 +99,7 @@ def test_impossible_constraint_is_reported_not_hidden() -> None:
         sources=(),
     )
     # the 2nd session must fall exactly 28 days after the 1st, and that day is closed
-    plan = build_plan(narrow, START, 6, closed_dates=(START + timedelta(28),))
+    plan = build_plan(narrow, START, 6, closed_dates=(START + timedelta(28),), consultation=False)
     second = plan.sessions[1]
     assert second.constraint_met is False
     assert second.note is not None and "no allowed day" in second.note
@@ -103,7 +107,7 @@ def test_impossible_constraint_is_reported_not_hidden() -> None:
 
 
 def test_single_session_without_maintenance() -> None:
-    plan = build_plan(SINGLE, START, 12)
+    plan = build_plan(SINGLE, START, 12, consultation=False)
     assert len(plan.sessions) == 1
     assert plan.maintenance_sessions == ()
     assert plan.follow_up == START + timedelta(weeks=12)
@@ -148,3 +152,6 @@ def test_never_before_start_and_always_in_window(start: date, months: int, avoid
         assert s.planned <= plan.end
         if s.constraint_met:
             assert s.planned.weekday() not in avoid
+    consultation = plan.consultation
+    assert consultation is not None and start <= consultation.planned
+    assert consultation.planned < plan.sessions[0].planned

@@ -9,6 +9,8 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 
+from regenaid.reports.i18n import catalogue
+
 BASE = {
     "concern": "hair",
     "condition": "androgenetic_alopecia",
@@ -299,11 +301,15 @@ def test_results_list_unrated_priorities_as_not_rated(
     html = results(client, csrf_from, **{"priorities.speed": "0"})
     matters = html.split('id="matters-h"')[1].split("</ul>")[0]
     items = dict(re.findall(r'<li data-priority="([a-z_]+)">(.*?)</li>', matters, re.DOTALL))
-    assert len(items) == 7
+    assert set(items) == {"cost", "speed"}  # the rated ones, each with its answer
     assert "4 – matters a great deal" in items["cost"]
     assert "0 – does not matter" in items["speed"]  # an explicit 0 is a choice
+    # the five unrated ones on one line that says they do not count
+    unrated = re.search(r'<li class="not-rated">(.*?)</li>', matters, re.DOTALL)
+    assert unrated and "Not rated, so they do not count:" in unrated.group(1)
+    labels = catalogue("en").section("intake.priorities")
     for name in ("fewer_sessions", "evidence", "autologous", "avoid_blood_draw", "low_maintenance"):
-        assert "not rated" in items[name] and not re.search(r"\d", items[name]), name
+        assert labels[name] in unrated.group(1), name
     assert "2/4" not in html and "2 – matters some" not in html
 
 
@@ -338,6 +344,7 @@ def test_saved_results_keep_unrated_priorities_unrated(
     saved = _post(client, csrf_from, "/saved", {**BASE, "jurisdiction": "GB"})
     assert saved.status_code == 200
     matters = saved.text.split('id="matters-h"')[1].split("</ul>")[0]
-    assert matters.count("not rated") == 6
+    unrated = re.search(r'<li class="not-rated">(.*?)</li>', matters, re.DOTALL)
+    assert unrated and unrated.group(1).count(";") == 5  # the six unrated, on one line
     exosome = _eligibility_item(saved.text, "exosome")
     assert "Not ruled out by your answers" in exosome and "— but human-derived exosome" in exosome

@@ -37,6 +37,9 @@ def _cell_lines(cell: GridCell) -> list[str]:
     if cell.disagreement:
         lines.append("Sources disagree:")
         lines.extend(f"- {c.label}: {c.text} [{', '.join(c.sources)}]" for c in cell.disagreement)
+    elif cell.claims:
+        lines.append("What sources claim:")
+        lines.extend(f"- {c.label}: {c.text} [{', '.join(c.sources)}]" for c in cell.claims)
     return lines
 
 

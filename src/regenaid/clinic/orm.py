@@ -30,6 +30,8 @@ class SavedResultRow(Base):
     assessment: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # the option the person leans toward and their SURE answers; NULL when nothing was answered
+    choice: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class AuditLogRow(Base):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from regenaid.clinic.orm import AuditLogRow, SavedResultRow
@@ -26,6 +27,7 @@ class SavedResultRepository:
             assessment=result.assessment,
             created_at=result.created_at,
             expires_at=result.expires_at,
+            choice=result.choice,
         )
         self._session.add(row)
         self._session.flush()
@@ -46,7 +48,25 @@ class SavedResultRepository:
             created_at=row.created_at,
             expires_at=row.expires_at,
             contract=row.contract,
+            choice=row.choice,
         )
+
+    def set_choice(
+        self, lookup_hash: str, choice: dict[str, Any] | None, now: datetime
+    ) -> int | None:
+        """Stage replacing the choice of the unexpired result under ``lookup_hash``; its row
+        number, or None when there is no such result."""
+        row_id = self._session.scalars(
+            select(SavedResultRow.id).where(
+                SavedResultRow.lookup_hash == lookup_hash, SavedResultRow.expires_at > now
+            )
+        ).one_or_none()
+        if row_id is None:
+            return None
+        self._session.execute(
+            update(SavedResultRow).where(SavedResultRow.id == row_id).values(choice=choice)
+        )
+        return row_id
 
     def remove_expired(self, now: datetime) -> list[int]:
         """Stage deletion of every result whose time is up; their row numbers."""

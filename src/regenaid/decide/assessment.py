@@ -12,10 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from regenaid.decide.course import sessions_over_horizon
-from regenaid.decide.disagreements import find_disagreements
+from regenaid.decide.disagreements import TOPIC_LABEL, find_disagreements
 from regenaid.decide.intake import Intake
-from regenaid.decide.option_cost import estimate_costs
+from regenaid.decide.option_cost import estimate_costs, wanted_currency
 from regenaid.decide.option_plan import plan_summary
+from regenaid.decide.outcomes import outcome_outs
 from regenaid.decide.ranking import OptionFacts, RankedOption, chronic_te, rank_options
 from regenaid.decide.results import (
     Assessment,
@@ -32,6 +33,7 @@ from regenaid.decide.screening import Reason, ScreeningResult, screen, usual_car
 from regenaid.decide.views import claim_out, profile_for
 from regenaid.evidence.profile import EvidenceProfile, studied_in
 from regenaid.knowledge import KnowledgeBase, load_knowledge
+from regenaid.knowledge.exchange import no_rate_sentence
 from regenaid.knowledge.jurisdictions import FALLBACK, lookup_order
 from regenaid.knowledge.model import (
     TREATMENT_IDS,
@@ -140,24 +142,6 @@ def _pooled_dict(profile: EvidenceProfile) -> dict[str, object] | None:
     }
 
 
-# Words that tie a "Label: ..." benefit line to one concern (see treatments.yaml).
-_CONCERN_WORDS: dict[str, tuple[str, ...]] = {
-    "hair": ("hair", "alopecia", "shedding", "effluvium"),
-    "skin": ("skin", "acne", "scar", "wrinkle", "volume", "sun", "face", "facial"),
-}
-
-
-def _about_other_concern(item: CitedText, concern: str) -> bool:
-    """True when a benefit line is labelled (text before ':') for the other concern only."""
-    label, sep, _ = item.text.partition(":")
-    if not sep or len(label) > 60:
-        return False
-    label = label.lower()
-    mine = any(w in label for w in _CONCERN_WORDS.get(concern, ()))
-    other = any(w in label for c, ws in _CONCERN_WORDS.items() if c != concern for w in ws)
-    return other and not mine
-
-
 def _benefits_and_harms(
     kb: KnowledgeBase, condition: Condition, treatment: TreatmentId, profile: EvidenceProfile
 ) -> tuple[tuple[CitedOut, ...], tuple[CitedOut, ...]]:
@@ -166,11 +150,7 @@ def _benefits_and_harms(
     course = CitedOut(
         text=condition.natural_course.text, sources=list(condition.natural_course.sources)
     )
-    stated = tuple(
-        b
-        for b in t.benefits
-        if b.applies_to(condition.id) and not _about_other_concern(b, condition.concern)
-    )
+    stated = tuple(b for b in t.benefits if b.applies_to(condition.id))
     if treatment == "no_treatment":
         return _cited(stated), (course,)
     evidence = CitedOut(text=profile.summary, sources=list(profile.sources))
@@ -186,7 +166,10 @@ def _benefits_and_harms(
             condition.conventional_side_effects_common + condition.conventional_side_effects_serious
         )
         return benefits, harms
-    return (evidence, *_cited(stated)), _cited(t.side_effects_common + t.side_effects_serious)
+    stated_harms = t.side_effects_common + t.side_effects_serious
+    return (evidence, *_cited(stated)), _cited(
+        tuple(h for h in stated_harms if h.applies_to(condition.id))
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -250,7 +233,7 @@ def _statics(
                 claims=tuple(claim_out(c, kb) for c in claims),
                 disagreements=tuple(
                     DisagreementOut(topic=d.topic, text=d.text, claim_ids=[c.id for c in d.claims])
-                    for d in find_disagreements(claims, kb.sources)
+                    for d in find_disagreements(claims)
                 ),
             )
         )
@@ -259,7 +242,9 @@ def _statics(
 
 # Every intake field that ``option_cost.estimate_costs`` reads; the cost cache is keyed by them.
 # Whoever changes the cost model to read another field must add it here.
-COST_INPUTS: frozenset[str] = frozenset({"concern", "condition", "prior_treatments", "budget"})
+COST_INPUTS: frozenset[str] = frozenset(
+    {"concern", "condition", "prior_treatments", "budget", "jurisdiction"}
+)
 _COST_CACHE_SIZE = 2048
 _cost_cache: dict[tuple[KnowledgeBase, str, tuple[TreatmentId, ...]], CostBlocks] = {}
 
@@ -293,9 +278,11 @@ def _costs_in_one_currency(
     costs = estimate_costs(kb, intake, treatments)
     if intake.budget is None or not _mixed_currencies(costs):
         return costs
-    # Some options have a price list in the budget's currency and some do not: costs in two
-    # currencies cannot be compared, so price every option in USD and do not compare with the
-    # budget (its amount is in another currency).
+    # Lists in the person's currency and USD lists are converted into one currency with a
+    # published rate (option_cost). Only when some options have a list in the budget's currency
+    # and there is no rate to convert the others do costs end up in two currencies, which cannot
+    # be compared: then price every option in USD and do not compare with the budget (its
+    # amount is in another currency).
     in_usd = intake.model_copy(
         update={"budget": intake.budget.model_copy(update={"currency": "USD"})}
     )
@@ -420,13 +407,15 @@ def _notices(
         )
     for s in statics:
         if s.disagreements:
-            topics = ", ".join(d.topic.replace("_", " ") for d in s.disagreements)
+            topics = " and ".join(
+                TOPIC_LABEL.get(d.topic, d.topic.replace("_", " ")) for d in s.disagreements
+            )
             notices.append(
                 Notice(
                     code=f"sources_disagree_{s.treatment}",
                     text=(
-                        f"Sources disagree about {s.name} ({topics}); "
-                        "each claim is shown with its source."
+                        f"Sources disagree about {s.name}: {topics}. "
+                        "The comparison shows both sides with their sources."
                     ),
                 )
             )
@@ -454,17 +443,39 @@ def _notices(
                     sources=list(part.cost_note.sources),
                 )
             )
-    if intake.budget is not None and currency != intake.budget.currency:
-        notices.append(
-            Notice(
-                code="prices_in_usd",
-                text=(
-                    f"We have no price list in {intake.budget.currency}: prices are shown in "
-                    f"{currency}, and costs are compared between options, not with your budget."
-                ),
-            )
-        )
     return notices
+
+
+def _currency_notice(
+    intake: Intake, costs: Mapping[TreatmentId, Mapping[str, object]], currency: str
+) -> Notice | None:
+    """One plain sentence on the currency of the costs: the rate prices were converted at
+    (with its source and date), or that there is no list or rate in the person's currency."""
+    wanted = wanted_currency(intake)
+    if wanted is not None and currency != wanted:
+        return Notice(
+            code="prices_in_usd",
+            text=no_rate_sentence(wanted, currency, intake.budget is not None),
+        )
+    texts: dict[str, None] = {}
+    sources: dict[str, None] = {}
+    for cost in costs.values():
+        rate = cost.get("exchange_rate")
+        if isinstance(rate, Mapping) and _horizon_expected(cost) > 0:
+            texts.setdefault(str(rate.get("text")), None)
+            for source in rate.get("sources") or ():
+                sources.setdefault(str(source), None)
+    if not texts:
+        return None
+    return Notice(code="prices_converted", text=" ".join(texts), sources=list(sources))
+
+
+def _with_currency_notice(notices: list[Notice], currency: Notice | None) -> list[Notice]:
+    """``notices`` with the currency sentence second, right after the decision-aid notice,
+    so that it is read before the numbers it explains."""
+    if currency is None:
+        return notices
+    return [*notices[:1], currency, *notices[1:]]
 
 
 @functools.lru_cache(maxsize=512)
@@ -621,6 +632,9 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
             unknowns=list(s.unknowns),
             claims=list(s.claims),
             disagreements=list(s.disagreements),
+            outcomes=outcome_outs(
+                kb, intake.condition, s.treatment, intake.sex, intake.resolved_severity
+            ),
         )
         for s in statics
     ]
@@ -628,8 +642,11 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     return Assessment(
         options=options,
         recommended=recommended,
-        notices=_notices(
-            intake, statics, screening, ranked, currency, kb.first_line.get(intake.condition)
+        notices=_with_currency_notice(
+            _notices(
+                intake, statics, screening, ranked, currency, kb.first_line.get(intake.condition)
+            ),
+            _currency_notice(intake, costs, currency),
         ),
         concern=intake.concern,
         condition=intake.condition,

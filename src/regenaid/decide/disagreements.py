@@ -1,15 +1,17 @@
-"""Claims as claims, and where sources disagree.
+"""Claims as claims, and where sources truly disagree.
 
-Claims about the same treatment and topic, from different sources, disagree when
+Claims about the same treatment and topic, from different sources, conflict when
 
-- two of them give numbers (same unit) that are not the same range ("8 to 12 weeks" vs
-  "3 to 6 months"), or one gives a number and another, on a topic where numbers are given,
-  does not ("1 to 3 sessions" vs "multiple sessions");
-- on a topic without numbers, clinic pages claim one thing and studies or regulators say
-  another (a marketing and a non-marketing claim side by side), or we have noted that the
-  evidence contradicts one of the claims.
+- two of them give ranges in the same unit that do not overlap ("1 to 2 weeks" vs "13 to 26
+  weeks"); ranges that overlap or repeat each other ("every 3 to 6 months" twice) agree;
+- or one of them says the opposite of the evidence: we marked it ``contradicted`` and the note
+  says what the evidence shows (for example "no complications reported" against the FDA's
+  notice of serious adverse events).
 
-Every claim of the topic is then shown with its sources; the aid does not pick one.
+Different wording, one number beside no number, or a clinic page beside a study that says
+something else without contradicting it are not conflicts: those claims are still listed with
+their sources, but the aid does not flag them. Where a conflict is found, the conflicting
+claims are shown side by side; the aid does not pick one.
 """
 
 from __future__ import annotations
@@ -51,47 +53,33 @@ class Disagreement:
         return f"Sources disagree about {label} ({len(self.claims)} different claims)."
 
 
-def _says_same(a: Claim, b: Claim) -> bool:
-    if a.value is None or b.value is None:
-        return False
-    return (a.value.low, a.value.high, a.unit) == (b.value.low, b.value.high, b.unit)
-
-
-def _topic_disagrees(group: Sequence[Claim], sources: Mapping[str, Source] | None) -> bool:
-    pairs = [
-        (a, b)
-        for i, a in enumerate(group)
-        for b in group[i + 1 :]
-        if set(a.sources) != set(b.sources)
-    ]
-    if not pairs:
-        return False
-    if any(c.value is not None for c in group):
-        return any(not _says_same(a, b) for a, b in pairs)
-    if any(c.note for c in group):
+def _overlap(a: Claim, b: Claim) -> bool:
+    """True when the two claims' ranges share a value (same unit) or cannot be compared."""
+    if a.value is None or b.value is None or a.unit != b.unit:
         return True
-    if sources is None:
-        return True
-    kinds = {is_marketing(c, sources) for c in group}
-    return len(kinds) == 2
+    return a.value.low <= b.value.high and b.value.low <= a.value.high
 
 
-def find_disagreements(
-    claims: Iterable[Claim], sources: Mapping[str, Source] | None = None
-) -> tuple[Disagreement, ...]:
-    """Disagreements per topic, in the order topics first appear in ``claims``.
+def _conflicting(group: Sequence[Claim]) -> tuple[Claim, ...]:
+    """The claims of one topic that conflict with another claim from a different source."""
+    hits: list[Claim] = []
+    for i, a in enumerate(group):
+        for b in group[i + 1 :]:
+            if set(a.sources) == set(b.sources):
+                continue
+            if not _overlap(a, b) or a.contradicted or b.contradicted:
+                hits.extend(c for c in (a, b) if c not in hits)
+    return tuple(c for c in group if c in hits)
 
-    Without ``sources`` (the bibliography), claims without numbers that differ always count
-    as disagreeing, since who makes them cannot be told apart.
-    """
+
+def find_disagreements(claims: Iterable[Claim]) -> tuple[Disagreement, ...]:
+    """Conflicts per topic, in the order topics first appear in ``claims``; each holds only
+    the conflicting claims (their ranges and contradiction marks decide, not who said them)."""
     by_topic: dict[str, list[Claim]] = {}
     for claim in claims:
         by_topic.setdefault(claim.topic, []).append(claim)
-    return tuple(
-        Disagreement(topic, tuple(group))
-        for topic, group in by_topic.items()
-        if len(group) >= 2 and _topic_disagrees(group, sources)
-    )
+    found = ((topic, _conflicting(group)) for topic, group in by_topic.items())
+    return tuple(Disagreement(topic, hits) for topic, hits in found if hits)
 
 
 def is_marketing(claim: Claim, sources: Mapping[str, Source]) -> bool:

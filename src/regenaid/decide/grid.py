@@ -8,13 +8,14 @@ as claims), and ``disagreement``: the claims that do not agree, each with its so
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from regenaid.decide.disagreements import find_disagreements
 from regenaid.decide.results import ClaimOut
-from regenaid.decide.views import claim_out, price_basis, profile_for
+from regenaid.decide.views import LEAD_WORDS, claim_out, lead_sentence, price_basis, profile_for
 from regenaid.errors import InvalidInputError
 from regenaid.knowledge import KnowledgeBase
 from regenaid.knowledge.model import (
@@ -57,6 +58,7 @@ class GridCell(_Out):
     """One option's answer to one question."""
 
     treatment: TreatmentId
+    lead: str  # one plain sentence of at most 25 words; the whole answer is ``text``
     text: str
     sources: list[str]
     certainty: Certainty | None = None
@@ -161,7 +163,11 @@ def _answer(
                 + (usual.part_warnings() if usual else ())
             )
         else:
-            items = t.side_effects_common + t.side_effects_serious
+            items = tuple(
+                h
+                for h in t.side_effects_common + t.side_effects_serious
+                if h.applies_to(condition.id)
+            )
         if not items:
             return "None from treatment.", [], None
         text, sources = _join(items)
@@ -214,10 +220,44 @@ def sessions_text(protocol: Protocol) -> str:
 
 def _first_line_parts(care: FirstLineCare) -> tuple[str, list[str], None]:
     """Usual first care as its parts: 'Minoxidil ...; Finasteride ... (for advanced ...)'."""
-    when = {"severe": " (for severe disease)", "advanced": " (when it is advanced)"}
-    parts = [f"{c.name}{when.get(c.role, '')}" for c in care.components]
+    parts = _part_names(care)
     sources = list(dict.fromkeys(s for c in care.components for s in c.sources))
     return "Usually: " + "; ".join(parts) + ".", sources, None
+
+
+def _part_names(care: FirstLineCare) -> list[str]:
+    when = {"severe": " (for severe disease)", "advanced": " (when it is advanced)"}
+    return [f"{c.name}{when.get(c.role, '')}" for c in care.components]
+
+
+def _lead(kb: KnowledgeBase, condition: str, treatment: TreatmentId, row: str, text: str) -> str:
+    """The cell's lead sentence (<= 25 words). Usual care's parts are named until the words
+    run out, then counted ("and 3 more"), so no part is cut in half."""
+    care = kb.first_line.get(condition)
+    if row == "material" and treatment == "conventional" and care is not None:
+        parts = _part_names(care)
+        for shown in range(len(parts), 0, -1):
+            rest = len(parts) - shown
+            lead = "Usually: " + "; ".join(parts[:shown])
+            lead += f"; and {rest} more." if rest else "."
+            if len(lead.split()) <= LEAD_WORDS:
+                return lead
+    if row == "evidence":  # the badge says how sure; the lead says what was found
+        found = _cleaned(_REVIEW_PREFIX.sub("", _cleaned(text), count=1))
+        return lead_sentence(found[:1].upper() + found[1:])
+    return lead_sentence(text)
+
+
+# "A published review of 13 studies (Kieling 2024) found that " and the like: who found it is
+# in the sources and under "More"; the lead starts with the finding.
+_REVIEW_PREFIX = re.compile(
+    r"^A published (?:review|source|study)(?: of \d+ (?:studies|trials))?"
+    r"(?: found that,?|:)\s+"
+)
+
+
+def _cleaned(text: str) -> str:
+    return lead_sentence(text, limit=10_000)
 
 
 def build_grid(kb: KnowledgeBase, condition: str, jurisdiction: str | None = None) -> OptionGrid:
@@ -243,11 +283,12 @@ def _build_grid(kb: KnowledgeBase, condition_id: str, jurisdiction: str | None) 
                 c for c in kb.claims_about(treatment, condition=condition_id) if c.topic in topics
             ]
             disagreeing: list[ClaimOut] = []
-            for d in find_disagreements(claims, kb.sources):
+            for d in find_disagreements(claims):
                 disagreeing.extend(claim_out(c, kb) for c in d.claims)
             cells.append(
                 GridCell(
                     treatment=treatment,
+                    lead=_lead(kb, condition_id, treatment, row.id, text),
                     text=text,
                     sources=sources,
                     certainty=certainty,

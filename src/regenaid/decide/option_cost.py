@@ -2,9 +2,13 @@
 
 Owner: engineer P. For each option the cohort cost model of
 :mod:`regenaid.economics.regen_model` runs a probabilistic sensitivity analysis (2,000 draws,
-fixed seed, common random numbers across options) over the intake's horizon, in the budget's
-currency when the knowledge base has a price list in it (otherwise USD, and the block says so).
-Results are cached by their inputs, so repeated assessments cost a dictionary build.
+fixed seed, common random numbers across options) over the intake's horizon, in the person's
+currency (the budget's, else the one of the country where they would be treated): an option's
+price list in that currency when the knowledge base has one, else its USD list converted at a
+published, dated exchange rate (:mod:`regenaid.knowledge.exchange`), and the block says which
+rate. Without a list or a rate in that currency costs stay in USD, are not compared with the
+budget, and the block says so. Results are cached by their inputs, so repeated assessments cost
+a dictionary build.
 """
 
 from __future__ import annotations
@@ -42,6 +46,13 @@ from regenaid.economics.regen_parameters import (
 )
 from regenaid.economics.sensitivity import TornadoBar
 from regenaid.knowledge.base import KnowledgeBase
+from regenaid.knowledge.exchange import (
+    Conversion,
+    conversion,
+    conversion_sentence,
+    currency_of,
+    no_rate_sentence,
+)
 from regenaid.knowledge.model import TREATMENT_LABELS, PriceRange, TreatmentId
 
 _PRIOR_OF: dict[TreatmentId, tuple[PriorTreatmentId, ...]] = {
@@ -78,6 +89,26 @@ def _prior(intake: Intake, treatment: TreatmentId) -> PriorResponse | None:
     return worst
 
 
+def wanted_currency(intake: Intake) -> str | None:
+    """The currency to show costs in: the budget's, else the one people pay in where the
+    person would be treated (``GB`` -> ``GBP``), else None (USD, nothing to say)."""
+    if intake.budget is not None:
+        return intake.budget.currency.upper()
+    return currency_of(intake.jurisdiction)
+
+
+def price_in(
+    kb: KnowledgeBase, treatment: TreatmentId, condition: str, wanted: str | None
+) -> tuple[PriceRange | None, Conversion | None]:
+    """``treatment``'s price list as quoted (in ``wanted`` when there is one, else USD) and
+    the conversion into ``wanted`` when the quoted list is in another currency and a published
+    rate allows it (else None)."""
+    listed = kb.prices_for(treatment, wanted, condition)
+    if listed is None or wanted is None or listed.currency == wanted:
+        return listed, None
+    return listed, conversion(kb.exchange_rates, listed.currency, wanted)
+
+
 def _simulate(
     kb: KnowledgeBase,
     condition: str,
@@ -85,12 +116,16 @@ def _simulate(
     currency: str | None,
     horizon_months: int,
     priors: tuple[PriorResponse | None, ...],
-) -> tuple[tuple[OptionCosts, OptionInputs, list[str], tuple[TornadoBar, ...]], ...]:
+    budgeted: bool = True,
+) -> tuple[
+    tuple[OptionCosts, OptionInputs, list[str], tuple[TornadoBar, ...], Conversion | None], ...
+]:
     """Run the cost model per option. Not cached itself: its one caller, :func:`_prepare`, is
     cached under the same key, so a second cache here would only hold the draws twice."""
     out = []
     for treatment, prior in zip(treatments, priors, strict=True):
-        price = kb.prices_for(treatment, currency, condition)
+        listed, converted = price_in(kb, treatment, condition, currency)
+        price = converted.price(listed) if converted and listed else listed
         resp = response_prior(treatment, prior)
         inputs = OptionInputs(
             treatment=treatment,
@@ -101,8 +136,9 @@ def _simulate(
         )
         costs = simulate_option(inputs, horizon_months, DEFAULT_DRAWS, DEFAULT_SEED)
         bars = tuple(option_tornado(inputs, horizon_months)) if treatment != "no_treatment" else ()
-        notes = _assumptions(treatment, price, currency, resp) + _unknowns_assumed(inputs)
-        out.append((costs, inputs, notes, bars))
+        said = conversion_sentence(converted, kb.sources) if converted else None
+        notes = _assumptions(treatment, listed, currency, resp, said, budgeted)
+        out.append((costs, inputs, notes + _unknowns_assumed(inputs), bars, converted))
     return tuple(out)
 
 
@@ -177,7 +213,11 @@ def _assumptions(
     price: PriceRange | None,
     wanted: str | None,
     resp: object,
+    converted: str | None = None,
+    budgeted: bool = True,
 ) -> list[str]:
+    """The cost block's assumptions; ``price`` is the list as quoted and ``converted`` the
+    sentence saying at which rate it was converted into ``wanted`` (None when it was not)."""
     notes: list[str] = []
     if treatment == "no_treatment":
         return ["No new treatment has no treatment cost in this model."]
@@ -187,11 +227,10 @@ def _assumptions(
         )
     else:
         notes.append(_price_basis(price))
-        if wanted and price.currency != wanted:
-            notes.append(
-                f"No price list in {wanted}: costs are in {price.currency} and are not compared "
-                "with your budget."
-            )
+        if converted is not None:
+            notes.append(converted)
+        elif wanted and price.currency != wanted:
+            notes.append(no_rate_sentence(wanted, price.currency, budgeted))
     basis = getattr(resp, "basis", None)
     if isinstance(basis, str):
         notes.append(basis)
@@ -250,11 +289,12 @@ def _prepare(
     wanted: str | None,
     months: int,
     priors: tuple[PriorResponse | None, ...],
+    budgeted: bool = True,
 ) -> tuple[_Prepared, ...]:
-    runs = _simulate(kb, condition, treatments, wanted, months, priors)
-    active = [c for c, i, _, _ in runs if c.treatment != "no_treatment" and i.price is not None]
+    runs = _simulate(kb, condition, treatments, wanted, months, priors, budgeted)
+    active = [c for c, i, *_ in runs if c.treatment != "no_treatment" and i.price is not None]
     out = []
-    for costs, inputs, notes, bars in runs:
+    for costs, inputs, notes, bars, converted in runs:
         treatment = costs.treatment
         price = inputs.price
         currency = price.currency if price else (wanted or "USD")
@@ -287,6 +327,8 @@ def _prepare(
                 # who quoted the price and when, e.g. "clinic prices, 2026"
                 "basis": price_basis(price) if price else "",
             },
+            # the published rate the prices were converted at (None: quoted in this currency)
+            "exchange_rate": _rate_block(converted, kb) if converted else None,
             "horizon_months": months,
             "sessions_over_horizon": {"low": horizon_range.low, "high": horizon_range.high},
             "first_year": _interval(costs.first_year),
@@ -331,6 +373,21 @@ def _prepare(
     return tuple(out)
 
 
+def _rate_block(converted: Conversion, kb: KnowledgeBase) -> dict[str, object]:
+    """The conversion as data: from, to, the rate, the sentence and the rates it used."""
+    return {
+        "from": converted.source,
+        "to": converted.target,
+        "rate": round(converted.rate, 6),
+        "text": conversion_sentence(converted, kb.sources),
+        "sources": sorted({leg.source for leg in converted.legs}),
+        "published": [
+            {"currency": leg.currency, "base": leg.base, "rate": leg.rate, "as_of": leg.as_of}
+            for leg in converted.legs
+        ],
+    }
+
+
 def _fresh(value: Any) -> Any:
     """A copy of nested dicts and lists (leaves are immutable), so callers may edit it."""
     if isinstance(value, dict):
@@ -345,11 +402,11 @@ def estimate_costs(
 ) -> dict[TreatmentId, dict[str, object]]:
     """Cost of each option over the intake's horizon, with 95% intervals (module docstring)."""
     months = intake.horizon_months
-    wanted = intake.budget.currency.upper() if intake.budget else None
+    wanted = wanted_currency(intake)
     chosen = tuple(treatments)
-    prepared = _prepare(
-        kb, intake.condition, chosen, wanted, months, tuple(_prior(intake, t) for t in chosen)
-    )
+    priors = tuple(_prior(intake, t) for t in chosen)
+    budgeted = intake.budget is not None
+    prepared = _prepare(kb, intake.condition, chosen, wanted, months, priors, budgeted)
     budget = intake.budget
     out: dict[TreatmentId, dict[str, object]] = {}
     for item in prepared:
@@ -361,5 +418,7 @@ def estimate_costs(
                 / item.horizon_draws.size,
                 3,
             )
+        elif budget is not None:  # a budget in a currency we cannot convert to
+            block["budget_not_compared"] = True
         out[item.treatment] = block
     return out

@@ -32,7 +32,8 @@ def _weeks(day: date) -> float:
 def _schedule(
     protocol: Protocol,
 ) -> tuple[tuple[float, ...], tuple[float, ...], float, tuple[str, ...]]:
-    plan = build_plan(protocol, _NOMINAL_START, TIMELINE_MONTHS)
+    # the course itself: the consultation before it and refill reminders belong to the dated plan
+    plan = build_plan(protocol, _NOMINAL_START, TIMELINE_MONTHS, consultation=False, refills=False)
     return (
         tuple(_weeks(s.planned) for s in plan.initial_sessions),
         tuple(_weeks(s.planned) for s in plan.maintenance_sessions),

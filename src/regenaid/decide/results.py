@@ -94,6 +94,28 @@ class EvidenceOut(_Out):
     pooled: dict[str, object] | None = None
 
 
+class Per100Out(_Out):
+    """A published proportion as people out of 100 (see ``knowledge.model.Per100``)."""
+
+    treated: int
+    control: int | None = None
+    comparator: str | None = None
+    weeks: int | None = None
+
+
+class OutcomeOut(_Out):
+    """One cell of the outcome table (``decide.outcomes``): ``certainty`` is None when nothing
+    was measured (``status`` ``not_measured``) or the outcome does not apply."""
+
+    outcome: str
+    label: str
+    text: str
+    certainty: Certainty | None
+    sources: list[str]
+    per_100: Per100Out | None = None
+    status: Literal["measured", "not_measured", "not_applicable"] = "measured"
+
+
 class OptionAssessment(_Out):
     treatment: TreatmentId
     eligibility: Eligibility
@@ -117,6 +139,8 @@ class OptionAssessment(_Out):
     unknowns: list[CitedOut]  # what is not known about this option
     claims: list[ClaimOut]
     disagreements: list[DisagreementOut]
+    # The outcome table: improvement, measure, side effects, serious harms, how long it lasts.
+    outcomes: list[OutcomeOut] = []
 
 
 class Assessment(_Out):

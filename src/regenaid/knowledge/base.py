@@ -11,8 +11,10 @@ from regenaid.knowledge.model import (
     Claim,
     Condition,
     Contraindication,
+    ExchangeRate,
     FirstLineCare,
     GridRow,
+    OutcomeRow,
     PriceRange,
     Protocol,
     RegulatoryStatus,
@@ -45,6 +47,12 @@ class KnowledgeBase:
     studies: tuple[StudyOutcome, ...] = ()
     # Per condition: what usual first care (the ``conventional`` option) consists of.
     first_line: Mapping[str, FirstLineCare] = field(default_factory=lambda: MappingProxyType({}))
+    # Published exchange rates (``exchange_rates.yaml``), for costs in the person's currency.
+    exchange_rates: tuple[ExchangeRate, ...] = ()
+    # Per (condition, treatment): the summary-of-findings rows of ``outcomes.yaml``.
+    outcomes: Mapping[tuple[str, TreatmentId], tuple[OutcomeRow, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def protocol(self, treatment: TreatmentId, condition: str) -> Protocol | None:
         """The protocol of ``treatment`` for ``condition``, or None if there is none."""

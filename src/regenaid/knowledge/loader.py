@@ -8,6 +8,7 @@ Layout of the data directory (``regenaid/knowledge/data`` unless another is give
     contraindications.yaml  screening rules, one or more per CONTRACT §1 health flag
     protocols.yaml          (treatment, condition) -> sessions, intervals, time to results
     prices.yaml             default price ranges per session (or month) and currency
+    exchange_rates.yaml     published exchange rates (``regenaid.knowledge.exchange``)
     regulatory.yaml         status per treatment and jurisdiction, with a "*" fallback
     claims.yaml             what sources claim, kept as claims (for disagreements)
     grid_rows.yaml          the Option Grid's questions
@@ -33,6 +34,8 @@ import yaml
 from regenaid.errors import KnowledgeError
 from regenaid.knowledge._fields import EntryReader
 from regenaid.knowledge.base import KnowledgeBase
+from regenaid.knowledge.exchange import FILE as EXCHANGE_FILE
+from regenaid.knowledge.exchange import read_exchange_rates
 from regenaid.knowledge.jurisdictions import EU, FALLBACK
 from regenaid.knowledge.model import (
     CARE_GROUPS,
@@ -50,6 +53,7 @@ from regenaid.knowledge.model import (
     ExosomeSource,
     FirstLineCare,
     GridRow,
+    OutcomeRow,
     PriceKind,
     PriceRange,
     PriceUnit,
@@ -63,6 +67,7 @@ from regenaid.knowledge.model import (
     Treatment,
     TreatmentId,
 )
+from regenaid.knowledge.outcomes_data import read_outcome_rows
 from regenaid.knowledge.studies import load_studies
 
 SOURCE_TYPES: tuple[str, ...] = get_args(SourceType)
@@ -137,6 +142,7 @@ DATA_FILES: tuple[str, ...] = (
     "claims.yaml",
     "grid_rows.yaml",
     "first_line.yaml",
+    EXCHANGE_FILE,
 )
 
 DataDir = Path | Traversable
@@ -170,6 +176,8 @@ def read_knowledge(data_dir: DataDir) -> KnowledgeBase:
     grid_rows = _read_grid_rows(data_dir)
     studies = _read_studies(data_dir, sources)
     first_line = _read_first_line(data_dir, known, sources)
+    exchange_rates = read_exchange_rates(_entries(data_dir, EXCHANGE_FILE), known)
+    outcomes = _read_outcomes(data_dir, known, sources, conditions)
     return KnowledgeBase(
         sources=MappingProxyType(sources),
         conditions=MappingProxyType(conditions),
@@ -182,6 +190,8 @@ def read_knowledge(data_dir: DataDir) -> KnowledgeBase:
         grid_rows=grid_rows,
         studies=studies,
         first_line=MappingProxyType(first_line),
+        exchange_rates=exchange_rates,
+        outcomes=MappingProxyType(outcomes),
     )
 
 
@@ -685,8 +695,11 @@ def _read_claims(
             note=r.opt_text("note"),
             concern=r.opt_choice("concern", cast(tuple[Literal["hair", "skin"], ...], CONCERNS)),
             derived=r.flag("derived") if r.has("derived") else False,
+            contradicted=r.flag("contradicted") if r.has("contradicted") else False,
         )
         r.finish()
+        if claim.contradicted and claim.note is None:
+            raise r.error("note", "a contradicted claim's note must say what the evidence says")
         if claim.derived and claim.note is None:
             raise r.error("note", "a derived claim's note must say how we calculated it")
         if any(c.id == claim_id for c in claims):
@@ -732,6 +745,21 @@ def _read_studies(data_dir: DataDir, sources: Mapping[str, Source]) -> tuple[Stu
         return tuple(load_studies(csv, sources))
     with as_file(csv) as path:
         return tuple(load_studies(path, sources))
+
+
+# --- outcomes (summary-of-findings cells) ------------------------------------------------
+
+
+def _read_outcomes(
+    data_dir: DataDir,
+    known: frozenset[str],
+    sources: Mapping[str, Source],
+    conditions: Mapping[str, Condition],
+) -> dict[tuple[str, TreatmentId], tuple[OutcomeRow, ...]]:
+    """``outcomes.yaml`` (optional: without it every cell is derived or "not measured")."""
+    if not (data_dir / "outcomes.yaml").is_file():
+        return {}
+    return read_outcome_rows(_entries(data_dir, "outcomes.yaml"), known, sources, conditions)
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -21,11 +21,12 @@ TREATMENT_IDS: tuple[TreatmentId, ...] = (
     "conventional",
     "no_treatment",
 )
-# Short display names of the five options, as cost sentences and charts print them.
+# The one name of each option, everywhere: pages, why lines, cost sentences, charts, calendar
+# titles, PDF and CLI (treatments.yaml `name` and the page strings say the same; a test checks).
 TREATMENT_LABELS: dict[str, str] = {
-    "prp": "PRP",
+    "prp": "PRP (your own blood plasma)",
     "exosome": "Exosome therapy",
-    "combination": "PRP + exosome",
+    "combination": "PRP plus exosomes",
     "conventional": "Usual first care",
     "no_treatment": "No new treatment",
 }
@@ -310,6 +311,19 @@ class PriceRange:
 
 
 @dataclass(frozen=True, slots=True)
+class ExchangeRate:
+    """One published exchange rate: ``rate`` units of ``currency`` per 1 unit of ``base`` on
+    ``as_of`` (``YYYY-MM-DD``), from ``source``; ``verification`` quotes the number as read."""
+
+    currency: str
+    base: str
+    rate: float
+    as_of: str
+    source: str
+    verification: str
+
+
+@dataclass(frozen=True, slots=True)
 class StudyArm:
     """Per-arm summary numbers as published (any may be missing)."""
 
@@ -527,6 +541,9 @@ class Claim:
     # True when the claim's number is our own arithmetic from the cited figures (the note says
     # how): it is then labelled as our calculation, never as a published finding.
     derived: bool = False
+    # True when the evidence says the opposite of the claim (the note says what and cites it):
+    # such a claim conflicts with the others on its topic even without numbers.
+    contradicted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,3 +554,62 @@ class GridRow:
     question: str
     help: str = ""  # what the row answers, in plain words (added by K)
     conditions: tuple[str, ...] = ()  # conditions it applies to; empty = every condition
+
+
+# --- outcomes people care about (summary-of-findings table, issue 9) -----------------------
+
+OutcomeKey = Literal["improvement", "measure", "side_effects", "serious_harms", "lasting"]
+# The five outcomes of the summary-of-findings table, in the order the table shows them.
+OUTCOME_KEYS: tuple[OutcomeKey, ...] = (
+    "improvement",
+    "measure",
+    "side_effects",
+    "serious_harms",
+    "lasting",
+)
+OUTCOME_LABELS: dict[str, str] = {
+    "improvement": "Visible improvement",
+    "measure": "Hair count or the condition's measure",
+    "side_effects": "Common side effects",
+    "serious_harms": "Serious harms",
+    "lasting": "How long it lasts",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Per100:
+    """A published proportion as whole people out of 100: ``treated`` of 100 people on the
+    option (for "no new treatment": in untreated or placebo groups) and ``control`` of 100 on
+    ``comparator`` (None when the source has no comparison group), after ``weeks``."""
+
+    treated: int
+    control: int | None = None
+    comparator: str | None = None
+    weeks: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRow:
+    """One cell of the summary-of-findings table as written in ``outcomes.yaml``.
+
+    ``certainty`` None means nothing was measured (the text says so). ``sexes`` and
+    ``severities`` limit the row to those people (e.g. finasteride numbers: men only);
+    ``verification`` records the words and numbers read on the cited page.
+    """
+
+    condition: str
+    treatment: TreatmentId
+    outcome: OutcomeKey
+    text: str
+    certainty: Certainty | None
+    sources: tuple[str, ...]
+    verification: str
+    per_100: Per100 | None = None
+    sexes: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+
+    def applies(self, sex: str | None, severity: str | None) -> bool:
+        """True when the row is about a person of ``sex`` with ``severity`` (None: any)."""
+        if sex is not None and self.sexes and sex not in self.sexes:
+            return False
+        return severity is None or not self.severities or severity in self.severities

@@ -2,19 +2,21 @@
 
 One all-day ``VEVENT`` per planned session (``UID``, ``DTSTAMP``, ``DTSTART;VALUE=DATE``,
 ``DTEND`` the next day, ``SUMMARY``, ``DESCRIPTION`` with the allowed window), as CONTRACT §6
-asks; the follow-up assessment is a ``VTODO`` (a to-do with a ``DUE`` date), so the calendar
-holds exactly one event per session. UIDs are stable for the same plan, so re-importing an
+asks, plus, in the same all-day form, the consultation before a course of clinic procedures
+(category ``consultation``) and the refill reminders of daily home care (category
+``refill``); every title names the option by its one name. The follow-up assessment is a
+``VTODO`` (a to-do with a ``DUE`` date). UIDs are stable for the same plan, so re-importing an
 updated plan replaces the earlier events instead of duplicating them.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event, Todo
 
 from regenaid.knowledge.model import TREATMENT_LABELS
-from regenaid.plan.schedule import PlannedSession, TreatmentPlan
+from regenaid.plan.schedule import PlannedRefill, PlannedSession, TreatmentPlan
 
 PRODID = "-//regenaid//treatment plan 1.0//EN"
 
@@ -25,15 +27,18 @@ def _label(plan: TreatmentPlan) -> str:
     return TREATMENT_LABELS.get(plan.treatment, plan.treatment)
 
 
+def _visit_word(plan: TreatmentPlan) -> str:
+    if plan.mode == "daily_home":
+        return "review visit"
+    return "visit" if plan.treatment == "conventional" else "session"
+
+
 def session_summary(plan: TreatmentPlan, session: PlannedSession, prefix: str) -> str:
-    """E.g. ``"regenaid: PRP session 2 of 3 (initial course)"``."""
-    visit = (
-        "review visit"
-        if plan.mode == "daily_home"
-        else "visit"
-        if plan.treatment == "conventional"
-        else "session"
-    )
+    """E.g. ``"regenaid: PRP session 2 of 3 (initial course)"``,
+    ``"regenaid: PRP consultation (before session 1)"``."""
+    visit = _visit_word(plan)
+    if session.kind == "consultation":
+        return f"{prefix}{_label(plan)} consultation (before {visit} 1)"
     if session.kind == "initial":
         total = len(plan.initial_sessions)
         what = f"{visit} {session.course_number} of {total} (initial course)"
@@ -53,6 +58,40 @@ def session_description(session: PlannedSession) -> str:
     return "\n".join(lines)
 
 
+def refill_summary(plan: TreatmentPlan, refill: PlannedRefill, prefix: str) -> str:
+    """E.g. ``"regenaid: Usual first care refill reminder 2"``."""
+    return f"{prefix}{_label(plan)} refill reminder {refill.number}"
+
+
+def refill_description(refill: PlannedRefill) -> str:
+    supply = "month's" if refill.months == 1 else f"{refill.months} months'"
+    lines = [
+        "A reminder, not a visit.",
+        f"Get your next {supply} supply of the care you use at home, so you do not run out.",
+        "Your prescription or pack may last longer; ask your clinician or pharmacist.",
+    ]
+    if refill.note:
+        lines.append(f"Note: {refill.note}.")
+    return "\n".join(lines)
+
+
+def consultation_description(plan: TreatmentPlan, session: PlannedSession) -> str:
+    first = plan.initial_sessions[0].planned.isoformat() if plan.initial_sessions else None
+    lines = [
+        "Before the first treatment: the clinician checks that it suits you, explains it and "
+        "answers your questions.",
+    ]
+    if first:
+        lines.append(f"The first {_visit_word(plan)} is planned for {first}.")
+    lines.append(session_description(session))
+    return "\n".join(lines)
+
+
+def _all_day(event: Event, day: date) -> None:
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+
+
 def to_ical(
     plan: TreatmentPlan,
     *,
@@ -68,16 +107,35 @@ def to_ical(
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"{_label(plan)} plan ({plan.condition.replace('_', ' ')})")
     uid_base = f"{plan.treatment}-{plan.condition}-{plan.start.isoformat()}"
+    if plan.consultation is not None:
+        event = Event()
+        event.add("uid", f"{uid_base}-consultation@regenaid")
+        event.add("dtstamp", stamp)
+        _all_day(event, plan.consultation.planned)
+        event.add("summary", session_summary(plan, plan.consultation, summary_prefix))
+        event.add("description", consultation_description(plan, plan.consultation))
+        event.add("transp", "TRANSPARENT")
+        event.add("categories", [plan.treatment, "consultation"])
+        cal.add_component(event)
     for session in plan.sessions:
         event = Event()
         event.add("uid", f"{uid_base}-session-{session.number}@regenaid")
         event.add("dtstamp", stamp)
-        event.add("dtstart", session.planned)
-        event.add("dtend", session.planned + timedelta(days=1))
+        _all_day(event, session.planned)
         event.add("summary", session_summary(plan, session, summary_prefix))
         event.add("description", session_description(session))
         event.add("transp", "TRANSPARENT")
         event.add("categories", [plan.treatment, session.kind])
+        cal.add_component(event)
+    for refill in plan.refills:
+        event = Event()
+        event.add("uid", f"{uid_base}-refill-{refill.number}@regenaid")
+        event.add("dtstamp", stamp)
+        _all_day(event, refill.planned)
+        event.add("summary", refill_summary(plan, refill, summary_prefix))
+        event.add("description", refill_description(refill))
+        event.add("transp", "TRANSPARENT")
+        event.add("categories", [plan.treatment, "refill"])
         cal.add_component(event)
     todo = Todo()
     todo.add("uid", f"{uid_base}-follow-up@regenaid")

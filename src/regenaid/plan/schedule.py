@@ -2,7 +2,8 @@
 
 Rules (documented in ``docs/plans.md``):
 
-- The first session is planned on ``start`` (window ``start .. start + 6 days``); each next
+- The first session is planned on ``start`` (window ``start .. start + 6 days``), or two weeks
+  after the consultation that opens a course of clinic procedures (below); each next
   session is planned the middle of the protocol's interval after the previous *planned* session,
   with the window ``previous + interval.low .. previous + interval.high``.
 - The initial course has ``sessions`` visits (default: the low end of the protocol's range,
@@ -16,6 +17,16 @@ Rules (documented in ``docs/plans.md``):
   Follow-up assessment: the end of that window (or the end of the initial course, if later),
   moved forward to the next allowed day.
 - No session is ever planned before ``start``.
+- Clinic procedures (PRP, exosomes, the combination, and usual care given as a course of clinic
+  procedures, ``mode: clinic_course``) begin with a consultation: it takes the first session's
+  place (``start`` .. ``start + 6 days``), and the first session follows it
+  ``CONSULTATION_LEAD_DAYS`` later (window 1 to 2 weeks after it). Not for daily home care (its
+  first review visit is where it starts) nor where the first visit is itself the assessment.
+- Daily home care (``mode: daily_home``) gets refill reminders: one a month from the first
+  review visit (home care is priced and usually dispensed a month at a time; nothing in the
+  knowledge base says otherwise), each moved *earlier* to the nearest allowed day (at most
+  ``REFILL_EARLY_DAYS``) so the supply never runs out, until the horizon ends; for care
+  without maintenance (a course, e.g. silicone for a scar) until the results window ends.
 """
 
 from __future__ import annotations
@@ -34,7 +45,17 @@ WEEKDAY_NAMES: tuple[str, ...] = tuple(calendar.day_name)  # Monday .. Sunday
 FIRST_SESSION_WINDOW_DAYS = 6
 MAX_HORIZON_MONTHS = 240
 
-SessionKind = Literal["initial", "maintenance"]
+# Clinic procedures get a consultation 1 to 2 weeks before the first session (planned 2 weeks
+# before: the same weekday, so an allowed day stays allowed).
+CONSULTATION_LEAD_DAYS = (7, 14)
+CONSULTATION_TREATMENTS = frozenset({"prp", "exosome", "combination", "conventional"})
+# Usual care whose first clinic visit is itself the assessment (telogen effluvium: "one visit to
+# find the cause", protocols.yaml), so no separate consultation goes before it.
+FIRST_VISIT_IS_CONSULTATION = frozenset({("conventional", "telogen_effluvium")})
+REFILL_INTERVAL_MONTHS = 1
+REFILL_EARLY_DAYS = 6
+
+SessionKind = Literal["consultation", "initial", "maintenance"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +78,18 @@ class PlannedSession:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedRefill:
+    """A reminder to get the next supply of daily home care (not a visit)."""
+
+    number: int  # 1-based
+    planned: date
+    ideal: date  # a whole number of months after home care began
+    months: int  # how much supply the reminder is for
+    constraint_met: bool
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TreatmentPlan:
     """The dated plan of one option for one person."""
 
@@ -73,6 +106,10 @@ class TreatmentPlan:
     sources: tuple[str, ...]
     # "daily_home": care used every day at home; the dated sessions are review visits
     mode: str = "clinic_course"
+    # clinic procedures: the consultation before the first session (kind "consultation")
+    consultation: PlannedSession | None = None
+    # daily home care: reminders to get the next supply
+    refills: tuple[PlannedRefill, ...] = ()
 
     @property
     def initial_sessions(self) -> tuple[PlannedSession, ...]:
@@ -164,6 +201,37 @@ def _place(
     return PlannedSession(number, kind, course_number, found, earliest, latest, ideal, True, note)
 
 
+def needs_consultation(protocol: Protocol) -> bool:
+    """True for a course of clinic procedures, which starts with a consultation."""
+    return (
+        protocol.mode == "clinic_course"
+        and protocol.treatment in CONSULTATION_TREATMENTS
+        and protocol.sessions.low > 0
+        and (protocol.treatment, protocol.condition) not in FIRST_VISIT_IS_CONSULTATION
+    )
+
+
+def _refills(cal: _Calendar, first_visit: date, end: date, months: int) -> list[PlannedRefill]:
+    """A reminder every ``months`` from ``first_visit`` until ``end``, moved earlier only."""
+    found: list[PlannedRefill] = []
+    while True:
+        ideal = add_months(first_visit, months * (len(found) + 1))
+        if ideal > end:
+            return found
+        number = len(found) + 1
+        if cal.allowed(ideal):
+            found.append(PlannedRefill(number, ideal, ideal, months, True))
+            continue
+        earliest = max(first_visit + timedelta(days=1), ideal - timedelta(days=REFILL_EARLY_DAYS))
+        day = cal.nearest(ideal, earliest, ideal)
+        if day is None:
+            note = f"{cal.why_not(ideal)} and no allowed day in the week before; kept"
+            found.append(PlannedRefill(number, ideal, ideal, months, False, note))
+        else:
+            note = f"moved from {ideal.isoformat()} ({cal.why_not(ideal)})"
+            found.append(PlannedRefill(number, day, ideal, months, True, note))
+
+
 def _check_range(name: str, value: Range) -> None:
     if value.low < 0:
         raise InvalidInputError(name, f"must not be negative, got {value.low}")
@@ -177,8 +245,13 @@ def build_plan(
     avoid_weekdays: Iterable[int | str] = (),
     closed_dates: Iterable[date] = (),
     sessions: int | None = None,
+    consultation: bool | None = None,
+    refills: bool | None = None,
 ) -> TreatmentPlan:
-    """The dated plan of ``protocol`` from ``start`` over ``horizon_months`` (module docstring)."""
+    """The dated plan of ``protocol`` from ``start`` over ``horizon_months`` (module docstring).
+
+    ``consultation`` and ``refills`` default to what the protocol needs
+    (:func:`needs_consultation`; refills for ``daily_home`` care); False leaves them out."""
     if not 1 <= horizon_months <= MAX_HORIZON_MONTHS:
         raise InvalidInputError(
             "horizon_months", f"must be 1..{MAX_HORIZON_MONTHS}, got {horizon_months}"
@@ -204,9 +277,18 @@ def build_plan(
         )
 
     planned: list[PlannedSession] = []
+    consult: PlannedSession | None = None
+    if (needs_consultation(protocol) if consultation is None else consultation) and count > 0:
+        window = start + timedelta(days=FIRST_SESSION_WINDOW_DAYS)
+        consult = _place(cal, 0, "consultation", 0, start, start, window)
     interval = protocol.interval_weeks
     for k in range(count):
-        if k == 0:
+        if k == 0 and consult is not None:
+            low_lead, high_lead = CONSULTATION_LEAD_DAYS
+            ideal = consult.planned + timedelta(days=high_lead)
+            earliest = consult.planned + timedelta(days=low_lead)
+            latest = ideal
+        elif k == 0:
             ideal = start
             earliest, latest = start, start + timedelta(days=FIRST_SESSION_WINDOW_DAYS)
         else:
@@ -250,6 +332,12 @@ def build_plan(
             "This care is used every day at home; the dates are review visits with your "
             "clinician, not treatment sessions."
         )
+    if consult is not None:
+        notes.append(
+            f"A consultation is planned on {consult.planned.isoformat()}, before the first "
+            "treatment: the clinician checks that this treatment suits you and answers your "
+            "questions. Some clinics do this on the day of the first treatment; ask yours."
+        )
 
     first = planned[0].planned if planned else start
     ttr = protocol.time_to_results_weeks
@@ -261,6 +349,26 @@ def build_plan(
             "When results might show is not known: no study of this option for this "
             "condition measured it."
         )
+    refill_list: list[PlannedRefill] = []
+    wants_refills = protocol.mode == "daily_home" if refills is None else refills
+    # care with no maintenance (e.g. silicone for a scar) is used until the results window
+    # ends; care that works only while it is used goes on to the end of the horizon
+    refill_end = end
+    if protocol.maintenance_interval_weeks is None and results_latest is not None:
+        refill_end = min(end, results_latest)
+    if wants_refills and planned:
+        refill_list = _refills(cal, planned[0].planned, refill_end, REFILL_INTERVAL_MONTHS)
+    if refill_list:
+        notes.append(
+            "Refill reminders are planned once a month, a month's supply at a time; your "
+            "prescription or pack may last longer, so ask your clinician or pharmacist."
+            + (
+                f" They stop on {refill_end.isoformat()}, when results should show; ask "
+                "whether to go on."
+                if refill_end < end
+                else ""
+            )
+        )
     initial = [s for s in planned if s.kind == "initial"]
     follow = max(
         d
@@ -271,7 +379,7 @@ def build_plan(
         follow = start + timedelta(weeks=12)
         notes.append("No sessions are planned; a check-in is suggested after 12 weeks.")
     follow_up = cal.next_allowed(follow)
-    if any(not s.constraint_met for s in planned):
+    if any(not s.constraint_met for s in (*planned, *([consult] if consult else []))):
         notes.append("Some sessions could not avoid the days you asked to avoid (see each one).")
     return TreatmentPlan(
         treatment=protocol.treatment,
@@ -286,4 +394,6 @@ def build_plan(
         notes=tuple(notes),
         sources=protocol.sources,
         mode=protocol.mode,
+        consultation=consult,
+        refills=tuple(refill_list),
     )

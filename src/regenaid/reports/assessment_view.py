@@ -125,7 +125,6 @@ class OptionView:
 
     id: str
     name: str
-    short: str
     eligibility: str
     eligibility_text: str
     reasons: tuple[dict[str, Any], ...]
@@ -249,7 +248,9 @@ def _cost_lines(t: Catalogue, cost: Mapping[str, Any]) -> dict[str, str]:
         )
     within = cost.get("within_budget")
     lines["budget"] = (
-        t("results.budget_unknown")
+        t("results.budget_not_compared")
+        if within is None and cost.get("budget_not_compared")
+        else t("results.budget_unknown")
         if within is None
         else t("results.budget_fits")
         if within
@@ -351,7 +352,6 @@ def build_view(assessment: object, locale: str = "en") -> AssessmentView:
             OptionView(
                 id=tid,
                 name=t(f"option.{tid}") if t.has(f"option.{tid}") else tid,
-                short=t(f"option_short.{tid}") if t.has(f"option_short.{tid}") else tid,
                 eligibility=eligibility,
                 eligibility_text=t(
                     "eligibility.not_permitted"

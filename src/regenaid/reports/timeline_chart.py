@@ -16,7 +16,7 @@ def timeline_svg(rows: Sequence[tuple[str, float, float]], title: str) -> Markup
     if not rows:
         return Markup("")
     longest = max(high for _, _, high in rows) or 1.0
-    label_w, plot_w, row_h = 170, 300, 26
+    label_w, plot_w, row_h = 190, 300, 26
     width, height = label_w + plot_w + 20, row_h * len(rows) + 34
     scale = plot_w / longest
     out = [

@@ -24,21 +24,50 @@ from regenaid.decide.intake import (
 )
 from regenaid.decide.intake import RESPONSES as PRIOR_RESPONSES
 from regenaid.errors import InvalidInputError
+from regenaid.knowledge.exchange import CURRENCY_NAMES, currency_of
 
 STEPS: tuple[str, ...] = ("concern", "condition", "health", "prior", "budget", "values")
 PRIOR_TREATMENTS: tuple[str, ...] = PRIOR_TREATMENT_IDS
 RESPONSES: tuple[str, ...] = PRIOR_RESPONSES
-CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "CAD", "AUD", "JPY", "INR", "PKR", "AED")
-JURISDICTIONS: tuple[tuple[str, str], ...] = (
-    ("US", "United States"),
-    ("GB", "United Kingdom"),
-    ("EU", "European Union"),
-    ("CA", "Canada"),
-    ("AU", "Australia"),
-    ("JP", "Japan"),
-    ("IN", "India"),
-    ("PK", "Pakistan"),
-    ("AE", "United Arab Emirates"),
+# The currencies costs can be shown in: those with a published exchange rate in the knowledge
+# base (prices are converted) or a price list for every option; the UAE dirham is missing
+# because we have no rate for it (regenaid.knowledge.exchange.shown_currencies; a test keeps
+# the two equal). Sorted by code, each with its name.
+CURRENCY_CODES: tuple[str, ...] = (
+    "AUD", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "HUF", "IDR", "ILS",
+    "INR", "ISK", "JPY", "KRW", "MXN", "MYR", "NOK", "NZD", "PHP", "PKR", "PLN", "RON", "SEK",
+    "SGD", "THB", "TRY", "USD", "ZAR",
+)  # fmt: skip
+CURRENCIES: tuple[tuple[str, str], ...] = tuple(
+    (code, f"{code} ({CURRENCY_NAMES.get(code, code)})") for code in CURRENCY_CODES
+)
+# Every place the knowledge base has rules for (regulatory.yaml), with the European Union as
+# its 27 member states (each looks up the EU's rules), plus Canada and India; sorted by name.
+# "Other / not sure" (value "") is the template's first option.
+_EU_MEMBER_NAMES: dict[str, str] = {
+    "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria", "HR": "Croatia", "CY": "Cyprus",
+    "CZ": "Czechia", "DK": "Denmark", "EE": "Estonia", "FI": "Finland", "FR": "France",
+    "DE": "Germany", "GR": "Greece", "HU": "Hungary", "IE": "Ireland", "IT": "Italy",
+    "LV": "Latvia", "LT": "Lithuania", "LU": "Luxembourg", "MT": "Malta", "NL": "Netherlands",
+    "PL": "Poland", "PT": "Portugal", "RO": "Romania", "SK": "Slovakia", "SI": "Slovenia",
+    "ES": "Spain", "SE": "Sweden",
+}  # fmt: skip
+JURISDICTIONS: tuple[tuple[str, str], ...] = tuple(
+    sorted(
+        {
+            "AE": "United Arab Emirates",
+            "AU": "Australia",
+            "CA": "Canada",
+            "GB": "United Kingdom",
+            "IN": "India",
+            "JP": "Japan",
+            "KR": "South Korea",
+            "PK": "Pakistan",
+            "US": "United States",
+            **_EU_MEMBER_NAMES,
+        }.items(),
+        key=lambda item: item[1],
+    )
 )
 SCALES: tuple[tuple[str, str], ...] = tuple(
     (f"{name}:{grade}", f"{name.capitalize()} {grade}")
@@ -155,7 +184,10 @@ def intake_from_answers(
             errors.append(FieldError("budget.amount", messages["number"]))
         budget: dict[str, Any] = {
             "amount": amount,
-            "currency": answers.get("budget.currency", "USD"),
+            # "My country's currency" (no value): the one of the country chosen, else USD
+            "currency": answers.get("budget.currency")
+            or currency_of(answers.get("jurisdiction"))
+            or "USD",
         }
         if "budget.horizon_months" in answers:
             budget["horizon_months"] = _int(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from regenaid import __version__
+from regenaid.knowledge.model import Source
+from regenaid.reports.assessment_report import short_author
 from regenaid.reports.assessment_view import split_lead
 from regenaid.reports.i18n import Catalogue, catalogue
 from regenaid.web.security import CSRF_FIELD, csrf_token
@@ -59,3 +62,40 @@ def svg_image(svg: str, alt: str) -> Markup:
     return Markup('<img class="chart" src="data:image/svg+xml;base64,{}" alt="{}">').format(
         Markup(data), alt
     )
+
+
+class PageCitations:
+    """Numbered citations for one page: ``refs(ids)`` gives "[1, 2]" linking to the page's
+    source list, numbered in reading order; ``refs.entries()`` is that list (number, id, text).
+    Long source ids in the text made pages tall and hard to read (issue 9)."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+
+    def __call__(self, ids: Iterable[object] | None) -> Markup:
+        numbers = sorted(
+            {
+                self._numbers.setdefault(i, len(self._numbers) + 1)
+                for i in ids or ()
+                if i and isinstance(i, str)
+            }
+        )
+        if not numbers:
+            return Markup("")
+        links = Markup(", ").join(Markup('<a href="#ref-{0}">{0}</a>').format(n) for n in numbers)
+        return Markup('<span class="cite">[{}]</span>').format(links)
+
+    def entries(self) -> list[tuple[int, str, str]]:
+        from regenaid.knowledge import load_knowledge
+
+        sources = load_knowledge().sources
+        return [(n, i, source_line(sources.get(i), i)) for i, n in self._numbers.items()]
+
+
+def source_line(source: Source | None, source_id: str) -> str:
+    """'Kieling 2024. Platelet-rich plasma ...' (author or body, year, title) for a source list."""
+    if source is None:
+        return source_id
+    who = short_author(source.authors)
+    lead = " ".join(str(x) for x in (who, source.year) if x)
+    return f"{lead}. {source.title}" if lead else source.title

@@ -17,10 +17,11 @@ from regenaid.reports.assessment_report import (
 from regenaid.reports.assessment_view import AssessmentView, OptionView, build_view
 from regenaid.reports.i18n import Catalogue
 from regenaid.reports.icon_array import icon_array_svg
+from regenaid.reports.outcome_view import outcome_table
 from regenaid.reports.timeline_chart import timeline_svg
 from regenaid.web import intake_form as form_model
 from regenaid.web.security import CONTENT_SECURITY_POLICY, verified_form
-from regenaid.web.templating import render, strings
+from regenaid.web.templating import PageCitations, render, strings
 
 router = APIRouter(include_in_schema=False)
 SURE_KEYS = ("sure", "understand", "risk_benefit", "encouragement")
@@ -30,6 +31,8 @@ PLANNABLE = ("prp", "exosome", "combination", "conventional")
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_DAYS = ("mon", "tue", "wed", "thu", "fri")  # no weekend unless the person picks one
 MAX_START_DAYS = 366 * 2
+# Notices about money are shown where the costs are, not in "In short".
+COST_NOTICES = ("prices_converted", "prices_in_usd")
 
 
 def assess_intake(intake: dict[str, Any]) -> dict[str, Any]:
@@ -37,6 +40,21 @@ def assess_intake(intake: dict[str, Any]) -> dict[str, Any]:
     from regenaid.decide import assess, parse_intake
 
     return assess(parse_intake(intake)).model_dump(mode="json")
+
+
+def same_reasons(view: AssessmentView) -> dict[str, str]:
+    """Reasons given word for word for an earlier option ("option/index" -> that option's
+    name): the page says "Same reason as for ..." instead of repeating the paragraph."""
+    first: dict[str, str] = {}
+    same: dict[str, str] = {}
+    for option in view.options:
+        for i, reason in enumerate(option.reasons):
+            text = str(reason.get("text", ""))
+            if text in first:
+                same[f"{option.id}/{i}"] = first[text]
+            else:
+                first[text] = option.name
+    return same
 
 
 def plannable_options(view: AssessmentView) -> list[OptionView]:
@@ -51,6 +69,16 @@ def condition_facts(intake: dict[str, Any]) -> Any:
     return load_knowledge().conditions.get(intake.get("condition", ""))
 
 
+# Grid rows the outcome table above already answers, with the outcome each belongs to: on the
+# page they are not repeated; where sources truly conflict on them, the conflict is shown in
+# that outcome's cell (the CLI and API grids keep every row).
+ROWS_IN_OUTCOME_TABLE = {
+    "evidence": "measure",
+    "side_effects": "serious_harms",
+    "duration": "lasting",
+}
+
+
 def option_grid(intake: dict[str, Any]) -> dict[str, Any]:
     """The Option Grid for the person's condition (and country, for regulatory status)."""
     from regenaid.decide import build_grid
@@ -58,6 +86,19 @@ def option_grid(intake: dict[str, Any]) -> dict[str, Any]:
 
     grid = build_grid(load_knowledge(), intake["condition"], intake.get("jurisdiction"))
     return grid.model_dump(mode="json")
+
+
+def page_grid(grid: dict[str, Any]) -> tuple[dict[str, Any], dict[tuple[str, str], list[Any]]]:
+    """The grid without the rows the outcome table answers, and those rows' conflicts keyed by
+    (option, outcome) for the outcome table's cells."""
+    conflicts: dict[tuple[str, str], list[Any]] = {}
+    for row in grid["rows"]:
+        outcome = ROWS_IN_OUTCOME_TABLE.get(row["id"])
+        for cell in row["cells"] if outcome else ():
+            if cell["disagreement"]:
+                conflicts[(cell["treatment"], outcome)] = cell["disagreement"]
+    rows = [r for r in grid["rows"] if r["id"] not in ROWS_IN_OUTCOME_TABLE]
+    return {**grid, "rows": rows}, conflicts
 
 
 def chance_pictures(view: AssessmentView, t: Catalogue) -> tuple[list[dict[str, Any]], list[str]]:
@@ -144,15 +185,24 @@ def results_context(
     for option in view.options:
         ttr = option.plan.get("time_to_results_weeks")
         if option.id != "no_treatment" and isinstance(ttr, dict) and "low" in ttr:
-            timeline_rows.append((option.short, float(ttr["low"]), float(ttr["high"])))
+            timeline_rows.append((option.name, float(ttr["low"]), float(ttr["high"])))
+    grid, conflicts = page_grid(option_grid(intake))
+    outcomes = outcome_table(view, t)
+    for row in outcomes["rows"]:
+        for cell in row["cells"]:
+            cell["disagreement"] = conflicts.get((row["id"], cell["key"]), [])
     return {
+        "refs": PageCitations(),
+        "same_reason": same_reasons(view),
+        "cost_notices": COST_NOTICES,
         "intake": intake,
         "view": view,
+        "outcome_table": outcomes,
         "icon_rows": icon_rows,
         "chance_lines": chance_lines,
         "timeline": timeline_svg(timeline_rows, t("results.timeline_heading")),
         "sure_keys": SURE_KEYS,
-        "grid": option_grid(intake),
+        "grid": grid,
         "condition": condition_facts(intake),
         "cost_chart_url": cost_chart_url(request, view),
         "plannable": plannable,

@@ -9,9 +9,21 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from regenaid.clinic import SqlUnitOfWork, delete_result, load_result, save_result
+from regenaid.clinic import (
+    SqlUnitOfWork,
+    delete_result,
+    load_result,
+    save_result,
+    update_choice,
+)
 from regenaid.clinic.records import SavedResult
+from regenaid.reports.assessment_report import (
+    render_assessment_html,
+    render_assessment_pdf,
+    report_style_hash,
+)
 from regenaid.reports.assessment_view import build_view
+from regenaid.web.choice_form import choice_from_form, leaning_options
 from regenaid.web.pages.results import (
     _posted_intake,
     assess_intake,
@@ -20,14 +32,12 @@ from regenaid.web.pages.results import (
     ics_response,
     parse_days,
     parse_start,
-    pdf_response,
     plan_calendar,
     plannable_options,
     render_results,
-    report_response,
     svg_response,
 )
-from regenaid.web.security import verified_form
+from regenaid.web.security import CONTENT_SECURITY_POLICY, verified_form
 from regenaid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,9 +56,13 @@ def _load(request: Request, token: str) -> SavedResult:
 
 @router.post("/saved")
 async def save(request: Request) -> Response:
-    """Save the posted answers' result; redirect to its private link."""
+    """Save the posted answers' result, with the person's choice when the choice form
+    (``_choice.html``) sent one; redirect to its private link."""
     intake, _ = await _posted_intake(request)
-    token = save_result(_uow(request), intake, assess_intake(intake))
+    assessment = assess_intake(intake)
+    form = await request.form()
+    choice = choice_from_form(form, leaning_options(build_view(assessment)))
+    token = save_result(_uow(request), intake, assessment, choice=choice)
     return RedirectResponse(f"/r/{token}", status_code=303)
 
 
@@ -61,21 +75,51 @@ def saved_page(request: Request, token: str) -> HTMLResponse:
         {},
         saved_token=token,
         assessment=saved.assessment,
-        extra={"saved_until": saved.expires_at.strftime("%d %B %Y")},
+        extra={"saved_until": saved.expires_at.strftime("%d %B %Y"), "choice": saved.choice},
     )
     response.headers["cache-control"] = "no-store"
     response.headers["x-robots-tag"] = "noindex"
     return response
 
 
+@router.post("/r/{token}/choice")
+async def save_choice(request: Request, token: str) -> Response:
+    """Replace the saved choice (leaning + SURE answers) and go back to the saved page."""
+    form = await verified_form(request)
+    saved = _load(request, token)
+    choice = choice_from_form(form, leaning_options(build_view(saved.assessment)))
+    if not update_choice(_uow(request), token, choice):
+        raise HTTPException(status_code=404)
+    return RedirectResponse(f"/r/{token}#choice", status_code=303)
+
+
 @router.get("/r/{token}/report.pdf")
 def saved_pdf(request: Request, token: str) -> Response:
-    return pdf_response(_load(request, token).assessment)
+    """The PDF of a saved result, with the choice saved with it (the same headers as the PDF
+    of an unsaved result, ``results.pdf_response``)."""
+    saved = _load(request, token)
+    return Response(
+        render_assessment_pdf(saved.assessment, choice=saved.choice),
+        media_type="application/pdf",
+        headers={
+            "content-disposition": 'attachment; filename="regenaid-results.pdf"',
+            "cache-control": "no-store",
+        },
+    )
 
 
 @router.get("/r/{token}/report", response_class=HTMLResponse)
 def saved_report(request: Request, token: str) -> Response:
-    return report_response(_load(request, token).assessment)
+    """The printable page of a saved result, with its choice; its one inline stylesheet is
+    allowed by hash (as ``results.report_response``)."""
+    saved = _load(request, token)
+    policy = CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", f"style-src 'self' {report_style_hash()}"
+    )
+    return HTMLResponse(
+        render_assessment_html(saved.assessment, choice=saved.choice),
+        headers={"content-security-policy": policy, "cache-control": "no-store"},
+    )
 
 
 @router.post("/r/{token}/delete", response_class=HTMLResponse)
