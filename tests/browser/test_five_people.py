@@ -111,7 +111,8 @@ def check_outcome_table(page: Page) -> None:
         for i in range(cells.count()):
             cell = cells.nth(i)
             text = cell.inner_text()
-            status = (cell.get_attribute("class") or "").removeprefix("outcome-")
+            classes = (cell.get_attribute("class") or "").split()
+            status = next(c for c in classes if c.startswith("outcome-")).removeprefix("outcome-")
             if status == "measured":  # a finding: words (numbers where published), certainty
                 assert cell.locator(".badge").count() == 1, f"{option}: {text!r}"
                 if cell.locator("svg.icon-array").count():

@@ -57,6 +57,14 @@ def same_reasons(view: AssessmentView) -> dict[str, str]:
     return same
 
 
+def summary_notices(view: AssessmentView) -> list[dict[str, Any]]:
+    """The notices "In short" shows: money notices go to the costs; notices about an option the
+    person cannot have now come last (the first one is shown, the rest are folded)."""
+    blocked = {f"regulatory_{o.id}" for o in view.options if o.blocked}
+    kept = [n for n in view.notices if n.get("code") not in COST_NOTICES]
+    return sorted(kept, key=lambda n: n.get("code") in blocked)
+
+
 def plannable_options(view: AssessmentView) -> list[OptionView]:
     """The options the person may choose now that have a dated plan (calendar download)."""
     return [o for o in view.options if not o.blocked and o.id in PLANNABLE]
@@ -195,6 +203,7 @@ def results_context(
         "refs": PageCitations(),
         "same_reason": same_reasons(view),
         "cost_notices": COST_NOTICES,
+        "summary_notices": summary_notices(view),
         "intake": intake,
         "view": view,
         "outcome_table": outcomes,
