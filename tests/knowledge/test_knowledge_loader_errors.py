@@ -523,3 +523,15 @@ def test_care_groups_expand_to_tags(data: Path) -> None:
         if r.code == "keloid_tendency" and "prp" in r.treatments and r.care
     )
     assert set(CARE_GROUPS["skin_wounding"]) <= set(rule.care)
+
+
+def test_a_contradicted_claim_needs_a_note_saying_what_the_evidence_shows(data: Path) -> None:
+    def change(es: Entries) -> None:
+        claim = entry(es, id="exosome-no-complications")
+        assert claim["contradicted"] is True
+        del claim["note"]
+
+    edit(data, "claims.yaml", change)
+    error = broken(data)
+    assert "claims.yaml" in str(error) and "note" in str(error)
+    assert "contradicted" in str(error)

@@ -210,3 +210,21 @@ def test_no_new_treatment_has_no_sessions_only_a_follow_up(
     assert "No sessions are scheduled." in result.stdout
     cal = Calendar.from_ical(ics.read_bytes())
     assert [c.name for c in cal.walk() if c.name in ("VEVENT", "VTODO")] == ["VTODO"]
+
+
+def test_text_lists_the_consultation_and_the_refills(tmp_path: Path) -> None:
+    """Issue 9: the terminal plan shows what the calendar holds: the consultation before the
+    first procedure session, and refill reminders for daily care at home."""
+    intake = _intake(tmp_path)
+    prp = CliRunner().invoke(app, ["plan", str(intake), "--start", "2026-04-01", "--option", "prp"])
+    assert prp.exit_code == 0, prp.output
+    lines = prp.stdout.splitlines()
+    consult = next(i for i, line in enumerate(lines) if "consultation (before" in line)
+    first = next(i for i, line in enumerate(lines) if "initial 1 " in line)
+    assert consult < first and "Refill reminders" not in prp.stdout
+    home = CliRunner().invoke(
+        app, ["plan", str(intake), "--start", "2026-04-01", "--option", "conventional"]
+    )
+    assert home.exit_code == 0, home.output
+    assert re.search(r"Refill reminders \(\d+\): 2026-\d\d-\d\d", home.stdout)
+    assert "consultation (before" not in home.stdout

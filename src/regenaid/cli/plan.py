@@ -70,6 +70,12 @@ def plan_text(plan: TreatmentPlan, name: str) -> str:
         f"{plan.start.isoformat()} to {plan.end.isoformat()} ({plan.horizon_months} months)",
         "",
     ]
+    if plan.consultation is not None:
+        c = plan.consultation
+        lines.append(
+            f"  -  {c.planned.isoformat()} {c.planned.strftime('%a')}  consultation (before "
+            f"the first session)  window {c.earliest.isoformat()} .. {c.latest.isoformat()}"
+        )
     if not plan.sessions:
         lines.append("No sessions are scheduled.")
     for s in plan.sessions:
@@ -81,6 +87,10 @@ def plan_text(plan: TreatmentPlan, name: str) -> str:
         if s.note:
             line += f"  ({s.note})"
         lines.append(line)
+    if plan.refills:
+        dates = ", ".join(r.planned.isoformat() for r in plan.refills[:3])
+        more = f" and {len(plan.refills) - 3} more" if len(plan.refills) > 3 else ""
+        lines.append(f"Refill reminders ({len(plan.refills)}): {dates}{more}")
     lines.append("")
     if plan.results_earliest and plan.results_latest:
         lines.append(
@@ -131,7 +141,9 @@ def plan_json(plan: TreatmentPlan) -> str:
 
 def plan_cmd(
     file: str = typer.Argument(..., help="Intake file (YAML or JSON), or - to read stdin."),
-    start: str = typer.Option(..., "--start", help="First session date, YYYY-MM-DD."),
+    start: str = typer.Option(
+        ..., "--start", help="First visit on or after this date (YYYY-MM-DD)."
+    ),
     option: PlanOption | None = typer.Option(
         None, "--option", help="Option to plan (default: the recommended one)."
     ),
