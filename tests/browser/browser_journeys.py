@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from playwright.sync_api import Page
@@ -25,6 +25,93 @@ class Person:
     budget: tuple[str, str, str] | None = None  # amount, currency, months
     jurisdiction: str = ""
     priorities: dict[str, int] = field(default_factory=dict)
+
+
+EARLY_BUDGET = Person(
+    slug="early-thinning-budget",
+    concern="hair",
+    condition="androgenetic_alopecia",
+    age=28,
+    sex="male",
+    severity="mild",
+    budget=("1500", "USD", "24"),
+    jurisdiction="US",
+    priorities={"cost": 4, "evidence": 3},
+)
+BLOOD_THINNERS = Person(
+    slug="blood-thinners",
+    concern="hair",
+    condition="female_pattern_hair_loss",
+    age=61,
+    sex="female",
+    severity="moderate",
+    health=("anticoagulant",),
+    budget=("2000", "GBP", "24"),
+    jurisdiction="GB",
+    priorities={"evidence": 4, "fewer_sessions": 2},
+)
+PREGNANT = Person(
+    slug="pregnant",
+    concern="hair",
+    condition="telogen_effluvium",
+    age=31,
+    sex="female",
+    severity="moderate",
+    health=("pregnant_or_breastfeeding",),
+)
+PRP_NON_RESPONDER = Person(
+    slug="prp-non-responder-speed",
+    concern="hair",
+    condition="androgenetic_alopecia",
+    age=42,
+    sex="male",
+    severity="moderate",
+    prior={"prp": "none", "minoxidil": "partial"},
+    budget=("8000", "USD", "24"),
+    priorities={"speed": 4, "cost": 1},
+)
+ACNE_SCARS = Person(
+    slug="acne-scars",
+    concern="skin",
+    condition="acne_scars",
+    age=24,
+    sex="other",
+    severity="moderate",
+    budget=("2500", "GBP", "12"),
+    jurisdiction="GB",
+    priorities={"evidence": 4, "avoid_blood_draw": 3},
+)
+PREGNANT_ACNE_SCARS = Person(
+    slug="pregnant-acne-scars",
+    concern="skin",
+    condition="acne_scars",
+    age=30,
+    sex="female",
+    severity="moderate",
+    health=("pregnant_or_breastfeeding",),
+    budget=("2500", "EUR", "12"),
+    jurisdiction="DE",
+    priorities={"evidence": 4, "avoid_blood_draw": 3},
+)
+UK_60_WRINKLES = Person(
+    slug="uk-60-wrinkles",
+    concern="skin",
+    condition="fine_lines_wrinkles",
+    age=60,
+    sex="female",
+    severity="moderate",
+    budget=("3000", "GBP", "12"),
+    jurisdiction="GB",
+    priorities={"cost": 3, "low_maintenance": 3},
+)
+# The five people of issue 9, who tried the aid on desktop and at phone width.
+FIVE_PEOPLE = (
+    replace(EARLY_BUDGET, slug="budget-28"),
+    replace(BLOOD_THINNERS, slug="warfarin"),
+    replace(PRP_NON_RESPONDER, slug="prp-non-responder"),
+    PREGNANT_ACNE_SCARS,
+    UK_60_WRINKLES,
+)
 
 
 def fill_intake(page: Page, person: Person) -> None:

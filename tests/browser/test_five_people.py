@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from browser_journeys import Person, axe_violations, fill_intake
+from browser_journeys import FIVE_PEOPLE, Person, axe_violations, fill_intake
 from icalendar import Calendar
 from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
@@ -30,65 +30,6 @@ MAX_SCREENS_DESKTOP = 8
 MAX_SCREENS_PHONE = 16
 OPTIONS = ("prp", "exosome", "combination", "conventional", "no_treatment")
 
-PEOPLE = (
-    Person(
-        slug="budget-28",
-        concern="hair",
-        condition="androgenetic_alopecia",
-        age=28,
-        sex="male",
-        severity="mild",
-        budget=("1500", "USD", "24"),
-        jurisdiction="US",
-        priorities={"cost": 4, "evidence": 3},
-    ),
-    Person(
-        slug="warfarin",
-        concern="hair",
-        condition="female_pattern_hair_loss",
-        age=61,
-        sex="female",
-        severity="moderate",
-        health=("anticoagulant",),
-        budget=("2000", "GBP", "24"),
-        jurisdiction="GB",
-        priorities={"evidence": 4, "fewer_sessions": 2},
-    ),
-    Person(
-        slug="prp-non-responder",
-        concern="hair",
-        condition="androgenetic_alopecia",
-        age=42,
-        sex="male",
-        severity="moderate",
-        prior={"prp": "none", "minoxidil": "partial"},
-        budget=("8000", "USD", "24"),
-        priorities={"speed": 4, "cost": 1},
-    ),
-    Person(
-        slug="pregnant-acne-scars",
-        concern="skin",
-        condition="acne_scars",
-        age=30,
-        sex="female",
-        severity="moderate",
-        health=("pregnant_or_breastfeeding",),
-        budget=("2500", "EUR", "12"),
-        jurisdiction="DE",
-        priorities={"evidence": 4, "avoid_blood_draw": 3},
-    ),
-    Person(
-        slug="uk-60-wrinkles",
-        concern="skin",
-        condition="fine_lines_wrinkles",
-        age=60,
-        sex="female",
-        severity="moderate",
-        budget=("3000", "GBP", "12"),
-        jurisdiction="GB",
-        priorities={"cost": 3, "low_maintenance": 3},
-    ),
-)
 MONEY = re.compile(r"\b([A-Z]{3}) ?(?:[0-9][0-9,.]*)")
 
 
@@ -160,7 +101,7 @@ def check_calendars(page: Page, start: date) -> None:
             assert day.weekday() < 5, f"{option}: {event.get('SUMMARY')} on a weekend ({day})"
 
 
-@pytest.mark.parametrize("person", PEOPLE, ids=lambda p: p.slug)
+@pytest.mark.parametrize("person", FIVE_PEOPLE, ids=lambda p: p.slug)
 def test_results_a_person_can_read_in_five_minutes(
     browser: Browser, base_url: str, screenshots: Path, person: Person
 ) -> None:
@@ -202,7 +143,7 @@ def test_results_a_person_can_read_in_five_minutes(
         context.close()
 
 
-@pytest.mark.parametrize("person", PEOPLE, ids=lambda p: p.slug)
+@pytest.mark.parametrize("person", FIVE_PEOPLE, ids=lambda p: p.slug)
 def test_results_on_a_phone(
     browser: Browser, base_url: str, screenshots: Path, person: Person
 ) -> None:

@@ -8,63 +8,19 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from browser_journeys import Person, axe_violations, fill_intake
+from browser_journeys import (
+    ACNE_SCARS,
+    BLOOD_THINNERS,
+    EARLY_BUDGET,
+    PREGNANT,
+    PRP_NON_RESPONDER,
+    Person,
+    axe_violations,
+    fill_intake,
+)
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 pytestmark = pytest.mark.browser
-
-EARLY_BUDGET = Person(
-    slug="early-thinning-budget",
-    concern="hair",
-    condition="androgenetic_alopecia",
-    age=27,
-    sex="male",
-    severity="mild",
-    budget=("1500", "USD", "24"),
-    jurisdiction="US",
-    priorities={"cost": 4, "evidence": 3},
-)
-BLOOD_THINNERS = Person(
-    slug="blood-thinners",
-    concern="hair",
-    condition="female_pattern_hair_loss",
-    age=61,
-    sex="female",
-    severity="moderate",
-    health=("anticoagulant",),
-    jurisdiction="GB",
-)
-PREGNANT = Person(
-    slug="pregnant",
-    concern="hair",
-    condition="telogen_effluvium",
-    age=31,
-    sex="female",
-    severity="moderate",
-    health=("pregnant_or_breastfeeding",),
-)
-PRP_NON_RESPONDER = Person(
-    slug="prp-non-responder-speed",
-    concern="hair",
-    condition="androgenetic_alopecia",
-    age=42,
-    sex="male",
-    severity="moderate",
-    prior={"prp": "none", "minoxidil": "partial"},
-    budget=("8000", "USD", "24"),
-    priorities={"speed": 4, "cost": 1},
-)
-ACNE_SCARS = Person(
-    slug="acne-scars",
-    concern="skin",
-    condition="acne_scars",
-    age=24,
-    sex="other",
-    severity="moderate",
-    budget=("2500", "GBP", "12"),
-    jurisdiction="GB",
-    priorities={"evidence": 4, "avoid_blood_draw": 3},
-)
 
 
 def option_item(page: Page, option: str) -> str:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from report_people import PEOPLE
 
 from regenaid.decide import assess, parse_intake
 from regenaid.reports.assessment_report import (
@@ -13,33 +14,6 @@ from regenaid.reports.assessment_report import (
     render_assessment_pdf,
     report_style_hash,
 )
-
-PEOPLE: dict[str, dict[str, Any]] = {
-    "budget": {
-        "concern": "hair",
-        "condition": "androgenetic_alopecia",
-        "age": 27,
-        "sex": "male",
-        "severity": "mild",
-        "budget": {"amount": 1500, "currency": "USD", "horizon_months": 24},
-    },
-    "blood_thinners": {
-        "concern": "hair",
-        "condition": "female_pattern_hair_loss",
-        "age": 61,
-        "sex": "female",
-        "severity": "moderate",
-        "health": {"anticoagulant": True},
-    },
-    "pregnant": {
-        "concern": "skin",
-        "condition": "acne_scars",
-        "age": 31,
-        "sex": "female",
-        "severity": "moderate",
-        "health": {"pregnant_or_breastfeeding": True},
-    },
-}
 
 
 @pytest.fixture(params=sorted(PEOPLE))

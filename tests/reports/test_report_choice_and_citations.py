@@ -8,6 +8,7 @@ from html import unescape
 from typing import Any
 
 import pytest
+from report_people import PEOPLE
 
 from regenaid.decide import assess, parse_intake
 from regenaid.reports.assessment_report import (
@@ -19,32 +20,6 @@ from regenaid.reports.assessment_report import (
     short_author,
 )
 
-PEOPLE: dict[str, dict[str, Any]] = {
-    "budget": {
-        "concern": "hair",
-        "condition": "androgenetic_alopecia",
-        "age": 27,
-        "sex": "male",
-        "severity": "mild",
-        "budget": {"amount": 1500, "currency": "USD", "horizon_months": 24},
-    },
-    "blood_thinners": {
-        "concern": "hair",
-        "condition": "female_pattern_hair_loss",
-        "age": 61,
-        "sex": "female",
-        "severity": "moderate",
-        "health": {"anticoagulant": True},
-    },
-    "pregnant": {
-        "concern": "skin",
-        "condition": "acne_scars",
-        "age": 31,
-        "sex": "female",
-        "severity": "moderate",
-        "health": {"pregnant_or_breastfeeding": True},
-    },
-}
 CHOICE = {
     "leaning": "conventional",
     "sure": {"sure": "yes", "understand": "no", "risk_benefit": "yes", "encouragement": "yes"},

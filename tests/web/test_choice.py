@@ -4,27 +4,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from jinja2 import ChoiceLoader, DictLoader
+from web_answers import BASE
 
-from regenaid.config import Settings
-from regenaid.web.app import create_app
-from regenaid.web.templating import TEMPLATES_DIR
-
-BASE = {
-    "concern": "hair",
-    "condition": "androgenetic_alopecia",
-    "age": "40",
-    "sex": "male",
-    "severity": "mild",
-    "budget.amount": "3000",
-    "budget.currency": "USD",
-    "budget.horizon_months": "24",
-}
 CHOICE = {
     "leaning": "prp",
     "sure.sure": "yes",
@@ -32,32 +17,6 @@ CHOICE = {
     "sure.risk_benefit": "yes",
     "sure.encouragement": "yes",
 }
-_SURE_SECTION = re.compile(r'<section aria-labelledby="sure-h".*?</section>\n', re.S)
-
-
-def _with_choice_partial(client: TestClient) -> None:
-    """Until results.html includes ``_choice.html`` in place of its SURE section, serve it
-    that way (a no-op once it does)."""
-    source = (TEMPLATES_DIR / "results.html").read_text(encoding="utf-8")
-    if '"_choice.html"' in source:
-        return
-    patched, count = _SURE_SECTION.subn('{% include "_choice.html" %}\n', source)
-    assert count == 1, "results.html has no SURE section to replace"
-    env = client.app.state.templates.env  # type: ignore[attr-defined]
-    env.loader = ChoiceLoader([DictLoader({"results.html": patched}), env.loader])
-    env.cache.clear()
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        environment="test",
-        database_url=f"sqlite:///{tmp_path / 'db' / 'web.db'}",
-        secret_key="test-secret-key",
-    )
-    with TestClient(create_app(settings)) as test_client:
-        _with_choice_partial(test_client)
-        yield test_client
 
 
 def _token(client: TestClient, csrf_from: Callable[[str], str]) -> str:

@@ -8,20 +8,11 @@ from collections.abc import Callable
 from datetime import date
 
 from fastapi.testclient import TestClient
+from web_answers import BASE as ANSWERS
 
 from regenaid.reports.i18n import catalogue
 
-BASE = {
-    "concern": "hair",
-    "condition": "androgenetic_alopecia",
-    "age": "40",
-    "sex": "male",
-    "severity": "mild",
-    "budget.amount": "3000",
-    "budget.currency": "USD",
-    "budget.horizon_months": "24",
-    "priorities.cost": "4",
-}
+BASE = {**ANSWERS, "priorities.cost": "4"}
 
 
 def _post(client: TestClient, csrf_from: Callable[[str], str], path: str, data: dict[str, str]):  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from typing import Literal
 
 from regenaid.decide.results import OutcomeOut, Per100Out
 from regenaid.decide.views import profile_for
-from regenaid.evidence.profile import EvidenceProfile
+from regenaid.evidence.profile import EvidenceProfile, ratio_words
 from regenaid.knowledge import KnowledgeBase
 from regenaid.knowledge.model import (
     OUTCOME_KEYS,
@@ -251,28 +251,8 @@ def _md_sentence(
 def _ratio_sentence(
     measure: str, outcome: str, est: float, lb: float, ub: float, comparator: str
 ) -> str:
-    what = outcome[:1].upper() + outcome[1:]
-    versus = _comparator(comparator)
-    if measure == "RR":
-        return (
-            f"{what}: about {_num(est)} times as likely as with {versus} "
-            f"(could be {_num(lb)} to {_num(ub)})."
-        )
-    if measure == "OR":
-        return (
-            f"{what}: odds about {_num(est)} times as high as with {versus} "
-            f"(could be {_num(lb)} to {_num(ub)})."
-        )
-
-    def per100(x: float) -> str:
-        return f"{round(abs(x) * 100)} {'more' if x >= 0 else 'fewer'}"
-
-    return (
-        f"{what}: {per100(est)} in 100 than with {versus} (could be {per100(lb)} to {per100(ub)})."
-    )
-
-
-# --- how long it lasts, from the protocol -----------------------------------------------------
+    """A published RR, OR or RD against its comparator, in the evidence summaries' words."""
+    return f"Compared with {_comparator(comparator)}, {ratio_words(measure, outcome, est, lb, ub)}"
 
 
 def _lasting(kb: KnowledgeBase, condition: str, treatment: TreatmentId) -> OutcomeCell:

@@ -446,7 +446,7 @@ def _summary_published(name: str, best: StudyOutcome, certainty: Certainty) -> s
         )
     elif has_ci and measure in ("OR", "RR", "RD"):
         assert best.effect is not None and best.ci_low is not None and best.ci_high is not None
-        text = f"{who} found that, with {name} instead of {comparator}, " + _ratio_words(
+        text = f"{who} found that, with {name} instead of {comparator}, " + ratio_words(
             measure, best.outcome, best.effect, best.ci_low, best.ci_high
         )
     else:
@@ -456,7 +456,7 @@ def _summary_published(name: str, best: StudyOutcome, certainty: Certainty) -> s
     return f"{text} {rating_words(best, certainty)}"
 
 
-def _ratio_words(measure: str, outcome: str, est: float, lb: float, ub: float) -> str:
+def ratio_words(measure: str, outcome: str, est: float, lb: float, ub: float) -> str:
     """A published OR, RR or RD in plain words (the clause after 'with X instead of Y, ')."""
     if measure == "OR":
         return (

@@ -107,36 +107,27 @@ def to_ical(
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"{_label(plan)} plan ({plan.condition.replace('_', ' ')})")
     uid_base = f"{plan.treatment}-{plan.condition}-{plan.start.isoformat()}"
-    if plan.consultation is not None:
+
+    def add_event(key: str, day: date, summary: str, description: str, kind: str) -> None:
         event = Event()
-        event.add("uid", f"{uid_base}-consultation@regenaid")
+        event.add("uid", f"{uid_base}-{key}@regenaid")
         event.add("dtstamp", stamp)
-        _all_day(event, plan.consultation.planned)
-        event.add("summary", session_summary(plan, plan.consultation, summary_prefix))
-        event.add("description", consultation_description(plan, plan.consultation))
+        _all_day(event, day)
+        event.add("summary", summary)
+        event.add("description", description)
         event.add("transp", "TRANSPARENT")
-        event.add("categories", [plan.treatment, "consultation"])
+        event.add("categories", [plan.treatment, kind])
         cal.add_component(event)
-    for session in plan.sessions:
-        event = Event()
-        event.add("uid", f"{uid_base}-session-{session.number}@regenaid")
-        event.add("dtstamp", stamp)
-        _all_day(event, session.planned)
-        event.add("summary", session_summary(plan, session, summary_prefix))
-        event.add("description", session_description(session))
-        event.add("transp", "TRANSPARENT")
-        event.add("categories", [plan.treatment, session.kind])
-        cal.add_component(event)
-    for refill in plan.refills:
-        event = Event()
-        event.add("uid", f"{uid_base}-refill-{refill.number}@regenaid")
-        event.add("dtstamp", stamp)
-        _all_day(event, refill.planned)
-        event.add("summary", refill_summary(plan, refill, summary_prefix))
-        event.add("description", refill_description(refill))
-        event.add("transp", "TRANSPARENT")
-        event.add("categories", [plan.treatment, "refill"])
-        cal.add_component(event)
+
+    if (c := plan.consultation) is not None:
+        summary = session_summary(plan, c, summary_prefix)
+        add_event("consultation", c.planned, summary, consultation_description(plan, c), c.kind)
+    for s in plan.sessions:
+        summary = session_summary(plan, s, summary_prefix)
+        add_event(f"session-{s.number}", s.planned, summary, session_description(s), s.kind)
+    for r in plan.refills:
+        summary = refill_summary(plan, r, summary_prefix)
+        add_event(f"refill-{r.number}", r.planned, summary, refill_description(r), "refill")
     todo = Todo()
     todo.add("uid", f"{uid_base}-follow-up@regenaid")
     todo.add("dtstamp", stamp)
