@@ -71,6 +71,11 @@ def check_currency(page: Page, currency: str) -> None:
     costs = page.locator("section:has(#cost-h)").inner_text()
     codes = {m.group(1) for m in MONEY.finditer(costs)}
     assert codes == {currency}, f"costs shown in {codes}, wanted {currency}"
+    # the grid's cost row leads with the same prices (the list as quoted is under "More")
+    leads = page.locator("table.grid tr:has(th:text('What does it cost?')) td").evaluate_all(
+        "tds => tds.map(td => td.firstChild ? td.firstChild.textContent : '')"
+    )
+    assert leads and {m.group(1) for lead in leads for m in MONEY.finditer(lead)} == {currency}
     budget = page.locator("table.costs td.budget").all_inner_texts()
     assert budget and not any("No budget given" in b for b in budget), budget
 

@@ -3,6 +3,7 @@ answers posted back in hidden fields, so nothing about the person is kept unless
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -58,11 +59,15 @@ def same_reasons(view: AssessmentView) -> dict[str, str]:
 
 
 def summary_notices(view: AssessmentView) -> list[dict[str, Any]]:
-    """The notices "In short" shows: money notices go to the costs; notices about an option the
-    person cannot have now come last (the first one is shown, the rest are folded)."""
+    """The notices "In short" shows: money notices go to the costs; "not now, come back when"
+    comes first; notices about an option the person cannot have now come last (the first one
+    is shown, the rest are folded)."""
     blocked = {f"regulatory_{o.id}" for o in view.options if o.blocked}
     kept = [n for n in view.notices if n.get("code") not in COST_NOTICES]
-    return sorted(kept, key=lambda n: n.get("code") in blocked)
+    return sorted(
+        kept,
+        key=lambda n: (not str(n.get("code")).startswith("defer_"), n.get("code") in blocked),
+    )
 
 
 def plannable_options(view: AssessmentView) -> list[OptionView]:
@@ -96,16 +101,33 @@ def option_grid(intake: dict[str, Any]) -> dict[str, Any]:
     return grid.model_dump(mode="json")
 
 
-def page_grid(grid: dict[str, Any]) -> tuple[dict[str, Any], dict[tuple[str, str], list[Any]]]:
+def page_grid(
+    grid: dict[str, Any], view: AssessmentView
+) -> tuple[dict[str, Any], dict[tuple[str, str], list[Any]]]:
     """The grid without the rows the outcome table answers, and those rows' conflicts keyed by
-    (option, outcome) for the outcome table's cells."""
+    (option, outcome) for the outcome table's cells. The cost row leads with the price in the
+    person's currency (the assessment's, converted where needed); the price list as quoted
+    stays under "More"."""
     conflicts: dict[tuple[str, str], list[Any]] = {}
     for row in grid["rows"]:
         outcome = ROWS_IN_OUTCOME_TABLE.get(row["id"])
         for cell in row["cells"] if outcome else ():
             if cell["disagreement"]:
                 conflicts[(cell["treatment"], outcome)] = cell["disagreement"]
-    rows = [r for r in grid["rows"] if r["id"] not in ROWS_IN_OUTCOME_TABLE]
+    # the price in the person's currency; who quoted it and when stays under "More"
+    prices = {
+        o.id: re.sub(r" \([^()]*\)$", "", o.lines["per_session"]) + "."
+        for o in view.options
+        if o.id != "no_treatment" and o.lines.get("per_session")
+    }
+    rows = []
+    for row in grid["rows"]:
+        if row["id"] in ROWS_IN_OUTCOME_TABLE:
+            continue
+        if row["id"] == "cost":
+            cells = [{**c, "lead": prices.get(c["treatment"], c["lead"])} for c in row["cells"]]
+            row = {**row, "cells": cells}
+        rows.append(row)
     return {**grid, "rows": rows}, conflicts
 
 
@@ -194,7 +216,7 @@ def results_context(
         ttr = option.plan.get("time_to_results_weeks")
         if option.id != "no_treatment" and isinstance(ttr, dict) and "low" in ttr:
             timeline_rows.append((option.name, float(ttr["low"]), float(ttr["high"])))
-    grid, conflicts = page_grid(option_grid(intake))
+    grid, conflicts = page_grid(option_grid(intake), view)
     outcomes = outcome_table(view, t)
     for row in outcomes["rows"]:
         for cell in row["cells"]:
