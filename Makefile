@@ -29,8 +29,10 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
 
+# Development server: without REGENAID_SECRET_KEY the first run creates var/secret_key (0600).
 run: $(STAMP)
-	$(VENV)/bin/regenaid serve --host $(HOST) --port $(PORT)
+	REGENAID_ENVIRONMENT=$${REGENAID_ENVIRONMENT:-development} \
+	  $(VENV)/bin/regenaid serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

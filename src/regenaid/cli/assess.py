@@ -1,18 +1,18 @@
 """``regenaid assess FILE|-``: read an intake, print the assessment (CONTRACT §3).
 
-Exit 0 with the assessment; exit 2 with exactly one line on stderr for an unreadable file or
-an invalid intake (the line names the field).
+Exit 0 with the assessment; exit 2 with exactly one line on stderr for an unreadable file, a
+file over 1 MB, an invalid intake (the line names the field) or an ``--out`` that cannot be
+written (nothing is left behind).
 """
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
 import typer
 
+from regenaid.cli.common import check_output, fail, guarded, read_input, write_output
 from regenaid.errors import InvalidInputError, KnowledgeError
 
 if TYPE_CHECKING:
@@ -24,32 +24,6 @@ class AssessFormat(StrEnum):
     text = "text"
     html = "html"
     pdf = "pdf"
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one line on stderr and return the exit to raise."""
-    sys.stderr.write(f"regenaid: {' '.join(message.split())}\n")
-    return typer.Exit(code)
-
-
-def read_input(path: str, what: str | None = "intake") -> str:
-    """The text of ``path`` (``-`` = stdin); exit 2 with one line if it cannot be read.
-
-    ``what`` names the file in that line ("cannot read intake 'x.yaml': no such file").
-    """
-    where = f"{what} {path!r}" if what else repr(path)
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise fail(f"cannot read {where}: no such file") from None
-    except IsADirectoryError:
-        raise fail(f"cannot read {where}: it is a directory") from None
-    except UnicodeDecodeError:
-        raise fail(f"cannot read {where}: not UTF-8 text") from None
-    except OSError as exc:
-        raise fail(f"cannot read {where}: {exc.strerror or exc}") from None
 
 
 def assessment_text(assessment: Assessment) -> str:
@@ -151,6 +125,7 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
         console.print(f"Note: {n.text}")
 
 
+@guarded
 def assess_cmd(
     file: str = typer.Argument(..., help="Intake file (YAML or JSON), or - to read stdin."),
     format: AssessFormat = typer.Option(
@@ -158,11 +133,12 @@ def assess_cmd(
         "--format",
         help="Output format (CONTRACT §3: text by default; scripts ask for json).",
     ),
-    out: Path | None = typer.Option(None, "--out", help="Write here instead of stdout."),
+    out: str | None = typer.Option(None, "--out", help="Write here instead of stdout."),
 ) -> None:
     """Assess an intake: every option, whether it is open to you, fit and evidence."""
     from regenaid.decide import assess, load_intake_text
 
+    check_output(out)
     text = read_input(file)
     try:
         intake = load_intake_text(text)
@@ -190,24 +166,3 @@ def assess_cmd(
         else:
             payload = assessment_report.render_assessment_pdf(assessment, intake=intake)
     write_output(payload, out)
-
-
-def write_output(payload: str | bytes, out: Path | None) -> None:
-    """Write to ``out`` (all at once, via a temporary file) or to stdout."""
-    if out is None:
-        if isinstance(payload, bytes):
-            sys.stdout.buffer.write(payload)
-            sys.stdout.buffer.flush()
-        else:
-            sys.stdout.write(payload)
-        return
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        if isinstance(payload, bytes):
-            tmp.write_bytes(payload)
-        else:
-            tmp.write_text(payload, encoding="utf-8")
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise fail(f"cannot write {str(out)!r}: {exc.strerror or exc}", code=1) from None

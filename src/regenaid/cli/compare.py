@@ -8,11 +8,12 @@ condition (one grid after another; JSON: a list).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 import typer
 
-from regenaid.cli.assess import DiscardWriter, fail, write_output
+from regenaid.cli.assess import DiscardWriter
+from regenaid.cli.common import check_output, fail, guarded, write_output
 from regenaid.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -76,7 +77,11 @@ def grid_text(grid: OptionGrid, width: int = 160) -> str:
     for row in grid.rows:
         table.add_row(Text(row.question), *[Text("\n".join(_cell_lines(c))) for c in row.cells])
     console = Console(
-        width=width, record=True, color_system=None, file=DiscardWriter(), markup=False
+        width=width,
+        record=True,
+        color_system=None,
+        file=cast("IO[str]", DiscardWriter()),
+        markup=False,
     )
     console.print(table)
     console.print(
@@ -86,6 +91,7 @@ def grid_text(grid: OptionGrid, width: int = 160) -> str:
     return console.export_text()
 
 
+@guarded
 def compare_cmd(
     condition: str = typer.Option(
         DEFAULT_CONDITION, "--condition", help="Condition id, or 'all' for every condition."
@@ -94,12 +100,14 @@ def compare_cmd(
     jurisdiction: str | None = typer.Option(
         None, "--jurisdiction", help="ISO 3166-1 alpha-2 code for the regulatory row."
     ),
+    out: str | None = typer.Option(None, "--out", help="Write here instead of stdout."),
 ) -> None:
     """Show the Option Grid: the questions people ask, answered for each option."""
     from regenaid.decide import build_grid
     from regenaid.decide.codes import COUNTRY_CODES
     from regenaid.knowledge import load_knowledge
 
+    check_output(out)
     if jurisdiction is not None and jurisdiction not in COUNTRY_CODES:
         raise fail(f"invalid --jurisdiction {jurisdiction!r}: not an ISO 3166-1 alpha-2 code")
     kb = load_knowledge()
@@ -119,4 +127,4 @@ def compare_cmd(
         payload = "\n".join(grid_markdown(g) for g in grids)
     else:
         payload = "\n".join(grid_text(g) for g in grids)
-    write_output(payload, None)
+    write_output(payload, out)

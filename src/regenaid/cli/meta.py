@@ -7,14 +7,21 @@ import csv
 import io
 import json
 import math
+import re
+import warnings
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import typer
 
-from regenaid.cli.assess import fail, read_input
+from regenaid.cli.common import check_output, fail, guarded, read_input, write_output
 from regenaid.errors import InvalidInputError, KnowledgeError
+from regenaid.safe_input import TABLE_MAX_BYTES
+
+MAX_TABLE_ROWS = 100_000
+"""Most rows ``regenaid meta`` reads (with TABLE_MAX_BYTES, 5 MB)."""
+MAX_FOREST_STUDIES = 2_000
+"""Most studies drawn in a forest plot."""
 
 
 class OutputFormat(StrEnum):
@@ -23,12 +30,35 @@ class OutputFormat(StrEnum):
 
 
 def _read_rows(path: str) -> list[dict[str, str | None]]:
-    text = read_input(path, what=None)
-    reader = csv.DictReader(io.StringIO(text))
-    rows = [{(k or "").strip(): v for k, v in row.items()} for row in reader if any(row.values())]
+    text = read_input(path, what="table", max_bytes=TABLE_MAX_BYTES)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[dict[str, str | None]] = []
+    try:
+        for row in reader:
+            if len(rows) >= MAX_TABLE_ROWS:
+                raise fail(f"{path}: more than {MAX_TABLE_ROWS:,} rows, the limit for a table")
+            values = [v for v in row.values() if isinstance(v, str)]
+            if any(v.strip() for v in values):
+                rows.append(
+                    {(k or "").strip(): v if isinstance(v, str) else None for k, v in row.items()}
+                )
+    except csv.Error as exc:
+        raise fail(f"{path}: not a readable CSV table (line {reader.line_num}: {exc})") from None
     if reader.fieldnames is None or not rows:
         raise fail(f"{path}: the CSV has no header or no rows")
     return rows
+
+
+def _finite_or_fail(values: dict[str, Any]) -> None:
+    """Exit 2 naming the first number of the result that is not finite."""
+    for name, value in values.items():
+        items = value if isinstance(value, list | tuple) else [value]
+        for item in items:
+            if item is not None and not math.isfinite(float(item)):
+                raise fail(
+                    f"the model gives a non-finite {name} ({item}); the effect sizes or "
+                    "variances are out of the range that can be fitted"
+                )
 
 
 def _num(x: float | None, digits: int = 4) -> str:
@@ -37,6 +67,7 @@ def _num(x: float | None, digits: int = 4) -> str:
     return f"{x:.{digits}f}"
 
 
+@guarded
 def meta_cmd(
     file: str = typer.Argument(..., help="CSV with escalc columns (or yi,vi); '-' for stdin."),
     measure: str = typer.Option("MD", "--measure", help="MD, SMD, SMDH, ROM, RR, OR, RD."),
@@ -46,20 +77,36 @@ def meta_cmd(
     test: str = typer.Option("z", "--test", help="z or knha (Knapp-Hartung)."),
     level: float = typer.Option(95.0, "--level", help="Confidence level in percent."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
-    forest: Path | None = typer.Option(None, "--forest", help="Write a forest plot (.svg/.png)."),
+    forest: str | None = typer.Option(None, "--forest", help="Write a forest plot (.svg/.png)."),
+    out: str | None = typer.Option(None, "--out", help="Write the result here instead of stdout."),
 ) -> None:
     """Meta-analysis of a CSV table (effect sizes as metafor's escalc, model as rma)."""
+    import numpy as np
+
     from regenaid.evidence import rma
     from regenaid.evidence.tabular import effects_from_rows
 
+    check_output(forest, "--forest")
+    if forest is not None and not forest.lower().endswith((".svg", ".png")):
+        raise fail(f"--forest: {forest!r} must end in .svg or .png")
+    check_output(out)
     rows = _read_rows(file)
     try:
-        table = effects_from_rows(rows, measure.upper())
-        res = rma(table.yi, table.vi, method=method, test=test, level=level)
-        pred = res.predict()
-        het = res.confint() if res.is_random and res.k - res.p >= 1 else None
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = effects_from_rows(rows, measure.upper())
+            res = rma(table.yi, table.vi, method=method, test=test, level=level)
+            pred = res.predict()
+            het = res.confint() if res.is_random and res.k - res.p >= 1 else None
     except InvalidInputError as exc:
-        raise fail(str(exc)) from None
+        index = re.fullmatch(r"(?:yi|vi)\[(\d+)\]", exc.field)
+        row = f" (row {int(index.group(1)) + 1} of the table)" if index else ""
+        raise fail(f"{exc}{row}") from None
+    except (ArithmeticError, np.linalg.LinAlgError) as exc:
+        raise fail(
+            f"the model cannot be fitted to these numbers ({type(exc).__name__}: {exc}); "
+            "check the effect sizes and variances"
+        ) from None
     kept = [i for i in range(len(table.labels)) if i not in set(res.dropped)]
     result: dict[str, Any] = {
         "measure": table.measure,
@@ -91,25 +138,57 @@ def meta_cmd(
             for i, y, v, w in zip(kept, res.yi, res.vi, res.weights, strict=True)
         ],
     }
+    _finite_or_fail(
+        {
+            k: result[k]
+            for k in (
+                "estimate",
+                "se",
+                "zval",
+                "tval",
+                "pval",
+                "ci_lb",
+                "ci_ub",
+                "pi_lb",
+                "pi_ub",
+                "tau2",
+                "se_tau2",
+                "tau2_ci",
+                "I2",
+                "I2_ci",
+                "H2",
+                "QE",
+                "QEp",
+            )
+        }
+        | {"weight": [s["weight"] for s in result["studies"]]}
+    )
+    ratio = table.measure in ("RR", "OR", "ROM")
+    if ratio:
+        _finite_or_fail(
+            {
+                "back-transformed estimate": [
+                    math.exp(res.estimate),
+                    math.exp(res.ci_lb),
+                    math.exp(res.ci_ub),
+                ]
+            }
+        )
     if forest is not None:
         from regenaid.reports.evidence_plots import forest_plot
 
-        ratio = table.measure in ("RR", "OR", "ROM")
+        if len(kept) > MAX_FOREST_STUDIES:
+            raise fail(f"--forest: more than {MAX_FOREST_STUDIES:,} studies are not drawn")
         plot = forest_plot(
             res,
             [table.labels[i] for i in kept],
             xlabel=table.measure,
             transform=math.exp if ratio else None,
         )
-        try:
-            if forest.suffix.lower() == ".png":
-                forest.write_bytes(plot.png)
-            else:
-                forest.write_text(plot.svg, encoding="utf-8")
-        except OSError as exc:
-            raise fail(f"cannot write {str(forest)!r}: {exc.strerror or exc}") from None
+        image: str | bytes = plot.png if forest.lower().endswith(".png") else plot.svg
+        write_output(image, forest, "--forest")
     if output is OutputFormat.json:
-        typer.echo(json.dumps(result, indent=2))
+        write_output(json.dumps(result, indent=2, allow_nan=False) + "\n", out)
         return
     stat = "t" if res.test == "knha" else "z"
     lines = [
@@ -129,12 +208,12 @@ def meta_cmd(
         + f"  I² {res.I2:.2f}%  H² {res.H2:.2f}",
         f"Q({res.k - res.p}) = {res.QE:.4f}, p = {res.QEp:.4g}",
     ]
-    if table.measure in ("RR", "OR", "ROM"):
+    if ratio:
         lines.append(
             f"back-transformed: {math.exp(res.estimate):.4f} "
             f"[{math.exp(res.ci_lb):.4f}, {math.exp(res.ci_ub):.4f}]"
         )
-    typer.echo("\n".join(lines))
+    write_output("\n".join(lines) + "\n", out)
 
 
 def _profile_json(p: Any) -> dict[str, Any]:
@@ -233,14 +312,17 @@ def _profile_text(p: Any) -> str:
     return "\n".join(out)
 
 
+@guarded
 def evidence_cmd(
     condition: str | None = typer.Option(None, "--condition", help="Condition id (default all)."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
+    out: str | None = typer.Option(None, "--out", help="Write here instead of stdout."),
 ) -> None:
     """Pooled effects and GRADE-style certainty per treatment, from the cited study table."""
     from regenaid.evidence.profile import evidence_profile
     from regenaid.knowledge.model import CONDITIONS_BY_CONCERN, TREATMENT_IDS
 
+    check_output(out)
     all_conditions = [c for cs in CONDITIONS_BY_CONCERN.values() for c in cs]
     if condition is not None and condition not in all_conditions:
         raise fail(
@@ -253,13 +335,13 @@ def evidence_cmd(
     chosen = [condition] if condition else all_conditions
     profiles = [evidence_profile(studies, c, t) for c in chosen for t in TREATMENT_IDS]
     if output is OutputFormat.json:
-        typer.echo(json.dumps([_profile_json(p) for p in profiles], indent=2))
+        write_output(json.dumps([_profile_json(p) for p in profiles], indent=2) + "\n", out)
         return
     blocks = []
     for c in chosen:
         body = "\n".join(_profile_text(p) for p in profiles if p.condition == c)
         blocks.append(f"{c}\n{body}")
-    typer.echo("\n\n".join(blocks))
+    write_output("\n\n".join(blocks) + "\n", out)
 
 
 def _load_studies() -> tuple[Any, ...]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 from datetime import date
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from regenaid.cli.assess import fail, read_input, write_output
+from regenaid.cli.common import check_output, fail, guarded, read_input, write_output
 from regenaid.errors import InvalidInputError, KnowledgeError
 
 if TYPE_CHECKING:
@@ -52,11 +51,18 @@ def _nothing_to_schedule(condition: str) -> Protocol:
     return Protocol("no_treatment", condition, none, none, None, none, "Natural course.", ())
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+"""Dates the planner accepts (a plan runs up to 20 years past its start)."""
+
+
 def _parse_date(option: str, value: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise fail(f"{option}: {value!r} is not a date; use YYYY-MM-DD") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise fail(f"{option}: {value!r} is outside the years {FIRST_YEAR}..{LAST_YEAR}")
+    return day
 
 
 def _split(values: list[str]) -> list[str]:
@@ -139,6 +145,7 @@ def plan_json(plan: TreatmentPlan) -> str:
     return json.dumps(payload, indent=2) + "\n"
 
 
+@guarded
 def plan_cmd(
     file: str = typer.Argument(..., help="Intake file (YAML or JSON), or - to read stdin."),
     start: str = typer.Option(
@@ -147,7 +154,7 @@ def plan_cmd(
     option: PlanOption | None = typer.Option(
         None, "--option", help="Option to plan (default: the recommended one)."
     ),
-    ics: Path | None = typer.Option(None, "--ics", help="Write an iCalendar (.ics) file here."),
+    ics: str | None = typer.Option(None, "--ics", help="Write an iCalendar (.ics) file here."),
     avoid: list[str] = typer.Option(
         [], "--avoid", help="Weekdays to avoid, e.g. --avoid sat,sun (repeatable)."
     ),
@@ -155,11 +162,14 @@ def plan_cmd(
         [], "--closed", help="Closed dates YYYY-MM-DD, comma-separated (repeatable)."
     ),
     format: PlanFormat = typer.Option(PlanFormat.text, "--format", help="Output format."),
+    out: str | None = typer.Option(None, "--out", help="Write the plan here instead of stdout."),
 ) -> None:
     """The dated plan of an option: sessions with their windows, results window, follow-up."""
     from regenaid.decide import assess, load_intake_text
     from regenaid.plan import build_plan, parse_weekday, to_ical
 
+    check_output(ics, "--ics")
+    check_output(out)
     start_date = _parse_date("--start", start)
     closed_dates = [_parse_date("--closed", c) for c in _split(closed)]
     try:
@@ -207,10 +217,12 @@ def plan_cmd(
         raise fail(
             f"--avoid: {exc.message}" if exc.field == "avoid_weekdays" else str(exc)
         ) from None
+    except (ValueError, OverflowError) as exc:
+        raise fail(f"--start: cannot plan from {start_date.isoformat()}: {exc}") from None
     if ics is not None:
-        write_output(to_ical(plan), ics)
+        write_output(to_ical(plan), ics, "--ics")
     output = plan_json(plan) if format is PlanFormat.json else plan_text(plan, assessed.name)
     if assessed.eligibility == "caution":
         reasons = "; ".join(r.text for r in assessed.reasons)
         output = f"Caution: {reasons}\n\n{output}" if format is PlanFormat.text else output
-    write_output(output, None)
+    write_output(output, out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +15,32 @@ from sqlalchemy.orm import Session, sessionmaker
 def make_engine(database_url: str, **engine_kwargs: Any) -> Engine:
     """Create an engine for ``database_url``.
 
-    For a SQLite file the parent directory is created if missing and foreign keys are
-    switched on for every connection (SQLite leaves them off by default).
+    For a SQLite file the parent directory is created if missing (mode 0700), the file is
+    created 0600 (an existing one loses any group/other access; SQLite gives its journal and
+    WAL files the database file's mode) and foreign keys are switched on for every connection
+    (SQLite leaves them off by default).
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         database = url.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(database).expanduser().resolve())
         engine = create_engine(url, **engine_kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **engine_kwargs)
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file (and its folder) readable by this user only."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(mode & ~0o077)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -22,11 +22,9 @@ The split of each scale into three bands is our own convention (the scales have 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -47,6 +45,7 @@ from regenaid.decide.codes import (
 )
 from regenaid.errors import InvalidInputError
 from regenaid.knowledge.model import CONDITIONS_BY_CONCERN
+from regenaid.safe_input import load_json, load_yaml
 
 Concern = Literal["hair", "skin"]
 Sex = Literal["female", "male", "other"]
@@ -360,14 +359,17 @@ def parse_intake(data: object) -> Intake:
 
 
 def load_intake_text(text: str) -> Intake:
-    """Parse YAML or JSON text (JSON is YAML 1.2, but parse it as JSON first for exactness)."""
-    data: Any
-    stripped = text.lstrip()
-    try:
-        data = json.loads(text) if stripped.startswith(("{", "[")) else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidInputError("intake", f"not valid YAML or JSON: {first}") from None
+    """Parse YAML or JSON text (JSON is YAML 1.2, but parse it as JSON first for exactness).
+
+    YAML uses the 1.2 core schema (``jurisdiction: NO`` is Norway, not false) without anchors,
+    aliases or non-core tags; both formats refuse deep nesting and numbers over 100 characters
+    (regenaid.safe_input). Problems are InvalidInputError("intake", ...).
+    """
+    data: Any = (
+        load_json(text, "intake")
+        if text.lstrip().startswith(("{", "["))
+        else load_yaml(text, "intake")
+    )
     return parse_intake(data)
 
 

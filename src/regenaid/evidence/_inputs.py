@@ -94,7 +94,9 @@ def clean_for_fit(
     if not (v > 0).all():
         bad = np.flatnonzero(v <= 0)
         i = int(kept[bad[0]])
-        raise InvalidInputError(f"vi[{i}]", f"sampling variances must be > 0, got {v[bad[0]]!r}")
+        raise InvalidInputError(
+            f"vi[{i}]", f"sampling variances must be > 0, got {float(v[bad[0]])!r}"
+        )
     if M.size and not np.isfinite(M).all():
         raise InvalidInputError("mods", "moderators must be finite numbers")
     if intercept:

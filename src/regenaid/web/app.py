@@ -15,6 +15,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="regenaid",
         version=__version__,
         description="Evidence-graded decision aid for PRP, exosome therapy and alternatives.",
+        docs_url=None,  # /docs and /redoc come from web/api_docs.py: self-hosted, no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
 
@@ -32,4 +34,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from regenaid.web.pages import install_pages
 
     install_pages(app, settings)  # pages, static files, security middleware, DB migration
+
+    from regenaid.web.api_docs import install_api_docs
+    from regenaid.web.logging_setup import install_log_redaction
+    from regenaid.web.purge_schedule import install_purge_schedule
+
+    install_api_docs(app)  # /docs, /redoc with their scripts served from here
+    install_log_redaction()  # no link secrets in uvicorn's access log, however it is started
+    install_purge_schedule(app, settings.purge_interval_seconds)  # expired results, hourly
     return app

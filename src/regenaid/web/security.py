@@ -2,8 +2,19 @@
 
 - Headers: a strict Content-Security-Policy (no inline script or style), ``nosniff``,
   ``Referrer-Policy: no-referrer`` (share links are secrets), ``frame-ancestors 'none'`` and a
-  Permissions-Policy that turns off powerful features. A route may set its own CSP (e.g. the
-  printable report allows its one inline stylesheet by hash); the middleware keeps it.
+  Permissions-Policy that turns off powerful features, on every response: pages, static files,
+  404/422 pages, the 400 for an unknown Host and the 500 for an unhandled error. A route may
+  set its own CSP (e.g. the printable report allows its one inline stylesheet by hash); the
+  middleware keeps it.
+- Caching: every response except the app's own files (``/static/``, ``/docs-assets/``) gets
+  ``Cache-Control: no-store`` unless the route set its own (pages, downloads and API answers
+  may carry a person's answers).
+- Hosts: only ``Settings.allowed_host_list`` (``REGENAID_ALLOWED_HOSTS``) are answered
+  (Starlette's TrustedHostMiddleware, inside this one so its 400 gets the headers).
+- Redirects: an absolute ``Location`` pointing at the request's own Host is made relative, so a
+  forged Host header never ends up in a redirect.
+- Errors: an unhandled exception is logged as its type and a request id only (no message: a
+  database error's message holds SQL parameters) and answered with a plain 500 naming the id.
 - Size: bodies larger than ``max_body_bytes`` get 413 before any parsing.
 - CSRF: a random cookie plus a form field holding HMAC-SHA256(secret_key, cookie) (a signed
   double-submit token). Every page form carries it; every page POST checks it.
@@ -14,12 +25,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from regenaid.web.logging_setup import log_failure
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,14 +52,7 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's interactive API docs load their script and style from a CDN and run inline code.
-DOCS_CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'"
-)
-DOCS_PATHS = ("/docs", "/redoc")
+CACHEABLE_PREFIXES = ("/static/", "/docs-assets/")  # files of the app, never anyone's answers
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
@@ -79,16 +87,39 @@ async def verified_form(request: Request) -> FormData:
 
 
 class SecurityMiddleware:
-    """Pure ASGI middleware: headers on every response, body size limit, CSRF cookie."""
+    """Pure ASGI middleware: headers on every response, allowed hosts, relative redirects,
+    error logging without details, body size limit, CSRF cookie.
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    ``allowed_hosts``: None reads ``allowed_host_list`` from the app's settings on the first
+    request (``scope["app"].state.settings``)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        allowed_hosts: Sequence[str] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.allowed_hosts = list(allowed_hosts) if allowed_hosts is not None else None
+        self._inner: ASGIApp | None = None
+
+    def _host_checked(self, scope: Scope) -> ASGIApp:
+        if self._inner is None:
+            hosts = self.allowed_hosts
+            if hosts is None:
+                hosts = scope["app"].state.settings.allowed_host_list
+            checker = TrustedHostMiddleware(self.app, allowed_hosts=hosts, www_redirect=False)
+            self._inner = checker  # type: ignore[assignment]
+        assert self._inner is not None
+        return self._inner
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        app = self._host_checked(scope)
+        request_id = secrets.token_hex(8)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
@@ -112,14 +143,23 @@ class SecurityMiddleware:
             return message
 
         path: str = scope.get("path", "")
-        policy = DOCS_CONTENT_SECURITY_POLICY if path in DOCS_PATHS else CONTENT_SECURITY_POLICY
+        policy = CONTENT_SECURITY_POLICY  # the API docs pages set their own (web/api_docs.py)
+        host = headers.get("host", "")
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                raw = list(message.get("headers", []))
+                started = True
+                raw = [
+                    (k, _relative_location(v, host) if k.lower() == b"location" else v)
+                    for k, v in message.get("headers", [])
+                ]
                 present = {k.decode("latin-1").lower() for k, _ in raw}
                 extra = dict(SECURITY_HEADERS)
                 extra["content-security-policy"] = policy
+                if not path.startswith(CACHEABLE_PREFIXES):
+                    extra["cache-control"] = "no-store"
                 for name, value in extra.items():
                     if name not in present:
                         raw.append((name.encode(), value.encode()))
@@ -135,12 +175,37 @@ class SecurityMiddleware:
                 message["headers"] = raw
             await send(message)
 
-        await self.app(scope, limited_receive, send_with_headers)
+        try:
+            await app(scope, limited_receive, send_with_headers)
+        except Exception as error:
+            log_failure(request_id, str(scope.get("method", "")), path, error)
+            if not started:
+                body = f"Something went wrong on our side (reference {request_id}).".encode()
+                await _plain(send, 500, body)
+
+
+def _relative_location(value: bytes, host: str) -> bytes:
+    """``value`` without scheme and host when it points at the request's own Host (the only
+    absolute redirects the app makes), so the Host header is never reflected; a leading
+    ``//`` is collapsed so the result cannot become a protocol-relative link elsewhere."""
+    location = value.decode("latin-1")
+    parts = urlsplit(location)
+    if not parts.scheme and not parts.netloc:
+        return value
+    if parts.netloc.lower() != host.lower():
+        return value
+    relative = "/" + parts.path.lstrip("/")
+    if parts.query:
+        relative += "?" + parts.query
+    if parts.fragment:
+        relative += "#" + parts.fragment
+    return relative.encode("latin-1")
 
 
 async def _plain(send: Send, status: int, body: bytes) -> None:
     headers = [(b"content-type", b"text/plain; charset=utf-8")]
     headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
     headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+    headers.append((b"cache-control", b"no-store"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -19,7 +19,6 @@ from regenaid.clinic import (
     purge_expired,
 )
 from regenaid.config import Settings
-from regenaid.web.chart_store import ChartStore
 from regenaid.web.pages import evidence, intake, results, saved, start
 from regenaid.web.security import SecurityMiddleware
 from regenaid.web.templating import STATIC_DIR, make_templates, render, strings
@@ -33,7 +32,6 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.state.session_factory = make_session_factory(engine)
     purge_expired(SqlUnitOfWork(app.state.session_factory))  # saved results past retention
     app.state.templates = make_templates()
-    app.state.chart_store = ChartStore()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (start, intake, results, saved, evidence):
         app.include_router(module.router)
@@ -72,6 +70,8 @@ async def _page_errors(request: Request, exc: StarletteHTTPException) -> Respons
         title, message = t("errors.bad_request_title"), t("errors.too_large")
     else:
         title, message = t("errors.bad_request_title"), str(exc.detail)
-    return render(
+    response = render(
         request, "error.html", {"title": title, "message": message}, status_code=exc.status_code
     )
+    response.headers.update(exc.headers or {})  # e.g. Retry-After on 503
+    return response

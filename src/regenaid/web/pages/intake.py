@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
 from regenaid.decide.intake import HEALTH_FLAGS, PRIORITY_NAMES
@@ -96,6 +98,11 @@ def intake_start(request: Request) -> HTMLResponse:
 async def intake_step(request: Request) -> Response:
     """Move between steps. ``go`` is ``next``, ``back``, ``finish`` or ``edit``."""
     form = await verified_form(request)
+    # validating, assessing and rendering are CPU work: off the event loop
+    return await run_in_threadpool(_step, request, form)
+
+
+def _step(request: Request, form: FormData) -> Response:
     answers = form_model.answers_from_form(form)
     current = str(form.get("step", STEPS[0]))
     if current not in STEPS:

@@ -3,11 +3,14 @@ answers posted back in hidden fields, so nothing about the person is kept unless
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from regenaid.reports.assessment_report import (
@@ -21,6 +24,8 @@ from regenaid.reports.icon_array import icon_array_svg
 from regenaid.reports.outcome_view import outcome_table
 from regenaid.reports.timeline_chart import timeline_svg
 from regenaid.web import intake_form as form_model
+from regenaid.web.chart_link import chart_data, chart_payload, chart_token
+from regenaid.web.limits import PDF_GATE
 from regenaid.web.security import CONTENT_SECURITY_POLICY, verified_form
 from regenaid.web.templating import PageCitations, render, strings
 
@@ -159,14 +164,15 @@ def chance_pictures(view: AssessmentView, t: Catalogue) -> tuple[list[dict[str, 
 
 def cost_chart_url(request: Request, view: AssessmentView) -> str | None:
     """Where the page's cost chart image is fetched from (None when there is nothing to draw).
-    A saved result draws from the database; an unsaved one from the short-lived chart store."""
-    costs = chart_costs(view)
-    if not any("cumulative_by_month" in c for c in costs.values()):
+    A saved result draws from the database; an unsaved one from a signed link that carries the
+    chart's data (``web.chart_link``), so any worker can draw it."""
+    payload = chart_payload(chart_costs(view))
+    if not payload:
         return None
     token = request.path_params.get("token")
     if token:
         return f"/r/{token}/cost-chart.svg"
-    return f"/charts/cost/{request.app.state.chart_store.put(costs)}.svg"
+    return f"/charts/cost/{chart_token(payload, request.app.state.settings.secret_key)}.svg"
 
 
 def chart_costs(view: AssessmentView) -> dict[str, Any]:
@@ -193,14 +199,18 @@ def svg_response(svg: str) -> Response:
     )
 
 
-@router.get("/charts/cost/{chart_id}.svg")
-def cost_chart_image(request: Request, chart_id: str) -> Response:
-    entry = request.app.state.chart_store.get(chart_id)
-    if entry is None:
+@router.get("/charts/cost/{token}.svg")
+def cost_chart_image(request: Request, token: str) -> Response:
+    data = chart_data(token, request.app.state.settings.secret_key)
+    if data is None:
         raise HTTPException(status_code=404)
-    if entry.svg is None:
-        entry.svg = cost_chart_svg(dict(entry.data))
-    return svg_response(entry.svg)
+    return svg_response(_drawn(token, json.dumps(data)))
+
+
+@functools.lru_cache(maxsize=64)
+def _drawn(token: str, data: str) -> str:
+    """Drawn charts, per worker, the most recent few (a repeat request is not drawn again)."""
+    return cost_chart_svg(json.loads(data))
 
 
 def results_context(
@@ -273,18 +283,21 @@ async def _posted_intake(request: Request) -> tuple[dict[str, Any], dict[str, st
 @router.post("/results/report.pdf")
 async def results_pdf(request: Request) -> Response:
     intake, _ = await _posted_intake(request)
-    return pdf_response(assess_intake(intake))
+    return await run_in_threadpool(lambda: pdf_response(assess_intake(intake)))
 
 
 @router.post("/results/report", response_class=HTMLResponse)
 async def results_report(request: Request) -> Response:
     intake, _ = await _posted_intake(request)
-    return report_response(assess_intake(intake))
+    return await run_in_threadpool(lambda: report_response(assess_intake(intake)))
 
 
-def pdf_response(assessment: dict[str, Any]) -> Response:
+def pdf_response(assessment: dict[str, Any], choice: dict[str, Any] | None = None) -> Response:
+    """The PDF download (rendered through the PDF gate: 503 + Retry-After when it is full)."""
+    with PDF_GATE.slot():
+        body = render_assessment_pdf(assessment, choice=choice)
     return Response(
-        render_assessment_pdf(assessment),
+        body,
         media_type="application/pdf",
         headers={
             "content-disposition": 'attachment; filename="regenaid-results.pdf"',
@@ -365,8 +378,13 @@ async def results_calendar(request: Request) -> Response:
     intake, _ = await _posted_intake(request)
     form = await request.form()
     option = str(form.get("option", ""))
-    allowed = {o.id for o in plannable_options(build_view(assess_intake(intake)))}
-    if option not in allowed:
-        raise HTTPException(status_code=422, detail="That option has no plan for you now.")
     days = parse_days([str(v) for v in form.getlist("days")])
-    return ics_response(plan_calendar(intake, option, parse_start(form.get("start")), days), option)
+    start = parse_start(form.get("start"))
+
+    def calendar() -> Response:
+        allowed = {o.id for o in plannable_options(build_view(assess_intake(intake)))}
+        if option not in allowed:
+            raise HTTPException(status_code=422, detail="That option has no plan for you now.")
+        return ics_response(plan_calendar(intake, option, start, days), option)
+
+    return await run_in_threadpool(calendar)

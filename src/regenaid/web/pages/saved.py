@@ -7,6 +7,7 @@ details (the intake has none). Unknown, malformed and deleted links all give the
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from regenaid.clinic import (
@@ -19,7 +20,6 @@ from regenaid.clinic import (
 from regenaid.clinic.records import SavedResult
 from regenaid.reports.assessment_report import (
     render_assessment_html,
-    render_assessment_pdf,
     report_style_hash,
 )
 from regenaid.reports.assessment_view import build_view
@@ -32,6 +32,7 @@ from regenaid.web.pages.results import (
     ics_response,
     parse_days,
     parse_start,
+    pdf_response,
     plan_calendar,
     plannable_options,
     render_results,
@@ -59,10 +60,14 @@ async def save(request: Request) -> Response:
     """Save the posted answers' result, with the person's choice when the choice form
     (``_choice.html``) sent one; redirect to its private link."""
     intake, _ = await _posted_intake(request)
-    assessment = assess_intake(intake)
     form = await request.form()
-    choice = choice_from_form(form, leaning_options(build_view(assessment)))
-    token = save_result(_uow(request), intake, assessment, choice=choice)
+
+    def store() -> str:
+        assessment = assess_intake(intake)
+        choice = choice_from_form(form, leaning_options(build_view(assessment)))
+        return save_result(_uow(request), intake, assessment, choice=choice)
+
+    token = await run_in_threadpool(store)
     return RedirectResponse(f"/r/{token}", status_code=303)
 
 
@@ -86,9 +91,13 @@ def saved_page(request: Request, token: str) -> HTMLResponse:
 async def save_choice(request: Request, token: str) -> Response:
     """Replace the saved choice (leaning + SURE answers) and go back to the saved page."""
     form = await verified_form(request)
-    saved = _load(request, token)
-    choice = choice_from_form(form, leaning_options(build_view(saved.assessment)))
-    if not update_choice(_uow(request), token, choice):
+
+    def store() -> bool:
+        saved = _load(request, token)
+        choice = choice_from_form(form, leaning_options(build_view(saved.assessment)))
+        return update_choice(_uow(request), token, choice)
+
+    if not await run_in_threadpool(store):
         raise HTTPException(status_code=404)
     return RedirectResponse(f"/r/{token}#choice", status_code=303)
 
@@ -98,14 +107,7 @@ def saved_pdf(request: Request, token: str) -> Response:
     """The PDF of a saved result, with the choice saved with it (the same headers as the PDF
     of an unsaved result, ``results.pdf_response``)."""
     saved = _load(request, token)
-    return Response(
-        render_assessment_pdf(saved.assessment, choice=saved.choice),
-        media_type="application/pdf",
-        headers={
-            "content-disposition": 'attachment; filename="regenaid-results.pdf"',
-            "cache-control": "no-store",
-        },
-    )
+    return pdf_response(saved.assessment, choice=saved.choice)
 
 
 @router.get("/r/{token}/report", response_class=HTMLResponse)
@@ -128,9 +130,9 @@ async def delete(request: Request, token: str) -> Response:
     (``confirm=yes`` deletes); nothing is removed by one stray click."""
     form = await verified_form(request)
     if form.get("confirm") != "yes":
-        _load(request, token)  # 404 for an unknown or deleted link before asking
+        await run_in_threadpool(_load, request, token)  # 404 for an unknown link before asking
         return render(request, "delete_confirm.html", {"saved_token": token})
-    if not delete_result(_uow(request), token):
+    if not await run_in_threadpool(delete_result, _uow(request), token):
         raise HTTPException(status_code=404)
     return render(request, "deleted.html")
 

@@ -1,0 +1,81 @@
+"""``regenaid serve``: uvicorn with production limits.
+
+Several worker processes (default: one per CPU in production, one otherwise) share nothing but
+the database: charts travel in signed links, saved results live in the database, so any worker
+or instance can answer any request. The schema is migrated once, here, before the workers
+start. Limits per worker: concurrent connections (more get 503), keep-alive timeout, largest
+request head, request recycling with jitter (a worker is replaced after about 10,000 requests
+in production, so slow memory growth cannot build up), graceful shutdown. Behind a reverse
+proxy, forwarded headers are trusted only from ``REGENAID_FORWARDED_ALLOW_IPS``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import typer
+
+CONCURRENCY_PER_WORKER = 256  # open connections/tasks; beyond this uvicorn answers 503
+KEEP_ALIVE_SECONDS = 5
+GRACEFUL_SHUTDOWN_SECONDS = 20
+MAX_REQUESTS = 10_000  # per worker, production: then the worker is replaced
+MAX_REQUESTS_JITTER = 1_000  # so workers are not all replaced at once
+MAX_HEAD_BYTES = 16 * 1024  # request line + headers
+
+
+def server_options(
+    environment: str, workers: int | None, forwarded_allow_ips: str
+) -> dict[str, Any]:
+    """The uvicorn settings for ``environment`` (pure: the tests check them)."""
+    production = environment == "production"
+    count = workers if workers is not None else ((os.cpu_count() or 1) if production else 1)
+    if count < 1:
+        raise typer.BadParameter("must be 1 or more", param_hint="--workers")
+    return {
+        "workers": count,
+        "limit_concurrency": CONCURRENCY_PER_WORKER,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        "limit_max_requests": MAX_REQUESTS if production else None,
+        "limit_max_requests_jitter": MAX_REQUESTS_JITTER if production else 0,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+        "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "server_header": False,
+    }
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="TCP port."),
+    workers: int | None = typer.Option(
+        None, help="Worker processes (default: one per CPU in production, else 1)."
+    ),
+) -> None:
+    """Run the web app and JSON API (SQLite by default, created and migrated on first start)."""
+    import uvicorn
+
+    from regenaid.clinic.database import make_engine
+    from regenaid.clinic.migrate import migrate_to_head
+    from regenaid.config import get_settings
+
+    settings = get_settings()
+    options = server_options(
+        settings.environment,
+        workers,
+        os.environ.get("REGENAID_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    )
+    engine = make_engine(settings.database_url)
+    try:
+        migrate_to_head(engine)  # once, before the workers start (they find it done)
+    finally:
+        engine.dispose()
+    uvicorn.run(
+        "regenaid.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        **options,
+    )

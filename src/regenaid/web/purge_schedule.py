@@ -1,0 +1,57 @@
+"""Expired saved results are deleted while the server runs, not only at start-up.
+
+:func:`install_purge_schedule` wraps the app's lifespan: an asyncio task deletes expired saved
+results every ``Settings.purge_interval_seconds`` (an hour by default) in a worker thread, and
+is cancelled at shutdown. A failing purge is logged (type only) and tried again next time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from regenaid.clinic import SqlUnitOfWork, purge_expired
+
+logger = logging.getLogger("regenaid.web")
+
+Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
+
+
+async def purge_periodically(app: FastAPI, interval_seconds: float) -> None:
+    """Forever: wait ``interval_seconds``, then delete expired saved results."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            factory = app.state.session_factory
+            removed = await run_in_threadpool(purge_expired, SqlUnitOfWork(factory))
+        except Exception as error:  # keep purging; the message may hold data
+            logger.error("purge of expired saved results failed: %s", type(error).__name__)
+        else:
+            if removed:
+                logger.info("purged %d expired saved result(s)", removed)
+
+
+def install_purge_schedule(app: FastAPI, interval_seconds: float) -> None:
+    """Run :func:`purge_periodically` for as long as the app's lifespan lasts (around any
+    lifespan the app already has)."""
+    inner: Lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        task = asyncio.create_task(purge_periodically(app, interval_seconds))
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app.router.lifespan_context = lifespan

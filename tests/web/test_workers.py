@@ -1,0 +1,149 @@
+"""Issue 10: stateless instances. `regenaid serve --workers 2` on SQLite, and two separate
+server processes on one PostgreSQL database: a whole journey works whichever process answers
+(results page, its chart image, save, the saved page, its PDF and chart, delete).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from web_answers import BASE
+
+from regenaid.cli.serve import MAX_REQUESTS, server_options
+from regenaid.clinic import make_engine
+
+POSTGRES_URL = os.environ.get(
+    "REGENAID_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+KEY = "a-shared-test-secret-key-that-is-long-enough-0123456789"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(database_url: str, log: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "REGENAID_DATABASE_URL": database_url,
+        "REGENAID_ENVIRONMENT": "test",
+        "REGENAID_SECRET_KEY": KEY,
+    }
+    regenaid = str(Path(sys.executable).with_name("regenaid"))  # the installed command
+    command = [regenaid, "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _journey(first: str, second: str) -> None:
+    """Each step may be answered by another process; every one must work."""
+    with (
+        httpx.Client(base_url=first, timeout=60) as a,
+        httpx.Client(base_url=second, timeout=60) as b,
+    ):
+        token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', a.get("/intake").text)
+        assert token
+        form = {**BASE, "csrf_token": token[1]}
+        page = a.post("/intake", data={**form, "step": "values", "go": "finish"})
+        assert page.status_code == 200 and "Your results" in page.text
+        chart = re.search(r'<img class="chart" src="(/charts/cost/[A-Za-z0-9_-]+\.svg)"', page.text)
+        assert chart and b.get(chart[1]).status_code == 200  # drawn by the other process
+        saved = a.post("/saved", data=form, follow_redirects=False)
+        assert saved.status_code == 303
+        link = saved.headers["location"]
+        assert re.fullmatch(r"/r/[A-Za-z0-9_-]{43}", link)
+        assert b.get(link).status_code == 200
+        assert b.get(f"{link}/cost-chart.svg").status_code == 200
+        assert a.get(f"{link}/report.pdf").content.startswith(b"%PDF")
+        b_token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', b.get("/intake").text)
+        assert b_token
+        gone = b.post(f"{link}/delete", data={"csrf_token": b_token[1], "confirm": "yes"})
+        assert gone.status_code == 200
+        assert a.get(link).status_code == 404
+
+
+def test_server_options_by_environment() -> None:
+    production = server_options("production", None, "10.0.0.1")
+    assert production["workers"] == (os.cpu_count() or 1)
+    assert production["limit_max_requests"] == MAX_REQUESTS
+    assert production["limit_max_requests_jitter"] > 0  # workers are not recycled together
+    assert production["forwarded_allow_ips"] == "10.0.0.1" and production["proxy_headers"]
+    development = server_options("development", None, "127.0.0.1")
+    assert development["workers"] == 1 and development["limit_max_requests"] is None
+    assert server_options("development", 3, "127.0.0.1")["workers"] == 3
+    for options in (production, development):
+        assert options["limit_concurrency"] > 0 and options["timeout_keep_alive"] > 0
+
+
+def test_two_workers_on_sqlite(tmp_path: Path) -> None:
+    process, url = _start(f"sqlite:///{tmp_path / 'var' / 'two.db'}", tmp_path / "log", workers=2)
+    try:
+        for _ in range(3):  # the kernel spreads connections over both workers
+            _journey(url, url)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[str]:
+    schema = f"regenaid_web_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_two_server_processes_on_one_postgresql_database(
+    tmp_path: Path, postgres_schema: str
+) -> None:
+    one, first = _start(postgres_schema, tmp_path / "one.log")
+    try:
+        two, second = _start(postgres_schema, tmp_path / "two.log")
+        try:
+            _journey(first, second)
+            _journey(second, first)
+        finally:
+            _stop(two)
+    finally:
+        _stop(one)
