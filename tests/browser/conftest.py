@@ -8,14 +8,9 @@ fresh browser context (own cookies, downloads accepted). Screenshots go to
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -25,6 +20,8 @@ from playwright.sync_api import (
     Response,
     sync_playwright,
 )
+
+from live_server import free_port, start, stop, uvicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -40,65 +37,22 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A uvicorn server running the real app on a free loopback port."""
     tmp = tmp_path_factory.mktemp("server")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "REGENAID_DATABASE_URL": f"sqlite:///{tmp / 'var' / 'browser.db'}",
         "REGENAID_ENVIRONMENT": "test",
         "REGENAID_SECRET_KEY": "browser-test-secret",
     }
-    log = (tmp / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "regenaid.web.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process, url = start(uvicorn_command(port), env, tmp / "server.log", port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {(tmp / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start within 60 s")
-            time.sleep(0.2)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        stop(process)
 
 
 @pytest.fixture(scope="session")

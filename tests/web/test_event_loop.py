@@ -10,7 +10,6 @@ the release: the request would time out). With the gate full, the next PDF gets 
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,18 +20,13 @@ import pytest
 import uvicorn
 from web_answers import BASE
 
+from live_server import free_port
 from regenaid.config import Settings
 from regenaid.web import limits
 from regenaid.web.app import create_app
 from regenaid.web.pages import results as results_page
 
 HANG = 20.0  # seconds: far longer than any answer takes; reaching it means a blocked loop
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _SlowPdf:
@@ -64,7 +58,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         database_url=f"sqlite:///{tmp_path / 'db' / 'loop.db'}",
         secret_key="test-secret-key",
     )
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
 import sqlite3
 import stat
 import subprocess
@@ -29,6 +28,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_answers import BASE
 
+from live_server import free_port, start, stop, uvicorn_command
 from regenaid.clinic import SqlUnitOfWork, save_result
 from regenaid.clinic.shared_results import lookup_hash
 from regenaid.config import (
@@ -273,16 +273,10 @@ def test_access_log_filter_redacts_link_secrets(tmp_path: Path) -> None:
     )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_real_server_access_and_error_logs_hold_no_secrets(tmp_path: Path) -> None:
     """uvicorn started as tests/browser/conftest.py starts it, but with ``--log-level info``
     so that every request is in the access log."""
-    port = _free_port()
+    port = free_port()
     database = tmp_path / "var" / "server.db"
     env = {
         **os.environ,
@@ -291,42 +285,12 @@ def test_real_server_access_and_error_logs_hold_no_secrets(tmp_path: Path) -> No
         "REGENAID_SECRET_KEY": "log-test-secret",
     }
     log_path = tmp_path / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "regenaid.web.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "info",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, log_path.read_text()
-                try:
-                    if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "server did not start within 60 s"
-                time.sleep(0.2)
-            with httpx.Client(base_url=url, follow_redirects=True, timeout=60) as client:
-                token = journey(client, _table_switch(database))
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+    process, url = start(uvicorn_command(port, log_level="info"), env, log_path, port)
+    try:
+        with httpx.Client(base_url=url, follow_redirects=True, timeout=60) as client:
+            token = journey(client, _table_switch(database))
+    finally:
+        stop(process)
     text = log_path.read_text()
     assert leaks(text, token) == dict.fromkeys(private_values(token), 0), text
     assert text.count("/r/<redacted>") >= 10  # the access log was on and saw the link

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 from sqlalchemy import text
 from web_answers import BASE
 
+from live_server import free_port, start, stop
 from regenaid.cli.serve import MAX_REQUESTS, server_options
 from regenaid.clinic import make_engine
 
@@ -29,14 +28,8 @@ POSTGRES_URL = os.environ.get(
 KEY = "a-shared-test-secret-key-that-is-long-enough-0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start(database_url: str, log: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "REGENAID_DATABASE_URL": database_url,
@@ -44,30 +37,8 @@ def _start(database_url: str, log: Path, workers: int = 1) -> tuple[subprocess.P
         "REGENAID_SECRET_KEY": KEY,
     }
     regenaid = str(Path(sys.executable).with_name("regenaid"))  # the installed command
-    command = [regenaid, "serve", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.2)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    command = [regenaid, "serve", "--port", str(port), "--workers", str(workers)]
+    return start(command, env, log, port)
 
 
 def _journey(first: str, second: str) -> None:
@@ -116,7 +87,7 @@ def test_two_workers_on_sqlite(tmp_path: Path) -> None:
         for _ in range(3):  # the kernel spreads connections over both workers
             _journey(url, url)
     finally:
-        _stop(process)
+        stop(process)
 
 
 @pytest.fixture
@@ -144,6 +115,6 @@ def test_two_server_processes_on_one_postgresql_database(
             _journey(first, second)
             _journey(second, first)
         finally:
-            _stop(two)
+            stop(two)
     finally:
-        _stop(one)
+        stop(one)
