@@ -45,7 +45,7 @@ class _SlowPdf:
 @pytest.fixture
 def slow_pdf(monkeypatch: pytest.MonkeyPatch) -> Iterator[_SlowPdf]:
     pdf = _SlowPdf()
-    monkeypatch.setattr(results_page, "render_assessment_pdf", pdf)
+    monkeypatch.setattr(results_page, "render_pdf", pdf)
     monkeypatch.setattr(results_page, "PDF_GATE", limits.RenderGate(running=1, waiting=1))
     yield pdf
     pdf.release.set()

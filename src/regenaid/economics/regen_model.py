@@ -269,8 +269,10 @@ def run_option(option: OptionInputs, draws: OptionDraws, horizon_months: int) ->
     assert run.by_point is not None
     monthly = run.by_point[0, :months].T  # (n, months): cost paid in month m
     cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(monthly, axis=1)], axis=1)
-    horizon = cumulative[:, months]
-    first = cumulative[:, min(12, months)]
+    # copies, not column views: a view would keep the whole (draws x months) matrix alive in
+    # every cached result (about 4 MB per option over 20 years)
+    horizon = cumulative[:, months].copy()
+    first = cumulative[:, min(12, months)].copy()
     per_responder = None
     responders = None
     if p_resp is not None and active:

@@ -9,9 +9,12 @@ already).
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 from fastapi import HTTPException
 
@@ -54,3 +57,26 @@ class RenderGate:
 
 
 PDF_GATE = RenderGate()
+
+
+class RenderProcesses:
+    """A small pool of separate processes for renders that are pure CPU (WeasyPrint): in a
+    thread of the server they would hold the interpreter lock and slow every other request of
+    the worker; in their own process they do not. Started on first use ("spawn": no copy of
+    the server's threads or sockets), shut down with the process."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            if self._pool is None:
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
+            pool = self._pool
+        return pool.submit(fn, *args, **kwargs).result()
+
+
+PDF_PROCESSES = RenderProcesses(processes=2)  # as many as the gate lets render at once

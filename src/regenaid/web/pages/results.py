@@ -25,7 +25,7 @@ from regenaid.reports.outcome_view import outcome_table
 from regenaid.reports.timeline_chart import timeline_svg
 from regenaid.web import intake_form as form_model
 from regenaid.web.chart_link import chart_data, chart_payload, chart_token
-from regenaid.web.limits import PDF_GATE
+from regenaid.web.limits import PDF_GATE, PDF_PROCESSES
 from regenaid.web.security import CONTENT_SECURITY_POLICY, verified_form
 from regenaid.web.templating import PageCitations, render, strings
 
@@ -292,10 +292,16 @@ async def results_report(request: Request) -> Response:
     return await run_in_threadpool(lambda: report_response(assess_intake(intake)))
 
 
+def render_pdf(assessment: dict[str, Any], choice: dict[str, Any] | None) -> bytes:
+    """The report as PDF bytes, made in a render process (``web.limits.PDF_PROCESSES``)."""
+    body: bytes = PDF_PROCESSES.run(render_assessment_pdf, assessment, choice=choice)
+    return body
+
+
 def pdf_response(assessment: dict[str, Any], choice: dict[str, Any] | None = None) -> Response:
     """The PDF download (rendered through the PDF gate: 503 + Retry-After when it is full)."""
     with PDF_GATE.slot():
-        body = render_assessment_pdf(assessment, choice=choice)
+        body = render_pdf(assessment, choice)
     return Response(
         body,
         media_type="application/pdf",
