@@ -7,20 +7,26 @@ from __future__ import annotations
 
 import os
 import re
+import socket as sockets
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import text
 from web_answers import BASE
 
 from live_server import free_port, start, stop
-from regenaid.cli.serve import MAX_REQUESTS, server_options
+from regenaid.cli.serve import MAX_REQUESTS, HeadTimeoutProtocol, server_options
 from regenaid.clinic import make_engine
+from regenaid.config import Settings
+from regenaid.web.app import create_app
 
 POSTGRES_URL = os.environ.get(
     "REGENAID_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -118,3 +124,35 @@ def test_two_server_processes_on_one_postgresql_database(
             stop(two)
     finally:
         stop(one)
+
+
+def test_a_stalled_socket_is_closed_and_others_are_served(tmp_path: Path) -> None:
+    """A connection that never finishes its request head is dropped after the head timeout
+    (here shortened) while complete requests are answered."""
+
+    class Quick(HeadTimeoutProtocol):
+        head_timeout = 0.5
+
+    settings = Settings(
+        environment="test",
+        database_url=f"sqlite:///{tmp_path / 'db' / 'head.db'}",
+        secret_key="test-secret-key",
+    )
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), port=port, http=Quick, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    try:
+        stalled = sockets.create_connection(("127.0.0.1", port), timeout=10)
+        stalled.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10).status_code == 200
+        assert stalled.recv(1024) == b""  # closed by the server, with no answer
+        stalled.close()
+    finally:
+        server.should_exit = True
+        thread.join(30)

@@ -3,25 +3,61 @@
 Several worker processes (default: one per CPU in production, one otherwise) share nothing but
 the database: charts travel in signed links, saved results live in the database, so any worker
 or instance can answer any request. The schema is migrated once, here, before the workers
-start. Limits per worker: concurrent connections (more get 503), keep-alive timeout, largest
-request head, request recycling with jitter (a worker is replaced after about 10,000 requests
+start. Limits per worker: concurrent connections (more get 503), a read timeout for the first
+request head (stalled sockets are closed), keep-alive timeout, largest request head, request
+recycling with jitter (a worker is replaced after about 10,000 requests
 in production, so slow memory growth cannot build up), graceful shutdown. Behind a reverse
 proxy, forwarded headers are trusted only from ``REGENAID_FORWARDED_ALLOW_IPS``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
 import typer
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-CONCURRENCY_PER_WORKER = 256  # open connections/tasks; beyond this uvicorn answers 503
+CONCURRENCY_PER_WORKER = 2048  # open connections and tasks; beyond this uvicorn answers 503
+HEAD_TIMEOUT_SECONDS = 10.0  # a new connection must send its first request head by then
 KEEP_ALIVE_SECONDS = 5
 GRACEFUL_SHUTDOWN_SECONDS = 20
 MAX_REQUESTS = 10_000  # per worker, production: then the worker is replaced
 MAX_REQUESTS_JITTER = 1_000  # so workers are not all replaced at once
 MAX_HEAD_BYTES = 16 * 1024  # request line + headers
+
+
+class HeadTimeoutProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a read timeout for the first request head: a client that
+    connects and does not finish its request line and headers within ``HEAD_TIMEOUT_SECONDS``
+    is disconnected (uvicorn's own keep-alive timer only starts after a response), so stalled
+    or slowloris sockets cannot pile up."""
+
+    head_timeout = HEAD_TIMEOUT_SECONDS
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_timer: asyncio.TimerHandle | None = self.loop.call_later(
+            self.head_timeout, self._head_timed_out
+        )
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.cycle is not None and self._head_timer is not None:  # the head is complete
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        super().connection_lost(exc)
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.cycle is None and not self.transport.is_closing():
+            self.transport.close()
 
 
 def server_options(
@@ -40,6 +76,7 @@ def server_options(
         "limit_max_requests": MAX_REQUESTS if production else None,
         "limit_max_requests_jitter": MAX_REQUESTS_JITTER if production else 0,
         "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+        "http": HeadTimeoutProtocol,
         "proxy_headers": True,
         "forwarded_allow_ips": forwarded_allow_ips,
         "server_header": False,
