@@ -49,5 +49,12 @@ test: $(STAMP) system-deps browser-deps lint
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
+# Long schemathesis run against the JSON API: every check, 10,000+ requests, on a server
+# started for it (temporary SQLite). `make fuzz FUZZ_ARGS="--max-time 600 --seed 1"`.
+.PHONY: fuzz
+FUZZ_ARGS ?= --max-examples 4000
+fuzz: $(STAMP)
+	$(PY) scripts/fuzz_api.py $(FUZZ_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-output

@@ -3,7 +3,8 @@
 In-process: median time per ``assess(intake)`` over a fixed set of varied, valid intakes
 (seeded), next to the anchor ``parse_intake`` on the same data, with warm caches, with the
 assessment's cost cache cleared, and with every cost cache cleared (the probabilistic cost
-model then runs in full). Goal: median < 2 ms.
+model then runs in full). Goals: median < 2 ms; fully cold < 5 ms. Also the first cost chart a
+new process draws (import and SVG, as the results page's image request): goal < 50 ms.
 
 HTTP: a uvicorn server on a free loopback port (subprocess, temporary SQLite database);
 ``POST /api/v1/assessments`` against the same server's trivial ``GET /api/v1/health``, the same
@@ -143,17 +144,53 @@ def in_process() -> None:
     print(f"in-process, {N_INTAKES} varied intakes, median of the rounds' mean per call")
     print(f"  (fully cold clears {len(cost_model_caches)} cost-model caches before every call):")
     print(f"  parse_intake (anchor)              {fmt_seconds(t_parse)} per intake")
-    for label, t in (
-        ("assess, warm caches", t_warm),
-        ("assess, cost cache cleared", t_cost),
-        ("assess, fully cold cost model", t_cold),
-        ("parse + assess + JSON, warm", t_json),
+    for label, t, goal in (
+        ("assess, warm caches", t_warm, 2e-3),
+        ("assess, cost cache cleared", t_cost, 2e-3),
+        ("assess, fully cold cost model", t_cold, 5e-3),
+        ("parse + assess + JSON, warm", t_json, 2e-3),
     ):
-        verdict = "met" if t < 2e-3 else "NOT met"
+        verdict = "met" if t < goal else "NOT met"
         print(
             f"  {label:<34} {fmt_seconds(t)} = {1 / t:,.0f}/s  "
-            f"({t / t_parse:.0f}x anchor; goal < 2 ms: {verdict})"
+            f"({t / t_parse:.0f}x anchor; goal < {goal * 1e3:.0f} ms: {verdict})"
         )
+    t_chart = first_chart()
+    verdict = "met" if t_chart < 50e-3 else "NOT met"
+    print(
+        f"  {'first cost chart, fresh process':<34} {fmt_seconds(t_chart)}  "
+        f"(import + draw, median of {CHART_PROCESSES} processes; goal < 50 ms: {verdict})"
+    )
+
+
+CHART_PROCESSES = 3
+_FIRST_CHART = """
+import json, time
+from regenaid.decide import assess, parse_intake
+from regenaid.knowledge import load_knowledge
+from regenaid.web.chart_link import chart_payload
+intake = {"concern": "hair", "condition": "androgenetic_alopecia", "age": 40, "sex": "male",
+          "severity": "mild", "budget": {"amount": 3000, "currency": "USD", "horizon_months": 36}}
+assessment = assess(parse_intake(intake), load_knowledge()).model_dump(mode="json")
+costs = {o["treatment"]: o["cost"] for o in assessment["options"] if o.get("cost")}
+payload = json.loads(json.dumps(chart_payload(costs)))  # what the image request carries
+started = time.perf_counter()
+from regenaid.reports.cost_charts import cumulative_cost_chart
+assert "series-" in cumulative_cost_chart(payload).svg
+print(time.perf_counter() - started)
+"""
+
+
+def first_chart() -> float:
+    """The results page's cost chart as its first image request in a new worker draws it:
+    importing the chart module and drawing the SVG (the assessment itself is not timed)."""
+    times = []
+    for _ in range(CHART_PROCESSES):
+        done = subprocess.run(
+            [sys.executable, "-c", _FIRST_CHART], capture_output=True, text=True, check=True
+        )
+        times.append(float(done.stdout.strip().splitlines()[-1]))
+    return statistics.median(times)
 
 
 def _free_port() -> int:

@@ -83,6 +83,28 @@ def meta_cmd(
     """Meta-analysis of a CSV table (effect sizes as metafor's escalc, model as rma)."""
     import numpy as np
 
+    # extreme inputs overflow inside the model or its back-transformation: whatever is not
+    # finite is refused below (exit 2), so floating-point warnings are not shown
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            _meta(file, measure, method, test, level, output, forest, out)
+        except OverflowError as exc:
+            raise fail(f"the numbers are too large for the model ({exc})") from None
+
+
+def _meta(
+    file: str,
+    measure: str,
+    method: str,
+    test: str,
+    level: float,
+    output: OutputFormat,
+    forest: str | None,
+    out: str | None,
+) -> None:
+    import numpy as np
+
     from regenaid.evidence import rma
     from regenaid.evidence.tabular import effects_from_rows
 
@@ -92,12 +114,10 @@ def meta_cmd(
     check_output(out)
     rows = _read_rows(file)
     try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            table = effects_from_rows(rows, measure.upper())
-            res = rma(table.yi, table.vi, method=method, test=test, level=level)
-            pred = res.predict()
-            het = res.confint() if res.is_random and res.k - res.p >= 1 else None
+        table = effects_from_rows(rows, measure.upper())
+        res = rma(table.yi, table.vi, method=method, test=test, level=level)
+        pred = res.predict()
+        het = res.confint() if res.is_random and res.k - res.p >= 1 else None
     except InvalidInputError as exc:
         index = re.fullmatch(r"(?:yi|vi)\[(\d+)\]", exc.field)
         row = f" (row {int(index.group(1)) + 1} of the table)" if index else ""

@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -89,7 +90,77 @@ SCALE_SEVERITY: dict[str, dict[str, Severity]] = {
     "sinclair": {"1": "mild", "2": "mild", "3": "moderate", "4": "advanced", "5": "advanced"},
 }
 
-Priority = Annotated[int, Field(ge=0, le=4)]
+
+def _whole_number(value: object) -> object:
+    """JSON has one number type: ``36.0`` is the integer 36 (as JSON Schema says); ``36.5``
+    stays an error, and so does ``"36"``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# The range goes before the validator, so that the JSON Schema keeps its minimum and maximum.
+WHOLE_NUMBER = BeforeValidator(_whole_number)
+Priority = Annotated[int, Field(ge=0, le=4), WHOLE_NUMBER]
+ALL_CONDITIONS: tuple[str, ...] = tuple(c for cs in CONDITIONS_BY_CONCERN.values() for c in cs)
+
+# --- JSON Schema (OpenAPI) for the rules the validators check -------------------------------
+# The schema says exactly what is accepted, so a client (or a fuzzer) that follows it is never
+# refused: enums for the ids and codes, and for the rules across fields a ``oneOf`` keyed by
+# ``concern`` (its conditions; no scale for skin), a ``oneOf`` keyed by the scale's name (its
+# grades) and an ``anyOf`` (severity, or a scale to map it from).
+
+GRADE_SPACE = " \t\n\r"  # stripped around a grade; with ASCII letters in any case
+
+
+def _grade_pattern(grades: Sequence[str]) -> str:
+    """A regex for ``grades`` as :meth:`Scale._grade_in_scale` accepts them: any case, with
+    surrounding spaces, tabs and line breaks."""
+    spelled = ("".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in g) for g in grades)
+    return rf"^[ \t\n\r]*(?:{'|'.join(spelled)})[ \t\n\r]*$"
+
+
+def _grade_schema(name: str) -> dict[str, Any]:
+    text = {"type": "string", "pattern": _grade_pattern(SCALE_GRADES[name])}
+    if all(g.isdigit() for g in SCALE_GRADES[name]):  # YAML's ``grade: 3`` (see Scale)
+        numbers = [int(g) for g in SCALE_GRADES[name]]
+        number = {"type": "integer", "minimum": min(numbers), "maximum": max(numbers)}
+        return {"anyOf": [text, number]}
+    return text
+
+
+def _scale_json_schema(schema: dict[str, Any]) -> None:
+    schema["properties"]["grade"] = {
+        "anyOf": [{"type": "string"}, {"type": "integer"}],
+        "title": "Grade",
+        "description": "A grade of the named scale: norwood I-VII, ludwig I-III, sinclair 1-5.",
+    }
+    schema["oneOf"] = [
+        {"properties": {"name": {"const": name}, "grade": _grade_schema(name)}}
+        for name in SCALE_GRADES
+    ]
+
+
+def _enum(values: Sequence[str] | frozenset[str]) -> dict[str, Any]:
+    return {"enum": sorted(values) if isinstance(values, frozenset) else list(values)}
+
+
+INTAKE_CROSS_FIELD_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {
+            "properties": {
+                "concern": {"const": concern},
+                "condition": _enum(conditions),
+                **({"scale": {"type": "null"}} if concern == "skin" else {}),
+            }
+        }
+        for concern, conditions in CONDITIONS_BY_CONCERN.items()
+    ],
+    "anyOf": [
+        {"required": ["severity"], "properties": {"severity": _enum(SEVERITIES)}},
+        {"required": ["scale"], "properties": {"scale": {"type": "object"}}},
+    ],
+}
 
 
 class _Strict(BaseModel):
@@ -99,6 +170,8 @@ class _Strict(BaseModel):
 class Scale(_Strict):
     """A clinical grading scale and grade, e.g. ``{name: norwood, grade: "III"}``."""
 
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_scale_json_schema)
+
     name: ScaleName
     grade: str
 
@@ -106,6 +179,7 @@ class Scale(_Strict):
     @classmethod
     def _grade_text(cls, value: object) -> object:
         # YAML reads ``grade: 3`` as an int; Sinclair grades are digits, so accept them as text.
+        value = _whole_number(value)
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
         return value
@@ -117,7 +191,7 @@ class Scale(_Strict):
         if name is None:
             return value
         allowed = SCALE_GRADES[name]
-        grade = value.strip().upper()
+        grade = value.strip(GRADE_SPACE).upper() if value.isascii() else value
         if grade not in allowed:
             raise PydanticCustomError(
                 "grade_not_in_scale",
@@ -212,8 +286,8 @@ class Budget(_Strict):
     """Money the person can spend over ``horizon_months`` (default 24)."""
 
     amount: float = Field(gt=0, allow_inf_nan=False)
-    currency: str
-    horizon_months: int = Field(default=DEFAULT_HORIZON_MONTHS, ge=1, le=240)
+    currency: str = Field(json_schema_extra=_enum(CURRENCY_CODES))
+    horizon_months: Annotated[int, Field(ge=1, le=240), WHOLE_NUMBER] = DEFAULT_HORIZON_MONTHS
 
     @field_validator("currency")
     @classmethod
@@ -247,31 +321,30 @@ class Intake(_Strict):
                     "budget": {"amount": 4000, "currency": "USD", "horizon_months": 24},
                     "jurisdiction": "US",
                 }
-            ]
+            ],
+            **INTAKE_CROSS_FIELD_SCHEMA,
         },
     )
 
     concern: Concern
-    condition: str
-    age: int = Field(ge=18, le=120)
+    condition: str = Field(json_schema_extra=_enum(ALL_CONDITIONS))
+    age: Annotated[int, Field(ge=18, le=120), WHOLE_NUMBER]
     sex: Sex
     severity: Severity | None = None
     scale: Scale | None = None
-    duration_months: int | None = Field(default=None, ge=0, le=1200)
+    duration_months: Annotated[int, Field(ge=0, le=1200), WHOLE_NUMBER] | None = None
     prior_treatments: list[PriorTreatment] = Field(default_factory=list)
     health: Health = Field(default_factory=Health)
     priorities: Priorities = Field(default_factory=Priorities)
     budget: Budget | None = None
-    jurisdiction: str | None = None
+    jurisdiction: Annotated[str, Field(json_schema_extra=_enum(COUNTRY_CODES))] | None = None
     _severity_mapped: bool = PrivateAttr(default=False)
 
     @field_validator("condition")
     @classmethod
     def _condition_in_concern(cls, value: str, info: ValidationInfo) -> str:
         concern = info.data.get("concern")
-        allowed = CONDITIONS_BY_CONCERN.get(concern or "") or tuple(
-            c for cs in CONDITIONS_BY_CONCERN.values() for c in cs
-        )
+        allowed = CONDITIONS_BY_CONCERN.get(concern or "") or ALL_CONDITIONS
         if value not in allowed:
             raise PydanticCustomError(
                 "condition_not_in_concern",

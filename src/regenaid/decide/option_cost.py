@@ -293,13 +293,16 @@ def _prepare(
 ) -> tuple[_Prepared, ...]:
     runs = _simulate(kb, condition, treatments, wanted, months, priors, budgeted)
     active = [c for c, i, *_ in runs if c.treatment != "no_treatment" and i.price is not None]
+    cheapest_in: dict[str, dict[TreatmentId, float]] = {}  # per currency: the same peers
     out = []
     for costs, inputs, notes, bars, converted in runs:
         treatment = costs.treatment
         price = inputs.price
         currency = price.currency if price else (wanted or "USD")
         peers = [c for c in active if c.currency == currency]
-        cheapest = probability_cheapest(peers) if len(peers) > 1 else {}
+        if currency not in cheapest_in:
+            cheapest_in[currency] = probability_cheapest(peers) if len(peers) > 1 else {}
+        cheapest = cheapest_in[currency]
         breaks = []
         if treatment != "no_treatment" and costs in peers:
             for other in peers:
@@ -344,9 +347,9 @@ def _prepare(
             ),
             "cumulative_by_month": {
                 "month": list(range(months + 1)),
-                "expected": [round(float(v), 2) for v in costs.cumulative_mean],
-                "low": [round(float(v), 2) for v in costs.cumulative_low],
-                "high": [round(float(v), 2) for v in costs.cumulative_high],
+                "expected": _rounded(costs.cumulative_mean),
+                "low": _rounded(costs.cumulative_low),
+                "high": _rounded(costs.cumulative_high),
             },
             "sensitivity": [
                 {
@@ -388,13 +391,23 @@ def _rate_block(converted: Conversion, kb: KnowledgeBase) -> dict[str, object]:
     }
 
 
+def _rounded(values: FloatArray) -> list[float]:
+    """``round(v, 2)`` of each value (Python's correctly rounded ``round``, not NumPy's)."""
+    return [round(v, 2) for v in values.tolist()]
+
+
 def _fresh(value: Any) -> Any:
     """A copy of nested dicts and lists (leaves are immutable), so callers may edit it."""
     if isinstance(value, dict):
         return {k: _fresh(v) for k, v in value.items()}
     if isinstance(value, list):
+        if all(type(v) in _LEAVES for v in value):  # e.g. a cost curve: a shallow copy
+            return value.copy()
         return [_fresh(v) for v in value]
     return value
+
+
+_LEAVES = frozenset({float, int, str, bool, type(None)})
 
 
 def estimate_costs(

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol as TypingProtocol
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from regenaid.economics._types import FloatArray
 
@@ -85,7 +85,9 @@ class Beta:
         return rng.beta(self.a, self.b, size=n)
 
     def ppf(self, q: float) -> float:
-        return float(stats.beta.ppf(q, self.a, self.b))
+        # the inverse regularised incomplete beta function: what ``stats.beta.ppf`` computes
+        # (the same Boost routine, the same values), without its argument checks (~30 us)
+        return float(special.betaincinv(self.a, self.b, q))
 
 
 @dataclass(frozen=True)

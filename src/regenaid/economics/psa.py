@@ -46,8 +46,39 @@ class Interval:
 def summarise(values: FloatArray, level: float = 0.95) -> Interval:
     """Mean and the ``(1-level)/2`` and ``(1+level)/2`` percentiles of draws."""
     v = np.asarray(values, dtype=np.float64)
-    lo, hi = np.quantile(v, [(1 - level) / 2, (1 + level) / 2])
-    return Interval(float(v.mean()), float(lo), float(hi))
+    ordered = np.sort(v)  # np.quantile's values, read off one sort (faster than its partition)
+    lo, hi = (float(quantiles_of_sorted(ordered, q)) for q in interval_levels(level))
+    return Interval(float(v.mean()), lo, hi)
+
+
+def interval_levels(level: float = 0.95) -> tuple[float, float]:
+    """The two percentiles :func:`summarise` takes for ``level`` (as it computes them)."""
+    return (1 - level) / 2, (1 + level) / 2
+
+
+def quantiles_of_sorted(ordered: FloatArray, q: float) -> FloatArray:
+    """``np.quantile(x, q, axis=-1)`` (default "linear" method, no NaN) of rows already sorted
+    along the last axis, with NumPy's own arithmetic, so the values are the same to the bit.
+
+    Sorting many rows once (``np.sort(axis=-1)``) and reading two percentiles off them is several
+    times faster than ``np.quantile(..., axis=1)``, which partitions a strided view of each row.
+    """
+    n = ordered.shape[-1]
+    if n == 0:
+        raise ValueError("quantiles of no values")
+    virtual = np.float64((n - 1) * q)
+    below = float(np.floor(virtual))
+    if virtual >= n - 1:  # NumPy's clipping at the top: both neighbours are the largest value
+        return np.array(ordered[..., n - 1])
+    if virtual < 0:
+        return np.array(ordered[..., 0])
+    gamma = virtual - below
+    a = ordered[..., int(below)]
+    b = ordered[..., int(below) + 1]
+    diff = b - a
+    if gamma >= 0.5:
+        return np.asarray(b - diff * (1 - gamma))
+    return np.asarray(a + diff * gamma)
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from regenaid.economics._types import FloatArray
-from regenaid.economics.batch import cohort_totals
+from regenaid.economics._types import BoolArray, FloatArray
 from regenaid.economics.distributions import Beta
-from regenaid.economics.psa import Interval, PsaResult, summarise
+from regenaid.economics.psa import (
+    Interval,
+    PsaResult,
+    interval_levels,
+    quantiles_of_sorted,
+    summarise,
+)
 from regenaid.economics.sensitivity import TornadoBar
 from regenaid.knowledge.model import PriceRange, Protocol, Range, TreatmentId
 
@@ -164,28 +170,64 @@ def draw_parameters(option: OptionInputs, n: int, seed: int = DEFAULT_SEED) -> O
     return OptionDraws(per_session, response, stop, initial, interval, ttr, m)
 
 
-def _schedule_counts(d: OptionDraws, n_months: int) -> tuple[FloatArray, FloatArray]:
-    """Per draw: sessions falling in each month ``(n, n_months)`` and the response month A."""
-    n = d.n
-    initial = d.initial_sessions
-    horizon_weeks = n_months * WEEKS_PER_MONTH
-    last_initial = (initial - 1).clip(min=0) * d.interval_weeks
-    k_initial = int(initial.max()) if n else 0
-    weeks = [np.where(k < initial, k * d.interval_weeks, np.inf) for k in range(k_initial)]
-    if d.maintenance_weeks is not None and float(d.maintenance_weeks.min()) > 0:
-        m = d.maintenance_weeks
-        for j in range(1, math.floor(horizon_weeks / float(m.min())) + 2):
-            weeks.append(np.where(initial > 0, last_initial + j * m, np.inf))
-    counts = np.zeros((n, n_months))
-    if weeks:
-        w = np.stack(weeks, axis=1)
-        month = np.floor(w / WEEKS_PER_MONTH)
-        inside = np.isfinite(month) & (month < n_months)
-        rows = np.nonzero(inside)[0]
-        np.add.at(counts, (rows, month[inside].astype(np.int64)), 1.0)
+def _check_month(d: OptionDraws) -> FloatArray:
+    """Per draw, the month A of the response check: at the time to results, and after the
+    month of the last initial session (at least month 1)."""
+    last_initial = (d.initial_sessions - 1).clip(min=0) * d.interval_weeks
     last_month = np.floor(last_initial / WEEKS_PER_MONTH)
     check = np.maximum(np.ceil(d.results_weeks / WEEKS_PER_MONTH), last_month + 1).clip(min=1)
-    return counts, check
+    return np.asarray(check)
+
+
+def _add_session_counts(d: OptionDraws, n_months: int, out: FloatArray) -> None:
+    """Add to ``out[t + 1]`` (``out``: zeros, ``(n_months + 1, n)``) the number of sessions
+    each draw has in month ``t``: initial session ``k`` at week ``k * interval``, maintenance
+    ``j`` at week ``last initial + j * maintenance`` (module docstring).
+
+    Done in place, one group of sessions at a time, as a histogram of (month, draw) cells:
+    sessions after the horizon (and the ``inf`` of sessions that do not happen) land in row 0,
+    which is cleared at the end. Large temporaries cost more than the arithmetic here (fresh
+    pages from the allocator), so there are few of them."""
+    n = d.n
+    initial = d.initial_sessions
+    flat = out.reshape(-1)
+    columns = np.arange(n, dtype=np.float64)
+
+    def add(weeks: FloatArray) -> None:
+        weeks /= WEEKS_PER_MONTH
+        np.floor(weeks, out=weeks)  # month of each session
+        weeks += 1.0  # its row in ``out``
+        weeks[weeks > n_months] = 0.0  # after the horizon, or never
+        weeks *= n
+        weeks += columns  # exact: whole numbers far below 2**53
+        np.add.at(flat, weeks.astype(np.intp), 1.0)
+
+    k_initial = int(initial.max()) if n else 0
+    if k_initial:
+        k = np.arange(k_initial, dtype=np.float64)[:, None]
+        weeks = k * d.interval_weeks
+        weeks[k >= initial] = np.inf  # draws with fewer sessions
+        add(weeks)
+    m = d.maintenance_weeks
+    if m is not None and float(m.min()) > 0:
+        horizon_weeks = n_months * WEEKS_PER_MONTH
+        j = np.arange(1, math.floor(horizon_weeks / float(m.min())) + 2, dtype=np.float64)
+        weeks = j[:, None] * m
+        weeks += (initial - 1).clip(min=0) * d.interval_weeks  # after the last initial one
+        weeks[:, initial <= 0] = np.inf  # no course, no maintenance
+        add(weeks)
+    out[0] = 0.0
+
+
+@lru_cache(maxsize=128)
+def _cached_draws(option: OptionInputs, n: int, seed: int) -> OptionDraws:
+    """:func:`draw_parameters`, kept per (option, draws, seed): the draws do not depend on the
+    horizon or the budget, so a new intake for an option already seen reuses them. Read-only."""
+    draws = draw_parameters(option, n, seed)
+    for value in vars(draws).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return draws
 
 
 def simulate_option(
@@ -195,101 +237,151 @@ def simulate_option(
     seed: int = DEFAULT_SEED,
 ) -> OptionCosts:
     """PSA of one option's cost (see module docstring). Deterministic for a given seed."""
-    return run_option(option, draw_parameters(option, n_draws, seed), horizon_months)
+    price = option.price
+    if option.response is None and (price is None or price.low == price.high == 0):
+        return _free_option(option, horizon_months, n_draws)  # e.g. no new treatment
+    return run_option(option, _cached_draws(option, n_draws, seed), horizon_months)
 
 
-def run_option(option: OptionInputs, draws: OptionDraws, horizon_months: int) -> OptionCosts:
-    """The cohort model for each draw of the parameters (module docstring)."""
+def _free_option(option: OptionInputs, horizon_months: int, n_draws: int) -> OptionCosts:
+    """What :func:`run_option` gives an option that costs nothing and has no response to draw:
+    zeros (no draws needed)."""
+    if not 1 <= horizon_months <= 240:
+        raise ValueError(f"horizon_months must be 1..240, got {horizon_months}")
+    nothing = Interval(0.0, 0.0, 0.0)
+    curve = np.zeros(horizon_months + 1)
+    return OptionCosts(
+        treatment=option.treatment,
+        currency=option.price.currency if option.price is not None else None,
+        horizon_months=horizon_months,
+        first_year=nothing,
+        horizon_total=nothing,
+        cost_per_responder=None,
+        expected_responders=None,
+        cumulative_mean=curve,
+        cumulative_low=curve.copy(),
+        cumulative_high=curve.copy(),
+        horizon_draws=np.zeros(n_draws),
+        first_year_draws=np.zeros(n_draws),
+        response_draws=None,
+    )
+
+
+def cumulative_costs(
+    option: OptionInputs, draws: OptionDraws, horizon_months: int
+) -> tuple[FloatArray, BoolArray]:
+    """Expected cost paid by one person by the end of month ``m``, ``m = 0..n``, per draw, as
+    ``(n + 1, draws)`` (each month a contiguous row), and for each month ``t < n`` whether
+    anybody pays in it (else row ``t + 1`` equals row ``t``).
+
+    The cohort model of the module docstring in closed form. Its trace has the person in
+    ``course`` until the check in month A (``t < A``); from A on, ``responding`` holds ``p``,
+    which loses ``p_stop`` every month: ``p``, ``p (1 - p_stop)``, ``p (1 - p_stop)^2`` ...
+    (``not_responding`` and ``stopped`` pay nothing). So the cost of month ``t`` is
+    ``price x sessions(t)`` (or the monthly price) times 1 before A and times the responding
+    share from A on, with the same products and sums in the same order as the general engine
+    (:func:`regenaid.economics.batch.cohort_totals`; tests compare the two).
+    """
     if not 1 <= horizon_months <= 240:
         raise ValueError(f"horizon_months must be 1..240, got {horizon_months}")
     n, months = draws.n, horizon_months
     price = option.price
-    per_session = draws.price
+    protocol = option.protocol
+    total = np.zeros((months + 1, n))
+    active = protocol is not None and (
+        protocol.sessions.high > 0 or (price is not None and price.unit == "month")
+    )
+    if not active:
+        return total, np.zeros(months, dtype=bool)
+    check = _check_month(draws)
+    if price is not None and price.unit == "month":
+        total[1:] = draws.price  # paid in every month in the course or responding
+    else:
+        _add_session_counts(draws, months, total)
+        total[1:] *= draws.price  # sessions x price per session
+    responding = draws.response if draws.response is not None else np.zeros(n)
+    keep = 1.0 - (1.0 - (1.0 - draws.stop_per_year) ** (1.0 / 12.0))  # stay responding
+    first_check, last_check = int(check.min()), int(check.max())
+    still = np.zeros(n)  # share in ``responding`` at point t
+    for t in range(first_check, months):  # before the first check everybody pays in full
+        still *= keep
+        if t <= last_check:  # some are judged now, some later
+            np.copyto(still, responding, where=check == t)
+            total[t + 1] *= np.where(check > t, 1.0, still)
+        else:
+            total[t + 1] *= still
+    paid: BoolArray = np.asarray(total[1:].any(axis=1))
+    for t in range(months):  # running totals, row by row (cumsum(axis=0) is much slower)
+        total[t + 1] += total[t]
+    return total, paid
+
+
+_ROWS_PER_SORT = 8  # rows sorted at a time: small temporaries (8 x 2,000 draws = 128 kB)
+
+
+def run_option(option: OptionInputs, draws: OptionDraws, horizon_months: int) -> OptionCosts:
+    """The cohort model for each draw of the parameters (module docstring)."""
+    months = horizon_months
+    cumulative, paid = cumulative_costs(option, draws, months)
+    # copies, not row views: a view would keep the whole (months x draws) matrix alive in
+    # every cached result (about 4 MB per option over 20 years)
+    horizon = cumulative[months].copy()
+    first_month = min(12, months)
+    first = cumulative[first_month].copy()
+
+    # Percentiles by month (np.quantile's values): only months in which somebody pays differ
+    # from the month before, so sort those rows and carry their percentiles over the others.
+    distinct = np.concatenate(([0], np.flatnonzero(paid) + 1))
+    latest = np.zeros(months + 1, dtype=np.intp)
+    latest[distinct] = np.arange(distinct.size)
+    latest = np.maximum.accumulate(latest)  # the paid-in row each month equals
+    # the first year's and the horizon's intervals as summarise() gives them (its percentiles
+    # are 0.025 and 0.975 computed as (1 -/+ 0.95) / 2), read off the same sorted rows
+    low_q, high_q = interval_levels()
+    wanted = {int(latest[first_month]), int(latest[months])}
+    summary: dict[int, tuple[float, float]] = {}
+    lo_distinct = np.empty(distinct.size)
+    hi_distinct = np.empty(distinct.size)
+    for start in range(0, distinct.size, _ROWS_PER_SORT):
+        block = cumulative[distinct[start : start + _ROWS_PER_SORT]]
+        block.sort(axis=1)
+        stop = start + block.shape[0]
+        lo_distinct[start:stop] = quantiles_of_sorted(block, 0.025)
+        hi_distinct[start:stop] = quantiles_of_sorted(block, 0.975)
+        for row in wanted:
+            if start <= row < stop:
+                ordered = block[row - start]
+                summary[row] = (
+                    float(quantiles_of_sorted(ordered, low_q)),
+                    float(quantiles_of_sorted(ordered, high_q)),
+                )
+    means = cumulative.mean(axis=1)  # as summarise()'s mean of each row (pairwise sums)
+
+    def interval(month: int) -> Interval:
+        return Interval(float(means[month]), *summary[int(latest[month])])
+
     p_resp = draws.response
-    p_stop = 1.0 - (1.0 - draws.stop_per_year) ** (1.0 / 12.0)
+    price = option.price
     protocol = option.protocol
     active = protocol is not None and (
         protocol.sessions.high > 0 or (price is not None and price.unit == "month")
     )
-    if protocol is None or not active:
-        counts, check = np.zeros((n, months)), np.full(n, float(months + 1))
-    else:
-        counts, check = _schedule_counts(draws, months)
-
-    month_index = np.arange(months)
-    if price is not None and price.unit == "month":
-        course_cost = np.where(active, per_session[:, None] * np.ones((1, months)), 0.0)
-        maint_cost = course_cost
-    else:
-        before = month_index[None, :] < check[:, None]
-        course_cost = per_session[:, None] * counts * before
-        maint_cost = per_session[:, None] * counts * ~before
-    responding = p_resp if p_resp is not None else np.zeros(n)
-
-    # The matrices differ only in the cycle of each draw's response check: build the common
-    # one once and a patched copy for each cycle in which some draw is judged.
-    stay = np.zeros((4, 4, n))
-    stay[COURSE, COURSE] = 1.0
-    stay[RESPONDING, RESPONDING] = 1.0 - p_stop
-    stay[RESPONDING, STOPPED] = p_stop
-    stay[NOT_RESPONDING, NOT_RESPONDING] = 1.0
-    stay[STOPPED, STOPPED] = 1.0
-    judged_at: dict[int, FloatArray] = {}
-    for month in np.unique(check):
-        judged = check == month  # moving from month A - 1 to month A
-        p = stay.copy()
-        p[COURSE, COURSE] = np.where(judged, 0.0, 1.0)
-        p[COURSE, RESPONDING] = np.where(judged, responding, 0.0)
-        p[COURSE, NOT_RESPONDING] = np.where(judged, 1.0 - responding, 0.0)
-        judged_at[int(month) - 1] = p
-
-    def transitions(t: int) -> FloatArray:
-        return judged_at.get(t, stay)
-
-    reward = np.zeros((1, 4, n))  # one buffer: the engine uses it before asking for the next
-
-    def rewards(t: int) -> FloatArray:
-        if t < months:
-            reward[0, COURSE] = course_cost[:, t]
-            reward[0, RESPONDING] = maint_cost[:, t]
-        else:
-            reward.fill(0.0)
-        return reward
-
-    weights = np.ones((1, months + 1))
-    weights[0, months] = 0.0  # point n is the end of the horizon: nothing more is paid
-    run = cohort_totals(
-        np.array([1.0, 0.0, 0.0, 0.0]),
-        transitions,
-        rewards,
-        weights,
-        n_cycles=months,
-        keep_points=True,
-    )
-    assert run.by_point is not None
-    monthly = run.by_point[0, :months].T  # (n, months): cost paid in month m
-    cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(monthly, axis=1)], axis=1)
-    # copies, not column views: a view would keep the whole (draws x months) matrix alive in
-    # every cached result (about 4 MB per option over 20 years)
-    horizon = cumulative[:, months].copy()
-    first = cumulative[:, min(12, months)].copy()
     per_responder = None
     responders = None
     if p_resp is not None and active:
         per_responder = summarise(horizon / np.maximum(p_resp, 1e-9))
         responders = summarise(p_resp)
-    lo, hi = np.quantile(np.ascontiguousarray(cumulative.T), [0.025, 0.975], axis=1)
     return OptionCosts(
         treatment=option.treatment,
         currency=price.currency if price is not None else None,
         horizon_months=months,
-        first_year=summarise(first),
-        horizon_total=summarise(horizon),
+        first_year=interval(first_month),
+        horizon_total=interval(months),
         cost_per_responder=per_responder,
         expected_responders=responders,
-        cumulative_mean=cumulative.mean(axis=0),
-        cumulative_low=np.asarray(lo),
-        cumulative_high=np.asarray(hi),
+        cumulative_mean=means,
+        cumulative_low=lo_distinct[latest],
+        cumulative_high=hi_distinct[latest],
         horizon_draws=horizon,
         first_year_draws=first,
         response_draws=p_resp,
@@ -360,13 +452,16 @@ def option_tornado(option: OptionInputs, horizon_months: int) -> list[TornadoBar
         results_weeks=column("results_weeks"),
         maintenance_weeks=column("maintenance_weeks") if "maintenance_weeks" in base else None,
     )
-    cost = run_option(option, draws, horizon_months).horizon_draws
+    cost = cumulative_costs(option, draws, horizon_months)[0][horizon_months]
+    outcomes = cost.tolist()
     bars = [
-        TornadoBar(name, low, high, float(cost[1 + 2 * k]), float(cost[2 + 2 * k]), float(cost[0]))
+        TornadoBar(
+            TORNADO_LABELS[name], low, high, outcomes[1 + 2 * k], outcomes[2 + 2 * k], outcomes[0]
+        )
         for k, (name, (low, high)) in enumerate(ranges.items())
     ]
     bars.sort(key=lambda b: b.width, reverse=True)
-    return [replace(bar, parameter=TORNADO_LABELS[bar.parameter]) for bar in bars]
+    return bars
 
 
 def probability_cheapest(results: Sequence[OptionCosts]) -> dict[TreatmentId, float]:
@@ -375,7 +470,7 @@ def probability_cheapest(results: Sequence[OptionCosts]) -> dict[TreatmentId, fl
         return {}
     costs = np.stack([r.horizon_draws for r in results], axis=1)
     lowest = costs.min(axis=1, keepdims=True)
-    winners = np.isclose(costs, lowest, rtol=0.0, atol=1e-6)
+    winners = costs - lowest <= 1e-6  # np.isclose(rtol=0, atol=1e-6): costs >= lowest
     share = winners / winners.sum(axis=1, keepdims=True)
     return {r.treatment: float(share[:, k].mean()) for k, r in enumerate(results)}
 

@@ -20,7 +20,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
 
-    @app.get("/api/v1/health", tags=["meta"])
+    from regenaid.web.api.errors import ERROR_RESPONSES
+
+    @app.get("/api/v1/health", tags=["meta"], responses=ERROR_RESPONSES)
     def health() -> dict[str, str]:
         """Trivial endpoint: liveness check and the HTTP benchmark's anchor."""
         return {"status": "ok"}

@@ -13,8 +13,9 @@ import gzip
 from fastapi import APIRouter, Request, Response
 
 from regenaid.decide import Assessment, Intake, assess
+from regenaid.web.api.errors import ERROR_RESPONSES, JsonApiRoute, invalid_input_doc
 
-router = APIRouter(prefix="/api/v1", tags=["assessments"])
+router = APIRouter(prefix="/api/v1", tags=["assessments"], route_class=JsonApiRoute)
 
 GZIP_LEVEL = 1
 GZIP_MINIMUM_BYTES = 1024
@@ -49,7 +50,13 @@ def accepts_gzip(accept_encoding: str) -> bool:
     "/assessments",
     response_model=Assessment,
     summary="Assess an intake",
-    responses={422: {"description": "Invalid intake; `detail[0].field` names the field."}},
+    responses={
+        **ERROR_RESPONSES,
+        422: invalid_input_doc(
+            "Invalid intake, or a body that is not JSON (malformed, not UTF-8, not an object); "
+            "`detail[0].field` names the field and `allowed` lists its values where finite."
+        ),
+    },
 )
 def create_assessment(intake: Intake, request: Request) -> Response:
     """Screen, rank and explain every option of the intake's condition.
