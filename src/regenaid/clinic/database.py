@@ -17,8 +17,8 @@ def make_engine(database_url: str, **engine_kwargs: Any) -> Engine:
 
     For a SQLite file the parent directory is created if missing (mode 0700), the file is
     created 0600 (an existing one loses any group/other access; SQLite gives its journal and
-    WAL files the database file's mode) and foreign keys are switched on for every connection
-    (SQLite leaves them off by default).
+    WAL files the database file's mode); every connection gets foreign keys (SQLite leaves them
+    off by default), write-ahead logging and a busy timeout (``_sqlite_pragmas``).
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -43,9 +43,17 @@ def _private_sqlite_file(path: Path) -> None:
         path.chmod(mode & ~0o077)
 
 
+SQLITE_BUSY_MS = 5000  # wait this long for another process's write instead of failing
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Foreign keys on; write-ahead logging, so readers and the one writer of several worker
+    processes do not block each other; and a busy timeout, so a save waiting for another
+    worker's write waits instead of failing with "database is locked"."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
