@@ -29,6 +29,9 @@ from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "web"))
+from web_answers import BASE as FORM  # noqa: E402
+
 from live_server import free_port, start, stop  # noqa: E402
 from regenaid.clinic import make_engine  # noqa: E402
 
@@ -37,16 +40,6 @@ SLOW_SOCKETS = 1_000
 POSTGRES_URL = os.environ.get(
     "REGENAID_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-FORM = {
-    "concern": "hair",
-    "condition": "androgenetic_alopecia",
-    "age": "40",
-    "sex": "male",
-    "severity": "mild",
-    "budget.amount": "3000",
-    "budget.currency": "USD",
-    "budget.horizon_months": "24",
-}
 API_INTAKE = {"concern": "hair", "condition": "androgenetic_alopecia", "age": 40, "sex": "male"}
 
 

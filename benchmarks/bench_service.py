@@ -27,20 +27,13 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "web"))
+from web_answers import BASE as FORM  # noqa: E402
+
 from live_server import free_port, start, stop, uvicorn_command  # noqa: E402
 
 PDF_CLIENTS = 8
 SECONDS = 15.0
-FORM = {
-    "concern": "hair",
-    "condition": "androgenetic_alopecia",
-    "age": "40",
-    "sex": "male",
-    "severity": "mild",
-    "budget.amount": "3000",
-    "budget.currency": "USD",
-    "budget.horizon_months": "24",
-}
 
 
 def _percentiles(samples: list[float]) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import re
 import statistics
+import sys
 import tempfile
 import time
 import warnings
@@ -31,19 +32,11 @@ from benchmarks.timing import fmt_seconds
 from regenaid.config import Settings
 from regenaid.web.app import create_app
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
+from web_answers import BASE as ANSWERS
+
 ROUNDS = 15
-BASE = {
-    "concern": "hair",
-    "condition": "androgenetic_alopecia",
-    "age": "40",
-    "sex": "male",
-    "severity": "mild",
-    "budget.amount": "3000",
-    "budget.currency": "USD",
-    "budget.horizon_months": "24",
-    "step": "values",
-    "go": "finish",
-}
+BASE = {**ANSWERS, "step": "values", "go": "finish"}
 
 
 def _median(fn: Callable[[], object], rounds: int = ROUNDS) -> float:

@@ -17,36 +17,16 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited with status {server.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"the server did not answer {url} within {seconds:.0f} s")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from live_server import free_port, start, stop  # noqa: E402
 
 
 def summarise(ndjson: Path) -> tuple[Counter[str], Counter[str], Counter[str]]:
@@ -87,7 +67,6 @@ def main() -> int:
     args = parser.parse_args()
 
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="regenaid-fuzz-") as tmp:
         env = {
             **os.environ,
@@ -95,15 +74,9 @@ def main() -> int:
             "REGENAID_DATABASE_URL": f"sqlite:///{Path(tmp) / 'fuzz.db'}",
             "REGENAID_SECRET_KEY": secrets.token_urlsafe(32),
         }
-        server_log = (Path(tmp) / "server.log").open("wb")
-        server = subprocess.Popen(
-            [str(BIN / "regenaid"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=server_log,
-            stderr=subprocess.STDOUT,
-        )
+        command = [str(BIN / "regenaid"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        server, base = start(command, env, Path(tmp) / "server.log", port)
         try:
-            wait_until_up(f"{base}/api/v1/health", server)
             args.report_dir.mkdir(parents=True, exist_ok=True)
             ndjson = Path(tmp) / "events.ndjson"  # every request and response: 50 KB each
             # Failures kept for `schemathesis replay` go under the report directory, not into
@@ -142,12 +115,7 @@ def main() -> int:
             status = subprocess.run(command, check=False).returncode
             elapsed = time.monotonic() - started
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            server_log.close()
+            stop(server)
             log = (Path(tmp) / "server.log").read_text(encoding="utf-8", errors="replace")
             errors = [line for line in log.splitlines() if "Traceback" in line or " 500 " in line]
         statuses, checks, failures = summarise(ndjson)
