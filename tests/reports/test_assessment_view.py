@@ -6,28 +6,7 @@ from regenaid.reports.assessment_view import (
     build_view,
     format_money,
     regulatory_caveat,
-    split_lead,
 )
-
-
-def test_short_text_is_not_split() -> None:
-    assert split_lead("Short. Text.") == ("Short. Text.", "")
-
-
-def test_split_keeps_whole_sentences_within_the_limit() -> None:
-    first = "A" * 70 + "."
-    second = " " + "B" * 70 + "."
-    third = " " + "C" * 70 + "."
-    lead, rest = split_lead(first + second + third, limit=150)
-    assert lead == first + second
-    assert rest == third.strip()
-    assert f"{lead} {rest}" == first + second + third
-
-
-def test_no_tiny_leads() -> None:
-    text = "Not yours: " + "x" * 200 + ". And more text here."
-    lead, rest = split_lead(text)
-    assert lead.startswith("Not yours: x") and rest == "And more text here."
 
 
 def test_money_is_whole_units() -> None:

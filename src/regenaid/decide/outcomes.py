@@ -24,7 +24,7 @@ from typing import Literal
 
 from regenaid.decide.results import OutcomeOut, Per100Out
 from regenaid.decide.views import profile_for
-from regenaid.evidence.profile import EvidenceProfile, ratio_words
+from regenaid.evidence.profile import EvidenceProfile, plain_unit, ratio_words
 from regenaid.knowledge import KnowledgeBase
 from regenaid.knowledge.model import (
     OUTCOME_KEYS,
@@ -233,17 +233,13 @@ def _comparator(text: str) -> str:
     return text.split(" (")[0]
 
 
-def _unit(unit: str) -> str:
-    return unit.replace("hairs/cm2", "hairs per cm²").replace("/cm2", " per cm²")
-
-
 def _md_sentence(
     est: float, lb: float, ub: float, unit: str, comparator: str, k: int | None
 ) -> str:
     more = "more" if est >= 0 else "fewer"
     studies = f", in {k} studies" if k else ""
     return (
-        f"About {_num(abs(est))} {_unit(unit)} {more} than with {_comparator(comparator)} "
+        f"About {_num(abs(est))} {plain_unit(unit)} {more} than with {_comparator(comparator)} "
         f"(could be {_num(lb)} to {_num(ub)}){studies}."
     )
 

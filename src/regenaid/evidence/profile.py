@@ -171,7 +171,8 @@ def _studies_word(k: int, randomised: bool) -> str:
     return "study" if k == 1 else "studies"
 
 
-def _plain_unit(unit: str) -> str:
+def plain_unit(unit: str) -> str:
+    """A unit in words: 'hairs/cm2' -> 'hairs per cm²'."""
     return unit.replace("hairs/cm2", "hairs per cm²").replace("/cm2", " per cm²")
 
 
@@ -441,7 +442,7 @@ def _summary_published(name: str, best: StudyOutcome, certainty: Certainty) -> s
         more = "more" if best.effect >= 0 else "less"
         text = (
             f"{who} found that {name} gave about {_fmt(abs(best.effect))} "
-            f"{_plain_unit(best.unit)} {more} than {comparator} "
+            f"{plain_unit(best.unit)} {more} than {comparator} "
             f"(could be {_fmt(best.ci_low)} to {_fmt(best.ci_high)})."
         )
     elif has_ci and measure in ("OR", "RR", "RD"):
@@ -500,7 +501,7 @@ def _summary_pooled(
 ) -> str:
     trials = _studies_word(pooled.k, randomised)
     size = "small " if pooled.n < 400 else ""
-    unit = _plain_unit(pooled.unit)
+    unit = plain_unit(pooled.unit)
     comparator = _plain_comparator(pooled.comparator)
     if pooled.measure == "OR":
         effect = (

@@ -44,22 +44,6 @@ def assessment_dict(assessment: object) -> dict[str, Any]:
     raise TypeError(f"expected an Assessment or its JSON mapping, got {type(assessment).__name__}")
 
 
-def split_lead(text: str, limit: int = 180, shortest: int = 60) -> tuple[str, str]:
-    """Split ``text`` after a sentence end so the lead is ``shortest``..``limit`` characters
-    (or, failing that, after the first sentence end past ``shortest``); the lead is shown and
-    the rest sits behind "More". Short texts and texts without a usable end stay whole."""
-    if len(text) <= limit:
-        return text, ""
-    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", text) if m.end() >= shortest]
-    if not ends:
-        return text, ""
-    within = [e for e in ends if e <= limit]
-    cut = within[-1] if within else ends[0]
-    if cut >= len(text) - 1:
-        return text, ""
-    return text[:cut], text[cut:].strip()
-
-
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip()) if s.strip()]
 

@@ -16,7 +16,6 @@ from starlette.responses import HTMLResponse
 from regenaid import __version__
 from regenaid.knowledge.model import Source
 from regenaid.reports.assessment_report import short_author
-from regenaid.reports.assessment_view import split_lead
 from regenaid.reports.i18n import Catalogue, catalogue
 from regenaid.web.security import CSRF_FIELD, csrf_token
 
@@ -36,7 +35,6 @@ def make_templates() -> Jinja2Templates:
         content_date=CONTENT_DATE.strftime("%B %Y"),
         csrf_field=CSRF_FIELD,
     )
-    env.filters["split_lead"] = split_lead
     return templates
 
 

@@ -3,8 +3,6 @@ answers posted back in hidden fields, so nothing about the person is kept unless
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -204,13 +202,7 @@ def cost_chart_image(request: Request, token: str) -> Response:
     data = chart_data(token, request.app.state.settings.secret_key)
     if data is None:
         raise HTTPException(status_code=404)
-    return svg_response(_drawn(token, json.dumps(data)))
-
-
-@functools.lru_cache(maxsize=64)
-def _drawn(token: str, data: str) -> str:
-    """Drawn charts, per worker, the most recent few (a repeat request is not drawn again)."""
-    return cost_chart_svg(json.loads(data))
+    return svg_response(cost_chart_svg(data))
 
 
 def results_context(
