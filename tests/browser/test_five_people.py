@@ -97,8 +97,9 @@ def check_calendars(page: Page, start: date) -> None:
         with page.expect_download() as download:
             page.click("form.calendar-form button[type=submit]")
         calendar = Calendar.from_ical(Path(download.value.path()).read_bytes())
-        events = list(calendar.walk("VEVENT"))
-        assert events, option
+        assert calendar.walk("VEVENT"), option  # the sessions or review visits
+        # and the dated to-dos: the consultation before procedures, refill reminders
+        events = [*calendar.walk("VEVENT"), *(t for t in calendar.walk("VTODO") if "DTSTART" in t)]
         for event in events:
             when = event.decoded("DTSTART")
             day = when if isinstance(when, date) else when.date()

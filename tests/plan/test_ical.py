@@ -39,7 +39,7 @@ def test_calendar_round_trip() -> None:
     assert "regenaid" in str(cal["PRODID"])
     assert len(events) == len(plan.sessions) > 3
     every = [c for c in cal.walk() if c.name == "VEVENT"]
-    assert len(every) == len(plan.sessions) + 1  # and the consultation before the first
+    assert len(every) == len(plan.sessions)  # CONTRACT §6: one VEVENT per planned session
     starts = [e.decoded("DTSTART") for e in events]  # type: ignore[attr-defined]
     assert starts == [s.planned for s in plan.sessions]
     assert all(type(d) is date and d >= START for d in starts)
@@ -55,8 +55,11 @@ def test_calendar_round_trip() -> None:
         assert s.latest.isoformat() in str(e["DESCRIPTION"])  # type: ignore[index]
         assert "PRP" in str(e["SUMMARY"])  # type: ignore[index]
     todos = [c for c in cal.walk() if c.name == "VTODO"]
-    assert len(todos) == 1
-    assert todos[0].decoded("DUE") == plan.follow_up
+    assert len(todos) == 2  # the consultation before the first session, and the follow-up
+    consultation, follow_up = todos
+    assert plan.consultation is not None
+    assert consultation.decoded("DTSTART") == plan.consultation.planned < starts[0]
+    assert follow_up.decoded("DUE") == plan.follow_up
 
 
 def test_same_plan_same_uids() -> None:

@@ -76,11 +76,13 @@ def test_plan_writes_a_calendar_with_one_event_per_session(
     assert result.exit_code == 0, result.output
     shown = json.loads(result.stdout)
     cal = Calendar.from_ical(ics.read_bytes())
-    every = [c for c in cal.walk() if c.name == "VEVENT"]
-    events = [c for c in every if "consultation" not in str(c["SUMMARY"])]
-    assert len(every) == len(events) + 1  # the consultation comes before the first session
+    events = [c for c in cal.walk() if c.name == "VEVENT"]
+    # CONTRACT §6: one VEVENT per planned session; the consultation is a dated to-do before it
     assert len(events) == len(shown["sessions"]) >= 3
+    consultations = [c for c in cal.walk("VTODO") if "consultation" in str(c["SUMMARY"])]
+    assert len(consultations) == 1
     starts = [e.decoded("DTSTART") for e in events]
+    assert consultations[0].decoded("DTSTART") < starts[0]
     assert starts == [date.fromisoformat(s["planned"]) for s in shown["sessions"]]
     assert all(d >= date(2026, 2, 2) and d.weekday() < 5 for d in starts)
     protocol = kb.protocol("prp", "androgenetic_alopecia")
@@ -150,8 +152,7 @@ def test_shipped_knowledge_base_prp_plan(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    every = [c for c in Calendar.from_ical(ics.read_bytes()).walk() if c.name == "VEVENT"]
-    events = [e for e in every if "consultation" not in str(e["SUMMARY"])]
+    events = [c for c in Calendar.from_ical(ics.read_bytes()).walk() if c.name == "VEVENT"]
     starts = [e.decoded("DTSTART") for e in events]
     initial = int(protocol.sessions.low)
     assert len([e for e in events if "initial course" in str(e["SUMMARY"])]) == initial

@@ -49,11 +49,14 @@ def _text(value: object) -> str:
 def _events(data: bytes) -> list[dict[str, object]]:
     events = []
     for component in Calendar.from_ical(data).walk():
-        if component.name == "VEVENT":
+        # sessions are VEVENTs; the consultation and refill reminders dated VTODOs
+        dated_todo = component.name == "VTODO" and "DTSTART" in component
+        if component.name == "VEVENT" or dated_todo:
             events.append(
                 {
                     "start": component.decoded("DTSTART"),
-                    "end": component.decoded("DTEND"),
+                    "end": component.decoded("DTEND" if component.name == "VEVENT" else "DUE"),
+                    "component": component.name,
                     "summary": str(component["SUMMARY"]),
                     "categories": _text(component["CATEGORIES"].to_ical()).split(","),
                     "uid": str(component["UID"]),

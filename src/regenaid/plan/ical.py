@@ -1,12 +1,13 @@
 """iCalendar (RFC 5545) export of a treatment plan with the ``icalendar`` package.
 
-One all-day ``VEVENT`` per planned session (``UID``, ``DTSTAMP``, ``DTSTART;VALUE=DATE``,
-``DTEND`` the next day, ``SUMMARY``, ``DESCRIPTION`` with the allowed window), as CONTRACT §6
-asks, plus, in the same all-day form, the consultation before a course of clinic procedures
-(category ``consultation``) and the refill reminders of daily home care (category
-``refill``); every title names the option by its one name. The follow-up assessment is a
-``VTODO`` (a to-do with a ``DUE`` date). UIDs are stable for the same plan, so re-importing an
-updated plan replaces the earlier events instead of duplicating them.
+Exactly one all-day ``VEVENT`` per planned session (``UID``, ``DTSTAMP``,
+``DTSTART;VALUE=DATE``, ``DTEND`` the next day, ``SUMMARY``, ``DESCRIPTION`` with the allowed
+window), as CONTRACT §6 asks. Everything else is a ``VTODO`` (a to-do dated with ``DTSTART``
+and ``DUE`` the next day): the consultation before a course of clinic procedures (category
+``consultation``), the refill reminders of daily home care (category ``refill``) and the
+follow-up assessment. Every title names the option by its one name. UIDs are stable for the
+same plan, so re-importing an updated plan replaces the earlier events instead of duplicating
+them.
 """
 
 from __future__ import annotations
@@ -87,11 +88,6 @@ def consultation_description(plan: TreatmentPlan, session: PlannedSession) -> st
     return "\n".join(lines)
 
 
-def _all_day(event: Event, day: date) -> None:
-    event.add("dtstart", day)
-    event.add("dtend", day + timedelta(days=1))
-
-
 def to_ical(
     plan: TreatmentPlan,
     *,
@@ -109,13 +105,16 @@ def to_ical(
     uid_base = f"{plan.treatment}-{plan.condition}-{plan.start.isoformat()}"
 
     def add_event(key: str, day: date, summary: str, description: str, kind: str) -> None:
-        event = Event()
+        """A session is a VEVENT (one per session, CONTRACT §6); anything else a dated VTODO."""
+        event = Event() if kind in ("initial", "maintenance") else Todo()
         event.add("uid", f"{uid_base}-{key}@regenaid")
         event.add("dtstamp", stamp)
-        _all_day(event, day)
+        event.add("dtstart", day)
+        event.add("dtend" if isinstance(event, Event) else "due", day + timedelta(days=1))
         event.add("summary", summary)
         event.add("description", description)
-        event.add("transp", "TRANSPARENT")
+        if isinstance(event, Event):
+            event.add("transp", "TRANSPARENT")
         event.add("categories", [plan.treatment, kind])
         cal.add_component(event)
 
