@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests" / "web"))
 from web_answers import BASE as FORM  # noqa: E402
 
 from live_server import free_port, start, stop  # noqa: E402
-from regenaid.clinic import make_engine  # noqa: E402
+from regenaid.store import make_engine  # noqa: E402
 
 CLIENTS = 200
 SLOW_SOCKETS = 1_000

@@ -1,10 +1,13 @@
 """Layering rules from DESIGN.md, checked on the source itself.
 
 The pure core (knowledge, decide, plan, economics, evidence) must not reach up into the
-layers that render, store or serve (reports, clinic, web, cli), nor pull in the libraries
-those layers exist to hold (matplotlib, SQLAlchemy, FastAPI, ...). ``reports`` may use the
-core but not the database or the front ends. Every import statement is read with ``ast``,
-including imports nested inside functions, so a lazy import cannot slip past.
+layers that render, store or serve (reports, clinic, store, web, cli), nor pull in the
+libraries those layers exist to hold (matplotlib, SQLAlchemy, FastAPI, ...). ``reports`` may
+use the core but not the database or the front ends. ``clinic`` (the clinic's own domain and
+use cases) may use the core but never the storage adapters (``store``), the front ends or
+their libraries: storage reaches the clinic only through its repository interfaces.
+Every import statement is read with ``ast``, including imports nested inside functions, so a
+lazy import cannot slip past.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ CORE_LAYERS = ("knowledge", "decide", "plan", "economics", "evidence")
 
 FORBIDDEN_IN_CORE = (
     "regenaid.web",
-    "regenaid.clinic",
+    "regenaid.store",
     "regenaid.cli",
     "regenaid.reports",
     "matplotlib",
@@ -35,7 +38,7 @@ FORBIDDEN_IN_CORE = (
 )
 
 FORBIDDEN_IN_REPORTS = (
-    "regenaid.clinic",
+    "regenaid.store",
     "regenaid.web",
     "regenaid.cli",
     "sqlalchemy",
@@ -43,6 +46,22 @@ FORBIDDEN_IN_REPORTS = (
     "fastapi",
     "starlette",
     "typer",
+)
+
+FORBIDDEN_IN_CLINIC = (
+    "regenaid.store",
+    "regenaid.web",
+    "regenaid.cli",
+    "regenaid.reports",
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "typer",
+    "jinja2",
+    "matplotlib",
+    "weasyprint",
 )
 
 
@@ -106,7 +125,7 @@ def _violations(layers: tuple[str, ...], forbidden: tuple[str, ...]) -> list[str
     return problems
 
 
-@pytest.mark.parametrize("layer", [*CORE_LAYERS, "reports"])
+@pytest.mark.parametrize("layer", [*CORE_LAYERS, "reports", "clinic", "store"])
 def test_layer_has_modules(layer: str) -> None:
     # Guards the checks below against passing vacuously after a move or rename.
     assert list((PACKAGE_DIR / layer).rglob("*.py"))
@@ -120,18 +139,22 @@ def test_reports_do_not_import_clinic_web_or_cli() -> None:
     assert _violations(("reports",), FORBIDDEN_IN_REPORTS) == []
 
 
+def test_clinic_domain_is_free_of_storage_and_front_ends() -> None:
+    assert _violations(("clinic",), FORBIDDEN_IN_CLINIC) == []
+
+
 def test_checker_sees_absolute_relative_and_nested_imports() -> None:
     # The checker itself must be able to fail: a core-shaped module that breaks the rule in
     # every way the walker claims to notice.
     source = (
         "import matplotlib.pyplot as plt\n"
         "from ..web import app\n"
-        "from regenaid import clinic\n"
+        "from regenaid import store\n"
         "from . import grid\n"
         "def lazy() -> None:\n"
         "    import sqlalchemy\n"
     )
     names = {name for _, name in imported_modules(source, "regenaid.decide.ranking", False)}
-    assert {"regenaid.web", "regenaid.clinic", "sqlalchemy", "regenaid.decide.grid"} <= names
+    assert {"regenaid.web", "regenaid.store", "sqlalchemy", "regenaid.decide.grid"} <= names
     hits = {_matches(name, FORBIDDEN_IN_CORE) for name in names} - {None}
-    assert hits == {"matplotlib", "regenaid.web", "regenaid.clinic", "sqlalchemy"}
+    assert hits == {"matplotlib", "regenaid.web", "regenaid.store", "sqlalchemy"}

@@ -29,14 +29,14 @@ from fastapi.testclient import TestClient
 from web_answers import BASE
 
 from live_server import free_port, start, stop, uvicorn_command
-from regenaid.clinic import SqlUnitOfWork, save_result
-from regenaid.clinic.shared_results import lookup_hash
 from regenaid.config import (
     ConfigurationError,
     Settings,
     load_settings,
     weak_secret_key_reason,
 )
+from regenaid.store import SqlUnitOfWork, save_result
+from regenaid.store.shared_results import lookup_hash
 from regenaid.web.app import create_app
 from regenaid.web.logging_setup import RedactSecretPaths, install_log_redaction
 

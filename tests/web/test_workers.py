@@ -24,8 +24,8 @@ from web_answers import BASE
 
 from live_server import free_port, start, stop
 from regenaid.cli.serve import MAX_REQUESTS, HeadTimeoutProtocol, server_options
-from regenaid.clinic import make_engine
 from regenaid.config import Settings
+from regenaid.store import make_engine
 from regenaid.web.app import create_app
 
 POSTGRES_URL = os.environ.get(

@@ -93,9 +93,9 @@ def serve(
     """Run the web app and JSON API (SQLite by default, created and migrated on first start)."""
     import uvicorn
 
-    from regenaid.clinic.database import make_engine
-    from regenaid.clinic.migrate import migrate_to_head
     from regenaid.config import get_settings
+    from regenaid.store.database import make_engine
+    from regenaid.store.migrate import migrate_to_head
 
     settings = get_settings()
     options = server_options(

@@ -1,32 +1,8 @@
-"""Persistence: SQLAlchemy tables, repositories, a unit of work and Alembic migrations.
+"""The clinic's own domain and use cases: accounts and roles, patients and consent, treatment
+courses and sessions, PRP preparation records with their derived classes, exosome product lots
+and recalls, adverse events and the audit trail.
 
-The domain objects (:mod:`regenaid.clinic.records`) are plain dataclasses; the ORM rows
-(:mod:`regenaid.clinic.orm`) are separate and only the repositories translate between them.
+Plain objects and rules, tested with fake repositories. Nothing here imports SQLAlchemy,
+FastAPI or matplotlib, and nothing imports :mod:`regenaid.store`: the storage adapters
+implement the repository interfaces declared here, and the web and CLI edges wire the two.
 """
-
-from regenaid.clinic.database import make_engine, make_session_factory
-from regenaid.clinic.migrate import migrate_to_head
-from regenaid.clinic.records import SavedResult
-from regenaid.clinic.shared_results import (
-    check_choice,
-    delete_result,
-    load_result,
-    purge_expired,
-    save_result,
-    update_choice,
-)
-from regenaid.clinic.unit_of_work import SqlUnitOfWork
-
-__all__ = [
-    "SavedResult",
-    "SqlUnitOfWork",
-    "check_choice",
-    "delete_result",
-    "load_result",
-    "make_engine",
-    "make_session_factory",
-    "migrate_to_head",
-    "purge_expired",
-    "save_result",
-    "update_choice",
-]

@@ -13,8 +13,8 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from regenaid.clinic.shared_results import LEANING_UNSURE, SURE_ANSWERS, SURE_ITEMS
 from regenaid.reports.assessment_view import AssessmentView
+from regenaid.store.shared_results import LEANING_UNSURE, SURE_ANSWERS, SURE_ITEMS
 
 LEANING_FIELD = "leaning"
 SURE_FIELD_PREFIX = "sure."

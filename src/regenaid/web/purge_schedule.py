@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from regenaid.clinic import SqlUnitOfWork, purge_expired
+from regenaid.store import SqlUnitOfWork, purge_expired
 
 logger = logging.getLogger("regenaid.web")
 

@@ -11,14 +11,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from regenaid.clinic import (
+from regenaid.config import Settings
+from regenaid.store import (
     SqlUnitOfWork,
     make_engine,
     make_session_factory,
     migrate_to_head,
     purge_expired,
 )
-from regenaid.config import Settings
 from regenaid.web.pages import evidence, intake, results, saved, start
 from regenaid.web.security import SecurityMiddleware
 from regenaid.web.templating import STATIC_DIR, make_templates, render, strings

@@ -10,19 +10,19 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from regenaid.clinic import (
+from regenaid.reports.assessment_report import (
+    render_assessment_html,
+    report_style_hash,
+)
+from regenaid.reports.assessment_view import build_view
+from regenaid.store import (
     SqlUnitOfWork,
     delete_result,
     load_result,
     save_result,
     update_choice,
 )
-from regenaid.clinic.records import SavedResult
-from regenaid.reports.assessment_report import (
-    render_assessment_html,
-    report_style_hash,
-)
-from regenaid.reports.assessment_view import build_view
+from regenaid.store.records import SavedResult
 from regenaid.web.choice_form import choice_from_form, leaning_options
 from regenaid.web.pages.results import (
     _posted_intake,

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from regenaid.clinic.orm import AuditLogRow, SavedResultRow
-from regenaid.clinic.records import AuditEvent, SavedResult
+from regenaid.store.orm import AuditLogRow, SavedResultRow
+from regenaid.store.records import AuditEvent, SavedResult
 
 
 class SavedResultRepository:

@@ -33,7 +33,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine, event, inspect, text
 
-from regenaid.clinic import (
+from regenaid.store import (
     SqlUnitOfWork,
     load_result,
     make_engine,
@@ -41,8 +41,8 @@ from regenaid.clinic import (
     purge_expired,
     save_result,
 )
-from regenaid.clinic.migrate import alembic_config, current_revision, migrate_to_head
-from regenaid.clinic.shared_results import RETENTION, lookup_hash
+from regenaid.store.migrate import alembic_config, current_revision, migrate_to_head
+from regenaid.store.shared_results import RETENTION, lookup_hash
 
 POSTGRES_URL = os.environ.get(
     "REGENAID_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

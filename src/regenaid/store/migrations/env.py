@@ -1,4 +1,4 @@
-"""Alembic environment: uses the engine handed over by ``regenaid.clinic.migrate``.
+"""Alembic environment: uses the engine handed over by ``regenaid.store.migrate``.
 
 The whole upgrade runs in one transaction, so a crash at any point leaves the database at the
 revision it started from and the next start simply runs the upgrade again:
@@ -23,8 +23,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection, Engine, event, text
 
-from regenaid.clinic.database import make_engine
-from regenaid.clinic.orm import Base
+from regenaid.store.database import make_engine
+from regenaid.store.orm import Base
 
 target_metadata = Base.metadata
 

@@ -1,7 +1,7 @@
 """The person's choice travels with a saved result: add saved_results.choice (JSON, nullable).
 
 It holds the option the person is leaning toward and their SURE test answers (see
-``regenaid.clinic.records.SavedResult.choice``); existing rows keep NULL: nothing answered.
+``regenaid.store.records.SavedResult.choice``); existing rows keep NULL: nothing answered.
 
 Revision ID: 0003_saved_results_choice
 Revises: 0002_saved_results_expiry

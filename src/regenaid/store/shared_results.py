@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from regenaid.clinic.records import AuditEvent, SavedResult
-from regenaid.clinic.unit_of_work import SqlUnitOfWork
+from regenaid.store.records import AuditEvent, SavedResult
+from regenaid.store.unit_of_work import SqlUnitOfWork
 
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 FORBIDDEN_INTAKE_KEYS = frozenset({"name", "email", "phone", "address", "contact"})

@@ -10,16 +10,16 @@ from alembic import command
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from regenaid.clinic import (
+from regenaid.store import (
     SqlUnitOfWork,
     check_choice,
     load_result,
     save_result,
     update_choice,
 )
-from regenaid.clinic.migrate import alembic_config, current_revision
-from regenaid.clinic.orm import AuditLogRow, SavedResultRow
-from regenaid.clinic.shared_results import RETENTION
+from regenaid.store.migrate import alembic_config, current_revision
+from regenaid.store.orm import AuditLogRow, SavedResultRow
+from regenaid.store.shared_results import RETENTION
 
 INTAKE: dict[str, object] = {
     "concern": "hair",

@@ -6,7 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from regenaid.clinic.repository import AuditLogRepository, SavedResultRepository
+from regenaid.store.repository import AuditLogRepository, SavedResultRepository
 
 
 class SqlUnitOfWork:

@@ -9,11 +9,11 @@ from sqlalchemy import Engine, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from regenaid.clinic import SqlUnitOfWork, delete_result, load_result, save_result
-from regenaid.clinic.migrate import current_revision, migrate_to_head
-from regenaid.clinic.orm import AuditLogRow, SavedResultRow
-from regenaid.clinic.records import AuditEvent, SavedResult
-from regenaid.clinic.shared_results import RETENTION, lookup_hash, purge_expired
+from regenaid.store import SqlUnitOfWork, delete_result, load_result, save_result
+from regenaid.store.migrate import current_revision, migrate_to_head
+from regenaid.store.orm import AuditLogRow, SavedResultRow
+from regenaid.store.records import AuditEvent, SavedResult
+from regenaid.store.shared_results import RETENTION, lookup_hash, purge_expired
 
 INTAKE = {
     "concern": "hair",
@@ -152,7 +152,7 @@ def test_expiry_migration_backfills_existing_rows(engine: Engine) -> None:
     from alembic import command
     from sqlalchemy import text
 
-    from regenaid.clinic.migrate import alembic_config
+    from regenaid.store.migrate import alembic_config
 
     config = alembic_config(engine)
     command.downgrade(config, "0001_saved_results_audit_log")

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from regenaid.clinic import make_engine, make_session_factory, migrate_to_head
+from regenaid.store import make_engine, make_session_factory, migrate_to_head
 
 POSTGRES_URL = os.environ.get(
     "REGENAID_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

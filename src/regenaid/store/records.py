@@ -13,7 +13,7 @@ class SavedResult:
 
     ``choice`` is what the person said about deciding, or None when they said nothing:
     ``{"leaning": <option id or "unsure">, "sure": {<SURE item>: "yes" | "no"}}``, each part
-    present only when answered (see :func:`regenaid.clinic.shared_results.check_choice`).
+    present only when answered (see :func:`regenaid.store.shared_results.check_choice`).
     """
 
     intake: dict[str, Any]
