@@ -1,0 +1,74 @@
+"""What the clinic's use cases need from storage, as interfaces (the store implements them).
+
+Every record kind is kept in a :class:`Records` collection: records are frozen dataclasses
+with ``id`` and ``clinic_id``; every read takes the signed-in clinic's id, so a record of
+another clinic is simply not found. :class:`ClinicUnitOfWork` groups the collections of one
+transaction: nothing is written until ``commit()``, and leaving the block without it rolls
+everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
+
+T = TypeVar("T")
+
+
+class Records(Protocol[T]):
+    """One kind of record, scoped by clinic."""
+
+    def add(self, record: T) -> None:
+        """Store a new record (its ``id`` must be new)."""
+
+    def get(self, clinic_id: str, record_id: str) -> T:
+        """The record, or :class:`~regenaid.clinic.errors.RecordNotFoundError` when it does
+        not exist *in this clinic*."""
+
+    def replace(self, record: T) -> None:
+        """Store a changed version of an existing record of the same clinic."""
+
+    def find(self, clinic_id: str, **equal: Any) -> Sequence[T]:
+        """Records of the clinic whose fields equal the given values, oldest first."""
+
+
+class ClinicUnitOfWork(Protocol):
+    """The clinic's records within one transaction; attribute names are the record kinds."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    @property
+    def audit(self) -> AuditTrail: ...
+
+    def records(self, kind: type[T]) -> Records[T]:
+        """The collection holding records of dataclass ``kind``."""
+        ...
+
+
+class AuditTrail(Protocol):
+    """The clinic's append-only audit trail (a hash chain per clinic: ``regenaid.clinic.audit``)."""
+
+    def append(
+        self,
+        *,
+        clinic_id: str,
+        staff_id: str | None,
+        action: str,
+        record_kind: str,
+        record_id: str | None,
+        at: datetime,
+        client: str,
+        detail: str = "",
+    ) -> None:
+        """Add an entry after the clinic's newest one, in the current transaction."""
