@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+
+if TYPE_CHECKING:
+    from regenaid.clinic.accounts import Clinic, StaffAccount, StaffSession
 
 T = TypeVar("T")
 
@@ -51,6 +54,9 @@ class ClinicUnitOfWork(Protocol):
     @property
     def audit(self) -> AuditTrail: ...
 
+    @property
+    def directory(self) -> StaffDirectory: ...
+
     def records(self, kind: type[T]) -> Records[T]:
         """The collection holding records of dataclass ``kind``."""
         ...
@@ -62,7 +68,7 @@ class AuditTrail(Protocol):
     def append(
         self,
         *,
-        clinic_id: str,
+        clinic_id: str | None,
         staff_id: str | None,
         action: str,
         record_kind: str,
@@ -72,3 +78,23 @@ class AuditTrail(Protocol):
         detail: str = "",
     ) -> None:
         """Add an entry after the clinic's newest one, in the current transaction."""
+
+
+class StaffDirectory(Protocol):
+    """Lookups that come before a clinic is known (sign-in) and the clinics themselves."""
+
+    def add_clinic(self, clinic: Clinic) -> None: ...
+
+    def clinic(self, clinic_id: str) -> Clinic: ...
+
+    def account_by_email(self, email: str) -> StaffAccount | None: ...
+
+    def session(self, session_id: str) -> StaffSession | None: ...
+
+    def delete_session(self, session_id: str) -> None: ...
+
+    def delete_sessions_of(self, staff_id: str) -> None: ...
+
+    def failures(self, kind: str, key: str, since: datetime) -> Sequence[datetime]: ...
+
+    def add_failure(self, kind: str, key: str, at: datetime) -> None: ...

@@ -330,7 +330,7 @@ adverse_events = record_table(
     Column("recorded_by", String(ID), nullable=False),
     *_ref("session_id", "course_sessions", nullable=True),
     *_ref("product_lot_id", "exosome_lots", nullable=True),
-    Column("prp_preparation_id", String(ID)),
+    *_ref("prp_preparation_id", "prp_records", nullable=True),
     Column("term_detail", String(200)),
     Column("seriousness", JSON, nullable=False),
     Column("actions_taken", JSON, nullable=False),
@@ -340,4 +340,33 @@ adverse_events = record_table(
     CheckConstraint("(grade = 5) = (outcome = 'fatal')", name="grade_5_is_fatal"),
     Index("adverse_events_patient", "clinic_id", "patient_id"),
     order_by=("onset",),
+)
+
+prp_protocols = record_table(
+    "prp_protocols",
+    Column("protocol", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(ID), nullable=False),
+    Column("retired", Boolean, nullable=False),
+    order_by=("created_at",),
+)
+
+prp_records = record_table(
+    "prp_records",
+    *_ref("session_id", "course_sessions"),
+    *_ref("patient_id", "patients"),
+    Column("preparation", JSON, nullable=False),
+    Column("derived", JSON, nullable=False),
+    Column("formula_version", String(40), nullable=False),
+    Column("concentration_factor", Float),
+    Column("paw_code", String(40), nullable=False),
+    Column("depa_code", String(40), nullable=False),
+    *_ref("protocol_id", "prp_protocols", nullable=True),
+    Column("deviations", JSON, nullable=False),
+    Column("deviation_note", String(1000)),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", String(ID), nullable=False),
+    UniqueConstraint("session_id", name="prp_records_one_per_session"),
+    Index("prp_records_patient", "clinic_id", "patient_id"),
+    order_by=("recorded_at",),
 )

@@ -12,10 +12,15 @@ from typing import Any, Self, TypeVar
 from sqlalchemy import Table
 from sqlalchemy.orm import Session, sessionmaker
 
+from regenaid.clinic.accounts import StaffAccount, StaffSession
+from regenaid.clinic.adverse_events import AdverseEvent
 from regenaid.clinic.courses import Course, CourseSession
+from regenaid.clinic.exosome_lots import ExosomeLot, LotUse
 from regenaid.clinic.patients import AttachedResult, Consent, ConsentForm, HealthAnswers, Patient
+from regenaid.clinic.treatments import ClinicPrpProtocol, PrpRecord
 from regenaid.store import clinic_tables as tables
 from regenaid.store.clinic_audit import SqlAuditTrail
+from regenaid.store.clinic_directory import SqlStaffDirectory
 from regenaid.store.clinic_mapping import SqlRecords
 
 T = TypeVar("T")
@@ -28,6 +33,13 @@ TABLE_OF: dict[type[Any], Table] = {
     Consent: tables.consents,
     Course: tables.courses,
     CourseSession: tables.course_sessions,
+    StaffAccount: tables.staff_accounts,
+    StaffSession: tables.staff_sessions,
+    ExosomeLot: tables.exosome_lots,
+    LotUse: tables.lot_uses,
+    AdverseEvent: tables.adverse_events,
+    ClinicPrpProtocol: tables.prp_protocols,
+    PrpRecord: tables.prp_records,
 }
 
 
@@ -69,6 +81,10 @@ class SqlClinicUnitOfWork:
         if self._audit is None:
             raise RuntimeError("use the unit of work in a with-block")
         return self._audit
+
+    @property
+    def directory(self) -> SqlStaffDirectory:
+        return SqlStaffDirectory(self.session)
 
     def records(self, kind: type[T]) -> SqlRecords[T]:
         return SqlRecords(self.session, kind, TABLE_OF[kind])

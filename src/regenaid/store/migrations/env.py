@@ -23,6 +23,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection, Engine, event, text
 
+from regenaid.store import clinic_tables  # noqa: F401  (registers the clinic tables)
 from regenaid.store.database import make_engine
 from regenaid.store.orm import Base
 
