@@ -68,5 +68,84 @@ class FakeUnitOfWork:
         assert self.work is not None, "use the unit of work in a with-block"
         return FakeRecords(self.work.setdefault(kind, {}))
 
+    @property
+    def audit(self) -> FakeAuditTrail:
+        return FakeAuditTrail(self)
+
+    @property
+    def directory(self) -> FakeDirectory:
+        return FakeDirectory(self)
+
     def all(self, kind: type[T]) -> list[Any]:
         return list(self.committed.get(kind, {}).values())
+
+
+class FakeAuditTrail:
+    """Keeps appended entries as a hash chain per clinic, like the store."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    def append(self, **fields: Any) -> Any:
+        from regenaid.clinic import audit
+
+        assert self.uow.work is not None
+        chain = self.uow.work.setdefault(audit.AuditEntry, {})
+        key = audit.chain_key(fields["clinic_id"])
+        mine = sorted((e for e in chain.values() if e.chain == key), key=lambda e: e.seq)
+        entry = audit.append(mine[-1] if mine else None, **fields)
+        chain[f"{key}:{entry.seq}"] = entry
+        return entry
+
+
+class FakeDirectory:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    def _rows(self, kind: type) -> dict[str, Any]:
+        assert self.uow.work is not None
+        return self.uow.work.setdefault(kind, {})
+
+    def add_clinic(self, clinic: Any) -> None:
+        self._rows(type(clinic))[clinic.id] = clinic
+
+    def clinic(self, clinic_id: str) -> Any:
+        from regenaid.clinic.accounts import Clinic
+
+        found = self._rows(Clinic).get(clinic_id)
+        if found is None:
+            raise RecordNotFoundError("clinic", clinic_id)
+        return found
+
+    def account_by_email(self, email: str) -> Any:
+        from regenaid.clinic.accounts import StaffAccount
+
+        return next((a for a in self._rows(StaffAccount).values() if a.email == email), None)
+
+    def session(self, session_id: str) -> Any:
+        from regenaid.clinic.accounts import StaffSession
+
+        return self._rows(StaffSession).get(session_id)
+
+    def delete_session(self, session_id: str) -> None:
+        from regenaid.clinic.accounts import StaffSession
+
+        self._rows(StaffSession).pop(session_id, None)
+
+    def delete_sessions_of(self, staff_id: str) -> None:
+        from regenaid.clinic.accounts import StaffSession
+
+        rows = self._rows(StaffSession)
+        for key in [k for k, s in rows.items() if s.staff_id == staff_id]:
+            del rows[key]
+
+    def failures(self, kind: str, key: str, since: Any) -> list[Any]:
+        return [
+            at
+            for k, who, at in self._rows(tuple).values()
+            if (k, who) == (kind, key) and at >= since
+        ]
+
+    def add_failure(self, kind: str, key: str, at: Any) -> None:
+        rows = self._rows(tuple)
+        rows[str(len(rows))] = (kind, key, at)

@@ -172,8 +172,13 @@ def record_health(
 
 
 def current_health(answers: Iterable[HealthAnswers]) -> HealthAnswers | None:
-    """The newest health answers, or None when none were recorded."""
-    return max(answers, key=lambda a: a.recorded_at, default=None)
+    """The newest health answers, or None when none were recorded (of two recorded at the
+    same instant, the later in ``answers``)."""
+    latest: HealthAnswers | None = None
+    for answer in answers:
+        if latest is None or answer.recorded_at >= latest.recorded_at:
+            latest = answer
+    return latest
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,7 +259,7 @@ def record_exosome_session(
             found.session, on=on, by=actor.staff_id, now=actor.now, note=note
         )
         uow.records(CourseSession).replace(done)
-        audit(uow, actor, "create", "lot_use", use.id, f"lot={lot.id}")
+        audit(uow, actor, "create", "lot_use", use.id)
         if use.override:
             audit(uow, actor, "override", "lot_use", use.id, f"route={use.route}")
         audit(uow, actor, "update", "course_session", done.id, "status=done")
