@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -74,3 +75,16 @@ class SqlStaffDirectory:
 
     def purge_failures(self, before: datetime) -> None:
         self._session.execute(delete(login_failures).where(login_failures.c.at < before))
+
+
+def purge_stale_sign_ins(session_factory: Any, now: datetime) -> int:
+    """Delete staff sessions idle past the idle timeout and sign-in failures older than the
+    throttle's look-back (both useless by then); the number of sessions deleted."""
+    from regenaid.clinic.accounts import IDLE_TIMEOUT
+    from regenaid.clinic.staff import THROTTLE
+
+    with session_factory() as session, session.begin():
+        directory = SqlStaffDirectory(session)
+        removed = directory.delete_sessions_idle_since(now - IDLE_TIMEOUT)
+        directory.purge_failures(now - THROTTLE.lookback)
+    return removed

@@ -1,8 +1,9 @@
 """Expired saved results are deleted while the server runs, not only at start-up.
 
 :func:`install_purge_schedule` wraps the app's lifespan: an asyncio task deletes expired saved
-results every ``Settings.purge_interval_seconds`` (an hour by default) in a worker thread, and
-is cancelled at shutdown. A failing purge is logged (type only) and tried again next time.
+results (and expired staff sessions and old sign-in failures) every
+``Settings.purge_interval_seconds`` (an hour by default) in a worker thread, and is cancelled
+at shutdown. A failing purge is logged (type only) and tried again next time.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from regenaid.store import SqlUnitOfWork, purge_expired
+from regenaid.store.clinic_directory import purge_stale_sign_ins
 
 logger = logging.getLogger("regenaid.web")
 
@@ -31,6 +34,7 @@ async def purge_periodically(app: FastAPI, interval_seconds: float) -> None:
         try:
             factory = app.state.session_factory
             removed = await run_in_threadpool(purge_expired, SqlUnitOfWork(factory))
+            await run_in_threadpool(purge_stale_sign_ins, factory, datetime.now(UTC))
         except Exception as error:  # keep purging; the message may hold data
             logger.error("purge of expired saved results failed: %s", type(error).__name__)
         else:
