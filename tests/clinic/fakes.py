@@ -26,6 +26,13 @@ class FakeRecords:
             raise RecordNotFoundError(type(found).__name__ if found else "record", record_id)
         return found
 
+    def get_many(self, clinic_id: str, record_ids: Any) -> dict[str, Any]:
+        return {
+            i: r
+            for i in record_ids
+            if (r := self.rows.get(i)) is not None and r.clinic_id == clinic_id
+        }
+
     def replace(self, record: Any) -> None:
         old = self.rows.get(record.id)
         assert old is not None and old.clinic_id == record.clinic_id

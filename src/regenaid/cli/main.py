@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from regenaid.cli.assess import assess_cmd
+from regenaid.cli.clinic import clinic_app
 from regenaid.cli.compare import compare_cmd
 from regenaid.cli.meta import evidence_cmd, meta_cmd
 from regenaid.cli.plan import plan_cmd
@@ -29,3 +30,4 @@ app.command("compare")(compare_cmd)
 app.command("plan")(plan_cmd)
 app.command("meta")(meta_cmd)
 app.command("evidence")(evidence_cmd)
+app.add_typer(clinic_app, name="clinic")

@@ -85,6 +85,7 @@ THROUGH_SKIN_ROUTES: frozenset[str] = frozenset(
 RegulatoryOrigin = Literal["knowledge_base", "clinic"]
 
 OVERRIDE_REASON_MIN = 10
+OVERRIDE_REASON_MAX = 1000
 """Shortest override reason, in characters (after trimming): long enough to say why."""
 TEXT_MAX = 200
 STATEMENT_MAX = 2000
@@ -495,6 +496,10 @@ def check_lot_use(
         if len(reason) < OVERRIDE_REASON_MIN:
             raise InvalidInputError(
                 "override_reason", f"give a reason of at least {OVERRIDE_REASON_MIN} characters"
+            )
+        if len(reason) > OVERRIDE_REASON_MAX:
+            raise InvalidInputError(
+                "override_reason", f"at most {OVERRIDE_REASON_MAX:,} characters"
             )
         override = True
     return LotUse(

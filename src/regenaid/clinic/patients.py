@@ -31,6 +31,7 @@ Procedure = Literal["prp", "exosome", "combination", "records"]
 PROCEDURES: tuple[str, ...] = get_args(Procedure)
 
 NAME_MAX = 100
+EMAIL_MAX = 254  # RFC 5321: at most 254 characters in a path's address
 OLDEST_YEARS = 130
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
@@ -122,6 +123,8 @@ def _checked(patient: Patient, now: datetime) -> Patient:
     if phone is not None and not _PHONE.match(phone):
         raise InvalidInputError("phone", "digits, spaces and + ( ) . / - only, 5 to 30 of them")
     email = (patient.email or "").strip().lower() or None
+    if email is not None and len(email) > EMAIL_MAX:
+        raise InvalidInputError("email", f"at most {EMAIL_MAX} characters")
     if email is not None and not _EMAIL.match(email):
         raise InvalidInputError("email", "is not an email address")
     return replace(

@@ -9,7 +9,7 @@ everything back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
@@ -29,6 +29,9 @@ class Records(Protocol[T]):
     def get(self, clinic_id: str, record_id: str) -> T:
         """The record, or :class:`~regenaid.clinic.errors.RecordNotFoundError` when it does
         not exist *in this clinic*."""
+
+    def get_many(self, clinic_id: str, record_ids: Collection[str]) -> Mapping[str, T]:
+        """The records of this clinic among ``record_ids``, by id (absent ids are left out)."""
 
     def replace(self, record: T) -> None:
         """Store a changed version of an existing record of the same clinic."""
@@ -76,8 +79,9 @@ class AuditTrail(Protocol):
         at: datetime,
         client: str,
         detail: str = "",
-    ) -> None:
-        """Add an entry after the clinic's newest one, in the current transaction."""
+    ) -> object:
+        """Add an entry after the clinic's newest one, in the current transaction (returns
+        the entry written)."""
 
 
 class StaffDirectory(Protocol):

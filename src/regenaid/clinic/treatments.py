@@ -293,10 +293,9 @@ def recall_list(uow: ClinicUnitOfWork, actor: Actor, lot_id: str) -> list[Recall
         entries = lot_rules.recall_list(
             lot.id, uow.records(LotUse).find(actor.clinic_id, lot_id=lot.id)
         )
-        people = {
-            pid: uow.records(Patient).get(actor.clinic_id, pid)
-            for pid in {e.patient_id for e in entries if e.patient_id}
-        }
+        people = uow.records(Patient).get_many(
+            actor.clinic_id, {e.patient_id for e in entries if e.patient_id}
+        )
         audit(uow, actor, "read", "recall_list", lot.id, f"patients={len(people)}")
         uow.commit()
     return [RecallLine(e, people[e.patient_id]) for e in entries if e.patient_id]

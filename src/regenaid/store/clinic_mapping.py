@@ -13,7 +13,7 @@ a record that does not exist.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from regenaid.clinic.errors import RecordNotFoundError
 
 T = TypeVar("T")
+_IN_CHUNK = 500  # ids per IN (...) list, well under every driver's parameter limit
 
 
 @cache
@@ -87,6 +88,19 @@ class SqlRecords(Generic[T]):
         if row is None:
             raise RecordNotFoundError(self._table.name, record_id)
         return row_to_record(self._kind, row, t)
+
+    def get_many(self, clinic_id: str, record_ids: Collection[str]) -> dict[str, T]:
+        t = self._table
+        wanted = sorted(set(record_ids))
+        found: dict[str, T] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            rows = self._session.execute(
+                select(t).where(t.c.clinic_id == clinic_id, t.c.id.in_(chunk))
+            )
+            for row in rows:
+                found[row.id] = row_to_record(self._kind, row, t)
+        return found
 
     def replace(self, record: T) -> None:
         t = self._table

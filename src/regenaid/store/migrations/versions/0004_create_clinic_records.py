@@ -100,38 +100,38 @@ def upgrade() -> None:
         sa.Column("product_name", sa.String(length=200), nullable=False),
         sa.Column("manufacturer", sa.String(length=200), nullable=False),
         sa.Column("manufacturer_country", sa.String(length=2), nullable=False),
-        sa.Column("lot_number", sa.String(length=100), nullable=False),
+        sa.Column("lot_number", sa.String(length=200), nullable=False),
         sa.Column("expiry_date", sa.Date(), nullable=False),
         sa.Column("received_date", sa.Date(), nullable=False),
         sa.Column("quantity_unit", sa.String(length=16), nullable=False),
         sa.Column("quantity_received", sa.Numeric(precision=12, scale=3), nullable=False),
         sa.Column("quantity_left", sa.Numeric(precision=12, scale=3), nullable=False),
         sa.Column("source", sa.String(length=40), nullable=False),
-        sa.Column("maker_term", sa.String(length=100), nullable=False),
+        sa.Column("maker_term", sa.String(length=200), nullable=False),
         sa.Column("form", sa.String(length=16), nullable=False),
         sa.Column("labelled_routes", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=22), nullable=False),
-        sa.Column("catalogue_number", sa.String(length=100), nullable=True),
+        sa.Column("catalogue_number", sa.String(length=200), nullable=True),
         sa.Column("manufacture_date", sa.Date(), nullable=True),
         sa.Column("source_detail", sa.String(length=500), nullable=True),
-        sa.Column("donor_eligibility", sa.String(length=1000), nullable=True),
+        sa.Column("donor_eligibility", sa.String(length=2000), nullable=True),
         sa.Column("separation_method", sa.String(length=200), nullable=True),
         sa.Column("particle_concentration_per_ml", sa.Float(), nullable=True),
         sa.Column("particle_method", sa.String(length=32), nullable=True),
         sa.Column("size_mode_nm", sa.Float(), nullable=True),
         sa.Column("protein_ug_per_ml", sa.Float(), nullable=True),
         sa.Column("markers", sa.JSON(), nullable=False),
-        sa.Column("imaging_method", sa.String(length=100), nullable=True),
+        sa.Column("imaging_method", sa.String(length=200), nullable=True),
         sa.Column("sterility", sa.String(length=16), nullable=False),
         sa.Column("endotoxin", sa.String(length=16), nullable=False),
         sa.Column("mycoplasma", sa.String(length=16), nullable=False),
         sa.Column("storage_min_c", sa.Float(), nullable=True),
         sa.Column("storage_max_c", sa.Float(), nullable=True),
-        sa.Column("coa_file", sa.String(length=300), nullable=True),
+        sa.Column("coa_file", sa.String(length=500), nullable=True),
         sa.Column("regulatory", sa.JSON(), nullable=False),
         sa.Column("recalled_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("recall_reason", sa.String(length=1000), nullable=True),
+        sa.Column("recall_reason", sa.String(length=2000), nullable=True),
         sa.CheckConstraint(
             "(recalled_at IS NULL) = (recall_reason IS NULL)", name="recall_has_when_and_why"
         ),
@@ -246,6 +246,7 @@ def upgrade() -> None:
         info={"order_by": ("attached_at",)},
     )
     with op.batch_alter_table("attached_results", schema=None) as batch_op:
+        batch_op.create_index("attached_results_patient", ["clinic_id", "patient_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_attached_results_clinic_id"), ["clinic_id"], unique=False
         )
@@ -287,6 +288,7 @@ def upgrade() -> None:
         info={"order_by": ("taken_at",)},
     )
     with op.batch_alter_table("consents", schema=None) as batch_op:
+        batch_op.create_index("consents_patient", ["clinic_id", "patient_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_consents_clinic_id"), ["clinic_id"], unique=False)
 
     op.create_table(
@@ -378,6 +380,7 @@ def upgrade() -> None:
         info={"order_by": ("start",)},
     )
     with op.batch_alter_table("courses", schema=None) as batch_op:
+        batch_op.create_index("courses_patient", ["clinic_id", "patient_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_courses_clinic_id"), ["clinic_id"], unique=False)
 
     op.create_table(
@@ -416,6 +419,7 @@ def upgrade() -> None:
         info={"order_by": ("planned", "number")},
     )
     with op.batch_alter_table("course_sessions", schema=None) as batch_op:
+        batch_op.create_index("course_sessions_course", ["clinic_id", "course_id"], unique=False)
         batch_op.create_index("course_sessions_day", ["clinic_id", "planned"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_course_sessions_clinic_id"), ["clinic_id"], unique=False
@@ -467,7 +471,7 @@ def upgrade() -> None:
         sa.Column("patient_id", sa.String(length=22), nullable=False),
         sa.Column("preparation", sa.JSON(), nullable=False),
         sa.Column("derived", sa.JSON(), nullable=False),
-        sa.Column("formula_version", sa.String(length=40), nullable=False),
+        sa.Column("formula_version", sa.String(length=120), nullable=False),
         sa.Column("concentration_factor", sa.Float(), nullable=True),
         sa.Column("paw_code", sa.String(length=40), nullable=False),
         sa.Column("depa_code", sa.String(length=40), nullable=False),
@@ -520,7 +524,7 @@ def upgrade() -> None:
         sa.Column("seriousness", sa.JSON(), nullable=False),
         sa.Column("actions_taken", sa.JSON(), nullable=False),
         sa.Column("resolved_on", sa.Date(), nullable=True),
-        sa.Column("description", sa.String(length=2000), nullable=True),
+        sa.Column("description", sa.String(length=4000), nullable=True),
         sa.CheckConstraint("(grade = 5) = (outcome = 'fatal')", name="grade_5_is_fatal"),
         sa.CheckConstraint("grade BETWEEN 1 AND 5", name="grade_range"),
         sa.ForeignKeyConstraint(
@@ -575,10 +579,12 @@ def downgrade() -> None:
     with op.batch_alter_table("course_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_course_sessions_clinic_id"))
         batch_op.drop_index("course_sessions_day")
+        batch_op.drop_index("course_sessions_course")
 
     op.drop_table("course_sessions")
     with op.batch_alter_table("courses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_courses_clinic_id"))
+        batch_op.drop_index("courses_patient")
 
     op.drop_table("courses")
     with op.batch_alter_table("staff_sessions", schema=None) as batch_op:
@@ -592,10 +598,12 @@ def downgrade() -> None:
     op.drop_table("health_answers")
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consents_clinic_id"))
+        batch_op.drop_index("consents_patient")
 
     op.drop_table("consents")
     with op.batch_alter_table("attached_results", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_attached_results_clinic_id"))
+        batch_op.drop_index("attached_results_patient")
 
     op.drop_table("attached_results")
     with op.batch_alter_table("staff_accounts", schema=None) as batch_op:
