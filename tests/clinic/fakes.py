@@ -104,6 +104,13 @@ class FakeAuditTrail:
         chain[f"{key}:{entry.seq}"] = entry
         return entry
 
+    def entries(self, key: str) -> list[Any]:
+        from regenaid.clinic import audit
+
+        assert self.uow.work is not None
+        chain = self.uow.work.get(audit.AuditEntry, {}).values()
+        return sorted((e for e in chain if e.chain == key), key=lambda e: e.seq)
+
 
 class FakeDirectory:
     def __init__(self, uow: FakeUnitOfWork) -> None:

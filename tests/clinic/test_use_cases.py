@@ -396,3 +396,98 @@ def test_dataclass_records_are_frozen() -> None:
         dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen  # type: ignore[attr-defined]
         for kind in (Patient, ExosomeLot, AuditEntry)
     )
+
+
+def test_combination_session_takes_both_products_once_each() -> None:
+    uow = FakeUnitOfWork()
+    patient, _ = setup_patient(uow)
+    combo = services.add_consent_form(
+        uow,
+        CLIN,
+        procedure="combination",
+        title="PRP with exosomes",
+        text="I understand what the combined treatment involves and its risks.",
+    )
+    services.record_consent(uow, CLIN, patient.id, combo.id)
+    _, sessions = services.start_course(
+        uow,
+        CLIN,
+        KB,
+        patient.id,
+        condition="androgenetic_alopecia",
+        treatment="combination",
+        start=START,
+        horizon_months=12,
+        severity="moderate",
+    )
+    session = first_treatment(sessions)
+    lot = treatments.receive_lot(uow, ADMIN, **lot_values(labelled_routes=("microneedling",)))
+    treatments.record_exosome_session(
+        uow, CLIN, KB, session.id, lot_id=lot.id, quantity=1, route="microneedling", on=NOW.date()
+    )
+    prep = full_record(
+        session_id=session.id,
+        protocol_id=None,
+        drawn_at=NOW - timedelta(hours=1),
+        ready_at=NOW - timedelta(minutes=20),
+        injected_at=NOW - timedelta(minutes=5),
+    )
+    treatments.record_prp_session(uow, CLIN, KB, prep, on=NOW.date())  # same session: allowed
+    with pytest.raises(RefusedError) as refused:  # a second lot use at the same session is not
+        treatments.record_exosome_session(
+            uow,
+            CLIN,
+            KB,
+            session.id,
+            lot_id=lot.id,
+            quantity=1,
+            route="microneedling",
+            on=NOW.date(),
+        )
+    assert refused.value.code == "already_done"
+
+
+def test_wrong_codes_count_towards_the_throttle() -> None:
+    import pyotp
+
+    from regenaid.clinic.accounts import new_totp_secret
+
+    uow = FakeUnitOfWork()
+    staff.create_clinic_with_admin(
+        uow,
+        clinic_name="Throttle",
+        jurisdiction=None,
+        email="ad@min.example",
+        display_name="Ad Min",
+        password="a passphrase long enough",
+        now=NOW,
+    )
+    started = staff.sign_in(
+        uow,
+        email="ad@min.example",
+        password="a passphrase long enough",
+        client="192.0.2.9",
+        now=NOW,
+    )
+    secret = new_totp_secret()
+    for _ in range(5):
+        with pytest.raises(RefusedError) as refused:
+            staff.second_factor(
+                uow,
+                token=started.token,
+                code="000000",
+                client="192.0.2.9",
+                now=NOW,
+                new_secret=secret,
+            )
+        assert refused.value.code == "totp_code_refused"
+    with pytest.raises(RefusedError) as refused:  # even the right code waits now
+        staff.second_factor(
+            uow,
+            token=started.token,
+            code=pyotp.TOTP(secret).at(NOW),
+            client="192.0.2.9",
+            now=NOW,
+            new_secret=secret,
+        )
+    assert refused.value.code == "throttled"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 if TYPE_CHECKING:
     from regenaid.clinic.accounts import Clinic, StaffAccount, StaffSession
+    from regenaid.clinic.audit import AuditEntry
 
 T = TypeVar("T")
 
@@ -82,6 +83,9 @@ class AuditTrail(Protocol):
     ) -> object:
         """Add an entry after the clinic's newest one, in the current transaction (returns
         the entry written)."""
+
+    def entries(self, key: str) -> Sequence[AuditEntry]:
+        """The chain's entries in order (``key``: :func:`regenaid.clinic.audit.chain_key`)."""
 
 
 class StaffDirectory(Protocol):

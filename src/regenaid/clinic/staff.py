@@ -110,6 +110,22 @@ def deactivate_staff(uow: ClinicUnitOfWork, actor: Actor, staff_id: str) -> Staf
     return account
 
 
+def _check_throttle(uow: ClinicUnitOfWork, key: str, client: str, now: datetime) -> None:
+    """Refuse (``throttled``) while failed passwords or codes for this e-mail key or from this
+    address are over the throttle's limits; failed codes count like failed passwords."""
+    since = now - THROTTLE.lookback
+    decision = THROTTLE.decide(
+        uow.directory.failures("email", key, since),
+        uow.directory.failures("address", client, since),
+        now,
+    )
+    if not decision.allowed:
+        raise RefusedError(
+            "throttled",
+            f"too many failed sign-ins; try again in {decision.retry_after_seconds} seconds",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class SignIn:
     """A started session: the cookie's token (never stored) and the session."""
@@ -130,17 +146,7 @@ def sign_in(
     when to retry) or ``sign_in_refused`` (same for unknown e-mail and wrong password)."""
     key = rules.login_key(email)
     with uow:
-        since = now - THROTTLE.lookback
-        decision = THROTTLE.decide(
-            uow.directory.failures("email", key, since),
-            uow.directory.failures("address", client, since),
-            now,
-        )
-        if not decision.allowed:
-            raise RefusedError(
-                "throttled",
-                f"too many failed sign-ins; try again in {decision.retry_after_seconds} seconds",
-            )
+        _check_throttle(uow, key, client, now)
         try:
             account = uow.directory.account_by_email(rules.normalise_email(email))
         except InvalidInputError:
@@ -201,6 +207,7 @@ def second_factor(
         if session is None or rules.session_state(session, now) != "active":
             raise RefusedError("session_expired", "the session has expired; please sign in again")
         account = uow.records(StaffAccount).get(session.clinic_id, session.staff_id)
+        _check_throttle(uow, rules.login_key(account.email), client, now)
         if account.totp_secret is None:
             if new_secret is None:
                 raise RefusedError("totp_not_enrolled", "set up the authenticator app first")

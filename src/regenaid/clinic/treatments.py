@@ -76,6 +76,22 @@ class PrpRecord:
     recorded_by: str
 
 
+def _session_done(
+    actor: Actor,
+    session: CourseSession,
+    treatment: str,
+    *,
+    on: date,
+    note: str | None,
+    given_already: bool,
+) -> CourseSession | None:
+    """The session marked done, or None when it already is because the other product of a
+    combination course was recorded at it (then only this product is added)."""
+    if session.status == "done" and treatment == "combination" and not given_already:
+        return None
+    return course_rules.record_done(session, on=on, by=actor.staff_id, now=actor.now, note=note)
+
+
 def save_prp_protocol(
     uow: ClinicUnitOfWork, actor: Actor, protocol: PrpProtocol
 ) -> ClinicPrpProtocol:
@@ -163,13 +179,15 @@ def record_prp_session(
             recorded_at=actor.now,
             recorded_by=actor.staff_id,
         )
-        uow.records(PrpRecord).add(record)
-        done = course_rules.record_done(
-            found.session, on=on, by=actor.staff_id, now=actor.now, note=note
+        already = bool(uow.records(PrpRecord).find(actor.clinic_id, session_id=found.session.id))
+        done = _session_done(
+            actor, found.session, found.course.treatment, on=on, note=note, given_already=already
         )
-        uow.records(CourseSession).replace(done)
+        uow.records(PrpRecord).add(record)
         audit(uow, actor, "create", "prp_preparation", record.id, f"deviations={len(deviations)}")
-        audit(uow, actor, "update", "course_session", done.id, "status=done")
+        if done is not None:
+            uow.records(CourseSession).replace(done)
+            audit(uow, actor, "update", "course_session", done.id, "status=done")
         uow.commit()
     return record
 
@@ -253,16 +271,18 @@ def record_exosome_session(
             patient_id=found.patient.id,
             session_id=found.session.id,
         )
+        already = bool(uow.records(LotUse).find(actor.clinic_id, session_id=found.session.id))
+        done = _session_done(
+            actor, found.session, found.course.treatment, on=on, note=note, given_already=already
+        )
         uow.records(LotUse).add(use)
         uow.records(ExosomeLot).replace(lot_rules.consume(lot, use))
-        done = course_rules.record_done(
-            found.session, on=on, by=actor.staff_id, now=actor.now, note=note
-        )
-        uow.records(CourseSession).replace(done)
         audit(uow, actor, "create", "lot_use", use.id)
         if use.override:
             audit(uow, actor, "override", "lot_use", use.id, f"route={use.route}")
-        audit(uow, actor, "update", "course_session", done.id, "status=done")
+        if done is not None:
+            uow.records(CourseSession).replace(done)
+            audit(uow, actor, "update", "course_session", done.id, "status=done")
         uow.commit()
     return use
 

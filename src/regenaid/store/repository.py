@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -10,6 +10,11 @@ from sqlalchemy.orm import Session
 
 from regenaid.store.orm import AuditLogRow, SavedResultRow
 from regenaid.store.records import AuditEvent, SavedResult
+
+
+def _utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite keeps no zone; everything stored is UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class SavedResultRepository:
@@ -45,8 +50,8 @@ class SavedResultRepository:
         return SavedResult(
             intake=row.intake,
             assessment=row.assessment,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
+            created_at=_utc(row.created_at),
+            expires_at=_utc(row.expires_at),
             contract=row.contract,
             choice=row.choice,
         )

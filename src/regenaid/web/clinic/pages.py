@@ -1,7 +1,37 @@
-"""Server-rendered clinic pages under ``/clinic``."""
+"""Server-rendered clinic pages under ``/clinic``.
+
+The pages are split by subject; each module has its own router under ``/clinic`` (with
+:class:`~regenaid.web.clinic.pages_common.ClinicPageRoute`, which turns the clinic's errors
+into pages) and this one gathers them:
+
+- :mod:`.pages_auth` — sign in, authenticator code (and its set-up), sign out;
+- :mod:`.pages_home` — the schedule (home), staff accounts, the audit trail;
+- :mod:`.pages_patients` — patients, the patient's page and its forms, sessions;
+- :mod:`.pages_sessions` — recording PRP and exosome sessions, protocols and consent texts;
+- :mod:`.pages_stock` — exosome lots, recalls;
+- :mod:`.pages_events` — adverse events.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter(prefix="/clinic", include_in_schema=False)
+from regenaid.web.clinic import (
+    pages_auth,
+    pages_events,
+    pages_home,
+    pages_patients,
+    pages_sessions,
+    pages_stock,
+)
+
+router = APIRouter(include_in_schema=False)
+for _module in (
+    pages_auth,
+    pages_home,
+    pages_patients,
+    pages_sessions,
+    pages_stock,
+    pages_events,
+):
+    router.include_router(_module.router)
