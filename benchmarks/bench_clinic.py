@@ -465,7 +465,8 @@ def report(results: list[Timings], seed: Seed) -> None:
         print(
             f"{r.database}: seeded in {r.seeded_seconds:.1f} s; use case / raw SQL "
             f"{recall / r.medians['raw SQL: uses joined with patients']:.1f}x "
-            f"({fmt_seconds(per)} per listed patient: one query each, plus the audit write); "
+            f"({fmt_seconds(per)} per listed patient: record conversion, one IN query for the "
+            "patients, the audit write); "
             f"lot_uses_lot index used: {'yes' if r.uses_index else 'NO'}"
         )
         for line in r.plan:

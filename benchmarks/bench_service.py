@@ -5,8 +5,11 @@
    idle (the anchor). Goal: p99 under load < 100 ms. Also counted: PDFs made and 503 answers
    (the PDF gate refusing beyond its queue).
 2. Resident memory of one process after N distinct assessments (default 10,000; set
-   ``REGENAID_BENCH_ASSESSMENTS``), each with its own cost-model run (distinct horizon, age,
-   budget): goal < 400 MB. Reported with the RSS after the first 100 as the anchor.
+   ``REGENAID_BENCH_ASSESSMENTS``), each with its own age, severity and budget amount, five at
+   a time over each of 2,000 distinct runs of the cost model (every condition, five
+   currencies, horizons of 12 to 240 months, with and without an earlier PRP course): more
+   than its cache holds. Goal < 400 MB. Reported with the RSS after the first 100 as the
+   anchor, and what the byte-bounded cost-model cache (``regenaid.caching``) holds then.
 
 Run: ``python -m benchmarks service`` (or ``make bench``).
 """
@@ -103,6 +106,7 @@ def health_under_pdf_load() -> None:
 _RSS_SCRIPT = """
 import os, sys
 from regenaid.decide import assess, parse_intake
+from regenaid.knowledge.model import CONDITIONS_BY_CONCERN
 
 def rss_mb():
     with open("/proc/self/status") as f:
@@ -110,15 +114,25 @@ def rss_mb():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
 total = int(sys.argv[1])
+COST_RUNS = 2000
 first = None
+places = [(concern, c) for concern, cs in sorted(CONDITIONS_BY_CONCERN.items()) for c in cs]
 for i in range(total):
-    intake = {"concern": "hair", "condition": "androgenetic_alopecia", "age": 18 + i % 80,
-              "sex": "male", "severity": ("mild", "moderate", "advanced")[i % 3],
-              "budget": {"amount": 500 + i, "currency": "USD", "horizon_months": 1 + i % 240}}
+    run = i // 5 % COST_RUNS  # the cost-model run (condition, currency, earlier PRP, horizon)
+    concern, condition = places[run % len(places)]
+    k = run // len(places)
+    intake = {"concern": concern, "condition": condition, "age": 18 + i % 80, "sex": "female",
+              "severity": ("mild", "moderate", "advanced")[i % 3],
+              "budget": {"amount": 500 + i, "currency": ("USD", "GBP", "EUR", "JPY", "AUD")[k % 5],
+                         "horizon_months": 240 - 12 * (k // 10 % 20)}}
+    if k // 5 % 2:
+        intake["prior_treatments"] = [{"treatment": "prp", "response": "partial"}]
     assess(parse_intake(intake))
     if i == 99:
         first = rss_mb()
-print(f"{first:.0f} {rss_mb():.0f}")
+from regenaid.caching import SHARED
+info = SHARED.info()
+print(f"{first:.0f} {rss_mb():.0f} {info.bytes} {info.max_bytes} {info.entries} {info.evictions}")
 """
 
 
@@ -132,11 +146,16 @@ def memory_after_many_assessments() -> None:
         check=True,
     ).stdout.split()
     first, last = float(out[0]), float(out[1])
+    cached, budget, entries, evictions = (int(x) for x in out[2:])
     verdict = "met" if last < 400 else "NOT met"
     print(f"RSS after 100 assessments (anchor)     : {first:.0f} MB")
     print(
         f"RSS after {total:,} distinct assessments : {last:.0f} MB "
         f"(goal < 400 MB: {verdict}; {time.perf_counter() - started:.0f} s)"
+    )
+    print(
+        f"  cost-model cache then holds {cached / 2**20:.0f} MB of its {budget / 2**20:.0f} MB "
+        f"budget in {entries:,} entries ({evictions:,} evicted)"
     )
 
 

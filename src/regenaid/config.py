@@ -17,6 +17,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from regenaid.caching import DEFAULT_MAX_BYTES, MEGABYTE
+
 # Published in this repository's history: never accepted as a key.
 _PUBLIC_KEYS = frozenset({"dev-only-not-secret", "changeme", "secret", "test-secret-key"})
 MIN_SECRET_KEY_CHARS = 43  # 32 random bytes as URL-safe base64 (secrets.token_urlsafe(32))
@@ -25,6 +27,7 @@ MIN_SECRET_KEY_DISTINCT = 12  # a random 43-char URL-safe or 64-char hex key has
 # Host names accepted without REGENAID_ALLOWED_HOSTS outside production ("testserver" is the
 # host of Starlette's TestClient).
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "testserver")
+DEFAULT_CACHE_MEGABYTES = DEFAULT_MAX_BYTES // MEGABYTE
 
 
 class ConfigurationError(SystemExit):
@@ -104,6 +107,9 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""
     # How often expired saved results are deleted while the server runs.
     purge_interval_seconds: float = Field(default=3600.0, gt=0)
+    # Memory each worker may keep for the cost model's cached results (regenaid.caching);
+    # 0 turns the cache off. The default keeps a worker well under 400 MB.
+    cache_megabytes: int = Field(default=DEFAULT_CACHE_MEGABYTES, ge=0, le=65536)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

@@ -146,12 +146,10 @@ KBS = {"shipped": load_knowledge, "tiny": tiny_kb}
 
 
 def clear_all_caches() -> None:
-    """Empty every functools cache in decide and the cost model (not the kb loaders)."""
+    """Empty every cache in decide and the cost model (not the kb loaders): functools caches
+    and the byte-bounded ones (both have ``cache_clear``)."""
     import sys
 
-    from regenaid.decide.assessment import clear_cost_cache
-
-    clear_cost_cache()
     for name, module in list(sys.modules.items()):
         if not name.startswith(("regenaid.decide", "regenaid.economics")) or module is None:
             continue

@@ -8,7 +8,7 @@ import pytest
 from tiny_kb import tiny_kb
 
 from regenaid.decide import parse_intake
-from regenaid.decide.option_cost import estimate_costs
+from regenaid.decide.option_cost import cost_blocks, estimate_costs
 
 KEYS = {
     "currency",
@@ -157,3 +157,58 @@ def test_cached_results_are_not_shared_with_callers() -> None:
     again = estimate_costs(kb, _intake(), ("prp",))
     assert again["prp"]["horizon_total"]["expected"] > 0  # type: ignore[index]
     assert "edited" not in again["prp"]["assumptions"]  # type: ignore[operator]
+
+
+def test_each_person_gets_their_own_budget_comparison() -> None:
+    """Blocks are cached per combination, not per person: people with the same answers but
+    other budgets share the cached values and still get their own comparison."""
+    kb = tiny_kb()
+
+    def budget(amount: int) -> dict[str, Any]:
+        return {"amount": amount, "currency": "USD", "horizon_months": 24}
+
+    poor, rich = _intake(budget=budget(100)), _intake(budget=budget(10**7))
+    first = cost_blocks(kb, poor, ALL)
+    second = cost_blocks(kb, rich, ALL)
+    again = cost_blocks(kb, poor, ALL)
+    assert first["prp"]["within_budget"] is False
+    assert first["prp"]["probability_within_budget"] == 0.0
+    assert second["prp"]["within_budget"] is True
+    assert second["prp"]["probability_within_budget"] == 1.0
+    assert again == first
+    # the values are the cache's own (read-only), each block a dict of its own
+    assert first["prp"] is not again["prp"]
+    assert first["prp"]["horizon_total"] is second["prp"]["horizon_total"]
+    assert estimate_costs(kb, poor, ALL) == first  # the same numbers, as fresh copies
+
+
+def test_what_the_cache_charges_is_close_to_the_measured_size() -> None:
+    """The cost model's cache charges runs and prepared blocks by quick estimates (their
+    arrays exactly, the rest by constants): within 20% of approximate_size, over every
+    condition, two currencies, short and long horizons, with and without an earlier response."""
+    from regenaid.caching import approximate_size
+    from regenaid.decide.option_cost import (
+        _prepare,
+        _prepared_size,
+        _run_size,
+        _simulate,
+    )
+    from regenaid.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    checked = 0
+    for condition in kb.conditions.values():
+        treatments = tuple(sorted(condition.treatments))
+        for currency in ("USD", "JPY"):
+            for months in (1, 24, 240):
+                for prior in (None, "good"):
+                    priors = tuple(prior if t == "prp" else None for t in treatments)
+                    runs = _simulate(kb, condition.id, treatments, currency, months, priors)
+                    for costs, _inputs, _notes, bars, _converted in runs:
+                        run = (costs, bars)
+                        assert _run_size(run) == pytest.approx(approximate_size(run), rel=0.2)
+                    prepared = _prepare(kb, condition.id, treatments, currency, months, priors)
+                    measured = approximate_size(prepared)
+                    assert _prepared_size(prepared) == pytest.approx(measured, rel=0.2)
+                    checked += 1
+    assert checked >= 40

@@ -359,8 +359,7 @@ def _intakes() -> list[Any]:
 
 
 def _clear() -> None:
-    option_cost._prepare.cache_clear()
-    regen_model._cached_draws.cache_clear()
+    option_cost.clear_cost_model_cache()  # prepared blocks, runs per option and draws
 
 
 def _blocks() -> list[Any]:

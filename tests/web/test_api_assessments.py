@@ -205,3 +205,29 @@ def test_accepts_gzip(header: str, expected: bool) -> None:
     from regenaid.web.api.assessments import accepts_gzip
 
     assert accepts_gzip(header) is expected
+
+
+def test_cache_budget_comes_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """REGENAID_CACHE_MEGABYTES sets how much each worker keeps for the cost model's cached
+    results (the core cannot read settings: the app sets the budget when it starts)."""
+    from regenaid.caching import MEGABYTE, SHARED
+    from regenaid.config import DEFAULT_CACHE_MEGABYTES, ConfigurationError, load_settings
+
+    before = SHARED.max_bytes
+    monkeypatch.setenv("REGENAID_CACHE_MEGABYTES", "3")
+    try:
+        settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'c.db'}")
+        assert settings.cache_megabytes == 3
+        with TestClient(create_app(settings)) as c:
+            assert SHARED.max_bytes == 3 * MEGABYTE
+            assert c.post("/api/v1/assessments", json=GOOD).status_code == 200
+            assert 0 < SHARED.info().bytes <= 3 * MEGABYTE
+    finally:
+        SHARED.resize(before)
+    monkeypatch.setenv("REGENAID_CACHE_MEGABYTES", "-1")
+    with pytest.raises(ConfigurationError, match="REGENAID_CACHE_MEGABYTES"):
+        load_settings()
+    monkeypatch.delenv("REGENAID_CACHE_MEGABYTES")
+    assert Settings(environment="test").cache_megabytes == DEFAULT_CACHE_MEGABYTES

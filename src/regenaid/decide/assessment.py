@@ -2,7 +2,10 @@
 
 Deterministic: the same intake and knowledge base always give the same assessment. What does
 not depend on the person (names, regulatory status, evidence profiles, claims) is cached per
-(knowledge base, condition, regulatory key); cost blocks are cached by ``COST_INPUTS``.
+(knowledge base, condition, regulatory key); the cost model's results are cached by
+:mod:`regenaid.decide.option_cost` (all but the budget comparison), so no cache holds anything
+per person. An option's ``cost`` block is its own dict, but the values in it (curves,
+intervals, notes) are shared with that cache: read them, do not change them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, replace
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.disagreements import TOPIC_LABEL, find_disagreements
 from regenaid.decide.intake import Intake
-from regenaid.decide.option_cost import estimate_costs, wanted_currency
+from regenaid.decide.option_cost import cost_blocks, wanted_currency
 from regenaid.decide.option_plan import plan_summary
 from regenaid.decide.outcomes import outcome_outs
 from regenaid.decide.ranking import OptionFacts, RankedOption, chronic_te, rank_options
@@ -172,6 +175,9 @@ def _benefits_and_harms(
     )
 
 
+# Counted, not sized, like the other small caches of this module: keys are bounded by the
+# knowledge base (conditions, validated country codes, sexes, severities) and the values are
+# small or shared with it; only the cost model's results need a byte budget (option_cost).
 @functools.lru_cache(maxsize=1024)
 def _regulatory_key(kb: KnowledgeBase, jurisdiction: str | None) -> str | None:
     """The most specific jurisdiction the kb has entries for, on ``jurisdiction``'s lookup path
@@ -240,42 +246,10 @@ def _statics(
     return tuple(out)
 
 
-# Every intake field that ``option_cost.estimate_costs`` reads; the cost cache is keyed by them.
-# Whoever changes the cost model to read another field must add it here.
-COST_INPUTS: frozenset[str] = frozenset(
-    {"concern", "condition", "prior_treatments", "budget", "jurisdiction"}
-)
-_COST_CACHE_SIZE = 2048
-_cost_cache: dict[tuple[KnowledgeBase, str, tuple[TreatmentId, ...]], CostBlocks] = {}
-
-
-def _cost_key(intake: Intake) -> str:
-    return intake.model_dump_json(include=set(COST_INPUTS))
-
-
-def _costs_cached(
-    kb: KnowledgeBase, intake: Intake, treatments: tuple[TreatmentId, ...]
-) -> CostBlocks:
-    """The cost blocks for ``intake``, computed once per distinct set of cost inputs."""
-    key = (kb, _cost_key(intake), treatments)
-    hit = _cost_cache.get(key)
-    if hit is None:
-        hit = _costs_in_one_currency(kb, intake, treatments)
-        if len(_cost_cache) >= _COST_CACHE_SIZE:
-            _cost_cache.pop(next(iter(_cost_cache)))
-        _cost_cache[key] = hit
-    return hit
-
-
-def clear_cost_cache() -> None:
-    """Forget cached cost blocks (benchmarks use this to time the cost model)."""
-    _cost_cache.clear()
-
-
 def _costs_in_one_currency(
     kb: KnowledgeBase, intake: Intake, treatments: tuple[TreatmentId, ...]
 ) -> CostBlocks:
-    costs = estimate_costs(kb, intake, treatments)
+    costs = cost_blocks(kb, intake, treatments)  # read-only values, shared with the cache
     if intake.budget is None or not _mixed_currencies(costs):
         return costs
     # Lists in the person's currency and USD lists are converted into one currency with a
@@ -286,7 +260,7 @@ def _costs_in_one_currency(
     in_usd = intake.model_copy(
         update={"budget": intake.budget.model_copy(update={"currency": "USD"})}
     )
-    costs = estimate_costs(kb, in_usd, treatments)
+    costs = cost_blocks(kb, in_usd, treatments)
     return {
         t: {**c, "within_budget": None, "probability_within_budget": None} for t, c in costs.items()
     }
@@ -561,7 +535,7 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     )
     treatments = tuple(s.treatment for s in statics)
     screening = _with_local_rules(screen(intake, kb), statics)
-    costs = _costs_cached(kb, intake, treatments)
+    costs = _costs_in_one_currency(kb, intake, treatments)
     months = intake.horizon_months
     currency = _main_currency(costs)
 

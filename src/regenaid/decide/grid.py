@@ -269,6 +269,7 @@ def build_grid(kb: KnowledgeBase, condition: str, jurisdiction: str | None = Non
     return _build_grid(kb, condition, jurisdiction)
 
 
+# Counted, not sized: one grid per condition and jurisdiction, a few kB of text each.
 @functools.lru_cache(maxsize=128)
 def _build_grid(kb: KnowledgeBase, condition_id: str, jurisdiction: str | None) -> OptionGrid:
     condition = kb.conditions[condition_id]

@@ -7,19 +7,24 @@ currency (the budget's, else the one of the country where they would be treated)
 price list in that currency when the knowledge base has one, else its USD list converted at a
 published, dated exchange rate (:mod:`regenaid.knowledge.exchange`), and the block says which
 rate. Without a list or a rate in that currency costs stay in USD, are not compared with the
-budget, and the block says so. Results are cached by their inputs, so repeated assessments cost
-a dictionary build.
+budget, and the block says so.
+
+Everything but the budget comparison is cached per (condition, options, currency, horizon,
+earlier responses) in the shared byte-bounded cache (:mod:`regenaid.caching`), so a new person
+whose answers lead to a combination already seen costs a count over the draws and a copy of
+the blocks, about as little as a repeated one. :func:`estimate_costs` hands out deep copies the
+caller may edit; :func:`cost_blocks`, for callers that only read (an assessment), shallow ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from regenaid.caching import ARRAY_OVERHEAD, bytes_cached
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.intake import Intake, PriorTreatmentId
 from regenaid.decide.views import price_basis
@@ -34,6 +39,7 @@ from regenaid.economics.regen_model import (
     OptionCosts,
     OptionInputs,
     break_even,
+    clear_draws_cache,
     option_tornado,
     probability_cheapest,
     simulate_option,
@@ -120,8 +126,7 @@ def _simulate(
 ) -> tuple[
     tuple[OptionCosts, OptionInputs, list[str], tuple[TornadoBar, ...], Conversion | None], ...
 ]:
-    """Run the cost model per option. Not cached itself: its one caller, :func:`_prepare`, is
-    cached under the same key, so a second cache here would only hold the draws twice."""
+    """Run the cost model per option (each run cached by :func:`_run_option`)."""
     out = []
     for treatment, prior in zip(treatments, priors, strict=True):
         listed, converted = price_in(kb, treatment, condition, currency)
@@ -134,12 +139,41 @@ def _simulate(
             response=resp.distribution if resp else None,
             discontinuation_per_year=DISCONTINUATION_PER_YEAR,
         )
-        costs = simulate_option(inputs, horizon_months, DEFAULT_DRAWS, DEFAULT_SEED)
-        bars = tuple(option_tornado(inputs, horizon_months)) if treatment != "no_treatment" else ()
+        costs, bars = _run_option(inputs, horizon_months)
         said = conversion_sentence(converted, kb.sources) if converted else None
         notes = _assumptions(treatment, listed, currency, resp, said, budgeted)
         out.append((costs, inputs, notes + _unknowns_assumed(inputs), bars, converted))
     return tuple(out)
+
+
+# What the cache charges for a run and for prepared blocks, without walking them (walking them
+# with approximate_size took about a twentieth of a cold assessment): the arrays exactly, the
+# rest at the sizes approximate_size finds for it (test_option_cost keeps them within 20%).
+_RUN_OTHER_BYTES = 750  # the intervals and the rest of OptionCosts
+_BAR_BYTES = 380  # one tornado bar
+_BLOCK_BYTES = 8_800  # one cost block without its curves: texts, intervals, break-even
+_BLOCK_MONTH_BYTES = 135  # one month of the block's curves (month, expected, low, high)
+
+
+def _run_size(run: tuple[OptionCosts, tuple[TornadoBar, ...]]) -> int:
+    costs, bars = run
+    arrays = [v for v in vars(costs).values() if isinstance(v, np.ndarray)]
+    return (
+        sum(ARRAY_OVERHEAD + a.nbytes for a in arrays) + _RUN_OTHER_BYTES + _BAR_BYTES * len(bars)
+    )
+
+
+@bytes_cached(_run_size)  # about 50 kB each (2,000 draws of the horizon's and first year's costs)
+def _run_option(
+    inputs: OptionInputs, horizon_months: int
+) -> tuple[OptionCosts, tuple[TornadoBar, ...]]:
+    """The cost model and its one-way sensitivity for one option over the horizon. Cached
+    apart from :func:`_prepare`: its combinations share options (the same option with other
+    earlier responses for the others, with or without a budget), which then run once."""
+    costs = simulate_option(inputs, horizon_months, DEFAULT_DRAWS, DEFAULT_SEED)
+    if inputs.treatment == "no_treatment":
+        return costs, ()
+    return costs, tuple(option_tornado(inputs, horizon_months))
 
 
 def _unknowns_assumed(inputs: OptionInputs) -> list[str]:
@@ -276,12 +310,20 @@ class _Prepared:
 
     treatment: TreatmentId
     currency: str
-    block: dict[str, object]  # never handed out: estimate_costs copies it
+    block: dict[str, object]  # handed out in copies: estimate_costs deep, cost_blocks shallow
     horizon_draws: FloatArray
     horizon_expected: float
+    months: int
 
 
-@lru_cache(maxsize=256)
+def _prepared_size(prepared: tuple[_Prepared, ...]) -> int:
+    return sum(
+        ARRAY_OVERHEAD + p.horizon_draws.nbytes + _BLOCK_BYTES + _BLOCK_MONTH_BYTES * (p.months + 1)
+        for p in prepared
+    )
+
+
+@bytes_cached(_prepared_size)  # 40-250 kB each: draws, curves and text of five options
 def _prepare(
     kb: KnowledgeBase,
     condition: str,
@@ -371,9 +413,18 @@ def _prepare(
             "assumptions": list(notes),
         }
         out.append(
-            _Prepared(treatment, currency, block, costs.horizon_draws, costs.horizon_total.mean)
+            _Prepared(
+                treatment, currency, block, costs.horizon_draws, costs.horizon_total.mean, months
+            )
         )
     return tuple(out)
+
+
+def clear_cost_model_cache() -> None:
+    """Forget every cached result of the cost model (draws, runs and prepared blocks)."""
+    _prepare.cache_clear()
+    _run_option.cache_clear()
+    clear_draws_cache()
 
 
 def _rate_block(converted: Conversion, kb: KnowledgeBase) -> dict[str, object]:
@@ -413,7 +464,18 @@ _LEAVES = frozenset({float, int, str, bool, type(None)})
 def estimate_costs(
     kb: KnowledgeBase, intake: Intake, treatments: Sequence[TreatmentId]
 ) -> dict[TreatmentId, dict[str, object]]:
-    """Cost of each option over the intake's horizon, with 95% intervals (module docstring)."""
+    """Cost of each option over the intake's horizon, with 95% intervals (module docstring),
+    as fresh copies the caller may edit."""
+    return {t: _fresh(block) for t, block in cost_blocks(kb, intake, treatments).items()}
+
+
+def cost_blocks(
+    kb: KnowledgeBase, intake: Intake, treatments: Sequence[TreatmentId]
+) -> dict[TreatmentId, dict[str, object]]:
+    """:func:`estimate_costs` without the deep copy: each block is a new dict, but the values
+    in it (curves, intervals, notes) are the cache's own and must not be changed. For callers
+    that only read them, such as an assessment (the way a new person costs about as little as
+    one seen before)."""
     months = intake.horizon_months
     wanted = wanted_currency(intake)
     chosen = tuple(treatments)
@@ -423,7 +485,7 @@ def estimate_costs(
     budget = intake.budget
     out: dict[TreatmentId, dict[str, object]] = {}
     for item in prepared:
-        block = _fresh(item.block)
+        block = dict(item.block)
         if budget is not None and item.currency == budget.currency.upper():
             block["within_budget"] = item.horizon_expected <= budget.amount
             block["probability_within_budget"] = round(

@@ -28,6 +28,7 @@ def _weeks(day: date) -> float:
     return round((day - _NOMINAL_START).days / 7, 1)
 
 
+# Counted, not sized: one entry per protocol of the knowledge base, a few numbers each.
 @lru_cache(maxsize=512)
 def _schedule(
     protocol: Protocol,

@@ -83,6 +83,8 @@ def outcome_outs(
     return list(_outs(kb, condition, treatment, sex, severity))
 
 
+# Counted, not sized: one entry per (condition, option, sex, severity) of the knowledge base,
+# a few short rows each.
 @functools.lru_cache(maxsize=2048)
 def _outs(
     kb: KnowledgeBase, condition: str, treatment: TreatmentId, sex: str, severity: str

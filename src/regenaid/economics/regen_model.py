@@ -32,10 +32,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
+from regenaid.caching import bytes_cached
 from regenaid.economics._types import BoolArray, FloatArray
 from regenaid.economics.distributions import Beta
 from regenaid.economics.psa import (
@@ -219,7 +219,7 @@ def _add_session_counts(d: OptionDraws, n_months: int, out: FloatArray) -> None:
     out[0] = 0.0
 
 
-@lru_cache(maxsize=128)
+@bytes_cached()  # in the shared byte-bounded cache: 2,000 draws are about 110 kB per option
 def _cached_draws(option: OptionInputs, n: int, seed: int) -> OptionDraws:
     """:func:`draw_parameters`, kept per (option, draws, seed): the draws do not depend on the
     horizon or the budget, so a new intake for an option already seen reuses them. Read-only."""
@@ -228,6 +228,11 @@ def _cached_draws(option: OptionInputs, n: int, seed: int) -> OptionDraws:
         if isinstance(value, np.ndarray):
             value.flags.writeable = False
     return draws
+
+
+def clear_draws_cache() -> None:
+    """Forget the cached parameter draws."""
+    _cached_draws.cache_clear()
 
 
 def simulate_option(

@@ -20,6 +20,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
 
+    from regenaid.caching import MEGABYTE, set_cache_budget
+
+    set_cache_budget(settings.cache_megabytes * MEGABYTE)  # the cost model's caches, per worker
+
     from regenaid.web.api.errors import ERROR_RESPONSES
 
     @app.get("/api/v1/health", tags=["meta"], responses=ERROR_RESPONSES)
@@ -36,6 +40,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from regenaid.web.pages import install_pages
 
     install_pages(app, settings)  # pages, static files, security middleware, DB migration
+
+    from regenaid.web.clinic.install import install_clinic
+
+    install_clinic(app)  # /clinic pages and /api/v1/clinic: staff sign-in, records, audit
 
     from regenaid.web.api_docs import install_api_docs
     from regenaid.web.logging_setup import install_log_redaction

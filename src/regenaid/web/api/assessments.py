@@ -1,23 +1,23 @@
 """``POST /api/v1/assessments``: an intake in (CONTRACT §1), an assessment out (§2).
 
 Assessments are large JSON documents (about 70 KB: every option with its evidence, claims and
-costs). When the client accepts gzip, the route compresses the answer itself at level 1, which
-makes it about 3.5 times smaller for a third of the CPU time of level 9; the app's GZip
-middleware passes responses that already carry a ``Content-Encoding`` through untouched.
+costs). When the client accepts gzip, the route compresses the answer itself with ISA-L
+(``isal``, level 1): about 3.8 times smaller, in a fifth of the time zlib takes at its fastest
+level (0.1 ms against 0.55 ms for 70 KB), and a little smaller than zlib's level 1. Pages are
+compressed by the app's GZip middleware; the API is not (``PageGZipMiddleware``).
 """
 
 from __future__ import annotations
 
-import gzip
-
 from fastapi import APIRouter, Request, Response
+from isal import igzip
 
 from regenaid.decide import Assessment, Intake, assess
 from regenaid.web.api.errors import ERROR_RESPONSES, JsonApiRoute, invalid_input_doc
 
 router = APIRouter(prefix="/api/v1", tags=["assessments"], route_class=JsonApiRoute)
 
-GZIP_LEVEL = 1
+GZIP_LEVEL = 1  # ISA-L's levels are 0-3
 GZIP_MINIMUM_BYTES = 1024
 
 
@@ -67,7 +67,7 @@ def create_assessment(intake: Intake, request: Request) -> Response:
     body = assess(intake).model_dump_json().encode()
     if len(body) >= GZIP_MINIMUM_BYTES and accepts_gzip(request.headers.get("accept-encoding", "")):
         return Response(
-            content=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
+            content=igzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
             media_type="application/json",
             headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
         )
