@@ -44,6 +44,10 @@ def _default_database_url() -> str:
     return f"sqlite:///{Path.cwd() / 'var' / 'regenaid.db'}"
 
 
+def _default_files_dir() -> Path:
+    return Path.cwd() / "var" / "files"
+
+
 def _default_secret_key_file() -> Path:
     return Path.cwd() / "var" / "secret_key"
 
@@ -102,6 +106,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=_default_database_url)
     secret_key: str = ""
     secret_key_file: Path = Field(default_factory=_default_secret_key_file)
+    # Uploaded documents (exosome lots' certificates of analysis), outside the web root;
+    # made on the first upload (folder 0700, files 0600): regenaid.store.files.
+    files_dir: Path = Field(default_factory=_default_files_dir)
     # Comma-separated Host names the app answers to ("*" for any; "*.example.org" for
     # subdomains). Empty: the local names outside production; required in production.
     allowed_hosts: str = ""

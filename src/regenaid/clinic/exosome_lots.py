@@ -43,6 +43,7 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
+from regenaid.clinic.documents import SHA256_HEX, is_document_key
 from regenaid.clinic.errors import RefusedError
 from regenaid.clinic.ids import new_id
 from regenaid.errors import InvalidInputError, KnowledgeError
@@ -152,7 +153,12 @@ class ExosomeLot:
     mycoplasma: SafetyTestResult = "not_reported"
     storage_min_c: float | None = None
     storage_max_c: float | None = None
-    coa_file: str | None = None  # the stored certificate of analysis (a file key or name)
+    # The certificate of analysis: an uploaded PDF's storage key (regenaid.clinic.documents),
+    # with its SHA-256 and the uploaded file's name as display text. A lot recorded before
+    # uploads may hold a reference as text here, without a SHA-256: nothing is served for it.
+    coa_file: str | None = None
+    coa_sha256: str | None = None
+    coa_name: str | None = None
     regulatory: Mapping[str, LotRegulatoryStatus] = field(default_factory=dict)
     recalled_at: datetime | None = None
     recall_reason: str | None = None
@@ -399,6 +405,12 @@ def validate_lot(lot: ExosomeLot) -> ExosomeLot:
     routes = _routes(lot.labelled_routes)
     regulatory = _regulatory(lot.regulatory)
     recall_reason = _optional_text("recall_reason", lot.recall_reason, STATEMENT_MAX)
+    coa_file = _optional_text("coa_file", lot.coa_file, 500)
+    if lot.coa_sha256 is not None:
+        if not isinstance(lot.coa_sha256, str) or not SHA256_HEX.fullmatch(lot.coa_sha256):
+            raise InvalidInputError("coa_sha256", "must be a SHA-256 as 64 lowercase hex digits")
+        if not is_document_key(coa_file):
+            raise InvalidInputError("coa_file", "must be an uploaded certificate's storage key")
     if lot.recalled_at is not None:
         _aware("recalled_at", lot.recalled_at)
         if recall_reason is None:
@@ -419,7 +431,8 @@ def validate_lot(lot: ExosomeLot) -> ExosomeLot:
         donor_eligibility=donor,
         separation_method=_optional_text("separation_method", lot.separation_method),
         imaging_method=_optional_text("imaging_method", lot.imaging_method),
-        coa_file=_optional_text("coa_file", lot.coa_file, 500),
+        coa_file=coa_file,
+        coa_name=_optional_text("coa_name", lot.coa_name),
         markers=markers,
         labelled_routes=routes,
         regulatory=regulatory,

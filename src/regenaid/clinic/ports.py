@@ -106,3 +106,19 @@ class StaffDirectory(Protocol):
     def failures(self, kind: str, key: str, since: datetime) -> Sequence[datetime]: ...
 
     def add_failure(self, kind: str, key: str, at: datetime) -> None: ...
+
+
+class DocumentStore(Protocol):
+    """Where uploaded documents' bytes are kept (``regenaid.store.files``), by the keys of
+    :func:`regenaid.clinic.documents.new_document_key`. Not transactional: a use case writes
+    the bytes before its commit and deletes them again when the commit does not happen."""
+
+    def put(self, key: str, content: bytes) -> None:
+        """Store ``content`` under ``key`` (all of it or nothing)."""
+
+    def get(self, key: str) -> bytes:
+        """The bytes under ``key``; :class:`KeyError` when there are none."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``'s bytes (nothing happens when there are none)."""

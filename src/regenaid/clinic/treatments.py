@@ -10,20 +10,21 @@ anywhere leaves nothing written.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from regenaid.clinic import courses as course_rules
+from regenaid.clinic import documents as document_rules
 from regenaid.clinic import exosome_lots as lot_rules
 from regenaid.clinic.access import Action
 from regenaid.clinic.adverse_events import AdverseEvent, new_adverse_event
 from regenaid.clinic.courses import Course, CourseSession
-from regenaid.clinic.errors import RefusedError
+from regenaid.clinic.errors import RecordNotFoundError, RefusedError
 from regenaid.clinic.exosome_lots import ExosomeLot, LotUse, RecallEntry
 from regenaid.clinic.patients import Patient
-from regenaid.clinic.ports import ClinicUnitOfWork
+from regenaid.clinic.ports import ClinicUnitOfWork, DocumentStore
 from regenaid.clinic.prp import (
     DerivedPrp,
     Deviation,
@@ -205,11 +206,35 @@ def prp_records(uow: ClinicUnitOfWork, actor: Actor, patient_id: str) -> Sequenc
 # --- exosome lots ---------------------------------------------------------------------------
 
 
-def receive_lot(uow: ClinicUnitOfWork, actor: Actor, **values: Any) -> ExosomeLot:
+def receive_lot(
+    uow: ClinicUnitOfWork,
+    actor: Actor,
+    *,
+    certificate: Upload | None = None,
+    documents: DocumentStore | None = None,
+    **values: Any,
+) -> ExosomeLot:
     """A lot received into stock (MISEV fields; regulatory status filled from the knowledge
-    base for the clinic's jurisdiction where the clinic did not type its own)."""
+    base for the clinic's jurisdiction where the clinic did not type its own).
+
+    ``certificate``: the certificate of analysis as uploaded, checked by
+    :func:`regenaid.clinic.documents.check_certificate` and kept in ``documents`` under a new
+    key (the lot's ``coa_file``, with ``coa_sha256`` and ``coa_name``). The file is written
+    just before the commit and deleted again when the commit does not happen, so a refused
+    lot leaves no file behind."""
     actor.ctx.require(Action.MANAGE_LOTS)
     jurisdictions = values.pop("jurisdictions", ())
+    for name in ("coa_sha256", "coa_name"):
+        if values.get(name) is not None:
+            raise InvalidInputError(name, "is set from the uploaded certificate only")
+    document = None
+    if certificate is not None:
+        if documents is None:
+            raise ValueError("a certificate needs a document store")
+        document = document_rules.check_certificate(certificate.content, certificate.filename)
+        values.update(
+            coa_file=document.key, coa_sha256=document.sha256, coa_name=document.display_name
+        )
     lot = lot_rules.new_lot(
         clinic_id=actor.clinic_id, created_by=actor.staff_id, now=actor.now, **values
     )
@@ -218,8 +243,70 @@ def receive_lot(uow: ClinicUnitOfWork, actor: Actor, **values: Any) -> ExosomeLo
     with uow:
         uow.records(ExosomeLot).add(lot)
         audit(uow, actor, "create", "exosome_lot", lot.id)
-        uow.commit()
+        if document is None:
+            uow.commit()
+            return lot
+        assert documents is not None
+        audit(
+            uow,
+            actor,
+            "create",
+            "exosome_lot_certificate",
+            lot.id,
+            f"sha256={document.sha256},bytes={document.size}",
+        )
+        documents.put(document.key, document.content)
+        try:
+            uow.commit()
+        except BaseException:
+            documents.delete(document.key)
+            raise
     return lot
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file as the edge received it: its bytes and the name the client gave it."""
+
+    content: bytes = field(repr=False)
+    filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """A lot's certificate of analysis, read back and checked against its SHA-256."""
+
+    lot: ExosomeLot
+    content: bytes = field(repr=False)
+    display_name: str
+
+
+def lot_certificate(
+    uow: ClinicUnitOfWork, actor: Actor, documents: DocumentStore, lot_id: str
+) -> Certificate:
+    """The lot's certificate (audited as an export of it). A lot of another clinic, a lot
+    without an uploaded certificate and a missing file all look the same: not found. Bytes
+    that no longer match the SHA-256 recorded at upload are refused (``certificate_altered``)."""
+    actor.ctx.require(Action.VIEW_LOTS)
+    with uow:
+        lot = uow.records(ExosomeLot).get(actor.clinic_id, lot_id)
+        key = lot.coa_file
+        if lot.coa_sha256 is None or key is None or not document_rules.is_document_key(key):
+            raise RecordNotFoundError("exosome_lot_certificate", lot_id)
+        try:
+            content = documents.get(key)
+        except KeyError:
+            raise RecordNotFoundError("exosome_lot_certificate", lot_id) from None
+        if document_rules.sha256_of(content) != lot.coa_sha256:
+            raise RefusedError(
+                "certificate_altered",
+                "the stored certificate no longer matches the one received; it is not served",
+            )
+        audit(uow, actor, "export", "exosome_lot_certificate", lot.id, f"sha256={lot.coa_sha256}")
+        uow.commit()
+    return Certificate(
+        lot=lot, content=content, display_name=lot.coa_name or document_rules.DEFAULT_DISPLAY_NAME
+    )
 
 
 def lots(uow: ClinicUnitOfWork, actor: Actor) -> Sequence[ExosomeLot]:

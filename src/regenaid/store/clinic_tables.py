@@ -232,7 +232,7 @@ courses = record_table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(ID), nullable=False),
     _in("treatment", ("prp", "exosome", "combination")),
-    CheckConstraint("horizon_months BETWEEN 1 AND 120", name="horizon_months_range"),
+    CheckConstraint("horizon_months BETWEEN 1 AND 240", name="horizon_months_range"),
     Index("courses_patient", "clinic_id", "patient_id"),
     order_by=("start",),
 )
@@ -294,6 +294,8 @@ exosome_lots = record_table(
     Column("storage_min_c", Float),
     Column("storage_max_c", Float),
     Column("coa_file", String(500)),
+    Column("coa_sha256", String(64)),
+    Column("coa_name", String(200)),
     Column("regulatory", JSON, nullable=False),
     Column("recalled_at", DateTime(timezone=True)),
     Column("recall_reason", String(2000)),

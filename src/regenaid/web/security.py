@@ -15,7 +15,8 @@
   forged Host header never ends up in a redirect.
 - Errors: an unhandled exception is logged as its type and a request id only (no message: a
   database error's message holds SQL parameters) and answered with a plain 500 naming the id.
-- Size: bodies larger than ``max_body_bytes`` get 413 before any parsing.
+- Size: bodies larger than ``max_body_bytes`` get 413 before any parsing (the one upload form,
+  ``UPLOAD_LIMITS``, allows a certificate of up to 10 MB).
 - CSRF: a random cookie plus a form field holding HMAC-SHA256(secret_key, cookie) (a signed
   double-submit token). Every page form carries it; every page POST checks it.
 """
@@ -26,13 +27,13 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import cookie_parser
 
 from regenaid.web.logging_setup import log_failure
 
@@ -45,6 +46,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 CSRF_COOKIE = "regenaid_csrf"
 CSRF_FIELD = "csrf_token"
 MAX_BODY_BYTES = 64 * 1024
+# uploads: the receive-lot form carries a certificate of analysis (PDF, regenaid.clinic.documents)
+UPLOAD_LIMITS: dict[tuple[str, str], int] = {("POST", "/clinic/lots"): 10 * 1024 * 1024 + 64 * 1024}
 MAX_FORM_FIELDS = 200
 
 CONTENT_SECURITY_POLICY = (
@@ -121,15 +124,19 @@ class SecurityMiddleware:
         app = self._host_checked(scope)
         request_id = secrets.token_hex(8)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        limit = UPLOAD_LIMITS.get(
+            (scope.get("method", ""), scope.get("path", "")), self.max_body_bytes
+        )
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             await _plain(send, 413, b"Request body too large")
             return
 
-        cookie = SimpleCookie(headers.get("cookie", "")).get(CSRF_COOKIE)
-        new_cookie = None if cookie and cookie.value else secrets.token_urlsafe(32)
+        # Starlette's lenient parser (as Request.cookies): a malformed Cookie header is no 500
+        cookie = cookie_parser(headers.get("cookie", "")).get(CSRF_COOKIE)
+        new_cookie = None if cookie else secrets.token_urlsafe(32)
         state = scope.setdefault("state", {})
-        state["csrf_cookie"] = new_cookie or (cookie.value if cookie else None)
+        state["csrf_cookie"] = new_cookie or cookie
 
         received = 0
 
@@ -138,7 +145,7 @@ class SecurityMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise HTTPException(status_code=413, detail="too_large")
             return message
 

@@ -10,6 +10,7 @@ to the sign-in page for pages; a role without the permission gets 403.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from datetime import UTC, datetime
 
 from fastapi import HTTPException, Request
@@ -28,9 +29,17 @@ def clinic_uow(request: Request) -> SqlClinicUnitOfWork:
     return SqlClinicUnitOfWork(request.app.state.session_factory)
 
 
+UNKNOWN_CLIENT = "0.0.0.0"  # the "unspecified" address
+
+
 def client_address(request: Request) -> str:
-    """The client's address (after the proxy-headers middleware), or "unknown"."""
-    return request.client.host if request.client else "unknown"
+    """The client's IP address (after the proxy-headers middleware), as the audit trail takes
+    it: ``0.0.0.0`` when the peer has none (a Unix socket, a test client)."""
+    host = request.client.host if request.client else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return UNKNOWN_CLIENT
 
 
 def now() -> datetime:

@@ -1,17 +1,22 @@
-"""Exosome lots: the stock list, receiving a lot (the MISEV fields), the lot's page with what
-its documents leave out (MISEV characterisation gaps), the maker's word beside the MISEV term,
-its regulatory status, the recall button, and who received it (recall list and CSV)."""
+"""Exosome lots: the stock list, receiving a lot (the MISEV fields and its certificate of
+analysis, a PDF upload), the lot's page with what its documents leave out (MISEV
+characterisation gaps), the maker's word beside the MISEV term, its regulatory status, the
+recall button, who received it (recall list and CSV) and the certificate's download."""
 
 from __future__ import annotations
 
+import hmac
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from regenaid.clinic.access import Action
+from regenaid.clinic.documents import CERTIFICATE_MAX_BYTES
 from regenaid.clinic.exosome_lots import (
     MARKER_RESULTS,
     PARTICLE_METHODS,
@@ -27,16 +32,19 @@ from regenaid.clinic.exosome_lots import (
 )
 from regenaid.clinic.staff import SignedIn
 from regenaid.clinic.treatments import (
+    Upload,
     export_recall_csv,
     get_lot,
+    lot_certificate,
     lots,
     recall_list,
     recall_lot,
     receive_lot,
 )
 from regenaid.errors import InvalidInputError
+from regenaid.store.files import FileDocumentStore
 from regenaid.web.clinic import forms
-from regenaid.web.clinic.auth import clinic_uow, signed_in
+from regenaid.web.clinic.auth import STAFF_CSRF_FIELD, check_staff_csrf, clinic_uow, signed_in
 from regenaid.web.clinic.pages_common import (
     ClinicPageRoute,
     actor_of,
@@ -47,6 +55,7 @@ from regenaid.web.clinic.pages_common import (
     staff_form,
     today,
 )
+from regenaid.web.security import CSRF_COOKIE, CSRF_FIELD, MAX_FORM_FIELDS, csrf_signature
 
 router = APIRouter(prefix="/clinic", route_class=ClinicPageRoute, include_in_schema=False)
 
@@ -87,6 +96,7 @@ LOT_LABELS = {
     "labelled_routes": "Routes on the label",
     "donor_eligibility": "Donor eligibility statement",
     "source_detail": "Which source",
+    "coa_file": "Certificate of analysis (PDF)",
 }
 
 
@@ -209,21 +219,67 @@ def lot_new(request: Request, who: SignedIn = Depends(signed_in)) -> Response:
     return _lot_form(request, who)
 
 
+def documents_of(request: Request) -> FileDocumentStore:
+    """The uploaded documents' folder (``REGENAID_FILES_DIR``), outside the web root."""
+    return FileDocumentStore(request.app.state.settings.files_dir)
+
+
+async def _lot_upload_form(request: Request, who: SignedIn) -> FormData:
+    """The receive-lot form, the one page form that carries a file: read as multipart with at
+    most one file (the certificate), then the same two checks as every staff form (the
+    site-wide CSRF token and the staff session's own), 403 when either is wrong. The body is
+    already bounded by the security middleware; the file's size is checked when read."""
+    form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
+    try:
+        sent = form.get(CSRF_FIELD)
+        cookie = request.cookies.get(CSRF_COOKIE)
+        expected = csrf_signature(request.app.state.settings.secret_key, cookie) if cookie else ""
+        if not cookie or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+            raise HTTPException(status_code=403, detail="csrf")
+        staff_token = form.get(STAFF_CSRF_FIELD)
+        check_staff_csrf(who, staff_token if isinstance(staff_token, str) else None)
+    except BaseException:
+        await form.close()
+        raise
+    return form
+
+
+async def _certificate(form: FormData) -> Upload | None:
+    """The uploaded certificate, or None when no file was chosen (a browser then sends an
+    empty part without a name). At most one byte more than the limit is read: the domain
+    refuses it by size."""
+    part = form.get("coa_file")
+    if not isinstance(part, UploadFile):
+        return None
+    content = await part.read(CERTIFICATE_MAX_BYTES + 1)
+    if not content and not part.filename:
+        return None
+    return Upload(content=content, filename=part.filename)
+
+
 @router.post("/lots")
 async def lot_create(request: Request, who: SignedIn = Depends(signed_in)) -> Response:
-    form = await staff_form(request, who)
+    form = await _lot_upload_form(request, who)
+    try:
+        who.ctx.require(Action.MANAGE_LOTS)
+        certificate = await _certificate(form)
+    finally:
+        await form.close()
 
     def work() -> Response:
-        who.ctx.require(Action.MANAGE_LOTS)
         lot = receive_lot(
             clinic_uow(request),
             actor_of(request, who),
+            certificate=certificate,
+            documents=documents_of(request),
             **_lot_values(form, who.clinic.jurisdiction),
         )
         return done(f"/clinic/lots/{lot.id}", "lot_received")
 
     def again(errors: dict[str, str], refusal: str | None, status: int) -> Response:
         named = {("markers" if k.startswith("markers") else k): v for k, v in errors.items()}
+        if certificate is not None and "coa_file" not in named:
+            named["coa_file"] = "Choose the certificate again: a refused form does not keep it."
         return _lot_form(
             request, who, errors=named, refusal=refusal, status=status, values=forms.echo(form)
         )
@@ -304,6 +360,35 @@ def lot_recall_csv(request: Request, lot_id: str, who: SignedIn = Depends(signed
             "cache-control": "no-store",
         },
     )
+
+
+@router.get("/lots/{lot_id}/certificate")
+def lot_certificate_download(
+    request: Request, lot_id: str, who: SignedIn = Depends(signed_in)
+) -> Response:
+    """The lot's certificate of analysis as a download (never shown inline): only roles that
+    may see lots, only the lot's own clinic (404 otherwise), audited as an export."""
+    found = lot_certificate(
+        clinic_uow(request), actor_of(request, who), documents_of(request), lot_id
+    )
+    return Response(
+        found.content,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": attachment(found.display_name),
+            "x-content-type-options": "nosniff",
+            "cache-control": "no-store",
+        },
+    )
+
+
+def attachment(name: str) -> str:
+    """``Content-Disposition: attachment`` with the display name: an ASCII fallback (anything
+    else becomes ``_``) and the exact name as RFC 5987 ``filename*``."""
+    fallback = re.sub(r"[^A-Za-z0-9._ -]", "_", name).strip() or "certificate.pdf"
+    if not fallback.lower().endswith(".pdf"):
+        fallback += ".pdf"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def lot_label(lot: ExosomeLot) -> str:

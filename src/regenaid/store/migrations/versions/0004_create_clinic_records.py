@@ -129,6 +129,8 @@ def upgrade() -> None:
         sa.Column("storage_min_c", sa.Float(), nullable=True),
         sa.Column("storage_max_c", sa.Float(), nullable=True),
         sa.Column("coa_file", sa.String(length=500), nullable=True),
+        sa.Column("coa_sha256", sa.String(length=64), nullable=True),
+        sa.Column("coa_name", sa.String(length=200), nullable=True),
         sa.Column("regulatory", sa.JSON(), nullable=False),
         sa.Column("recalled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("recall_reason", sa.String(length=2000), nullable=True),
@@ -362,7 +364,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "treatment IN ('prp', 'exosome', 'combination')", name="treatment_allowed"
         ),
-        sa.CheckConstraint("horizon_months BETWEEN 1 AND 120", name="horizon_months_range"),
+        sa.CheckConstraint("horizon_months BETWEEN 1 AND 240", name="horizon_months_range"),
         sa.ForeignKeyConstraint(
             ["clinic_id", "attached_result_id"],
             ["attached_results.clinic_id", "attached_results.id"],
