@@ -228,6 +228,16 @@ def test_screening_at_the_session_uses_current_health() -> None:
         check_can_record(on_warfarin, [consent], made)
     assert refused.value.code == "contraindicated"
     assert "(" in refused.value.reason  # the reason carries its source ids
+    with pytest.raises(RefusedError) as cited:
+        check_can_record(on_warfarin, [consent], made, KB)
+    # with the knowledge base the sources read by author and year or title, not by their ids
+    ids = [s for r in on_warfarin.reasons for s in r.sources]
+    assert ids and not any(
+        f"({i}" in cited.value.reason or f"; {i}" in cited.value.reason for i in ids
+    )
+    assert all(
+        KB.sources[i].title[:20] in cited.value.reason for i in ids if not KB.sources[i].authors
+    )
 
     pregnant = screen_for_session(
         KB, made, p, {**well, "pregnant_or_breastfeeding": True}, NOW.date()

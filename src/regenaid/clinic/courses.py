@@ -188,12 +188,29 @@ def screen_for_session(
     return screen(screening_intake(course, patient, health, day), kb)[course.treatment]
 
 
+def short_citation(kb: KnowledgeBase | None, source_id: str) -> str:
+    """ "First author et al. year" (or the title) of a bibliography entry; the id when unknown."""
+    source = kb.sources.get(source_id) if kb is not None else None
+    if source is None:
+        return source_id
+    if source.authors and source.year:
+        first = source.authors.split(",")[0].split(";")[0].strip()
+        more = " et al." if ("," in source.authors or ";" in source.authors) else ""
+        return f"{first}{more} {source.year}"
+    title = source.title if len(source.title) <= 60 else source.title[:57] + "..."
+    return f"{title}, {source.year}" if source.year else title
+
+
 def check_can_record(
-    screening: ScreeningResult, consents: Iterable[Consent], course: Course
+    screening: ScreeningResult,
+    consents: Iterable[Consent],
+    course: Course,
+    kb: KnowledgeBase | None = None,
 ) -> None:
-    """Refuse recording a procedure the screening rules out or no consent in force covers."""
+    """Refuse recording a procedure the screening rules out or no consent in force covers
+    (the reasons cite their sources by author and year when ``kb`` is given)."""
     reasons = "; ".join(
-        f"{r.text} ({', '.join(r.sources)})" if r.sources else r.text
+        f"{r.text} ({'; '.join(short_citation(kb, s) for s in r.sources)})" if r.sources else r.text
         for r in screening.reasons
         if r.level in ("contraindicated", "defer")
     )

@@ -350,7 +350,7 @@ def check_session(
         kb, course, patient, None if health is None else health.flags, day
     )
     course_rules.check_can_record(
-        screening, uow.records(Consent).find(actor.clinic_id, patient_id=patient.id), course
+        screening, uow.records(Consent).find(actor.clinic_id, patient_id=patient.id), course, kb
     )
     return SessionContext(session, course, patient, screening)
 
