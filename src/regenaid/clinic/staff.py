@@ -110,6 +110,35 @@ def deactivate_staff(uow: ClinicUnitOfWork, actor: Actor, staff_id: str) -> Staf
     return account
 
 
+def _account_event(
+    uow: ClinicUnitOfWork,
+    action: str,
+    *,
+    clinic_id: str | None,
+    staff_id: str | None,
+    client: str,
+    now: datetime,
+    detail: str = "",
+) -> None:
+    """Audit a sign-in event about a staff account (its own id is the record)."""
+    uow.audit.append(
+        clinic_id=clinic_id,
+        staff_id=staff_id,
+        action=action,
+        record_kind="staff_account",
+        record_id=staff_id,
+        at=now,
+        client=client,
+        detail=detail,
+    )
+
+
+def _count_failure(uow: ClinicUnitOfWork, key: str, client: str, now: datetime) -> None:
+    """A failed password or code, counted by the throttle per e-mail key and per address."""
+    uow.directory.add_failure("email", key, now)
+    uow.directory.add_failure("address", client, now)
+
+
 def _check_throttle(uow: ClinicUnitOfWork, key: str, client: str, now: datetime) -> None:
     """Refuse (``throttled``) while failed passwords or codes for this e-mail key or from this
     address are over the throttle's limits; failed codes count like failed passwords."""
@@ -157,16 +186,14 @@ def sign_in(
             else rules.dummy_verify(password)
         )
         if account is None or not ok or not account.active:
-            uow.directory.add_failure("email", key, now)
-            uow.directory.add_failure("address", client, now)
-            uow.audit.append(
+            _count_failure(uow, key, client, now)
+            _account_event(
+                uow,
+                "sign_in_failed",
                 clinic_id=account.clinic_id if account else None,
                 staff_id=account.id if account else None,
-                action="sign_in_failed",
-                record_kind="staff_account",
-                record_id=account.id if account else None,
-                at=now,
                 client=client,
+                now=now,
                 detail="inactive" if account is not None and ok else "",
             )
             uow.commit()
@@ -176,14 +203,13 @@ def sign_in(
             uow.records(StaffAccount).replace(account)
         token, session = rules.start_session(account, now)
         uow.records(StaffSession).add(session)
-        uow.audit.append(
+        _account_event(
+            uow,
+            "sign_in",
             clinic_id=account.clinic_id,
             staff_id=account.id,
-            action="sign_in",
-            record_kind="staff_account",
-            record_id=account.id,
-            at=now,
             client=client,
+            now=now,
             detail="password"
             + (",second_factor_pending" if not session.second_factor_done else ""),
         )
@@ -226,14 +252,13 @@ def second_factor(
         new_token, renewed = rules.complete_second_factor(session, now)
         uow.directory.delete_session(session.id)
         uow.records(StaffSession).add(renewed)
-        uow.audit.append(
+        _account_event(
+            uow,
+            "sign_in",
             clinic_id=account.clinic_id,
             staff_id=account.id,
-            action="sign_in",
-            record_kind="staff_account",
-            record_id=account.id,
-            at=now,
             client=client,
+            now=now,
             detail="second_factor",
         )
         uow.commit()
@@ -243,16 +268,14 @@ def second_factor(
 def _second_factor_failed(
     uow: ClinicUnitOfWork, account: StaffAccount, client: str, now: datetime
 ) -> None:
-    uow.directory.add_failure("email", rules.login_key(account.email), now)
-    uow.directory.add_failure("address", client, now)
-    uow.audit.append(
+    _count_failure(uow, rules.login_key(account.email), client, now)
+    _account_event(
+        uow,
+        "second_factor_failed",
         clinic_id=account.clinic_id,
         staff_id=account.id,
-        action="second_factor_failed",
-        record_kind="staff_account",
-        record_id=account.id,
-        at=now,
         client=client,
+        now=now,
     )
     uow.commit()
 
@@ -303,13 +326,12 @@ def sign_out(uow: ClinicUnitOfWork, *, token: str, client: str, now: datetime) -
         if session is None:
             return
         uow.directory.delete_session(session.id)
-        uow.audit.append(
+        _account_event(
+            uow,
+            "sign_out",
             clinic_id=session.clinic_id,
             staff_id=session.staff_id,
-            action="sign_out",
-            record_kind="staff_account",
-            record_id=session.staff_id,
-            at=now,
             client=client,
+            now=now,
         )
         uow.commit()
