@@ -60,6 +60,32 @@ def setup_patient(uow: FakeUnitOfWork, **health: bool) -> tuple[Patient, Any]:
     return patient, form
 
 
+def start_course(uow: FakeUnitOfWork, patient: Patient, treatment: str) -> tuple[Any, Any]:
+    """A 12-month course for moderate pattern hair loss starting on START, by the clinician."""
+    return services.start_course(
+        uow,
+        CLIN,
+        KB,
+        patient.id,
+        condition="androgenetic_alopecia",
+        treatment=treatment,
+        start=START,
+        horizon_months=12,
+        severity="moderate",
+    )
+
+
+def prepared_now(session_id: str, **changes: Any) -> Any:
+    """A full PRP preparation for the session: drawn an hour ago, injected 5 minutes ago."""
+    return full_record(
+        session_id=session_id,
+        drawn_at=NOW - timedelta(hours=1),
+        ready_at=NOW - timedelta(minutes=20),
+        injected_at=NOW - timedelta(minutes=5),
+        **changes,
+    )
+
+
 def first_treatment(sessions: Any) -> Any:
     return next(s for s in sessions if s.kind == "initial")
 
@@ -67,24 +93,11 @@ def first_treatment(sessions: Any) -> Any:
 def test_prp_course_from_plan_to_recorded_preparation() -> None:
     uow = FakeUnitOfWork()
     patient, _ = setup_patient(uow)
-    _course, sessions = services.start_course(
-        uow,
-        CLIN,
-        KB,
-        patient.id,
-        condition="androgenetic_alopecia",
-        treatment="prp",
-        start=START,
-        horizon_months=12,
-        severity="moderate",
-    )
+    _course, sessions = start_course(uow, patient, "prp")
     session = first_treatment(sessions)
-    prep = full_record(
-        session_id=session.id,
+    prep = prepared_now(
+        session.id,
         protocol_id=None,
-        drawn_at=NOW - timedelta(hours=1),
-        ready_at=NOW - timedelta(minutes=20),
-        injected_at=NOW - timedelta(minutes=5),
     )
     record = treatments.record_prp_session(uow, NURSE, KB, prep, on=NOW.date())
     # 1,100 / 250 x10^3/uL = 4.4x; dose 1,100 x 6 mL / 1000 = 6.6 x10^9 (DEPA dose A: > 5)
@@ -103,27 +116,14 @@ def test_prp_course_from_plan_to_recorded_preparation() -> None:
 def test_screening_blocks_a_session_and_nothing_is_written() -> None:
     uow = FakeUnitOfWork()
     patient, _ = setup_patient(uow)
-    _, sessions = services.start_course(
-        uow,
-        CLIN,
-        KB,
-        patient.id,
-        condition="androgenetic_alopecia",
-        treatment="prp",
-        start=START,
-        horizon_months=12,
-        severity="moderate",
-    )
+    _, sessions = start_course(uow, patient, "prp")
     later = dataclasses.replace(CLIN, now=NOW + timedelta(seconds=1))
     services.record_health_answers(uow, later, patient.id, {"anticoagulant": True})
     before = {k: dict(v) for k, v in uow.committed.items()}
     session = first_treatment(sessions)
-    prep = full_record(
-        session_id=session.id,
+    prep = prepared_now(
+        session.id,
         protocol_id=None,
-        drawn_at=NOW - timedelta(hours=1),
-        ready_at=NOW - timedelta(minutes=20),
-        injected_at=NOW - timedelta(minutes=5),
     )
     with pytest.raises(RefusedError) as refused:
         treatments.record_prp_session(uow, CLIN, KB, prep, on=NOW.date())
@@ -134,27 +134,14 @@ def test_screening_blocks_a_session_and_nothing_is_written() -> None:
 def test_protocol_deviation_needs_a_note() -> None:
     uow = FakeUnitOfWork()
     patient, _ = setup_patient(uow)
-    _, sessions = services.start_course(
-        uow,
-        CLIN,
-        KB,
-        patient.id,
-        condition="androgenetic_alopecia",
-        treatment="prp",
-        start=START,
-        horizon_months=12,
-        severity="moderate",
-    )
+    _, sessions = start_course(uow, patient, "prp")
     from test_prp_protocol import PROTOCOL
 
     saved = treatments.save_prp_protocol(uow, CLIN, PROTOCOL)
     session = first_treatment(sessions)
-    prep = full_record(
-        session_id=session.id,
+    prep = prepared_now(
+        session.id,
         protocol_id=saved.id,
-        drawn_at=NOW - timedelta(hours=1),
-        ready_at=NOW - timedelta(minutes=20),
-        injected_at=NOW - timedelta(minutes=5),
         whole_blood_volume_ml=200.0,
     )
     with pytest.raises(RefusedError) as refused:
@@ -168,17 +155,7 @@ def test_protocol_deviation_needs_a_note() -> None:
 
 def exosome_setup(uow: FakeUnitOfWork, **lot_changes: Any) -> tuple[Any, ExosomeLot]:
     patient, _ = setup_patient(uow)
-    _, sessions = services.start_course(
-        uow,
-        CLIN,
-        KB,
-        patient.id,
-        condition="androgenetic_alopecia",
-        treatment="exosome",
-        start=START,
-        horizon_months=12,
-        severity="moderate",
-    )
+    _, sessions = start_course(uow, patient, "exosome")
     lot = treatments.receive_lot(uow, ADMIN, **lot_values(**lot_changes))
     return first_treatment(sessions), lot
 
@@ -409,28 +386,15 @@ def test_combination_session_takes_both_products_once_each() -> None:
         text="I understand what the combined treatment involves and its risks.",
     )
     services.record_consent(uow, CLIN, patient.id, combo.id)
-    _, sessions = services.start_course(
-        uow,
-        CLIN,
-        KB,
-        patient.id,
-        condition="androgenetic_alopecia",
-        treatment="combination",
-        start=START,
-        horizon_months=12,
-        severity="moderate",
-    )
+    _, sessions = start_course(uow, patient, "combination")
     session = first_treatment(sessions)
     lot = treatments.receive_lot(uow, ADMIN, **lot_values(labelled_routes=("microneedling",)))
     treatments.record_exosome_session(
         uow, CLIN, KB, session.id, lot_id=lot.id, quantity=1, route="microneedling", on=NOW.date()
     )
-    prep = full_record(
-        session_id=session.id,
+    prep = prepared_now(
+        session.id,
         protocol_id=None,
-        drawn_at=NOW - timedelta(hours=1),
-        ready_at=NOW - timedelta(minutes=20),
-        injected_at=NOW - timedelta(minutes=5),
     )
     treatments.record_prp_session(uow, CLIN, KB, prep, on=NOW.date())  # same session: allowed
     with pytest.raises(RefusedError) as refused:  # a second lot use at the same session is not
