@@ -163,3 +163,17 @@ class FakeDirectory:
     def add_failure(self, kind: str, key: str, at: Any) -> None:
         rows = self._rows(tuple)
         rows[str(len(rows))] = (kind, key, at)
+
+
+class MemoryDocuments:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def put(self, key: str, content: bytes) -> None:
+        self.files[key] = content
+
+    def get(self, key: str) -> bytes:
+        return self.files[key]
+
+    def delete(self, key: str) -> None:
+        self.files.pop(key, None)

@@ -8,7 +8,7 @@ import hashlib
 from typing import Any
 
 import pytest
-from fakes import FakeUnitOfWork
+from fakes import FakeUnitOfWork, MemoryDocuments
 from test_exosome_lots import lot_values
 from test_use_cases import ADMIN, CLIN, DESK, NURSE, actor
 
@@ -29,20 +29,6 @@ from regenaid.clinic.exosome_lots import ExosomeLot
 from regenaid.errors import InvalidInputError
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-class MemoryDocuments:
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-
-    def put(self, key: str, content: bytes) -> None:
-        self.files[key] = content
-
-    def get(self, key: str) -> bytes:
-        return self.files[key]
-
-    def delete(self, key: str) -> None:
-        self.files.pop(key, None)
 
 
 class FailingCommit(FakeUnitOfWork):

@@ -11,19 +11,22 @@ the sign-in throttle locks after five failures.
 from __future__ import annotations
 
 import functools
+import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from regenaid.clinic import services, staff, treatments
+from regenaid.clinic import outcome_services, services, staff, treatments
 from regenaid.clinic.access import Role, StaffContext
 from regenaid.clinic.accounts import (
     Clinic,
@@ -61,6 +64,7 @@ from regenaid.knowledge import load_knowledge
 from regenaid.store.clinic_audit import SqlAuditTrail
 from regenaid.store.clinic_tables import audit_entries, login_failures, metadata
 from regenaid.store.clinic_uow import TABLE_OF, SqlClinicUnitOfWork
+from regenaid.store.files import FileDocumentStore
 
 T = TypeVar("T")
 
@@ -297,7 +301,13 @@ def field_types(record: Any) -> dict[str, type]:
     return {f.name: type(getattr(record, f.name)) for f in fields(record)}
 
 
-def test_every_record_kind_round_trips(world: World) -> None:
+def tiny_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (80, 64), (120, 90, 60)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_every_record_kind_round_trips(world: World, tmp_path: Path) -> None:
     a = world.a
     written: list[Any] = []
 
@@ -394,6 +404,33 @@ def test_every_record_kind_round_trips(world: World) -> None:
         description="A small firm nodule at one injection point.",
     )
     written.append(event)
+
+    # outcome measurements and photos (the photo's bytes in the file store)
+    measured = outcome_services.record_measurement(
+        world.uow(),
+        a,
+        patient_id=patient.id,
+        course_id=course.id,
+        measure="hair_density",
+        value=151.5,
+        method="phototrichogram_matched",
+        site="vertex",
+        site_marking="tattoo",
+        landmark="2 cm behind the crown whorl",
+        measured_on=NOW.date(),
+    )
+    photo = outcome_services.record_photo(
+        world.uow(),
+        a,
+        FileDocumentStore(tmp_path),
+        patient_id=patient.id,
+        content=tiny_png(),
+        view="vertex",
+        taken_on=NOW.date(),
+        course_id=course.id,
+    )
+    written += [measured, photo]
+    assert photo.marketing_consent is False
 
     kinds = {type(r) for r in written}
     expected = set(TABLE_OF) - {ClinicPrpProtocol, PrpRecord}  # those: the next test

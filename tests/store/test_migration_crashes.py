@@ -47,7 +47,7 @@ from regenaid.store.shared_results import RETENTION, lookup_hash
 POSTGRES_URL = os.environ.get(
     "REGENAID_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-HEAD = "0004_clinic_records"
+HEAD = "0005_outcomes"
 STARTS: dict[str, str | None] = {
     "empty": None,
     "at_0001": "0001_saved_results_audit_log",

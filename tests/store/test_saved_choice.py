@@ -130,7 +130,7 @@ def test_choice_migration_keeps_existing_rows(engine: Engine) -> None:
             },
         )
     command.upgrade(config, "head")
-    assert current_revision(engine) == "0004_clinic_records"
+    assert current_revision(engine) == "0005_outcomes"
     with Session(engine) as session:
         row = session.scalars(select(SavedResultRow)).one()
         assert row.lookup_hash == "f" * 64

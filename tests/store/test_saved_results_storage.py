@@ -38,9 +38,9 @@ def _rows(session_factory: sessionmaker[Session], model: type) -> list[object]:
 def test_migration_creates_tables_and_records_head(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert {"saved_results", "audit_log", "alembic_version"} <= tables
-    assert current_revision(engine) == "0004_clinic_records"
+    assert current_revision(engine) == "0005_outcomes"
     migrate_to_head(engine)  # idempotent on a second start
-    assert current_revision(engine) == "0004_clinic_records"
+    assert current_revision(engine) == "0005_outcomes"
 
 
 def test_save_load_round_trip(session_factory: sessionmaker[Session]) -> None:

@@ -33,9 +33,10 @@ CERTIFICATE_MAX_BYTES = 10 * 1024 * 1024
 DISPLAY_NAME_MAX = 200
 DEFAULT_DISPLAY_NAME = "certificate.pdf"
 KEY_RANDOM_BYTES = 24
-DOCUMENT_KEY = re.compile(r"^[A-Za-z0-9_-]{32}\.pdf$")
-"""A storage key: ``secrets.token_urlsafe(24)`` (32 characters) and ``.pdf``. Nothing else is
-a key: no folders, no dots, so no path can be made from one."""
+KEY_EXTENSIONS = ("pdf", "jpg", "png", "webp")
+DOCUMENT_KEY = re.compile(r"^[A-Za-z0-9_-]{32}\.(?:pdf|jpg|png|webp)$")
+"""A storage key: ``secrets.token_urlsafe(24)`` (32 characters) and one of the extensions.
+Nothing else is a key: no folders, no other dots, so no path can be made from one."""
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -53,9 +54,11 @@ class CheckedDocument:
         return len(self.content)
 
 
-def new_document_key() -> str:
+def new_document_key(extension: str = "pdf") -> str:
     """A new storage key that cannot be guessed (192 random bits)."""
-    return secrets.token_urlsafe(KEY_RANDOM_BYTES) + ".pdf"
+    if extension not in KEY_EXTENSIONS:
+        raise ValueError(f"no document key for .{extension}")
+    return f"{secrets.token_urlsafe(KEY_RANDOM_BYTES)}.{extension}"
 
 
 def is_document_key(key: object) -> bool:

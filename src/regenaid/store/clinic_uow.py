@@ -16,7 +16,9 @@ from regenaid.clinic.accounts import StaffAccount, StaffSession
 from regenaid.clinic.adverse_events import AdverseEvent
 from regenaid.clinic.courses import Course, CourseSession
 from regenaid.clinic.exosome_lots import ExosomeLot, LotUse
+from regenaid.clinic.outcomes import Measurement
 from regenaid.clinic.patients import AttachedResult, Consent, ConsentForm, HealthAnswers, Patient
+from regenaid.clinic.photos import Photo
 from regenaid.clinic.treatments import ClinicPrpProtocol, PrpRecord
 from regenaid.store import clinic_tables as tables
 from regenaid.store.clinic_audit import SqlAuditTrail
@@ -40,6 +42,8 @@ TABLE_OF: dict[type[Any], Table] = {
     AdverseEvent: tables.adverse_events,
     ClinicPrpProtocol: tables.prp_protocols,
     PrpRecord: tables.prp_records,
+    Measurement: tables.measurements,
+    Photo: tables.photos,
 }
 
 
