@@ -349,3 +349,10 @@ def test_marketing_consent_is_per_photo_and_audited() -> None:
     assert agreed == replace(photo, marketing_consent=True)
     details = [e.detail for e in uow.all(AuditEntry)]
     assert details[-1] == "marketing=true"
+
+
+def test_a_change_from_zero_is_not_judged_by_a_percentage_error() -> None:
+    # 7% of a bald patch's 0 hairs/cm² would call any single hair "measurable"
+    base = measured(0, date(2026, 1, 5))
+    change = judge_change(base, measured(4, date(2026, 7, 5)))
+    assert change.verdict == "error_unknown" and change.percent is None

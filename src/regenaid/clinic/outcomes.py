@@ -467,6 +467,8 @@ def judge_change(
     difference = later.value - baseline.value
     percent = difference / baseline.value * 100 if baseline.value else None
     error = catalogue.methods[baseline.method].error_for(spec.id)
+    if error is not None and error.percent is not None and baseline.value == 0:
+        error = None  # a share of nothing: the error of a change from 0 is not known
     low = high = None
     if error is None:
         verdict: Verdict = "error_unknown"
@@ -504,13 +506,12 @@ def change_text(
     amount = f"{difference:+.3g}{' ' + unit if unit else ''}"
     if percent is not None and spec.whole is False:
         amount += f" ({percent:+.1f}%)"
-    if verdict == "error_unknown":
+    error = method.error_for(spec.id)
+    if verdict == "error_unknown" or error is None:
         return (
             f"{spec.label} changed by {amount}. How far {method.label.lower()} can be off on "
             "this measure is not known, so this cannot be called a real change."
         )
-    error = method.error_for(spec.id)
-    assert error is not None
     if verdict == "no_measurable_change":
         return (
             f"No measurable change: {spec.label.lower()} changed by {amount}, within this "
