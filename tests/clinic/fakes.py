@@ -83,8 +83,127 @@ class FakeUnitOfWork:
     def directory(self) -> FakeDirectory:
         return FakeDirectory(self)
 
+    @property
+    def outcome_queries(self) -> FakeOutcomeQueries:
+        return FakeOutcomeQueries(self)
+
     def all(self, kind: type[T]) -> list[Any]:
         return list(self.committed.get(kind, {}).values())
+
+
+class FakeOutcomeQueries:
+    """The store's cohort aggregates (``regenaid.store.clinic_outcome_queries``), computed
+    from the working records by the same rules."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    def _rows(self, kind: type, clinic_id: str) -> list[Any]:
+        assert self.uow.work is not None
+        return [r for r in self.uow.work.get(kind, {}).values() if r.clinic_id == clinic_id]
+
+    def cohort_rows(
+        self,
+        clinic_id: str,
+        *,
+        condition: str | None = None,
+        treatment: str | None = None,
+        measure: str | None = None,
+    ) -> Any:
+        from regenaid.clinic.adverse_events import AdverseEvent
+        from regenaid.clinic.cohort import CohortRows, CourseRow, SeriesRow
+        from regenaid.clinic.courses import Course, CourseSession
+        from regenaid.clinic.outcomes import Measurement
+        from regenaid.clinic.treatments import PrpRecord
+
+        all_courses = self._rows(Course, clinic_id)
+        sessions = {s.id: s for s in self._rows(CourseSession, clinic_id)}
+        course_of = {s.id: s.course_id for s in sessions.values()}
+        preps: dict[str, list[Any]] = {}
+        for r in self._rows(PrpRecord, clinic_id):
+            preps.setdefault(course_of[r.session_id], []).append(r)
+        events: dict[str, dict[int, int]] = {}
+        for e in self._rows(AdverseEvent, clinic_id):
+            if e.session_id is not None:
+                grades = events.setdefault(course_of[e.session_id], {})
+                grades[e.grade] = grades.get(e.grade, 0) + 1
+        courses = []
+        for c in all_courses:
+            if (condition and c.condition != condition) or (treatment and c.treatment != treatment):
+                continue
+            done = [
+                s.on
+                for s in sessions.values()
+                if s.course_id == c.id and s.status == "done" and s.kind != "consultation"
+            ]
+            if not done:
+                continue
+            mine = preps.get(c.id, [])
+            factors = [r.concentration_factor for r in mine if r.concentration_factor is not None]
+            spins = [len(r.preparation.spins) for r in mine]
+            protocols = [r.protocol_id for r in mine if r.protocol_id is not None]
+            courses.append(
+                CourseRow(
+                    course_id=c.id,
+                    patient_id=c.patient_id,
+                    condition=c.condition,
+                    treatment=c.treatment,
+                    first_treated_on=min(done),
+                    sessions=len(done),
+                    prp_records=len(mine),
+                    cf_recorded=len(factors),
+                    cf_min=min(factors, default=None),
+                    cf_max=max(factors, default=None),
+                    spins_min=min(spins, default=None),
+                    spins_max=max(spins, default=None),
+                    protocol_recorded=len(protocols),
+                    protocol_min=min(protocols, default=None),
+                    protocol_max=max(protocols, default=None),
+                    events=events.get(c.id, {}),
+                )
+            )
+        per_patient: dict[str, list[str]] = {}
+        for c in all_courses:
+            per_patient.setdefault(c.patient_id, []).append(c.id)
+        wanted = (
+            {
+                c.id
+                for c in all_courses
+                if (not condition or c.condition == condition)
+                and (not treatment or c.treatment == treatment)
+            }
+            if (condition or treatment)
+            else None
+        )
+        grouped: dict[tuple[str, str, str, str], list[Any]] = {}
+        for m in self._rows(Measurement, clinic_id):
+            if measure and m.measure != measure:
+                continue
+            mine_ = per_patient.get(m.patient_id, [])
+            course_id = m.course_id or (mine_[0] if len(mine_) == 1 else None)
+            if course_id is None or (wanted is not None and course_id not in wanted):
+                continue
+            grouped.setdefault((course_id, m.measure, m.site, m.method), []).append(m)
+        series = []
+        for (course_id, name, site, method), found in grouped.items():
+            found.sort(key=lambda m: (m.measured_on, m.recorded_at, m.id))
+            first, last = found[0], found[-1]
+            series.append(
+                SeriesRow(
+                    course_id=course_id,
+                    measure=name,
+                    site=site,
+                    method=method,
+                    first_value=first.value,
+                    first_on=first.measured_on,
+                    first_at=first.recorded_at,
+                    last_value=last.value,
+                    last_on=last.measured_on,
+                    count=len(found),
+                )
+            )
+        unlinked = sum(1 for e in self._rows(AdverseEvent, clinic_id) if e.session_id is None)
+        return CohortRows(courses, series, unlinked)
 
 
 class FakeAuditTrail:

@@ -51,6 +51,7 @@ view_adverse_events          -        Y        Y        -
 view_outcomes                -        Y        Y        -
 record_outcomes              -        Y        Y        -
 export_patient               Y        Y        -        -
+import_patient               -        Y        -        -
 view_audit                   Y        -        -        -
 manage_staff                 Y        -        -        -
 """

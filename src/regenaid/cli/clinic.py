@@ -16,6 +16,12 @@
 A rewrite of a chain from some row onward with recomputed hashes, done together with its
 stored head, is visible only against a head kept away from the database: keep the printed
 heads somewhere else (a ticket, a printout) and pass them back with ``--expect-head``.
+
+``export-fhir``
+    The whole clinic as FHIR R4 NDJSON, one ``<ResourceType>.ndjson`` per type in ``--out``,
+    with a progress bar on stderr (``regenaid.cli.clinic_fhir``; mapping in
+    ``docs/clinic-fhir.md``). Exit 2 with one line for an unknown clinic or an ``--out`` that
+    cannot be written.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ PASSWORD_ENV = "REGENAID_ADMIN_PASSWORD"
 
 clinic_app = typer.Typer(
     name="clinic",
-    help="The clinic's records: create the first admin, verify the audit trail.",
+    help="The clinic's records: create the first admin, verify the audit trail, export FHIR.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -286,3 +292,20 @@ def verify_audit(
     for check in checks:
         if check.head is not None:
             typer.echo(check.head.format())
+
+
+@clinic_app.command("export-fhir")
+@guarded
+def export_fhir(
+    clinic_id: str = typer.Option(..., "--clinic-id", help="The clinic to export (its id)."),
+    out: str = typer.Option(
+        ..., "--out", help="Folder for the NDJSON files, one per resource type (made if missing)."
+    ),
+    with_files: bool = typer.Option(
+        False, "--with-files", help="Put photo and certificate bytes (base64) in the files."
+    ),
+) -> None:
+    """Export a whole clinic as FHIR R4 NDJSON: <ResourceType>.ndjson files in --out."""
+    from regenaid.cli.clinic_fhir import export_clinic
+
+    export_clinic(clinic_id, out, with_files, _database)

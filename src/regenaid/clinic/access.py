@@ -75,6 +75,7 @@ class Action(StrEnum):
     VIEW_OUTCOMES = "view_outcomes"
     RECORD_OUTCOMES = "record_outcomes"
     EXPORT_PATIENT = "export_patient"
+    IMPORT_PATIENT = "import_patient"
     VIEW_AUDIT = "view_audit"
     MANAGE_STAFF = "manage_staff"
 
@@ -116,6 +117,9 @@ ACTION_DESCRIPTIONS: Mapping[Action, str] = MappingProxyType(
         Action.VIEW_OUTCOMES: "see outcome measurements and the clinic's outcome summaries",
         Action.RECORD_OUTCOMES: "record outcome measurements (density, photos, scores)",
         Action.EXPORT_PATIENT: "export a patient's whole record (access or transfer request)",
+        Action.IMPORT_PATIENT: (
+            "import a patient's whole record exported by a clinic (FHIR), as a new patient"
+        ),
         Action.VIEW_AUDIT: "read the clinic's audit trail and verify its hash chain",
         Action.MANAGE_STAFF: "create, change and deactivate staff accounts",
     }
@@ -161,6 +165,7 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 _A.VIEW_OUTCOMES,
                 _A.RECORD_OUTCOMES,
                 _A.EXPORT_PATIENT,
+                _A.IMPORT_PATIENT,
             }
         ),
         Role.NURSE: frozenset(

@@ -33,10 +33,9 @@ def _concern_of(condition: str) -> str:
 
 
 def _course_of(uow: ClinicUnitOfWork, actor: Actor, patient_id: str, course_id: str) -> Course:
-    try:
-        course = uow.records(Course).get(actor.clinic_id, course_id)
-    except RecordNotFoundError:
-        raise InvalidInputError("course_id", "is not a course of this clinic") from None
+    """The patient's course; a course of another clinic is not found (as any record named in
+    a request: the same answer as an id that exists nowhere)."""
+    course = uow.records(Course).get(actor.clinic_id, course_id)
     if course.patient_id != patient_id:
         raise InvalidInputError("course_id", "is a course of another patient")
     return course

@@ -430,7 +430,7 @@ class Change:
     later: Measurement
     difference: float  # later - baseline, in the measure's unit
     percent: float | None  # relative to baseline (None when the baseline is 0)
-    low: float | None  # 95% interval of the difference given the method's error
+    low: float | None  # the difference minus and plus the method's error on this measure
     high: float | None
     verdict: Verdict
     noticeable: bool | None  # reaches the smallest change people notice (None: not published)

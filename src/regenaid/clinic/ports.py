@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 if TYPE_CHECKING:
     from regenaid.clinic.accounts import Clinic, StaffAccount, StaffSession
     from regenaid.clinic.audit import AuditEntry
+    from regenaid.clinic.cohort import CohortRows
 
 T = TypeVar("T")
 
@@ -61,8 +62,31 @@ class ClinicUnitOfWork(Protocol):
     @property
     def directory(self) -> StaffDirectory: ...
 
+    @property
+    def outcome_queries(self) -> OutcomeQueries: ...
+
     def records(self, kind: type[T]) -> Records[T]:
         """The collection holding records of dataclass ``kind``."""
+        ...
+
+
+class OutcomeQueries(Protocol):
+    """Aggregates over the clinic's courses, sessions, preparations, adverse events and
+    measurements, computed where the records are (1,000,000 measurements are never loaded as
+    records): the rows :func:`regenaid.clinic.cohort.build_cohort` needs."""
+
+    def cohort_rows(
+        self,
+        clinic_id: str,
+        *,
+        condition: str | None = None,
+        treatment: str | None = None,
+        measure: str | None = None,
+    ) -> CohortRows:
+        """Every course of the clinic with a done treatment session (as
+        :class:`~regenaid.clinic.cohort.CourseRow`), the first and latest measurement of each
+        of its (measure, site, method) series, and the number of adverse events recorded
+        without a session; optionally only one condition, treatment or measure."""
         ...
 
 

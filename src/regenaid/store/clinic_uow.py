@@ -24,6 +24,7 @@ from regenaid.store import clinic_tables as tables
 from regenaid.store.clinic_audit import SqlAuditTrail
 from regenaid.store.clinic_directory import SqlStaffDirectory
 from regenaid.store.clinic_mapping import SqlRecords
+from regenaid.store.clinic_outcome_queries import SqlOutcomeQueries
 
 T = TypeVar("T")
 
@@ -89,6 +90,10 @@ class SqlClinicUnitOfWork:
     @property
     def directory(self) -> SqlStaffDirectory:
         return SqlStaffDirectory(self.session)
+
+    @property
+    def outcome_queries(self) -> SqlOutcomeQueries:
+        return SqlOutcomeQueries(self.session)
 
     def records(self, kind: type[T]) -> SqlRecords[T]:
         return SqlRecords(self.session, kind, TABLE_OF[kind])

@@ -15,8 +15,9 @@
   forged Host header never ends up in a redirect.
 - Errors: an unhandled exception is logged as its type and a request id only (no message: a
   database error's message holds SQL parameters) and answered with a plain 500 naming the id.
-- Size: bodies larger than ``max_body_bytes`` get 413 before any parsing (the one upload form,
-  ``UPLOAD_LIMITS``, allows a certificate of up to 10 MB).
+- Size: bodies larger than ``max_body_bytes`` get 413 before any parsing (uploads may be larger:
+  ``UPLOAD_LIMITS``, a lot's certificate of up to 10 MB and a patient's FHIR Bundle to import of
+  up to 40 MB; ``UPLOAD_PATH_LIMITS``, a patient's photo, page form or API, 16 MB).
 - CSRF: a random cookie plus a form field holding HMAC-SHA256(secret_key, cookie) (a signed
   double-submit token). Every page form carries it; every page POST checks it.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
@@ -48,6 +50,18 @@ CSRF_FIELD = "csrf_token"
 MAX_BODY_BYTES = 64 * 1024
 # uploads: the receive-lot form carries a certificate of analysis (PDF, regenaid.clinic.documents)
 UPLOAD_LIMITS: dict[tuple[str, str], int] = {("POST", "/clinic/lots"): 10 * 1024 * 1024 + 64 * 1024}
+# a patient's FHIR Bundle to import (page form and API): photos travel base64 inside it
+UPLOAD_LIMITS[("POST", "/clinic/fhir/import")] = 40 * 1024 * 1024 + 64 * 1024
+UPLOAD_LIMITS[("POST", "/api/v1/clinic/fhir/import")] = 40 * 1024 * 1024
+# uploads to a path holding a record id: a patient's photo (page form and API), at most 15 MB
+# (regenaid.clinic.photos) plus room for the form's other fields
+UPLOAD_PATH_LIMITS: tuple[tuple[str, re.Pattern[str], int], ...] = (
+    (
+        "POST",
+        re.compile(r"/(?:api/v1/)?clinic/patients/[A-Za-z0-9_-]{22}/photos"),
+        16 * 1024 * 1024,
+    ),
+)
 MAX_FORM_FIELDS = 200
 
 CONTENT_SECURITY_POLICY = (
@@ -63,6 +77,18 @@ SECURITY_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     "cross-origin-opener-policy": "same-origin",
 }
+
+
+def upload_limit(method: str, path: str, default: int) -> int:
+    """The body limit of a request: an upload's own (``UPLOAD_LIMITS``, ``UPLOAD_PATH_LIMITS``)
+    or ``default``."""
+    exact = UPLOAD_LIMITS.get((method, path))
+    if exact is not None:
+        return exact
+    for verb, pattern, limit in UPLOAD_PATH_LIMITS:
+        if verb == method and pattern.fullmatch(path):
+            return limit
+    return default
 
 
 def csrf_signature(secret_key: str, cookie_value: str) -> str:
@@ -124,9 +150,7 @@ class SecurityMiddleware:
         app = self._host_checked(scope)
         request_id = secrets.token_hex(8)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        limit = UPLOAD_LIMITS.get(
-            (scope.get("method", ""), scope.get("path", "")), self.max_body_bytes
-        )
+        limit = upload_limit(scope.get("method", ""), scope.get("path", ""), self.max_body_bytes)
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _plain(send, 413, b"Request body too large")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import html
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,19 +21,23 @@ import httpx
 import pyotp
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from PIL import Image
 
-from regenaid.clinic import services, treatments
+from regenaid.clinic import outcome_services, services, treatments
 from regenaid.clinic.access import Role, StaffContext
 from regenaid.clinic.accounts import Clinic, StaffAccount, hash_password, new_clinic
 from regenaid.clinic.courses import Course, CourseSession
 from regenaid.clinic.exosome_lots import ExosomeLot
 from regenaid.clinic.ids import new_id
+from regenaid.clinic.outcomes import Measurement
 from regenaid.clinic.patients import ConsentForm, Patient
+from regenaid.clinic.photos import Photo
 from regenaid.decide import assess
 from regenaid.decide.intake import parse_intake
 from regenaid.knowledge import load_knowledge
 from regenaid.store import SqlUnitOfWork, save_result
 from regenaid.store.clinic_uow import SqlClinicUnitOfWork
+from regenaid.store.files import FileDocumentStore
 
 PASSWORD = "amber kettle morning drift 42"
 KB = load_knowledge()
@@ -205,6 +210,32 @@ class World:
         }
         values.update(changes)
         return treatments.receive_lot(self.uow(), self.actor(), **values, jurisdictions=("US",))
+
+    def outcomes(self, patient: Patient) -> tuple[Measurement, Photo]:
+        """A baseline hair density and a vertex photo of ``patient`` (the app's files folder)."""
+        baseline = outcome_services.record_measurement(
+            self.uow(),
+            self.actor(),
+            patient_id=patient.id,
+            measure="hair_density",
+            value=150,
+            method="phototrichogram_corrected",
+            site="vertex",
+            measured_on=now().date(),
+        )
+        image = io.BytesIO()
+        Image.new("RGB", (96, 72), (200, 150, 120)).save(image, format="JPEG")
+        photo = outcome_services.record_photo(
+            self.uow(),
+            self.actor(),
+            FileDocumentStore(self.app.state.settings.files_dir),
+            patient_id=patient.id,
+            content=image.getvalue(),
+            view="vertex",
+            taken_on=now().date(),
+            concern="hair",
+        )
+        return baseline, photo
 
     def saved_result(self, **intake_changes: Any) -> str:
         """A decision-aid result saved with a choice; its link secret."""

@@ -30,6 +30,9 @@ PAGE_MODULES = (
     "pages_sessions",
     "pages_stock",
     "pages_events",
+    "pages_outcomes",
+    "pages_cohort",
+    "pages_fhir",
 )
 
 
@@ -72,6 +75,7 @@ def snapshot(world: World, clinic_id: str) -> dict[str, list[Any]]:
 def test_no_page_reaches_another_clinics_records(world: World) -> None:
     patient, session = world.ready_patient("prp")
     lot = world.lot()
+    baseline, photo = world.outcomes(patient)
     with world.uow() as uow:
         from regenaid.clinic.patients import Consent
 
@@ -83,6 +87,8 @@ def test_no_page_reaches_another_clinics_records(world: World) -> None:
         "consent_id": consent.id,
         "staff_id": world.accounts["nurse"].id,
         "record_id": new_id(),  # a PRP record id of the first clinic is looked up via its patient
+        "measurement_id": baseline.id,
+        "photo_id": photo.id,
     }
     other = new_clinic("Hillside Skin Clinic", world.accounts["admin"].created_at, "US")
     strangers = {

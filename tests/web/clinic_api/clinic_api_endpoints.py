@@ -23,6 +23,7 @@ from clinic_api_world import (
     Side,
     World,
     adverse_body,
+    jpeg,
     lot_values,
     prp_body,
     today,
@@ -70,6 +71,14 @@ POST   /lots/{lot_id}/recall                    200      200      403      403
 GET    /lots/{lot_id}/recall-list               200      200      200      403
 GET    /adverse-events                          403      200      200      403
 POST   /adverse-events                          403      201      201      403
+POST   /measurements                            403      201      201      403
+GET    /patients/{patient_id}/outcomes          403      200      200      403
+POST   /patients/{patient_id}/photos            403      201      201      403
+GET    /photos/{photo_id}                       403      200      200      403
+PATCH  /photos/{photo_id}                       403      200      200      403
+GET    /outcomes/cohort                         403      200      200      403
+GET    /patients/{patient_id}/fhir              200      200      403      403
+POST   /fhir/import                             403      201      403      403
 """
 
 
@@ -354,6 +363,73 @@ def _report(ctx: Ctx) -> Call:
     patient, session = ctx.owner.session_with_patient("exosome")
     body = adverse_body(patient.id, session_id=session.id, lot_id=ctx.refs.lot().id)
     return Call("POST", "/adverse-events", body)
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+
+
+@spec("POST", "/measurements", owned=True, refers=True)
+def _measure(ctx: Ctx) -> Call:
+    patient = ctx.owner.patient()
+    course_id, _ = ctx.refs.course("prp", patient if ctx.refs is ctx.owner else None)
+    body = {
+        "patient_id": patient.id,
+        "measure": "hair_density",
+        "value": 150,
+        "method": "phototrichogram_corrected",
+        "site": "vertex",
+        "site_marking": "tattoo",
+        "measured_on": today().isoformat(),
+        "course_id": course_id,
+    }
+    return Call("POST", "/measurements", body)
+
+
+@spec("GET", "/patients/{patient_id}/outcomes", owned=True)
+def _outcomes(ctx: Ctx) -> Call:
+    return Call("GET", f"/patients/{ctx.owner.measured_patient().id}/outcomes")
+
+
+@spec("POST", "/patients/{patient_id}/photos", owned=True)
+def _upload_photo(ctx: Ctx) -> Call:
+    return Call(
+        "POST",
+        f"/patients/{ctx.owner.patient().id}/photos",
+        files={"photo": ("scalp.jpg", jpeg(), "image/jpeg")},
+        data={"view": "vertex", "taken_on": today().isoformat()},
+    )
+
+
+@spec("GET", "/photos/{photo_id}", owned=True)
+def _photo(ctx: Ctx) -> Call:
+    return Call("GET", f"/photos/{ctx.owner.photo().id}")
+
+
+@spec("PATCH", "/photos/{photo_id}", owned=True)
+def _photo_consent(ctx: Ctx) -> Call:
+    return Call("PATCH", f"/photos/{ctx.owner.photo().id}", {"marketing_consent": True})
+
+
+@spec("GET", "/outcomes/cohort")
+def _cohort(ctx: Ctx) -> Call:
+    return Call("GET", "/outcomes/cohort", params={"measure": "hair_density"})
+
+
+# --- FHIR -------------------------------------------------------------------------------------
+
+
+@spec("GET", "/patients/{patient_id}/fhir", owned=True)
+def _fhir_export(ctx: Ctx) -> Call:
+    return Call("GET", f"/patients/{ctx.owner.patient().id}/fhir")
+
+
+@spec("POST", "/fhir/import")
+def _fhir_import(ctx: Ctx) -> Call:
+    from regenaid.clinic import fhir_services
+
+    owner = ctx.owner
+    bundle = fhir_services.export_patient_fhir(owner.uow(), owner.actor(), owner.patient().id)
+    return Call("POST", "/fhir/import", bundle)
 
 
 NOT_AN_ENDPOINT = "/{rest:path}/"  # answers 404 to any path ending in "/" (api.py)

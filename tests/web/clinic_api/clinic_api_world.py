@@ -10,20 +10,24 @@ with the clinic's use cases, as the clinician or admin of their clinic would.
 from __future__ import annotations
 
 import functools
+import io
 import itertools
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pyotp
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import select
 
-from regenaid.clinic import services, treatments
+from regenaid.clinic import outcome_services, services, treatments
 from regenaid.clinic.access import Role, StaffContext
 from regenaid.clinic.accounts import (
     Clinic,
@@ -37,7 +41,9 @@ from regenaid.clinic.accounts import (
 from regenaid.clinic.courses import CourseSession
 from regenaid.clinic.exosome_lots import ExosomeLot
 from regenaid.clinic.ids import new_id
+from regenaid.clinic.outcomes import Measurement
 from regenaid.clinic.patients import ConsentForm, Patient
+from regenaid.clinic.photos import Photo
 from regenaid.clinic.prp import PrpPreparation, PrpProtocol, Range, Spin, SpinLimits
 from regenaid.clinic.treatments import ClinicPrpProtocol, PrpRecord
 from regenaid.config import Settings
@@ -47,6 +53,7 @@ from regenaid.knowledge import load_knowledge
 from regenaid.store import SqlUnitOfWork, save_result
 from regenaid.store.clinic_tables import audit_entries, audit_heads, metadata
 from regenaid.store.clinic_uow import SqlClinicUnitOfWork
+from regenaid.store.files import FileDocumentStore
 from regenaid.web.app import create_app
 from regenaid.web.clinic.auth import STAFF_COOKIE
 
@@ -93,6 +100,15 @@ class StaffClient:
         headers = {}
         if call.method != "GET" and call.csrf and self.csrf is not None:
             headers["X-CSRF-Token"] = self.csrf
+        if call.files is not None:  # multipart: a file and form fields
+            return self.http.request(
+                call.method,
+                PREFIX + call.path,
+                files=call.files,
+                data=call.data,
+                params=call.params,
+                headers=headers,
+            )
         return self.http.request(
             call.method, PREFIX + call.path, json=call.json, params=call.params, headers=headers
         )
@@ -109,6 +125,8 @@ class Call:
     params: dict[str, str] | None = None
     client: StaffClient | None = None
     csrf: bool = True
+    files: dict[str, tuple[str, bytes, str]] | None = None  # multipart upload (with ``data``)
+    data: dict[str, str] | None = None
 
 
 # --- the world --------------------------------------------------------------------------------
@@ -320,15 +338,60 @@ class Side:
         _, sessions = self.course("exosome")
         services.record_session_missed(self.uow(), self.actor(), sessions[1].id, "ill")
         services.move_session(self.uow(), self.actor(), sessions[2].id, sessions[2].planned)
+        self.measured_patient()
+
+    # outcomes
+
+    def measurement(self, patient: Patient, value: float, on: date) -> Measurement:
+        return outcome_services.record_measurement(
+            self.uow(),
+            self.actor(),
+            patient_id=patient.id,
+            measure="hair_density",
+            value=value,
+            method="phototrichogram_corrected",
+            site="vertex",
+            site_marking="tattoo",
+            measured_on=on,
+        )
+
+    def photo(self, patient: Patient | None = None) -> Photo:
+        return outcome_services.record_photo(
+            self.uow(),
+            self.actor(),
+            FileDocumentStore(self.world.app.state.settings.files_dir),
+            patient_id=(patient or self.patient()).id,
+            content=jpeg(),
+            view="vertex",
+            taken_on=today(),
+            concern="hair",
+        )
+
+    def measured_patient(self) -> Patient:
+        """A patient with a baseline, a follow-up and a photo."""
+        patient = self.patient()
+        self.measurement(patient, 150, today() - timedelta(days=90))
+        self.measurement(patient, 175, today())
+        self.photo(patient)
+        return patient
 
 
 class World:
     """The app, its database and the two clinics ``A`` and ``B``."""
 
     def __init__(self, database_url: str = "", app: FastAPI | None = None) -> None:
-        self.app: FastAPI = app or create_app(
-            Settings(environment="test", database_url=database_url, secret_key="test-secret")
-        )
+        self._files: tempfile.TemporaryDirectory[str] | None = None
+        if app is None:  # photos of an app built here go to a folder removed by close()
+            self._files = tempfile.TemporaryDirectory(prefix="regenaid-clinic-files-")
+            app = create_app(
+                Settings(
+                    environment="test",
+                    database_url=database_url,
+                    secret_key="test-secret",
+                    files_dir=Path(self._files.name),
+                )
+            )
+        self.app: FastAPI = app
         self.factory = self.app.state.session_factory
         self._addresses = (f"10.{i // 250}.{i % 250}.1" for i in itertools.count(1))
         self._clients: list[TestClient] = []
@@ -423,6 +486,8 @@ class World:
         for client in self._clients:
             client.close()
         self.app.state.engine.dispose()
+        if self._files is not None:
+            self._files.cleanup()
 
 
 def _identifying(value: str) -> bool:
@@ -437,6 +502,13 @@ def identifiers(dump: dict[str, list[tuple[str, ...]]]) -> set[str]:
 
 
 # --- request bodies ---------------------------------------------------------------------------
+
+
+def jpeg(colour: tuple[int, int, int] = (200, 150, 120)) -> bytes:
+    """A small JPEG photo (the domain wants at least 64 pixels a side)."""
+    out = io.BytesIO()
+    Image.new("RGB", (96, 72), colour).save(out, format="JPEG")
+    return out.getvalue()
 
 
 def prp_body(protocol_id: str | None, **changes: Any) -> dict[str, Any]:

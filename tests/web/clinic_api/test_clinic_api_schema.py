@@ -35,6 +35,7 @@ APP = create_app(
         environment="test",
         database_url=f"sqlite:///{Path(_DB_DIR.name) / 'clinic.db'}",
         secret_key="test-secret",
+        files_dir=Path(_DB_DIR.name) / "files",
     )
 )
 schema = (
@@ -71,6 +72,7 @@ def signed_in() -> tuple[World, dict[str, dict[str, str]], dict[str, Callable[[]
         "course_id": lambda: side.course("prp")[0],
         "lot_id": lambda: side.lot().id,
         "staff_id": lambda: side.add_account("nurse").id,
+        "photo_id": lambda: side.photo().id,
     }
     return world, headers, records
 

@@ -1,9 +1,11 @@
 """The clinic's JSON API under ``/api/v1/clinic`` (same sessions and permissions as the pages).
 
 The routes live in ``api_staff`` (session, ``/me``, staff, audit), ``api_patients``
-(patients, consent, courses, sessions) and ``api_treatments`` (PRP, exosome lots and
-recalls, adverse events); ``api_common`` holds what they share: who is asking, the CSRF
-check and how the clinic's errors become statuses (401, 403, 404, 409, 422).
+(patients, consent, courses, sessions), ``api_treatments`` (PRP, exosome lots and
+recalls, adverse events), ``api_outcomes`` (measurements, changes, photos) and
+``api_cohort`` (the clinic's cohort beside the published evidence); ``api_common`` holds what
+they share: who is asking, the CSRF check and how the clinic's errors become
+statuses (401, 403, 404, 409, 422).
 """
 
 from __future__ import annotations
@@ -11,11 +13,18 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from regenaid.web.clinic import api_patients, api_staff, api_treatments
+from regenaid.web.clinic import (
+    api_cohort,
+    api_fhir,
+    api_outcomes,
+    api_patients,
+    api_staff,
+    api_treatments,
+)
 from regenaid.web.clinic.api_common import PREFIX, ClinicApiRoute
 
 router = APIRouter(prefix=PREFIX, tags=["clinic"])
-for _module in (api_staff, api_patients, api_treatments):
+for _module in (api_staff, api_patients, api_treatments, api_outcomes, api_cohort, api_fhir):
     router.include_router(_module.router)
 
 

@@ -9,7 +9,9 @@ into pages) and this one gathers them:
 - :mod:`.pages_patients` — patients, the patient's page and its forms, sessions;
 - :mod:`.pages_sessions` — recording PRP and exosome sessions, protocols and consent texts;
 - :mod:`.pages_stock` — exosome lots, recalls;
-- :mod:`.pages_events` — adverse events.
+- :mod:`.pages_events` — adverse events;
+- :mod:`.pages_outcomes` — a patient's measurements, change from baseline, photos;
+- :mod:`.pages_cohort` — the clinic's cohort beside the published evidence, and its CSV.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from fastapi import APIRouter
 
 from regenaid.web.clinic import (
     pages_auth,
+    pages_cohort,
     pages_events,
+    pages_fhir,
     pages_home,
+    pages_outcomes,
     pages_patients,
     pages_sessions,
     pages_stock,
@@ -33,5 +38,8 @@ for _module in (
     pages_sessions,
     pages_stock,
     pages_events,
+    pages_outcomes,
+    pages_cohort,
+    pages_fhir,
 ):
     router.include_router(_module.router)
