@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException  # FastAPI raises Starlette's for this
+from starlette.formparsers import MultiPartException
 
 from regenaid.decide.intake import parse_intake
 from regenaid.errors import InvalidInputError
@@ -141,7 +142,8 @@ _FASTAPI_BODY_ERROR = "There was an error parsing the body"
 
 
 class JsonApiRoute(APIRoute):
-    """An API route whose unreadable JSON body is a 422 like any other malformed JSON.
+    """An API route whose unreadable JSON body is a 422 like any other malformed JSON (and
+    so is a multipart form that cannot be split into its parts).
 
     FastAPI answers a body that ``json.loads`` fails on with anything but a JSONDecodeError
     (bytes that are not UTF-8, a RecursionError) with an undocumented 400."""
@@ -153,6 +155,18 @@ class JsonApiRoute(APIRoute):
             try:
                 return await handler(request)
             except HTTPException as exc:
+                if exc.status_code == 400 and isinstance(exc.__context__, MultiPartException):
+                    # Starlette's 400 for a form it cannot split into parts
+                    raise RequestValidationError(
+                        [
+                            {
+                                "type": "multipart_invalid",
+                                "loc": ("body",),
+                                "msg": f"malformed multipart form: {exc.detail}",
+                                "input": {},
+                            }
+                        ]
+                    ) from exc
                 if exc.status_code != 400 or exc.detail != _FASTAPI_BODY_ERROR:
                     raise
                 error = {
