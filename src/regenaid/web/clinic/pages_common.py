@@ -96,6 +96,7 @@ NAV = (
     NavItem("/clinic/patients", "Patients", Action.VIEW_PATIENT_DEMOGRAPHICS),
     NavItem("/clinic/adverse-events", "Adverse events", Action.VIEW_ADVERSE_EVENTS),
     NavItem("/clinic/lots", "Exosome lots", Action.VIEW_LOTS),
+    NavItem("/clinic/outcomes/cohort", "Our results", Action.VIEW_OUTCOMES),
     NavItem("/clinic/protocols", "Protocols and consent texts", Action.MANAGE_PROTOCOLS),
     NavItem("/clinic/staff", "Staff", Action.MANAGE_STAFF),
     NavItem("/clinic/audit", "Audit trail", Action.VIEW_AUDIT),
