@@ -133,6 +133,34 @@ def test_cached_function_counts_hits_and_misses() -> None:
     assert add.cache_info().entries == 1
 
 
+def test_many_computes_what_is_missing_together() -> None:
+    """CachedFunction.many: the values of several calls, those not held computed by one call
+    of ``compute`` (each missing call once) and stored as the function's own; hits and misses
+    counted per call, as by calling the function."""
+    store = ByteLRU(max_bytes=10_000)
+    batches: list[list[tuple[object, ...]]] = []
+
+    @bytes_cached(sizeof=lambda value: 100, store=store)
+    def square(k: int) -> int:
+        return k * k
+
+    def together(calls: list[tuple[object, ...]]) -> list[int]:
+        batches.append(calls)
+        return [int(str(k)) ** 2 for (k,) in calls]
+
+    assert square(2) == 4
+    assert square.many([(1,), (2,), (3,), (1,)], together) == [1, 4, 9, 1]
+    assert batches == [[(1,), (3,)]]  # 2 was held; 1 is computed once for its two calls
+    info = square.cache_info()
+    assert (info.hits, info.misses, info.entries) == (1, 4, 3)
+    assert square(3) == 9 and square.cache_info().hits == 2  # stored as the function's own
+    assert square.many([(1,), (3,)], together) == [1, 9]
+    assert len(batches) == 1  # nothing missing: compute is not called
+    assert square.many([], together) == []
+    with pytest.raises(ValueError):
+        square.many([(7,), (8,)], lambda calls: [0])  # one result per missing call
+
+
 def test_cached_functions_share_one_budget() -> None:
     store = ByteLRU(max_bytes=1000)
 

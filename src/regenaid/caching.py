@@ -27,7 +27,7 @@ import functools
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar, cast
 
@@ -213,6 +213,35 @@ class CachedFunction(Generic[P, R]):
         result = self.__wrapped__(*args, **kwargs)
         self._store.store(self._namespace, key, result, self._sizeof(result))
         return result
+
+    def many(
+        self,
+        calls: Sequence[tuple[Any, ...]],
+        compute: Callable[[list[tuple[Any, ...]]], Sequence[R]],
+    ) -> list[R]:
+        """What calling the function with each argument tuple of ``calls`` (positional
+        arguments) gives, with the results not held computed together: ``compute`` gets their
+        argument tuples (each once) and returns their results in the same order, which are
+        stored as the function's own (so ``compute`` must give what the function gives). A hit
+        or a miss is counted per call, as by calling the function."""
+        keys = [_HashedKey(args) for args in calls]
+        out: list[R | None] = []
+        missing: dict[_HashedKey, list[int]] = {}
+        for k, key in enumerate(keys):
+            found, value = self._store.lookup(self._namespace, key)
+            out.append(cast(R, value) if found else None)
+            if not found:
+                missing.setdefault(key, []).append(k)
+        if missing:
+            wanted = list(missing)
+            results = compute([tuple(key) for key in wanted])
+            if len(results) != len(wanted):
+                raise ValueError("compute must give one result per call")
+            for key, result in zip(wanted, results, strict=True):
+                self._store.store(self._namespace, key, result, self._sizeof(result))
+                for k in missing[key]:
+                    out[k] = result
+        return cast(list[R], out)
 
     def cache_clear(self) -> None:
         """Forget this function's results (as ``functools.lru_cache`` has it)."""

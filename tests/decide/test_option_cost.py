@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from tiny_kb import tiny_kb
 
 from regenaid.decide import parse_intake
 from regenaid.decide.option_cost import cost_blocks, estimate_costs
+from regenaid.knowledge import load_knowledge
 
 KEYS = {
     "currency",
@@ -185,7 +187,9 @@ def test_each_person_gets_their_own_budget_comparison() -> None:
 def test_what_the_cache_charges_is_close_to_the_measured_size() -> None:
     """The cost model's cache charges runs and prepared blocks by quick estimates (their
     arrays exactly, the rest by constants): within 20% of approximate_size, over every
-    condition, two currencies, short and long horizons, with and without an earlier response."""
+    condition, two currencies, short and long horizons, with and without an earlier response.
+    Prepared blocks are measured with the JSON they keep once an assessment has been written
+    (charged when they are stored)."""
     from regenaid.caching import approximate_size
     from regenaid.decide.option_cost import (
         _prepare,
@@ -208,7 +212,82 @@ def test_what_the_cache_charges_is_close_to_the_measured_size() -> None:
                         run = (costs, bars)
                         assert _run_size(run) == pytest.approx(approximate_size(run), rel=0.2)
                     prepared = _prepare(kb, condition.id, treatments, currency, months, priors)
+                    for item in prepared:  # with the JSON an assessment's first writing adds
+                        item.json_parts()
                     measured = approximate_size(prepared)
                     assert _prepared_size(prepared) == pytest.approx(measured, rel=0.2)
                     checked += 1
     assert checked >= 40
+
+
+def test_curves_are_rounded_as_round_does() -> None:
+    """_rounded rounds a curve at once: the floats round(v, 2) gives, ties and near-ties
+    included (where it asks round itself)."""
+    import math
+
+    from regenaid.decide.option_cost import _rounded
+
+    rng = np.random.default_rng(5)
+    near_ties = np.array([(k + 0.5) / 100 for k in range(-3000, 3000)])
+    curves = [
+        rng.uniform(0, 1e5, 20_000),
+        rng.exponential(3000.0, 20_000),
+        rng.uniform(-10, 10, 20_000),
+        near_ties,
+        np.nextafter(near_ties, np.inf),
+        np.nextafter(near_ties, -np.inf),
+        np.round(rng.uniform(0, 1e4, 20_000), 3),
+        np.array([0.0, -0.0, 0.125, 0.375, 2.675, 1.005, 1e20, 1e300, 5e-324, math.inf, -math.inf]),
+        np.array([math.nan, 1.0]),
+        np.empty(0),
+    ]
+    for values in curves:
+        got = _rounded(values)
+        expected = [round(v, 2) for v in values.tolist()]
+        assert len(got) == len(expected)
+        for a, b in zip(got, expected, strict=True):
+            assert type(a) is float
+            assert (math.isnan(a) and math.isnan(b)) or (
+                a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+            )
+
+
+def test_cost_block_json_is_what_pydantic_writes() -> None:
+    """cost_block_json reuses the cached block's JSON; the bytes are those pydantic writes for
+    the block (as an assessment's cost), also once a block was changed (then written whole)."""
+    from pydantic import TypeAdapter
+
+    from regenaid.decide.option_cost import CostBlock, cost_block_json, cost_blocks
+
+    written = TypeAdapter(dict[str, object])
+    kb = load_knowledge()
+    checked = 0
+    for condition in kb.conditions.values():
+        treatments = sorted(condition.treatments)
+        for budget in (None, (3000, "USD", 24), (20000, "JPY", 12), (800, "GBP", 36)):
+            data: dict[str, Any] = {
+                "concern": condition.concern,
+                "condition": condition.id,
+                "age": 40,
+                "sex": "female",
+                "severity": "moderate",
+                "jurisdiction": "GB",
+            }
+            if budget is not None:
+                amount, currency, months = budget
+                data["budget"] = {
+                    "amount": amount,
+                    "currency": currency,
+                    "horizon_months": months,
+                }
+            for block in cost_blocks(kb, parse_intake(data), treatments).values():
+                assert isinstance(block, CostBlock)
+                assert cost_block_json(block) == written.dump_json(dict(block))
+                changed = CostBlock(block.prepared)
+                changed["currency"] = "XXX"  # not the cached value any more
+                assert cost_block_json(changed) == written.dump_json(dict(changed))
+                extra = CostBlock(block.prepared)
+                extra["note"] = "added"
+                assert cost_block_json(extra) == written.dump_json(dict(extra))
+                checked += 1
+    assert checked > 50

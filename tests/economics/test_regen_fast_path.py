@@ -1,13 +1,14 @@
 """The cost model's closed-form fast path against the general cohort engine (issue 10).
 
-``regen_model.run_option`` computes each option's monthly costs in closed form, sorts only the
-months in which somebody pays and reads the percentiles off the sorted rows. The reference
-below is the straightforward implementation it replaced, kept verbatim: the schedule counted
-with ``np.add.at``, the four-state cohort run through the general engine
-(:func:`regenaid.economics.batch.cohort_totals`, itself validated against the published
-models), ``np.cumsum`` and ``np.quantile``/``summarise`` over draws. Both run on the same
-seeded draws; the results must agree to rounding noise, and the cost blocks people see must
-be the same.
+``regen_model.run_option`` computes each option's monthly costs in closed form, sums and
+summarises only the months in which somebody pays and reads the percentiles off the order
+statistics of those rows (``psa.order_statistics``); ``simulate_many`` runs several options and
+their tornados as the columns of the same arrays. The reference below is the straightforward
+implementation it replaced, kept verbatim: the schedule counted with ``np.add.at``, the
+four-state cohort run through the general engine (:func:`regenaid.economics.batch.cohort_totals`,
+itself validated against the published models), ``np.cumsum`` and ``np.quantile``/``summarise``
+over draws. Both run on the same seeded draws; the results must agree to rounding noise, and
+the cost blocks people see must be the same.
 """
 
 from __future__ import annotations
@@ -399,6 +400,19 @@ def test_cost_blocks_are_those_of_the_reference_path(monkeypatch: pytest.MonkeyP
                 option, draw_parameters(option, n, seed), months
             ),
         )
+        # the options run together (and the tornado with them) in the fast path; one by one,
+        # each tornado from the reference engine's costs, here
+        patch.setattr(
+            option_cost,
+            "simulate_many",
+            lambda options, months, n, seed: [
+                (
+                    reference_run_option(option, draw_parameters(option, n, seed), months),
+                    regen_model.option_tornado(option, months),
+                )
+                for option in options
+            ],
+        )
         patch.setattr(regen_model, "cumulative_costs", reference_cumulative_costs)
         patch.setattr(option_cost, "probability_cheapest", reference_probability_cheapest)
         patch.setattr(Beta, "ppf", lambda self, q: float(stats.beta.ppf(q, self.a, self.b)))
@@ -406,3 +420,99 @@ def test_cost_blocks_are_those_of_the_reference_path(monkeypatch: pytest.MonkeyP
     assert len(fast) == len(slow) > 5
     for a, b in zip(fast, slow, strict=True):
         _same_block(a, b)
+
+
+# --- the options run together, and their draws --------------------------------------------
+
+
+def reference_draw_parameters(option: OptionInputs, n: int, seed: int) -> OptionDraws:
+    """The draws as drawn before the probability draws were shared: one stream, in order."""
+    rng = np.random.default_rng(seed)
+    price = option.price
+
+    def uniform(low: float, high: float) -> FloatArray:
+        return rng.uniform(low, high, size=n) if high > low else np.full(n, float(low))
+
+    per_session = uniform(price.low, price.high) if price is not None else np.zeros(n)
+    response = option.response.sample(rng, n) if option.response is not None else None
+    stop = (
+        option.discontinuation_per_year.sample(rng, n)
+        if option.discontinuation_per_year is not None
+        else np.zeros(n)
+    )
+    protocol = option.protocol
+    if protocol is None:
+        zeros = np.zeros(n)
+        return OptionDraws(per_session, response, stop, zeros, zeros, zeros, None)
+    low, high = math.ceil(protocol.sessions.low), math.floor(protocol.sessions.high)
+    initial = (
+        rng.integers(low, high + 1, size=n).astype(np.float64)
+        if high > low
+        else np.full(n, float(max(low, 0)))
+    )
+    interval = uniform(protocol.interval_weeks.low, protocol.interval_weeks.high)
+    ttr_range, maint = regen_model.costed_times(protocol)
+    ttr = uniform(ttr_range.low, ttr_range.high)
+    if price is not None and price.unit == "syringe" and price.per_session is not None:
+        per_session = per_session * uniform(price.per_session.low, price.per_session.high)
+    m = uniform(maint.low, maint.high) if maint is not None and maint.high > 0 else None
+    return OptionDraws(per_session, response, stop, initial, interval, ttr, m)
+
+
+def _same_draws(a: OptionDraws, b: OptionDraws) -> None:
+    for name, value in vars(b).items():
+        if value is None:
+            assert getattr(a, name) is None, name
+        else:
+            np.testing.assert_array_equal(getattr(a, name), value, err_msg=name)
+
+
+@pytest.mark.parametrize("name", list(OPTIONS))
+def test_draws_are_those_of_one_stream_in_order(name: str) -> None:
+    option = OPTIONS[name]
+    for n, seed in ((500, 7), (2000, regen_model.DEFAULT_SEED), (3, 11)):
+        regen_model.clear_draws_cache()
+        first = draw_parameters(option, n, seed)
+        again = draw_parameters(option, n, seed)  # the probability draws from the cache
+        _same_draws(first, reference_draw_parameters(option, n, seed))
+        _same_draws(again, reference_draw_parameters(option, n, seed))
+
+
+def _identical(fast: OptionCosts, slow: OptionCosts) -> None:
+    for name, value in vars(slow).items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(getattr(fast, name), value, err_msg=name)
+        else:
+            assert getattr(fast, name) == value, name
+
+
+@pytest.mark.parametrize("months", [1, 5, 12, 13, 36, 240])
+def test_options_run_together_give_what_each_gives_alone(months: int) -> None:
+    """simulate_many runs the options (and their tornados) as columns of the same arrays; each
+    result is the one of simulate_option and option_tornado, to the bit."""
+    options = list(OPTIONS.values())
+    for chosen in (options, options[::-1], options[:1], options[2:5]):
+        together = regen_model.simulate_many(chosen, months, 500, 7)
+        for option, (costs, bars) in zip(chosen, together, strict=True):
+            _identical(costs, regen_model.simulate_option(option, months, 500, 7))
+            assert bars == regen_model.option_tornado(option, months)
+            _identical(costs, reference_like(option, months))
+
+
+def reference_like(option: OptionInputs, months: int) -> OptionCosts:
+    """run_option on the draws, alone (the path the reference engine is compared with)."""
+    if regen_model._is_free(option):
+        return regen_model.simulate_option(option, months, 500, 7)
+    return run_option(option, draw_parameters(option, 500, 7), months)
+
+
+@pytest.mark.parametrize("months", [1, 5, 12, 36, 240])
+def test_break_evens_are_break_even_of_each_pair(months: int) -> None:
+    results = [regen_model.simulate_option(o, months, 500, 7) for o in OPTIONS.values()]
+    together = regen_model.break_evens(results)
+    assert len(together) == len(results) * (len(results) - 1)
+    for i, a in enumerate(results):
+        for j, b in enumerate(results):
+            if i != j:
+                assert together[i, j] == regen_model.break_even(a, b)
+    assert regen_model.break_evens(results[:1]) == {}

@@ -49,6 +49,18 @@ def test_same_intake_same_answer(client: TestClient) -> None:
     assert client.post("/api/v1/assessments", json=GOOD).content == first
 
 
+def test_the_answer_is_the_assessment_model_as_json(client: TestClient) -> None:
+    """The route writes the JSON without building the model (assessment_json): the same bytes
+    as the model's, for intakes with and without a budget."""
+    from regenaid.decide import assess, parse_intake
+
+    for extra in ({}, {"budget": {"amount": 2500, "currency": "GBP", "horizon_months": 12}}):
+        body = {**GOOD, **extra}
+        answer = client.post("/api/v1/assessments", json=body)
+        assert answer.status_code == 200
+        assert answer.content == assess(parse_intake(body)).model_dump_json().encode()
+
+
 def _detail(response: Any) -> dict[str, Any]:
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]

@@ -6,18 +6,25 @@ not depend on the person (names, regulatory status, evidence profiles, claims) i
 :mod:`regenaid.decide.option_cost` (all but the budget comparison), so no cache holds anything
 per person. An option's ``cost`` block is its own dict, but the values in it (curves,
 intervals, notes) are shared with that cache: read them, do not change them.
+
+:func:`assessment_json` writes the same assessment as JSON (the bytes of
+``assess(...).model_dump_json()``) without building it, from JSON kept with those caches for
+the parts that do not depend on the person; the API answers with it.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
+
+from pydantic import BaseModel, TypeAdapter, create_model
 
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.disagreements import TOPIC_LABEL, find_disagreements
 from regenaid.decide.intake import Intake
-from regenaid.decide.option_cost import cost_blocks, wanted_currency
+from regenaid.decide.option_cost import cost_block_json, cost_blocks, wanted_currency
 from regenaid.decide.option_plan import plan_summary
 from regenaid.decide.outcomes import outcome_outs
 from regenaid.decide.ranking import OptionFacts, RankedOption, chronic_te, rank_options
@@ -84,6 +91,9 @@ class _OptionStatic:
     unknowns: tuple[CitedOut, ...]
     claims: tuple[ClaimOut, ...]
     disagreements: tuple[DisagreementOut, ...]
+    # the JSON of the fields an OptionAssessment takes from this as they are (and of the harms
+    # listed here, without the brackets), made once: see assessment_json
+    json: Mapping[str, bytes] = field(default_factory=dict)
 
 
 def _cited(items: Sequence[CitedText]) -> tuple[CitedOut, ...]:
@@ -243,7 +253,38 @@ def _statics(
                 ),
             )
         )
-    return tuple(out)
+    return tuple(replace(s, json=_static_json(s)) for s in out)
+
+
+# The fields of an OptionAssessment that come from _OptionStatic as they are.
+_STATIC_FIELDS = (
+    "certainty",
+    "plan",
+    "name",
+    "regulatory",
+    "evidence",
+    "benefits",
+    "unknowns",
+    "claims",
+    "disagreements",
+)
+
+
+def _static_json(s: _OptionStatic) -> dict[str, bytes]:
+    values = {
+        "certainty": s.profile.certainty,
+        "plan": s.plan,
+        "name": s.name,
+        "regulatory": s.regulatory,
+        "evidence": s.evidence,
+        "benefits": list(s.benefits),
+        "unknowns": list(s.unknowns),
+        "claims": list(s.claims),
+        "disagreements": list(s.disagreements),
+    }
+    out = {name: _OPTION_JSON[name].dump_json(value) for name, value in values.items()}
+    out["harms"] = _OPTION_JSON["harms"].dump_json(list(s.harms))[1:-1]  # without [ ]
+    return out
 
 
 def _costs_in_one_currency(
@@ -525,7 +566,19 @@ def _with_local_rules(
 
 def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     """Screen, rank and explain every option of the intake's condition (CONTRACT §2)."""
-    kb = kb or load_knowledge()
+    return _assessed(intake, kb or load_knowledge()).model()
+
+
+def assessment_json(intake: Intake, kb: KnowledgeBase | None = None) -> bytes:
+    """``assess(intake, kb).model_dump_json().encode()``, the same bytes, written without
+    building the model: what does not depend on the person (the options' evidence, claims,
+    harms, outcome tables: most of the text) and the cost blocks are written once and kept
+    with their caches; only the rest is written per call."""
+    return _assessed(intake, kb or load_knowledge()).json()
+
+
+def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
+    """What an assessment holds (:func:`assess`), before it is built or written."""
     condition = kb.conditions[intake.condition]
     statics = _statics(
         kb,
@@ -584,25 +637,80 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     ranked = rank_options(facts, screening, intake, budget)
 
     options = [
-        OptionAssessment(
-            treatment=s.treatment,
-            eligibility=screening[s.treatment].eligibility,
-            reasons=[_reason_out(r) for r in screening[s.treatment].reasons],
-            score=ranked[s.treatment].score,
-            rank=ranked[s.treatment].rank,
-            why=list(ranked[s.treatment].why),
+        _OptionParts(
+            static=s,
+            person={
+                "treatment": s.treatment,
+                "eligibility": screening[s.treatment].eligibility,
+                "reasons": [_reason_out(r) for r in screening[s.treatment].reasons],
+                "score": ranked[s.treatment].score,
+                "rank": ranked[s.treatment].rank,
+                "why": list(ranked[s.treatment].why),
+                "come_back": list(screening[s.treatment].come_back),
+                "notes": [_reason_out(r) for r in screening[s.treatment].notes],
+                "expected_benefit": round(ranked[s.treatment].benefit, 4),
+                "attribute_scores": {
+                    k: round(v, 4) for k, v in ranked[s.treatment].attributes.items()
+                },
+            },
+            cost=costs[s.treatment],
+            warnings=_part_warnings(kb, intake, s.treatment),
+        )
+        for s in statics
+    ]
+    recommended = next((o.static.treatment for o in options if o.person["rank"] == 1), None)
+    return _Assessed(
+        kb=kb,
+        intake=intake,
+        options=options,
+        top={
+            "recommended": recommended,
+            "notices": _with_currency_notice(
+                _notices(
+                    intake,
+                    statics,
+                    screening,
+                    ranked,
+                    currency,
+                    kb.first_line.get(intake.condition),
+                ),
+                _currency_notice(intake, costs, currency),
+            ),
+            "concern": intake.concern,
+            "condition": intake.condition,
+            "condition_name": condition.name,
+            "severity": intake.resolved_severity,
+            "jurisdiction": intake.jurisdiction,
+            "horizon_months": months,
+            "priorities": intake.priorities.model_dump(),
+            "priorities_rated": list(intake.priorities.rated),
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _OptionParts:
+    """One option of an assessment: what does not depend on the person, what does (the fields
+    of an OptionAssessment by name), its cost block and the label warnings of the parts of
+    usual care offered to this person."""
+
+    static: _OptionStatic
+    person: dict[str, Any]
+    cost: Mapping[str, object]
+    warnings: list[CitedOut]
+
+    def model(self, kb: KnowledgeBase, intake: Intake) -> OptionAssessment:
+        s = self.static
+        return OptionAssessment(
+            **self.person,
             certainty=s.profile.certainty,
             plan=s.plan,
-            cost=costs[s.treatment],
+            cost=self.cost,
             name=s.name,
-            come_back=list(screening[s.treatment].come_back),
-            notes=[_reason_out(r) for r in screening[s.treatment].notes],
-            expected_benefit=round(ranked[s.treatment].benefit, 4),
-            attribute_scores={k: round(v, 4) for k, v in ranked[s.treatment].attributes.items()},
             regulatory=s.regulatory,
             evidence=s.evidence,
             benefits=list(s.benefits),
-            harms=[*s.harms, *_part_warnings(kb, intake, s.treatment)],
+            harms=[*s.harms, *self.warnings],
             unknowns=list(s.unknowns),
             claims=list(s.claims),
             disagreements=list(s.disagreements),
@@ -610,24 +718,144 @@ def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
                 kb, intake.condition, s.treatment, intake.sex, intake.resolved_severity
             ),
         )
-        for s in statics
-    ]
-    recommended = next((o.treatment for o in options if o.rank == 1), None)
-    return Assessment(
-        options=options,
-        recommended=recommended,
-        notices=_with_currency_notice(
-            _notices(
-                intake, statics, screening, ranked, currency, kb.first_line.get(intake.condition)
-            ),
-            _currency_notice(intake, costs, currency),
-        ),
-        concern=intake.concern,
-        condition=intake.condition,
-        condition_name=condition.name,
-        severity=intake.resolved_severity,
-        jurisdiction=intake.jurisdiction,
-        horizon_months=months,
-        priorities=intake.priorities.model_dump(),
-        priorities_rated=list(intake.priorities.rated),
-    )
+
+    def write(self, out: list[bytes], kb: KnowledgeBase, intake: Intake) -> None:
+        """Append the option's JSON, as pydantic writes it in an assessment, to ``out`` (in
+        pieces: see _OPTION_PLAN)."""
+        s = self.static
+        out.append(b"{")
+        for k, (kind, names, part_model) in enumerate(_OPTION_PLAN):
+            if k:
+                out.append(b",")
+            if kind == "person":
+                assert part_model is not None
+                person = self.person
+                values = part_model(**{name: person[name] for name in names})
+                out.append(values.__pydantic_serializer__.to_json(values)[1:-1])
+            elif kind == "static":
+                out += (_KEYS[names[0]], s.json[names[0]])
+            elif kind == "cost":
+                out += (_KEYS["cost"], cost_block_json(self.cost))
+            elif kind == "harms":
+                listed = s.json["harms"]
+                added = (
+                    _OPTION_JSON["harms"].dump_json(self.warnings)[1:-1] if self.warnings else b""
+                )
+                inner = listed + b"," + added if listed and added else listed or added
+                out += (_KEYS["harms"], b"[", inner, b"]")
+            else:  # outcomes
+                out += (
+                    _KEYS["outcomes"],
+                    _outcomes_json(
+                        kb, intake.condition, s.treatment, intake.sex, intake.resolved_severity
+                    ),
+                )
+        out.append(b"}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Assessed:
+    """An assessment before it is built (:meth:`model`) or written (:meth:`json`)."""
+
+    kb: KnowledgeBase
+    intake: Intake
+    options: list[_OptionParts]
+    top: dict[str, Any]  # the Assessment's fields but ``options`` (and ``contract``)
+
+    def model(self) -> Assessment:
+        return Assessment(options=[o.model(self.kb, self.intake) for o in self.options], **self.top)
+
+    def json(self) -> bytes:
+        if _ASSESSMENT_PLAN is None:  # results.py has fields this does not know: build it
+            return self.model().model_dump_json().encode()
+        before, after = _ASSESSMENT_PLAN
+        out = [before, b'"options":[']
+        for k, option in enumerate(self.options):
+            if k:
+                out.append(b",")
+            option.write(out, self.kb, self.intake)
+        rest = after(**self.top)
+        out += (b"],", rest.__pydantic_serializer__.to_json(rest)[1:])
+        return b"".join(out)
+
+
+# How pydantic writes each field of an OptionAssessment (the field's own type).
+_OPTION_JSON: dict[str, TypeAdapter[Any]] = {
+    name: TypeAdapter(cast(Any, info.annotation))
+    for name, info in OptionAssessment.model_fields.items()
+}
+_PERSON_FIELDS = frozenset(
+    {
+        "treatment",
+        "eligibility",
+        "reasons",
+        "score",
+        "rank",
+        "why",
+        "come_back",
+        "notes",
+        "expected_benefit",
+        "attribute_scores",
+    }
+)
+_OTHER_FIELDS = frozenset({*_STATIC_FIELDS, "cost", "harms", "outcomes"})
+_KEYS = {name: b'"' + name.encode() + b'":' for name in OptionAssessment.model_fields}
+
+
+def _part_model(name: str, fields: list[str], model: type[BaseModel]) -> type[BaseModel]:
+    """A model with ``fields`` of ``model`` (their types and defaults), in that order: its JSON
+    is theirs in ``model``'s."""
+    defined: dict[str, Any] = {
+        f: (model.model_fields[f].annotation, model.model_fields[f]) for f in fields
+    }
+    return create_model(name, **defined)
+
+
+def _option_plan() -> list[tuple[str, tuple[str, ...], type[BaseModel] | None]]:
+    """How :meth:`_OptionParts.write` writes an option: OptionAssessment's fields in order, the
+    person's consecutive ones written together by one model."""
+    plan: list[tuple[str, tuple[str, ...], type[BaseModel] | None]] = []
+    run: list[str] = []
+
+    def close() -> None:
+        if run:
+            model = _part_model(f"_Person{len(plan)}", run, OptionAssessment)
+            plan.append(("person", tuple(run), model))
+            run.clear()
+
+    for name in OptionAssessment.model_fields:
+        if name in _PERSON_FIELDS:
+            run.append(name)
+            continue
+        close()
+        kind = "static" if name in _STATIC_FIELDS else name
+        plan.append((kind, (name,), None))
+    close()
+    return plan
+
+
+def _assessment_plan() -> tuple[bytes, type[BaseModel]] | None:
+    """The JSON of Assessment's fields before ``options`` (its contract), and a model of those
+    after it; None when Assessment or OptionAssessment has fields :func:`assess` does not set
+    (then the JSON is written from the model)."""
+    fields = list(Assessment.model_fields)
+    known_option = _PERSON_FIELDS | _OTHER_FIELDS
+    if set(OptionAssessment.model_fields) != known_option or fields[:2] != [
+        "contract",
+        "options",
+    ]:
+        return None
+    contract = Assessment.model_fields["contract"].get_default()
+    before = b'{"contract":' + TypeAdapter(str).dump_json(contract) + b","
+    return before, _part_model("_AssessmentRest", fields[2:], Assessment)
+
+
+_OPTION_PLAN = _option_plan()
+_ASSESSMENT_PLAN = _assessment_plan()
+
+
+@functools.lru_cache(maxsize=2048)  # as outcome_outs' own cache: a few short rows each
+def _outcomes_json(
+    kb: KnowledgeBase, condition: str, treatment: TreatmentId, sex: str, severity: str
+) -> bytes:
+    return _OPTION_JSON["outcomes"].dump_json(outcome_outs(kb, condition, treatment, sex, severity))

@@ -13,16 +13,20 @@ Everything but the budget comparison is cached per (condition, options, currency
 earlier responses) in the shared byte-bounded cache (:mod:`regenaid.caching`), so a new person
 whose answers lead to a combination already seen costs a count over the draws and a copy of
 the blocks, about as little as a repeated one. :func:`estimate_costs` hands out deep copies the
-caller may edit; :func:`cost_blocks`, for callers that only read (an assessment), shallow ones.
+caller may edit; :func:`cost_blocks`, for callers that only read (an assessment), shallow ones,
+which also keep the cached block's JSON for :func:`cost_block_json` (the API writes them).
+The options of a combination not seen run together (``regen_model.simulate_many``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import is_
 from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from regenaid.caching import ARRAY_OVERHEAD, bytes_cached
 from regenaid.decide.course import sessions_over_horizon
@@ -38,10 +42,10 @@ from regenaid.economics.regen_model import (
     BreakEven,
     OptionCosts,
     OptionInputs,
-    break_even,
+    break_evens,
     clear_draws_cache,
-    option_tornado,
     probability_cheapest,
+    simulate_many,
     simulate_option,
 )
 from regenaid.economics.regen_parameters import (
@@ -126,8 +130,9 @@ def _simulate(
 ) -> tuple[
     tuple[OptionCosts, OptionInputs, list[str], tuple[TornadoBar, ...], Conversion | None], ...
 ]:
-    """Run the cost model per option (each run cached by :func:`_run_option`)."""
-    out = []
+    """Run the cost model per option (each run cached by :func:`_run_option`; the options not
+    in the cache run together, :func:`_run_options`)."""
+    chosen = []
     for treatment, prior in zip(treatments, priors, strict=True):
         listed, converted = price_in(kb, treatment, condition, currency)
         price = converted.price(listed) if converted and listed else listed
@@ -139,7 +144,12 @@ def _simulate(
             response=resp.distribution if resp else None,
             discontinuation_per_year=DISCONTINUATION_PER_YEAR,
         )
-        costs, bars = _run_option(inputs, horizon_months)
+        chosen.append((treatment, listed, converted, resp, inputs))
+    runs = _run_option.many([(c[-1], horizon_months) for c in chosen], _run_options)
+    out = []
+    for (treatment, listed, converted, resp, inputs), (costs, bars) in zip(
+        chosen, runs, strict=True
+    ):
         said = conversion_sentence(converted, kb.sources) if converted else None
         notes = _assumptions(treatment, listed, currency, resp, said, budgeted)
         out.append((costs, inputs, notes + _unknowns_assumed(inputs), bars, converted))
@@ -153,6 +163,8 @@ _RUN_OTHER_BYTES = 750  # the intervals and the rest of OptionCosts
 _BAR_BYTES = 380  # one tornado bar
 _BLOCK_BYTES = 8_800  # one cost block without its curves: texts, intervals, break-even
 _BLOCK_MONTH_BYTES = 135  # one month of the block's curves (month, expected, low, high)
+_BLOCK_JSON_BYTES = 3_200  # the block's JSON (made when an assessment is first written)
+_BLOCK_JSON_MONTH_BYTES = 29  # and its curves' JSON per month
 
 
 def _run_size(run: tuple[OptionCosts, tuple[TornadoBar, ...]]) -> int:
@@ -163,17 +175,47 @@ def _run_size(run: tuple[OptionCosts, tuple[TornadoBar, ...]]) -> int:
     )
 
 
-@bytes_cached(_run_size)  # about 50 kB each (2,000 draws of the horizon's and first year's costs)
-def _run_option(
-    inputs: OptionInputs, horizon_months: int
-) -> tuple[OptionCosts, tuple[TornadoBar, ...]]:
+_Run = tuple[OptionCosts, tuple[TornadoBar, ...]]
+
+
+@bytes_cached(_run_size)  # about 20 kB each (2,000 draws of the horizon's costs, the curves)
+def _run_option(inputs: OptionInputs, horizon_months: int) -> _Run:
     """The cost model and its one-way sensitivity for one option over the horizon. Cached
     apart from :func:`_prepare`: its combinations share options (the same option with other
-    earlier responses for the others, with or without a budget), which then run once."""
-    costs = simulate_option(inputs, horizon_months, DEFAULT_DRAWS, DEFAULT_SEED)
-    if inputs.treatment == "no_treatment":
-        return costs, ()
-    return costs, tuple(option_tornado(inputs, horizon_months))
+    earlier responses for the others, with or without a budget), which then run once.
+
+    The blocks use the intervals, the curves and the draws of the horizon's cost; the draws of
+    the first year's cost and of the response are not kept (two thirds of a run's memory, room
+    for more runs in the cache)."""
+    return _run_options([(inputs, horizon_months)])[0]
+
+
+def _run_options(calls: list[tuple[Any, ...]]) -> list[_Run]:
+    """:func:`_run_option` for each ``(inputs, horizon_months)``: the options with the same
+    horizon run together (:func:`regenaid.economics.regen_model.simulate_many`)."""
+    out: dict[int, _Run] = {}
+    by_horizon: dict[int, list[int]] = {}
+    for k, (inputs, months) in enumerate(calls):
+        if inputs.treatment == "no_treatment":
+            costs = simulate_option(inputs, months, DEFAULT_DRAWS, DEFAULT_SEED)
+            out[k] = _kept(costs), ()
+        else:
+            by_horizon.setdefault(months, []).append(k)
+    for months, ks in by_horizon.items():
+        options = [calls[k][0] for k in ks]
+        ran = simulate_many(options, months, DEFAULT_DRAWS, DEFAULT_SEED)
+        for k, (costs, bars) in zip(ks, ran, strict=True):
+            out[k] = _kept(costs), tuple(bars)
+    return [out[k] for k in range(len(calls))]
+
+
+_NOT_KEPT = np.empty(0)
+_NOT_KEPT.flags.writeable = False
+
+
+def _kept(costs: OptionCosts) -> OptionCosts:
+    """``costs`` without the draws the blocks do not use (see :func:`_run_option`)."""
+    return OptionCosts(**{**vars(costs), "first_year_draws": _NOT_KEPT, "response_draws": None})
 
 
 def _unknowns_assumed(inputs: OptionInputs) -> list[str]:
@@ -314,11 +356,81 @@ class _Prepared:
     horizon_draws: FloatArray
     horizon_expected: float
     months: int
+    # the block's JSON but for the budget's two keys, made on first use (cost_block_json)
+    json: list[bytes] = field(default_factory=list, compare=False, repr=False)
+
+    def json_parts(self) -> tuple[bytes, bytes]:
+        """The JSON of the block before its budget keys (from ``{``) and after them (to the
+        last value, without the closing ``}``): ``within_budget`` and
+        ``probability_within_budget`` go between."""
+        if not self.json:  # two threads may both make them: the same bytes
+            keys = list(self.block)
+            at = keys.index("within_budget")
+            if keys[at + 1] != "probability_within_budget":
+                raise ValueError("the budget's keys must be next to each other")
+            head = _ANY_DICT.dump_json({k: self.block[k] for k in keys[:at]})
+            tail = _ANY_DICT.dump_json({k: self.block[k] for k in keys[at + 2 :]})
+            self.json[:] = [head[:-1], tail[1:-1]]
+        return self.json[0], self.json[1]
+
+
+_ANY_DICT = TypeAdapter(dict[str, object])  # as pydantic writes an assessment's cost block
+_BUDGET_KEYS = ("within_budget", "probability_within_budget")
+_NOT_COMPARED = "budget_not_compared"
+
+
+class CostBlock(dict[str, object]):
+    """A cost block as :func:`cost_blocks` hands it out: a plain dict to every reader, which
+    also knows the cached block it was copied from, so that :func:`cost_block_json` can reuse
+    that block's JSON."""
+
+    __slots__ = ("prepared",)
+
+    def __init__(self, prepared: _Prepared) -> None:
+        super().__init__(prepared.block)
+        self.prepared = prepared
+
+
+def cost_block_json(block: Mapping[str, object]) -> bytes:
+    """``block`` as pydantic writes it in an assessment (``TypeAdapter(dict[str, object])``,
+    the type of ``OptionAssessment.cost``): the same bytes. For a :class:`CostBlock` still
+    holding its cached values (checked: the same keys in the same order, the same objects),
+    only the budget's values are written; the rest is the cached block's JSON."""
+    prepared = block.prepared if isinstance(block, CostBlock) else None
+    if prepared is None or not _unchanged(block, prepared.block):
+        return _ANY_DICT.dump_json(dict(block))
+    head, tail = prepared.json_parts()
+    budget = _ANY_DICT.dump_json({k: block[k] for k in _BUDGET_KEYS})[1:-1]
+    parts = [head, b",", budget, b",", tail]
+    if _NOT_COMPARED in block:
+        parts += [b",", _ANY_DICT.dump_json({_NOT_COMPARED: block[_NOT_COMPARED]})[1:-1]]
+    parts.append(b"}")
+    return b"".join(parts)
+
+
+def _unchanged(block: Mapping[str, object], cached: Mapping[str, object]) -> bool:
+    """Whether ``block`` is ``cached`` with other budget values (and perhaps the
+    not-compared flag at the end): its other values the same objects, in the same order."""
+    size = len(cached)
+    if len(block) != size and (len(block) != size + 1 or _NOT_COMPARED not in block):
+        return False
+    keys, values = list(block), list(block.values())
+    if keys[:size] != list(cached):
+        return False
+    at = keys.index(_BUDGET_KEYS[0])
+    expected = list(cached.values())
+    return all(map(is_, values[:at], expected[:at])) and all(
+        map(is_, values[at + 2 : size], expected[at + 2 :])
+    )
 
 
 def _prepared_size(prepared: tuple[_Prepared, ...]) -> int:
     return sum(
-        ARRAY_OVERHEAD + p.horizon_draws.nbytes + _BLOCK_BYTES + _BLOCK_MONTH_BYTES * (p.months + 1)
+        ARRAY_OVERHEAD
+        + p.horizon_draws.nbytes
+        + _BLOCK_BYTES
+        + _BLOCK_JSON_BYTES
+        + (_BLOCK_MONTH_BYTES + _BLOCK_JSON_MONTH_BYTES) * (p.months + 1)
         for p in prepared
     )
 
@@ -335,7 +447,15 @@ def _prepare(
 ) -> tuple[_Prepared, ...]:
     runs = _simulate(kb, condition, treatments, wanted, months, priors, budgeted)
     active = [c for c, i, *_ in runs if c.treatment != "no_treatment" and i.price is not None]
+    # every option's three curves, rounded together (one pass instead of fifteen small ones)
+    shown = [
+        curve
+        for costs, *_ in runs
+        for curve in (costs.cumulative_mean, costs.cumulative_low, costs.cumulative_high)
+    ]
+    curves = iter(_rounded_rows(np.stack(shown)) if shown else [])
     cheapest_in: dict[str, dict[TreatmentId, float]] = {}  # per currency: the same peers
+    breaks_in: dict[str, dict[tuple[int, int], BreakEven]] = {}  # and every pair of them
     out = []
     for costs, inputs, notes, bars, converted in runs:
         treatment = costs.treatment
@@ -344,13 +464,15 @@ def _prepare(
         peers = [c for c in active if c.currency == currency]
         if currency not in cheapest_in:
             cheapest_in[currency] = probability_cheapest(peers) if len(peers) > 1 else {}
+            breaks_in[currency] = break_evens(peers)
         cheapest = cheapest_in[currency]
         breaks = []
         if treatment != "no_treatment" and costs in peers:
-            for other in peers:
+            i = next(k for k, c in enumerate(peers) if c is costs)
+            for j, other in enumerate(peers):
                 if other.treatment == treatment:
                     continue
-                be = break_even(costs, other)
+                be = breaks_in[currency][i, j]
                 breaks.append(
                     {
                         "versus": other.treatment,
@@ -389,9 +511,9 @@ def _prepare(
             ),
             "cumulative_by_month": {
                 "month": list(range(months + 1)),
-                "expected": _rounded(costs.cumulative_mean),
-                "low": _rounded(costs.cumulative_low),
-                "high": _rounded(costs.cumulative_high),
+                "expected": next(curves),
+                "low": next(curves),
+                "high": next(curves),
             },
             "sensitivity": [
                 {
@@ -444,7 +566,28 @@ def _rate_block(converted: Conversion, kb: KnowledgeBase) -> dict[str, object]:
 
 def _rounded(values: FloatArray) -> list[float]:
     """``round(v, 2)`` of each value (Python's correctly rounded ``round``, not NumPy's)."""
-    return [round(v, 2) for v in values.tolist()]
+    return _rounded_rows(values.reshape(1, -1))[0]
+
+
+def _rounded_rows(rows: FloatArray) -> list[list[float]]:
+    """``round(v, 2)`` of each value of each row (Python's correctly rounded ``round``, not
+    NumPy's), the same floats, for many values at once.
+
+    ``round(v, 2)`` rounds ``100 v`` (exactly) to a whole number ``k``, half to even, and gives
+    the float nearest ``k / 100``. ``100 v`` computed in floating point is within
+    ``|100 v| x 2**-53`` of the exact product, so where its fractional part is farther than
+    that (four times that, here) from a half, ``np.rint`` (half to even, too) finds the same
+    ``k``, and ``k / 100`` (a correctly rounded division) is the same float. The few other
+    values (and any that are not finite or very large) go through ``round`` itself."""
+    scaled = rows * 100.0
+    out: list[list[float]] = (np.rint(scaled) / 100.0).tolist()
+    fraction, _ = np.modf(scaled)  # (not finite: no fraction to trust, decided below)
+    size = np.abs(scaled)
+    clear = (np.abs(np.abs(fraction) - 0.5) > size * 2.0**-51) & (size < 2.0**52)
+    if not clear.all():
+        for r, k in zip(*np.nonzero(~clear), strict=True):
+            out[r][k] = round(float(rows[r, k]), 2)
+    return out
 
 
 def _fresh(value: Any) -> Any:
@@ -485,7 +628,7 @@ def cost_blocks(
     budget = intake.budget
     out: dict[TreatmentId, dict[str, object]] = {}
     for item in prepared:
-        block = dict(item.block)
+        block = CostBlock(item)
         if budget is not None and item.currency == budget.currency.upper():
             block["within_budget"] = item.horizon_expected <= budget.amount
             block["probability_within_budget"] = round(

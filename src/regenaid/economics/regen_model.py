@@ -30,20 +30,24 @@ those parameters; intervals are 2.5th-97.5th percentiles over draws (parameter u
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from regenaid.caching import bytes_cached
-from regenaid.economics._types import BoolArray, FloatArray
+from regenaid.caching import ARRAY_OVERHEAD, bytes_cached
+from regenaid.economics._types import BoolArray, FloatArray, IntArray
 from regenaid.economics.distributions import Beta
 from regenaid.economics.psa import (
     Interval,
     PsaResult,
     interval_levels,
-    quantiles_of_sorted,
-    summarise,
+    order_statistics,
+    quantile_positions,
+    quantiles_of_statistics,
 )
 from regenaid.economics.sensitivity import TornadoBar
 from regenaid.knowledge.model import PriceRange, Protocol, Range, TreatmentId
@@ -140,20 +144,25 @@ class OptionDraws:
 
 
 def draw_parameters(option: OptionInputs, n: int, seed: int = DEFAULT_SEED) -> OptionDraws:
-    """``n`` seeded draws of the option's uncertain parameters (module docstring)."""
-    rng = np.random.default_rng(seed)  # same seed for every option: common random numbers
+    """``n`` seeded draws of the option's uncertain parameters (module docstring), in this
+    order from one stream: price, response, stopping, sessions, interval, time to results,
+    syringes, maintenance interval. The stream's start and the two probabilities (Beta draws,
+    most of the time spent here) are shared by every option they are the same for (the same
+    seed; the same response prior), so they are drawn once and kept (read-only)."""
     price = option.price
-    per_session = _uniform(rng, price.low, price.high, n) if price is not None else np.zeros(n)
-    response = option.response.sample(rng, n) if option.response is not None else None
-    stop = (
-        option.discontinuation_per_year.sample(rng, n)
-        if option.discontinuation_per_year is not None
-        else np.zeros(n)
+    if price is not None and price.high > price.low:  # as rng.uniform(low, high, n)
+        per_session = price.low + (price.high - price.low) * _first_doubles(seed, n)
+    else:
+        per_session = np.full(n, float(price.low)) if price is not None else np.zeros(n)
+    drawn_price = n if price is not None and price.high > price.low else 0
+    response, stop, state = _probability_draws(
+        option.response, option.discontinuation_per_year, n, seed, drawn_price
     )
     protocol = option.protocol
     if protocol is None:
         zeros = np.zeros(n)
         return OptionDraws(per_session, response, stop, zeros, zeros, zeros, None)
+    rng = _generator_at(state)  # the stream from where the probabilities leave it
     low, high = math.ceil(protocol.sessions.low), math.floor(protocol.sessions.high)
     initial = (
         rng.integers(low, high + 1, size=n).astype(np.float64)
@@ -170,6 +179,53 @@ def draw_parameters(option: OptionInputs, n: int, seed: int = DEFAULT_SEED) -> O
     return OptionDraws(per_session, response, stop, initial, interval, ttr, m)
 
 
+_THREAD = threading.local()
+
+
+def _generator_at(state: Mapping[str, Any]) -> np.random.Generator:
+    """A generator whose stream goes on from ``state`` (a PCG64 state), on this thread's own
+    bit generator (made once: seeding a new one costs more than the draws that follow)."""
+    bits = getattr(_THREAD, "bits", None)
+    if bits is None:
+        bits = _THREAD.bits = np.random.PCG64(0)
+    bits.state = state
+    return np.random.Generator(bits)
+
+
+@bytes_cached(lambda doubles: ARRAY_OVERHEAD + doubles.nbytes)  # 16 kB, one per seed and size
+def _first_doubles(seed: int, n: int) -> FloatArray:
+    """The first ``n`` doubles of the seeded stream (``rng.random(n)``), from which the price
+    draws are made as ``rng.uniform`` makes them: ``low + (high - low) * u``. Read-only."""
+    doubles = np.random.default_rng(seed).random(n)
+    doubles.flags.writeable = False
+    return doubles
+
+
+def _probability_draws_size(value: tuple[FloatArray | None, FloatArray, object]) -> int:
+    response, stop, _ = value
+    arrays = [stop] if response is None else [response, stop]
+    return sum(ARRAY_OVERHEAD + a.nbytes for a in arrays) + 1000  # and the generator's state
+
+
+@bytes_cached(_probability_draws_size)  # 32 kB each, a few dozen in all (one per prior)
+def _probability_draws(
+    response: Beta | None, stop: Beta | None, n: int, seed: int, skip: int
+) -> tuple[FloatArray | None, FloatArray, Mapping[str, Any]]:
+    """The response and the stopping probability as :func:`draw_parameters` draws them after
+    ``skip`` values of the seeded stream (the price draws), and the generator's state after
+    them. They depend on nothing else, so options with the same two distributions (the same
+    response prior) share them: read-only."""
+    rng = np.random.default_rng(seed)
+    if skip:
+        rng.random(skip)  # as many values as the price draws take (one double each)
+    response_draws = response.sample(rng, n) if response is not None else None
+    stop_draws = stop.sample(rng, n) if stop is not None else np.zeros(n)
+    for value in (response_draws, stop_draws):
+        if value is not None:
+            value.flags.writeable = False
+    return response_draws, stop_draws, rng.bit_generator.state
+
+
 def _check_month(d: OptionDraws) -> FloatArray:
     """Per draw, the month A of the response check: at the time to results, and after the
     month of the last initial session (at least month 1)."""
@@ -179,60 +235,73 @@ def _check_month(d: OptionDraws) -> FloatArray:
     return np.asarray(check)
 
 
-def _add_session_counts(d: OptionDraws, n_months: int, out: FloatArray) -> None:
-    """Add to ``out[t + 1]`` (``out``: zeros, ``(n_months + 1, n)``) the number of sessions
-    each draw has in month ``t``: initial session ``k`` at week ``k * interval``, maintenance
-    ``j`` at week ``last initial + j * maintenance`` (module docstring).
+_NEVER = 1e12  # weeks: a session that does not happen (months after any horizon)
 
-    Done in place, one group of sessions at a time, as a histogram of (month, draw) cells:
-    sessions after the horizon (and the ``inf`` of sessions that do not happen) land in row 0,
-    which is cleared at the end. Large temporaries cost more than the arithmetic here (fresh
-    pages from the allocator), so there are few of them."""
-    n = d.n
-    initial = d.initial_sessions
-    flat = out.reshape(-1)
-    columns = np.arange(n, dtype=np.float64)
+
+def _session_counts(groups: Sequence[OptionDraws], n_months: int) -> IntArray:
+    """``(n_months, columns)``: the number of sessions each draw of ``groups`` (side by side)
+    has in each month. Initial session ``k`` at week ``k * interval``, maintenance ``j`` at week
+    ``last initial + j * maintenance`` (module docstring), in a group whose every maintenance
+    interval is positive (:func:`_maintenance`).
+
+    One histogram of (month, draw) cells (``np.bincount``): sessions after the horizon (and
+    those that do not happen) land in one more month, which is dropped. A session's month is the
+    whole part of its week over :data:`WEEKS_PER_MONTH` (weeks are not negative)."""
+
+    def joined(values: list[FloatArray]) -> FloatArray:
+        return values[0] if len(values) == 1 else np.concatenate(values)
+
+    initial = joined([g.initial_sessions for g in groups])
+    interval = joined([g.interval_weeks for g in groups])
+    n = initial.size
+    columns = np.arange(n, dtype=np.intp)
+    cells: list[IntArray] = []
 
     def add(weeks: FloatArray) -> None:
         weeks /= WEEKS_PER_MONTH
-        np.floor(weeks, out=weeks)  # month of each session
-        weeks += 1.0  # its row in ``out``
-        weeks[weeks > n_months] = 0.0  # after the horizon, or never
-        weeks *= n
-        weeks += columns  # exact: whole numbers far below 2**53
-        np.add.at(flat, weeks.astype(np.intp), 1.0)
+        cell = weeks.astype(np.intp)  # the month of each session
+        np.minimum(cell, n_months, out=cell)  # after the horizon, or never: month n_months
+        cell *= n
+        cell += columns
+        cells.append(cell.reshape(-1))
 
     k_initial = int(initial.max()) if n else 0
     if k_initial:
         k = np.arange(k_initial, dtype=np.float64)[:, None]
-        weeks = k * d.interval_weeks
-        weeks[k >= initial] = np.inf  # draws with fewer sessions
+        weeks = k * interval
+        weeks[k >= initial] = _NEVER  # draws with fewer sessions
         add(weeks)
-    m = d.maintenance_weeks
-    if m is not None and float(m.min()) > 0:
+    kept = [_maintenance(g) for g in groups]
+    if any(m is not None for m in kept):
+        m = joined(
+            [
+                m if m is not None else np.full(g.n, _NEVER)
+                for m, g in zip(kept, groups, strict=True)
+            ]
+        )
+        shortest = min(float(x.min()) for x in kept if x is not None)
         horizon_weeks = n_months * WEEKS_PER_MONTH
-        j = np.arange(1, math.floor(horizon_weeks / float(m.min())) + 2, dtype=np.float64)
+        j = np.arange(1, math.floor(horizon_weeks / shortest) + 2, dtype=np.float64)
         weeks = j[:, None] * m
-        weeks += (initial - 1).clip(min=0) * d.interval_weeks  # after the last initial one
-        weeks[:, initial <= 0] = np.inf  # no course, no maintenance
+        weeks += (initial - 1).clip(min=0) * interval  # after the last initial one
+        weeks[:, initial <= 0] = _NEVER  # no course, no maintenance
         add(weeks)
-    out[0] = 0.0
-
-
-@bytes_cached()  # in the shared byte-bounded cache: 2,000 draws are about 110 kB per option
-def _cached_draws(option: OptionInputs, n: int, seed: int) -> OptionDraws:
-    """:func:`draw_parameters`, kept per (option, draws, seed): the draws do not depend on the
-    horizon or the budget, so a new intake for an option already seen reuses them. Read-only."""
-    draws = draw_parameters(option, n, seed)
-    for value in vars(draws).values():
-        if isinstance(value, np.ndarray):
-            value.flags.writeable = False
-    return draws
+    if not cells:
+        return np.zeros((n_months, n), dtype=np.intp)
+    counts = np.bincount(np.concatenate(cells), minlength=(n_months + 1) * n)
+    return counts.reshape(n_months + 1, n)[:n_months]
 
 
 def clear_draws_cache() -> None:
-    """Forget the cached parameter draws."""
-    _cached_draws.cache_clear()
+    """Forget the cached draws (the stream's start, the probabilities)."""
+    _first_doubles.cache_clear()
+    _probability_draws.cache_clear()
+
+
+def _is_free(option: OptionInputs) -> bool:
+    """An option that costs nothing and has no response to draw (e.g. no new treatment)."""
+    price = option.price
+    return option.response is None and (price is None or price.low == price.high == 0)
 
 
 def simulate_option(
@@ -242,17 +311,41 @@ def simulate_option(
     seed: int = DEFAULT_SEED,
 ) -> OptionCosts:
     """PSA of one option's cost (see module docstring). Deterministic for a given seed."""
-    price = option.price
-    if option.response is None and (price is None or price.low == price.high == 0):
-        return _free_option(option, horizon_months, n_draws)  # e.g. no new treatment
-    return run_option(option, _cached_draws(option, n_draws, seed), horizon_months)
+    if _is_free(option):
+        return _free_option(option, horizon_months, n_draws)
+    return run_option(option, draw_parameters(option, n_draws, seed), horizon_months)
+
+
+def simulate_many(
+    options: Sequence[OptionInputs],
+    horizon_months: int,
+    n_draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+) -> list[tuple[OptionCosts, list[TornadoBar]]]:
+    """:func:`simulate_option` and :func:`option_tornado` of each option, with the same
+    results, computed together: the options' draws and the tornado's parameter sets are the
+    columns of one set of arrays (every column's arithmetic is its own), so the monthly loop and
+    the percentiles run once for all of them instead of twice per option."""
+    out: list[tuple[OptionCosts, list[TornadoBar]] | None] = [None] * len(options)
+    jobs: list[tuple[OptionInputs, OptionDraws, OptionDraws | None]] = []
+    placed: list[tuple[int, Mapping[str, tuple[float, float]]]] = []
+    for k, option in enumerate(options):
+        if _is_free(option):
+            free = _free_option(option, horizon_months, n_draws)
+            out[k] = free, option_tornado(option, horizon_months)
+            continue
+        ranges, variants = _tornado_variants(option)
+        jobs.append((option, draw_parameters(option, n_draws, seed), variants))
+        placed.append((k, ranges))
+    for (k, ranges), (costs, outcomes) in zip(placed, _run_many(jobs, horizon_months), strict=True):
+        out[k] = costs, _tornado_bars(ranges, outcomes)
+    return [item for item in out if item is not None]
 
 
 def _free_option(option: OptionInputs, horizon_months: int, n_draws: int) -> OptionCosts:
     """What :func:`run_option` gives an option that costs nothing and has no response to draw:
     zeros (no draws needed)."""
-    if not 1 <= horizon_months <= 240:
-        raise ValueError(f"horizon_months must be 1..240, got {horizon_months}")
+    _check_horizon(horizon_months)
     nothing = Interval(0.0, 0.0, 0.0)
     curve = np.zeros(horizon_months + 1)
     return OptionCosts(
@@ -272,6 +365,95 @@ def _free_option(option: OptionInputs, horizon_months: int, n_draws: int) -> Opt
     )
 
 
+def _check_horizon(horizon_months: int) -> None:
+    if not 1 <= horizon_months <= 240:
+        raise ValueError(f"horizon_months must be 1..240, got {horizon_months}")
+
+
+def _active(option: OptionInputs) -> bool:
+    """Whether the model has anything to pay for: sessions, or a monthly price."""
+    protocol, price = option.protocol, option.price
+    return protocol is not None and (
+        protocol.sessions.high > 0 or (price is not None and price.unit == "month")
+    )
+
+
+def _monthly_price(option: OptionInputs) -> bool:
+    return option.price is not None and option.price.unit == "month"
+
+
+def _maintenance(draws: OptionDraws) -> FloatArray | None:
+    """The maintenance intervals the schedule uses: none unless every one is positive."""
+    m = draws.maintenance_weeks
+    return m if m is not None and float(m.min()) > 0 else None
+
+
+def _monthly_matrix(
+    groups: Sequence[tuple[OptionInputs, OptionDraws]],
+    months: int,
+    empty: Callable[[tuple[int, int]], FloatArray] = np.empty,
+) -> tuple[FloatArray, list[slice]]:
+    """``(months + 1, columns)``: in row ``t + 1`` the expected cost of month ``t`` per draw,
+    row 0 zeros, for the draws of each group (:func:`_active` options) side by side, and the
+    columns of each group. Every column as :func:`cumulative_costs` computes its option's
+    alone: the arithmetic is per column, and where the groups differ (the months of the loop,
+    how many sessions to place) the others only add work that changes nothing (a factor of 1
+    before a draw's check, sessions after the horizon, which are dropped)."""
+    # the groups priced per month last (their columns are filled alike)
+    order = sorted(range(len(groups)), key=lambda i: _monthly_price(groups[i][0]))
+    slices: list[slice] = [slice(0)] * len(groups)
+    width = 0
+    for i in order:
+        slices[i] = slice(width, width + groups[i][1].n)
+        width += groups[i][1].n
+    drawn = [groups[i][1] for i in order]
+
+    def joined(values: list[FloatArray]) -> FloatArray:
+        return values[0] if len(values) == 1 else np.concatenate(values)
+
+    draws = OptionDraws(
+        price=joined([d.price for d in drawn]),
+        response=joined([d.response if d.response is not None else np.zeros(d.n) for d in drawn]),
+        stop_per_year=joined([d.stop_per_year for d in drawn]),
+        initial_sessions=joined([d.initial_sessions for d in drawn]),
+        interval_weeks=joined([d.interval_weeks for d in drawn]),
+        results_weeks=joined([d.results_weeks for d in drawn]),
+        maintenance_weeks=None,  # only the sessions use it, group by group
+    )
+    total = empty((months + 1, width))
+    total[0] = 0.0
+    k = 0
+    while k < len(order):  # an option's groups (its draws, its tornado's) are next to each other
+        option = groups[order[k]][0]
+        run = [order[k]]
+        while k + len(run) < len(order) and groups[order[k + len(run)]][0] is option:
+            run.append(order[k + len(run)])
+        k += len(run)
+        columns = slice(slices[run[0]].start, slices[run[-1]].stop)
+        if _monthly_price(option):  # paid in every month in the course or responding
+            total[1:, columns] = draws.price[columns]
+        else:  # sessions x price per session
+            counts = _session_counts([groups[i][1] for i in run], months)
+            np.multiply(counts, draws.price[columns], out=total[1:, columns])
+    n = width
+    check = _check_month(draws)
+    assert draws.response is not None
+    responding = draws.response
+    keep = 1.0 - (1.0 - (1.0 - draws.stop_per_year) ** (1.0 / 12.0))  # stay responding
+    first_check, last_check = int(check.min()), int(check.max())
+    still = np.zeros(n)  # share in ``responding`` at point t
+    for t in range(first_check, months):  # before the first check everybody pays in full
+        still *= keep
+        if t <= last_check:  # some are judged now, some later
+            judged = np.flatnonzero(check == t)
+            still[judged] = responding[judged]  # (those judged later: still 0, times keep)
+            # times still, or times 1 for those judged later (their still is 0): exact
+            total[t + 1] *= still + (check > t)
+        else:
+            total[t + 1] *= still
+    return total, slices
+
+
 def cumulative_costs(
     option: OptionInputs, draws: OptionDraws, horizon_months: int
 ) -> tuple[FloatArray, BoolArray]:
@@ -287,109 +469,236 @@ def cumulative_costs(
     share from A on, with the same products and sums in the same order as the general engine
     (:func:`regenaid.economics.batch.cohort_totals`; tests compare the two).
     """
-    if not 1 <= horizon_months <= 240:
-        raise ValueError(f"horizon_months must be 1..240, got {horizon_months}")
+    _check_horizon(horizon_months)
     n, months = draws.n, horizon_months
-    price = option.price
-    protocol = option.protocol
-    total = np.zeros((months + 1, n))
-    active = protocol is not None and (
-        protocol.sessions.high > 0 or (price is not None and price.unit == "month")
-    )
-    if not active:
-        return total, np.zeros(months, dtype=bool)
-    check = _check_month(draws)
-    if price is not None and price.unit == "month":
-        total[1:] = draws.price  # paid in every month in the course or responding
-    else:
-        _add_session_counts(draws, months, total)
-        total[1:] *= draws.price  # sessions x price per session
-    responding = draws.response if draws.response is not None else np.zeros(n)
-    keep = 1.0 - (1.0 - (1.0 - draws.stop_per_year) ** (1.0 / 12.0))  # stay responding
-    first_check, last_check = int(check.min()), int(check.max())
-    still = np.zeros(n)  # share in ``responding`` at point t
-    for t in range(first_check, months):  # before the first check everybody pays in full
-        still *= keep
-        if t <= last_check:  # some are judged now, some later
-            np.copyto(still, responding, where=check == t)
-            total[t + 1] *= np.where(check > t, 1.0, still)
-        else:
-            total[t + 1] *= still
+    if not _active(option):
+        return np.zeros((months + 1, n)), np.zeros(months, dtype=bool)
+    total = _monthly_matrix([(option, draws)], months)[0]
     paid: BoolArray = np.asarray(total[1:].any(axis=1))
     for t in range(months):  # running totals, row by row (cumsum(axis=0) is much slower)
         total[t + 1] += total[t]
     return total, paid
 
 
-_ROWS_PER_SORT = 8  # rows sorted at a time: small temporaries (8 x 2,000 draws = 128 kB)
+def _months_paid(paying: BoolArray) -> IntArray:
+    """Row 0 and the rows (months ``t + 1``) in which anybody pays (``paying``: whether each
+    draw pays in each month ``t``): the running total changes only there."""
+    return np.concatenate(([0], np.flatnonzero(paying.any(axis=1)) + 1))
 
 
 def run_option(option: OptionInputs, draws: OptionDraws, horizon_months: int) -> OptionCosts:
     """The cohort model for each draw of the parameters (module docstring)."""
-    months = horizon_months
-    cumulative, paid = cumulative_costs(option, draws, months)
-    # copies, not row views: a view would keep the whole (months x draws) matrix alive in
-    # every cached result (about 4 MB per option over 20 years)
-    horizon = cumulative[months].copy()
-    first_month = min(12, months)
-    first = cumulative[first_month].copy()
+    return _run_many([(option, draws, None)], horizon_months)[0][0]
 
-    # Percentiles by month (np.quantile's values): only months in which somebody pays differ
-    # from the month before, so sort those rows and carry their percentiles over the others.
-    distinct = np.concatenate(([0], np.flatnonzero(paid) + 1))
-    latest = np.zeros(months + 1, dtype=np.intp)
-    latest[distinct] = np.arange(distinct.size)
-    latest = np.maximum.accumulate(latest)  # the paid-in row each month equals
-    # the first year's and the horizon's intervals as summarise() gives them (its percentiles
-    # are 0.025 and 0.975 computed as (1 -/+ 0.95) / 2), read off the same sorted rows
+
+@dataclass
+class _Rows:
+    """One option's running totals in the table of :func:`_run_many`: ``cumulative`` at months
+    ``distinct`` (row 0, all zeros, is not in the table), from row ``start``; then, when
+    ``summarised``, its cost per responder and its response draws."""
+
+    distinct: IntArray
+    start: int
+    horizon: FloatArray
+    first: FloatArray
+    summarised: bool
+
+
+class _Workspace:
+    """Memory kept for the large arrays of one :func:`_run_many` at a time (its monthly costs
+    and its table of running totals, a few megabytes for an assessment's options). Fresh memory
+    costs more than the arithmetic done in it: every new page is a fault (several microseconds
+    each on a virtual machine), and the allocator hands arrays this large back to the system
+    when they are freed. Holds at most ``limit`` bytes; a call that needs more, or that comes
+    while another thread uses it, gets fresh arrays."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit // 8  # float64 values
+        self._lock = threading.Lock()
+        self._buffer = np.empty(0)
+        self._wanted = 0
+
+    @contextmanager
+    def lend(self) -> Iterator[Callable[[tuple[int, int]], FloatArray]]:
+        """An ``np.empty`` whose arrays use the kept memory until the block ends."""
+        if not self._lock.acquire(blocking=False):
+            yield np.empty
+            return
+        used = 0
+
+        def empty(shape: tuple[int, int]) -> FloatArray:
+            nonlocal used
+            size = shape[0] * shape[1]
+            if used + size > self._buffer.size:  # more next time (within the limit)
+                self._wanted = max(self._wanted, min(used + size, self._limit))
+                return np.empty(shape)
+            view = self._buffer[used : used + size].reshape(shape)
+            used += size
+            return view
+
+        try:
+            yield empty
+        finally:
+            if self._wanted > self._buffer.size:
+                self._buffer = np.empty(self._wanted)
+            self._lock.release()
+
+
+_WORKSPACE = _Workspace(8 * 2**20)  # an assessment's options over 36 months take about 5 MB
+
+
+def _run_many(
+    jobs: Sequence[tuple[OptionInputs, OptionDraws, OptionDraws | None]], months: int
+) -> list[tuple[OptionCosts, list[float]]]:
+    """:func:`run_option` for each ``(option, draws, extra)``, and the expected cost over the
+    horizon for each parameter set in ``extra`` (the tornado's, or None): all in one
+    :func:`_monthly_matrix`, and the percentiles of every option's months in one call."""
+    _check_horizon(months)
+    n = jobs[0][1].n if jobs else 0
+    if any(draws.n != n for _, draws, _ in jobs):
+        raise ValueError("every option needs the same number of draws")
+    with _WORKSPACE.lend() as empty:
+        return _run_in(jobs, months, n, empty)
+
+
+def _run_in(
+    jobs: Sequence[tuple[OptionInputs, OptionDraws, OptionDraws | None]],
+    months: int,
+    n: int,
+    empty: Callable[[tuple[int, int]], FloatArray],
+) -> list[tuple[OptionCosts, list[float]]]:
+    """:func:`_run_many` with its large arrays from ``empty``: nothing returned keeps them."""
+    laid, outcomes, table = _lay_out(jobs, months, empty)
+    for (_, draws, _), placed in zip(jobs, laid, strict=True):
+        if placed.summarised:  # summarise()'s draws: cost per responder, responders
+            assert draws.response is not None
+            end = placed.start + placed.distinct.size - 1
+            np.divide(placed.horizon, np.maximum(draws.response, 1e-9), out=table[end])
+            table[end + 1] = draws.response
+
+    # Percentiles of every row (np.quantile's values, as summarise() gives them: its levels
+    # are 0.025 and 0.975 computed as (1 -/+ 0.95) / 2), from the order statistics they read;
+    # and the means (as summarise()'s, pairwise along each row).
     low_q, high_q = interval_levels()
-    wanted = {int(latest[first_month]), int(latest[months])}
-    summary: dict[int, tuple[float, float]] = {}
-    lo_distinct = np.empty(distinct.size)
-    hi_distinct = np.empty(distinct.size)
-    for start in range(0, distinct.size, _ROWS_PER_SORT):
-        block = cumulative[distinct[start : start + _ROWS_PER_SORT]]
-        block.sort(axis=1)
-        stop = start + block.shape[0]
-        lo_distinct[start:stop] = quantiles_of_sorted(block, 0.025)
-        hi_distinct[start:stop] = quantiles_of_sorted(block, 0.975)
-        for row in wanted:
-            if start <= row < stop:
-                ordered = block[row - start]
-                summary[row] = (
-                    float(quantiles_of_sorted(ordered, low_q)),
-                    float(quantiles_of_sorted(ordered, high_q)),
-                )
-    means = cumulative.mean(axis=1)  # as summarise()'s mean of each row (pairwise sums)
+    positions = quantile_positions(n, (0.025, 0.975, low_q, high_q)) if n else []
+    height = table.shape[0]
+    found = order_statistics(table, positions) if height else {p: np.empty(0) for p in positions}
+    levels = {
+        q: quantiles_of_statistics(found, n, q) if height else np.empty(0)
+        for q in (0.025, 0.975, low_q, high_q)
+    }
+    means = table.mean(axis=1) if height else np.empty(0)
+    return [
+        (_summary(option, draws, months, placed, levels, means), extra_outcomes)
+        for (option, draws, _), placed, extra_outcomes in zip(jobs, laid, outcomes, strict=True)
+    ]
+
+
+def _lay_out(
+    jobs: Sequence[tuple[OptionInputs, OptionDraws, OptionDraws | None]],
+    months: int,
+    empty: Callable[[tuple[int, int]], FloatArray],
+) -> tuple[list[_Rows], list[list[float]], FloatArray]:
+    """For :func:`_run_many`: each option's rows in one table (the running totals at the months
+    in which somebody pays, then room for its two more rows), the tornado's outcomes, and the
+    table. The monthly matrix is gone when this returns (less memory at once)."""
+    groups: list[tuple[OptionInputs, OptionDraws]] = []
+    own: list[int] = []  # the groups that are options' draws (the others: their tornados')
+    for option, draws, extra in jobs:
+        if _active(option):
+            own.append(len(groups))
+            groups.append((option, draws))
+            if extra is not None:
+                groups.append((option, extra))
+    total, slices = _monthly_matrix(groups, months, empty) if groups else (np.zeros((1, 0)), [])
+    paying = total[1:] != 0  # whether each draw pays in each month
+    paid = {k: _months_paid(paying[:, slices[k]]) for k in own}  # the months each one pays in
+    rows = _months_paid(paying)  # anybody
+    for k in range(1, rows.size):  # running totals, in place, at the months paid in
+        total[rows[k]] += total[rows[k - 1]]
+    n = jobs[0][1].n if jobs else 0
+    first_month = min(12, months)
+    laid: list[_Rows] = []
+    outcomes: list[list[float]] = []
+    height = 0
+    at = 0  # the next group
+    for option, draws, extra in jobs:
+        if not _active(option):  # nothing is ever paid: every month is row 0
+            zeros = np.zeros(n)
+            laid.append(_Rows(np.zeros(1, dtype=np.intp), height, zeros, zeros.copy(), False))
+            outcomes.append([0.0] * (extra.n if extra is not None else 0))
+            continue
+        distinct = paid[at]
+        first_row = distinct[np.searchsorted(distinct, first_month, side="right") - 1]
+        # copies, not views: a view would keep the whole matrix alive in every cached result
+        horizon = total[rows[-1], slices[at]].copy()
+        first = total[first_row, slices[at]].copy()
+        summarised = draws.response is not None
+        laid.append(_Rows(distinct, height, horizon, first, summarised))
+        height += distinct.size - 1 + (2 if summarised else 0)
+        outcomes.append(total[rows[-1], slices[at + 1]].tolist() if extra is not None else [])
+        at += 2 if extra is not None else 1
+    table = empty((height, n))
+    at = 0
+    for (option, _, extra), placed in zip(jobs, laid, strict=True):
+        if _active(option):
+            months_paid = placed.distinct[1:]  # row 0 (all zeros) is not in the table
+            rows_out = table[placed.start : placed.start + months_paid.size]
+            np.take(total[:, slices[at]], months_paid, axis=0, out=rows_out, mode="clip")
+            at += 2 if extra is not None else 1
+    return laid, outcomes, table
+
+
+def _summary(
+    option: OptionInputs,
+    draws: OptionDraws,
+    months: int,
+    placed: _Rows,
+    levels: Mapping[float, FloatArray],
+    means_found: FloatArray,
+) -> OptionCosts:
+    """One option's PSA summary from its rows of :func:`_run_many`'s table: the percentiles of
+    every row (``levels``: by level) and their means. Row 0 (nothing paid yet) is zeros, and so
+    are its percentiles (as computed from zeros) and its mean."""
+    size = placed.distinct.size
+    end = placed.start + size - 1 + (2 if placed.summarised else 0)
+
+    def rows_of(values: FloatArray) -> FloatArray:
+        return np.concatenate(([0.0], values[placed.start : end]))
+
+    latest = np.zeros(months + 1, dtype=np.intp)
+    latest[placed.distinct] = np.arange(size)
+    latest = np.maximum.accumulate(latest)  # the row each month equals
+    low_q, high_q = interval_levels()
+    low = rows_of(levels[low_q]).tolist()
+    high = rows_of(levels[high_q]).tolist()
+    row_means = rows_of(means_found)
+    means = row_means[:size][latest]
 
     def interval(month: int) -> Interval:
-        return Interval(float(means[month]), *summary[int(latest[month])])
+        row = int(latest[month])
+        return Interval(float(means[month]), low[row], high[row])
 
-    p_resp = draws.response
-    price = option.price
-    protocol = option.protocol
-    active = protocol is not None and (
-        protocol.sessions.high > 0 or (price is not None and price.unit == "month")
-    )
     per_responder = None
     responders = None
-    if p_resp is not None and active:
-        per_responder = summarise(horizon / np.maximum(p_resp, 1e-9))
-        responders = summarise(p_resp)
+    if placed.summarised:
+        per_responder = Interval(float(row_means[size]), low[size], high[size])
+        responders = Interval(float(row_means[size + 1]), low[size + 1], high[size + 1])
+    price = option.price
     return OptionCosts(
         treatment=option.treatment,
         currency=price.currency if price is not None else None,
         horizon_months=months,
-        first_year=interval(first_month),
+        first_year=interval(min(12, months)),
         horizon_total=interval(months),
         cost_per_responder=per_responder,
         expected_responders=responders,
         cumulative_mean=means,
-        cumulative_low=lo_distinct[latest],
-        cumulative_high=hi_distinct[latest],
-        horizon_draws=horizon,
-        first_year_draws=first,
-        response_draws=p_resp,
+        cumulative_low=rows_of(levels[0.025])[:size][latest],
+        cumulative_high=rows_of(levels[0.975])[:size][latest],
+        horizon_draws=placed.horizon,
+        first_year_draws=placed.first,
+        response_draws=draws.response,
     )
 
 
@@ -408,6 +717,16 @@ def option_tornado(option: OptionInputs, horizon_months: int) -> list[TornadoBar
     """One-way sensitivity of the expected horizon cost: each parameter at the ends of its range
     (price, sessions and intervals: the protocol's and price list's ranges; probabilities: their
     2.5th and 97.5th percentiles), the others at their middle / mean (sessions rounded up)."""
+    ranges, variants = _tornado_variants(option)
+    cost = cumulative_costs(option, variants, horizon_months)[0][horizon_months]
+    return _tornado_bars(ranges, cost.tolist())
+
+
+def _tornado_variants(
+    option: OptionInputs,
+) -> tuple[Mapping[str, tuple[float, float]], OptionDraws]:
+    """The tornado's ranges, and its parameter sets as draws: the base (every parameter at its
+    middle), then each parameter of ``ranges`` at its low and at its high end."""
     protocol = option.protocol
     ranges: dict[str, tuple[float, float]] = {}
     base: dict[str, float] = {}
@@ -440,13 +759,15 @@ def option_tornado(option: OptionInputs, horizon_months: int) -> list[TornadoBar
         if dist is not None:
             add(name, dist.ppf(0.025), dist.ppf(0.975), dist.mean)
 
-    # every variant (base, then each parameter at its low and its high end) as one batch
-    variants: list[Mapping[str, float]] = [base]
-    for name, (low, high) in ranges.items():
-        variants += [{**base, name: low}, {**base, name: high}]
+    count = 1 + 2 * len(ranges)
 
     def column(name: str) -> FloatArray:
-        return np.array([v.get(name, 0.0) for v in variants])
+        """The parameter in each set: at its middle, but at its ends in its own two sets."""
+        values = [base.get(name, 0.0)] * count
+        for k, (varied, (low, high)) in enumerate(ranges.items()):
+            if varied == name:
+                values[1 + 2 * k], values[2 + 2 * k] = low, high
+        return np.array(values)
 
     draws = OptionDraws(
         price=column("price"),
@@ -457,8 +778,13 @@ def option_tornado(option: OptionInputs, horizon_months: int) -> list[TornadoBar
         results_weeks=column("results_weeks"),
         maintenance_weeks=column("maintenance_weeks") if "maintenance_weeks" in base else None,
     )
-    cost = cumulative_costs(option, draws, horizon_months)[0][horizon_months]
-    outcomes = cost.tolist()
+    return ranges, draws
+
+
+def _tornado_bars(
+    ranges: Mapping[str, tuple[float, float]], outcomes: list[float]
+) -> list[TornadoBar]:
+    """Bars from the outcomes of :func:`_tornado_variants`' parameter sets, widest first."""
     bars = [
         TornadoBar(
             TORNADO_LABELS[name], low, high, outcomes[1 + 2 * k], outcomes[2 + 2 * k], outcomes[0]
@@ -473,11 +799,11 @@ def probability_cheapest(results: Sequence[OptionCosts]) -> dict[TreatmentId, fl
     """Share of draws in which each option has the lowest horizon cost (ties split evenly)."""
     if not results:
         return {}
-    costs = np.stack([r.horizon_draws for r in results], axis=1)
-    lowest = costs.min(axis=1, keepdims=True)
+    costs = np.stack([r.horizon_draws for r in results])  # an option per row
+    lowest = costs.min(axis=0)
     winners = costs - lowest <= 1e-6  # np.isclose(rtol=0, atol=1e-6): costs >= lowest
-    share = winners / winners.sum(axis=1, keepdims=True)
-    return {r.treatment: float(share[:, k].mean()) for k, r in enumerate(results)}
+    share = winners / np.count_nonzero(winners, axis=0)
+    return {r.treatment: float(share[k].mean()) for k, r in enumerate(results)}
 
 
 def break_even(option: OptionCosts, versus: OptionCosts) -> BreakEven:
@@ -489,7 +815,8 @@ def break_even(option: OptionCosts, versus: OptionCosts) -> BreakEven:
     """
     diff = option.cumulative_mean[1:] - versus.cumulative_mean[1:]  # months 1..n
     tol = 1e-6
-    cheaper_prob = float(np.mean(option.horizon_draws <= versus.horizon_draws + tol))
+    cheaper = int(np.count_nonzero(option.horizon_draws <= versus.horizon_draws + tol))
+    cheaper_prob = cheaper / option.horizon_draws.size  # np.mean's value, as a Python float
     at_horizon = float(diff[-1])
     if np.all(diff <= tol):
         return BreakEven(
@@ -504,6 +831,39 @@ def break_even(option: OptionCosts, versus: OptionCosts) -> BreakEven:
     return BreakEven(
         option.treatment, versus.treatment, month, False, False, cheaper_prob, at_horizon
     )
+
+
+def break_evens(results: Sequence[OptionCosts]) -> dict[tuple[int, int], BreakEven]:
+    """:func:`break_even` of ``results[i]`` against ``results[j]`` for every ``i != j`` (the
+    same values), computed for all the pairs at once. The curves must cover the same months."""
+    k = len(results)
+    if k < 2:
+        return {}
+    tol = 1e-6
+    horizon = np.stack([r.horizon_draws for r in results])
+    cheaper = np.count_nonzero(horizon[:, None, :] <= horizon[None, :, :] + tol, axis=2).tolist()
+    curves = np.stack([r.cumulative_mean[1:] for r in results])  # months 1..n
+    diff = curves[:, None, :] - curves[None, :, :]
+    never_above = np.all(diff <= tol, axis=2).tolist()
+    at_horizon = diff[:, :, -1].tolist()
+    size = horizon.shape[1]
+    out: dict[tuple[int, int], BreakEven] = {}
+    for i, option in enumerate(results):
+        for j, versus in enumerate(results):
+            if i == j:
+                continue
+            ids = (option.treatment, versus.treatment)
+            cheaper_prob = cheaper[i][j] / size  # np.mean's value, as a Python float
+            last = at_horizon[i][j]
+            if never_above[i][j]:
+                out[i, j] = BreakEven(*ids, None, True, False, cheaper_prob, last)
+            elif last > tol:
+                out[i, j] = BreakEven(*ids, None, False, True, cheaper_prob, last)
+            else:
+                above = np.nonzero(diff[i, j] > tol)[0]
+                month = int(above[-1]) + 2  # index i is month i + 1; the month after
+                out[i, j] = BreakEven(*ids, month, False, False, cheaper_prob, last)
+    return out
 
 
 def as_psa_result(results: Sequence[OptionCosts]) -> PsaResult:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from isal import igzip
 
-from regenaid.decide import Assessment, Intake, assess
+from regenaid.decide import Assessment, Intake
+from regenaid.decide.assessment import assessment_json
 from regenaid.web.api.errors import ERROR_RESPONSES, JsonApiRoute, invalid_input_doc
 
 router = APIRouter(prefix="/api/v1", tags=["assessments"], route_class=JsonApiRoute)
@@ -63,8 +64,10 @@ def create_assessment(intake: Intake, request: Request) -> Response:
 
     The assessment is computed, not stored. Invalid input gives 422 naming the field.
     """
-    # Built and validated by construction: serialise once, skip response re-validation.
-    body = assess(intake).model_dump_json().encode()
+    # The assessment's JSON (assess(intake).model_dump_json(), the same bytes), written without
+    # building the model and with the parts that do not depend on the person written once;
+    # no response re-validation.
+    body = assessment_json(intake)
     if len(body) >= GZIP_MINIMUM_BYTES and accepts_gzip(request.headers.get("accept-encoding", "")):
         return Response(
             content=igzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
