@@ -104,13 +104,16 @@ def csrf_token(request: Request) -> str:
     return csrf_signature(request.app.state.settings.secret_key, cookie)
 
 
-async def verified_form(request: Request) -> FormData:
-    """Read a page form (bounded) and check its CSRF token; 403 when it does not match."""
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+async def verified_form(request: Request, max_files: int = 0) -> FormData:
+    """Read a page form (bounded) and check its CSRF token; 403 when it does not match.
+    ``max_files``: how many uploaded files the form may carry (multipart); their temporary
+    files are closed when the check fails."""
+    form = await request.form(max_files=max_files, max_fields=MAX_FORM_FIELDS)
     sent = form.get(CSRF_FIELD)
     cookie = request.cookies.get(CSRF_COOKIE)
     expected = csrf_signature(request.app.state.settings.secret_key, cookie) if cookie else ""
     if not cookie or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+        await form.close()
         raise HTTPException(status_code=403, detail="csrf")
     return form
 

@@ -34,6 +34,7 @@ from regenaid.clinic.staff import SignedIn
 from regenaid.errors import InvalidInputError
 from regenaid.knowledge import KnowledgeBase, load_knowledge
 from regenaid.store.clinic_uow import SqlClinicUnitOfWork
+from regenaid.store.files import FileDocumentStore
 from regenaid.web.api.errors import (
     ERROR_RESPONSES,
     JsonApiRoute,
@@ -106,6 +107,11 @@ def actor(request: Request, who: SignedIn) -> Actor:
 def uow(request: Request) -> SqlClinicUnitOfWork:
     """A fresh unit of work (each use case opens and commits its own transaction)."""
     return clinic_uow(request)
+
+
+def documents(request: Request) -> FileDocumentStore:
+    """The uploaded documents' folder (photos, certificates), outside the web root."""
+    return FileDocumentStore(request.app.state.settings.files_dir)
 
 
 def knowledge() -> KnowledgeBase:

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from regenaid.clinic import fhir_services
-from regenaid.store.files import FileDocumentStore
 from regenaid.web.clinic.api_common import (
     ClinicApiRoute,
     Reader,
     Writer,
     actor,
+    documents,
     knowledge,
     responses,
     uow,
@@ -34,11 +34,6 @@ _BUNDLE_SCHEMA: dict[str, Any] = {
     "description": "A FHIR R4 Bundle (type collection) of the patient's resources.",
     "properties": {"resourceType": {"type": "string", "enum": ["Bundle"]}},
 }
-
-
-def documents(request: Request) -> FileDocumentStore:
-    """The uploaded documents' folder (photos, certificates), outside the web root."""
-    return FileDocumentStore(request.app.state.settings.files_dir)
 
 
 class FhirImported(BaseModel):

@@ -17,13 +17,13 @@ from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
 from regenaid.clinic import outcome_services
 from regenaid.clinic.outcomes import Measurement, outcome_catalogue
 from regenaid.clinic.photos import PHOTO_MAX_BYTES
-from regenaid.store.files import FileDocumentStore
 from regenaid.web.clinic.api_common import (
     PREFIX,
     ClinicApiRoute,
     Reader,
     Writer,
     actor,
+    documents,
     responses,
     uow,
 )
@@ -42,10 +42,6 @@ router = APIRouter(route_class=ClinicApiRoute)
 PatientId = Annotated[str, Path(pattern=ID_PATTERN, description="A patient's id")]
 PhotoId = Annotated[str, Path(pattern=ID_PATTERN, description="A photo's id")]
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
-
-
-def documents(request: Request) -> FileDocumentStore:
-    return FileDocumentStore(request.app.state.settings.files_dir)
 
 
 def concern_of_view(view: str) -> str | None:

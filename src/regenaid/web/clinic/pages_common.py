@@ -24,15 +24,17 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from regenaid.clinic.access import ACTION_DESCRIPTIONS, Action
 from regenaid.clinic.errors import PermissionDeniedError, RecordNotFoundError, RefusedError
 from regenaid.clinic.services import Actor
 from regenaid.clinic.staff import SignedIn
+from regenaid.clinic.treatments import Upload
 from regenaid.errors import InvalidInputError
 from regenaid.knowledge import KnowledgeBase, load_knowledge
+from regenaid.store.files import FileDocumentStore
 from regenaid.web.clinic.auth import STAFF_CSRF_FIELD, check_staff_csrf, now
 from regenaid.web.clinic.auth import actor as make_actor
 from regenaid.web.security import verified_form
@@ -149,13 +151,38 @@ def done(url: str, key: str) -> RedirectResponse:
     return RedirectResponse(f"{url}{sep}done={key}{anchor}", status_code=303)
 
 
-async def staff_form(request: Request, who: SignedIn) -> FormData:
+async def staff_form(request: Request, who: SignedIn, max_files: int = 0) -> FormData:
     """The posted form after both checks: the site-wide double-submit token and the staff
-    session's own token (403 when either is wrong)."""
-    form = await verified_form(request)
+    session's own token (403 when either is wrong). ``max_files``: the uploads a multipart
+    form may carry (closed again when a check fails); the body's size is bounded by the
+    security middleware (``UPLOAD_LIMITS``), each file's by the use case reading it."""
+    form = await verified_form(request, max_files)
     sent = form.get(STAFF_CSRF_FIELD)
-    check_staff_csrf(who, sent if isinstance(sent, str) else None)
+    try:
+        check_staff_csrf(who, sent if isinstance(sent, str) else None)
+    except BaseException:
+        await form.close()
+        raise
     return form
+
+
+async def uploaded(form: FormData, field: str, limit: int) -> Upload | None:
+    """The file sent in ``field``, or None when no file was chosen (a browser then sends an
+    empty part without a name). At most one byte more than ``limit`` is read, so the rule
+    that checks the file can refuse it by size."""
+    part = form.get(field)
+    if not isinstance(part, UploadFile):
+        return None
+    content = await part.read(limit + 1)
+    if not content and not part.filename:
+        return None
+    return Upload(content=content, filename=part.filename)
+
+
+def documents_of(request: Request) -> FileDocumentStore:
+    """The uploaded documents' folder (``REGENAID_FILES_DIR``: certificates, photos), outside
+    the web root."""
+    return FileDocumentStore(request.app.state.settings.files_dir)
 
 
 def actor_of(request: Request, who: SignedIn) -> Actor:

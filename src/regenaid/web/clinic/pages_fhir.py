@@ -8,13 +8,12 @@ The mapping is in ``docs/clinic-fhir.md``; the use cases in
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse
 
 from regenaid.clinic import fhir_services
@@ -22,20 +21,22 @@ from regenaid.clinic.access import Action
 from regenaid.clinic.errors import RefusedError
 from regenaid.clinic.staff import SignedIn
 from regenaid.errors import InvalidInputError
-from regenaid.store.files import FileDocumentStore
-from regenaid.web.clinic.auth import STAFF_CSRF_FIELD, check_staff_csrf, clinic_uow, signed_in
-from regenaid.web.clinic.pages_common import ClinicPageRoute, actor_of, kb, page
-from regenaid.web.security import CSRF_COOKIE, CSRF_FIELD, MAX_FORM_FIELDS, csrf_signature
+from regenaid.web.clinic.auth import clinic_uow, signed_in
+from regenaid.web.clinic.pages_common import (
+    ClinicPageRoute,
+    actor_of,
+    documents_of,
+    kb,
+    page,
+    staff_form,
+    uploaded,
+)
 
 router = APIRouter(prefix="/clinic", route_class=ClinicPageRoute, include_in_schema=False)
 
 BUNDLE_MAX_BYTES = 40 * 1024 * 1024
 """The largest Bundle the import page takes (photos travel base64-encoded inside it)."""
 FIELD = "bundle"
-
-
-def documents_of(request: Request) -> FileDocumentStore:
-    return FileDocumentStore(request.app.state.settings.files_dir)
 
 
 @router.get("/patients/{patient_id}/fhir.json")
@@ -82,29 +83,11 @@ def import_page(request: Request, who: SignedIn = Depends(signed_in)) -> Respons
     return _form(request)
 
 
-async def _upload(request: Request, who: SignedIn) -> FormData:
-    """The import form (multipart, one file) after both CSRF checks (403 when either fails);
-    the body's size is bounded by the security middleware (``UPLOAD_LIMITS``)."""
-    form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
-    try:
-        sent = form.get(CSRF_FIELD)
-        cookie = request.cookies.get(CSRF_COOKIE)
-        expected = csrf_signature(request.app.state.settings.secret_key, cookie) if cookie else ""
-        if not cookie or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
-            raise HTTPException(status_code=403, detail="csrf")
-        staff_token = form.get(STAFF_CSRF_FIELD)
-        check_staff_csrf(who, staff_token if isinstance(staff_token, str) else None)
-    except BaseException:
-        await form.close()
-        raise
-    return form
-
-
 async def _bundle(form: FormData) -> Any:
-    part = form.get(FIELD)
-    if not isinstance(part, UploadFile):
+    upload = await uploaded(form, FIELD, BUNDLE_MAX_BYTES)
+    if upload is None:
         raise InvalidInputError(FIELD, "choose the Bundle file (JSON) to import")
-    content = await part.read(BUNDLE_MAX_BYTES + 1)
+    content = upload.content
     if not content:
         raise InvalidInputError(FIELD, "the file is empty")
     if len(content) > BUNDLE_MAX_BYTES:
@@ -119,7 +102,7 @@ async def _bundle(form: FormData) -> Any:
 
 @router.post("/fhir/import")
 async def import_bundle(request: Request, who: SignedIn = Depends(signed_in)) -> Response:
-    form = await _upload(request, who)
+    form = await staff_form(request, who, max_files=1)
     try:
         who.ctx.require(Action.IMPORT_PATIENT)
         try:

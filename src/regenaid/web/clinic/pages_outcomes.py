@@ -15,14 +15,13 @@ so the pages' strict CSP stays as it is.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from regenaid.clinic.access import Action
 from regenaid.clinic.courses import Course
@@ -53,20 +52,20 @@ from regenaid.clinic.staff import SignedIn
 from regenaid.errors import InvalidInputError
 from regenaid.knowledge.model import CONDITIONS_BY_CONCERN
 from regenaid.reports.progress_charts import progress_chart_svg
-from regenaid.store.files import FileDocumentStore
 from regenaid.web.clinic import forms
-from regenaid.web.clinic.auth import STAFF_CSRF_FIELD, check_staff_csrf, clinic_uow, signed_in
+from regenaid.web.clinic.auth import clinic_uow, signed_in
 from regenaid.web.clinic.pages_common import (
     NOTICES,
     ClinicPageRoute,
     actor_of,
     attempt,
+    documents_of,
     done,
     kb,
     page,
     staff_form,
+    uploaded,
 )
-from regenaid.web.security import CSRF_COOKIE, CSRF_FIELD, MAX_FORM_FIELDS, csrf_signature
 from regenaid.web.templating import strings
 
 router = APIRouter(prefix="/clinic", route_class=ClinicPageRoute, include_in_schema=False)
@@ -593,49 +592,15 @@ async def measurement_create(
 # --- photos -----------------------------------------------------------------------------------
 
 
-def documents_of(request: Request) -> FileDocumentStore:
-    """The uploaded files' folder (``REGENAID_FILES_DIR``), outside the web root."""
-    return FileDocumentStore(request.app.state.settings.files_dir)
-
-
-async def _upload_form(request: Request, who: SignedIn) -> FormData:
-    """The photo form: multipart with at most one file, then both CSRF checks of every staff
-    form (403 when either is wrong). The body is bounded by the security middleware (16 MB
-    for this path); the file is read up to one byte over the domain's limit."""
-    form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
-    try:
-        sent = form.get(CSRF_FIELD)
-        cookie = request.cookies.get(CSRF_COOKIE)
-        expected = csrf_signature(request.app.state.settings.secret_key, cookie) if cookie else ""
-        if not cookie or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
-            raise HTTPException(status_code=403, detail="csrf")
-        staff_token = form.get(STAFF_CSRF_FIELD)
-        check_staff_csrf(who, staff_token if isinstance(staff_token, str) else None)
-    except BaseException:
-        await form.close()
-        raise
-    return form
-
-
-async def _photo_bytes(form: FormData) -> bytes | None:
-    """The chosen file's bytes; None when no file was chosen."""
-    part = form.get("photo")
-    if not isinstance(part, UploadFile):
-        return None
-    content = await part.read(PHOTO_MAX_BYTES + 1)
-    if not content and not part.filename:
-        return None
-    return content
-
-
 @router.post("/patients/{patient_id}/photos")
 async def photo_create(
     request: Request, patient_id: str, who: SignedIn = Depends(signed_in)
 ) -> Response:
-    form = await _upload_form(request, who)
+    form = await staff_form(request, who, max_files=1)
     try:
         who.ctx.require(Action.RECORD_OUTCOMES)
-        content = await _photo_bytes(form)
+        photo = await uploaded(form, "photo", PHOTO_MAX_BYTES)
+        content = photo.content if photo else None
     finally:
         await form.close()
 

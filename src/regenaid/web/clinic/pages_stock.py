@@ -5,15 +5,14 @@ recall button, who received it (recall list and CSV) and the certificate's downl
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from regenaid.clinic.access import Action
 from regenaid.clinic.documents import CERTIFICATE_MAX_BYTES
@@ -32,7 +31,6 @@ from regenaid.clinic.exosome_lots import (
 )
 from regenaid.clinic.staff import SignedIn
 from regenaid.clinic.treatments import (
-    Upload,
     export_recall_csv,
     get_lot,
     lot_certificate,
@@ -42,20 +40,20 @@ from regenaid.clinic.treatments import (
     receive_lot,
 )
 from regenaid.errors import InvalidInputError
-from regenaid.store.files import FileDocumentStore
 from regenaid.web.clinic import forms
-from regenaid.web.clinic.auth import STAFF_CSRF_FIELD, check_staff_csrf, clinic_uow, signed_in
+from regenaid.web.clinic.auth import clinic_uow, signed_in
 from regenaid.web.clinic.pages_common import (
     ClinicPageRoute,
     actor_of,
     attempt,
+    documents_of,
     done,
     kb,
     page,
     staff_form,
     today,
+    uploaded,
 )
-from regenaid.web.security import CSRF_COOKIE, CSRF_FIELD, MAX_FORM_FIELDS, csrf_signature
 
 router = APIRouter(prefix="/clinic", route_class=ClinicPageRoute, include_in_schema=False)
 
@@ -219,50 +217,12 @@ def lot_new(request: Request, who: SignedIn = Depends(signed_in)) -> Response:
     return _lot_form(request, who)
 
 
-def documents_of(request: Request) -> FileDocumentStore:
-    """The uploaded documents' folder (``REGENAID_FILES_DIR``), outside the web root."""
-    return FileDocumentStore(request.app.state.settings.files_dir)
-
-
-async def _lot_upload_form(request: Request, who: SignedIn) -> FormData:
-    """The receive-lot form, the one page form that carries a file: read as multipart with at
-    most one file (the certificate), then the same two checks as every staff form (the
-    site-wide CSRF token and the staff session's own), 403 when either is wrong. The body is
-    already bounded by the security middleware; the file's size is checked when read."""
-    form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
-    try:
-        sent = form.get(CSRF_FIELD)
-        cookie = request.cookies.get(CSRF_COOKIE)
-        expected = csrf_signature(request.app.state.settings.secret_key, cookie) if cookie else ""
-        if not cookie or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
-            raise HTTPException(status_code=403, detail="csrf")
-        staff_token = form.get(STAFF_CSRF_FIELD)
-        check_staff_csrf(who, staff_token if isinstance(staff_token, str) else None)
-    except BaseException:
-        await form.close()
-        raise
-    return form
-
-
-async def _certificate(form: FormData) -> Upload | None:
-    """The uploaded certificate, or None when no file was chosen (a browser then sends an
-    empty part without a name). At most one byte more than the limit is read: the domain
-    refuses it by size."""
-    part = form.get("coa_file")
-    if not isinstance(part, UploadFile):
-        return None
-    content = await part.read(CERTIFICATE_MAX_BYTES + 1)
-    if not content and not part.filename:
-        return None
-    return Upload(content=content, filename=part.filename)
-
-
 @router.post("/lots")
 async def lot_create(request: Request, who: SignedIn = Depends(signed_in)) -> Response:
-    form = await _lot_upload_form(request, who)
+    form = await staff_form(request, who, max_files=1)
     try:
         who.ctx.require(Action.MANAGE_LOTS)
-        certificate = await _certificate(form)
+        certificate = await uploaded(form, "coa_file", CERTIFICATE_MAX_BYTES)
     finally:
         await form.close()
 
