@@ -32,7 +32,7 @@ from regenaid.clinic.patients import AttachedResult, Consent, ConsentForm, Healt
 from regenaid.clinic.photos import Photo
 from regenaid.clinic.ports import ClinicUnitOfWork, DocumentStore
 from regenaid.clinic.prp import PrpProtocol
-from regenaid.clinic.services import Actor, audit
+from regenaid.clinic.services import Actor, audit, commit_with_files
 from regenaid.clinic.treatments import ClinicPrpProtocol, PrpRecord
 from regenaid.knowledge.base import KnowledgeBase
 
@@ -307,16 +307,7 @@ def import_patient_fhir(
             f"resources={plan.resources},records={sum(created.values())},"
             f"reused={sum(reused.values())},files={len(written)}",
         )
-        put: list[str] = []
-        try:
-            for key in written:
-                documents.put(key, plan.files[key])
-                put.append(key)
-            uow.commit()
-        except BaseException:
-            for key in put:
-                documents.delete(key)
-            raise
+        commit_with_files(uow, documents, {key: plan.files[key] for key in written})
     return ImportResult(patient=plan.patient, created=created, reused=reused)
 
 

@@ -21,7 +21,7 @@ from regenaid.clinic.outcomes import Change, Measurement, baselines_and_changes,
 from regenaid.clinic.patients import Patient
 from regenaid.clinic.photos import Photo, clean_image, new_photo
 from regenaid.clinic.ports import ClinicUnitOfWork, DocumentStore
-from regenaid.clinic.services import Actor, audit
+from regenaid.clinic.services import Actor, audit, commit_with_files
 from regenaid.errors import InvalidInputError
 from regenaid.knowledge.model import CONDITIONS_BY_CONCERN
 
@@ -157,12 +157,7 @@ def record_photo(
             photo.id,
             f"view={photo.view},bytes={photo.byte_size},marketing={str(marketing_consent).lower()}",
         )
-        documents.put(photo.file_key, image.content)
-        try:
-            uow.commit()
-        except BaseException:
-            documents.delete(photo.file_key)
-            raise
+        commit_with_files(uow, documents, {photo.file_key: image.content})
     return photo
 
 

@@ -24,7 +24,7 @@ from regenaid.clinic.patients import (
     HealthAnswers,
     Patient,
 )
-from regenaid.clinic.ports import ClinicUnitOfWork
+from regenaid.clinic.ports import ClinicUnitOfWork, DocumentStore
 from regenaid.decide.screening import ScreeningResult
 from regenaid.knowledge.base import KnowledgeBase
 
@@ -64,6 +64,24 @@ def audit(
         client=actor.client,
         detail=detail,
     )
+
+
+def commit_with_files(
+    uow: ClinicUnitOfWork, documents: DocumentStore, files: Mapping[str, bytes]
+) -> None:
+    """Write ``files`` (key: bytes) to the document store, then commit; when a write or the
+    commit fails, the files already written are deleted again, so a failed use case leaves
+    no file behind (the store is not transactional)."""
+    written: list[str] = []
+    try:
+        for key, content in files.items():
+            documents.put(key, content)
+            written.append(key)
+        uow.commit()
+    except BaseException:
+        for key in written:
+            documents.delete(key)
+        raise
 
 
 # --- patients -------------------------------------------------------------------------------

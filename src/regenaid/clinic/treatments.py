@@ -34,7 +34,7 @@ from regenaid.clinic.prp import (
     protocol_deviations,
     validate,
 )
-from regenaid.clinic.services import Actor, audit, check_session
+from regenaid.clinic.services import Actor, audit, check_session, commit_with_files
 from regenaid.errors import InvalidInputError
 from regenaid.knowledge.base import KnowledgeBase
 
@@ -255,12 +255,7 @@ def receive_lot(
             lot.id,
             f"sha256={document.sha256},bytes={document.size}",
         )
-        documents.put(document.key, document.content)
-        try:
-            uow.commit()
-        except BaseException:
-            documents.delete(document.key)
-            raise
+        commit_with_files(uow, documents, {document.key: document.content})
     return lot
 
 
