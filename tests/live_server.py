@@ -3,11 +3,13 @@ a free loopback port, start and wait until ``/api/v1/health`` answers, stop."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -69,3 +71,23 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextlib.contextmanager
+def sqlite_server(folder: Path, secret_key: str) -> Iterator[tuple[str, str]]:
+    """A server of its own on a free port, with its SQLite database and files folder under
+    ``folder/var`` (a test that seeds records needs the database): ``(url, database URL)``."""
+    database = f"sqlite:///{folder / 'var' / 'clinic.db'}"
+    port = free_port()
+    env = {
+        **os.environ,
+        "REGENAID_DATABASE_URL": database,
+        "REGENAID_FILES_DIR": str(folder / "var" / "files"),
+        "REGENAID_ENVIRONMENT": "test",
+        "REGENAID_SECRET_KEY": secret_key,
+    }
+    process, url = start(uvicorn_command(port), env, folder / "server.log", port)
+    try:
+        yield url, database
+    finally:
+        stop(process)

@@ -12,7 +12,6 @@ Screenshots of three pages land in ``test-output/screenshots/clinic-*.png``.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +29,7 @@ from playwright.sync_api import (
     expect,
 )
 
-from live_server import free_port, start, stop, uvicorn_command
+from live_server import sqlite_server
 from regenaid.clinic.staff import create_clinic_with_admin
 from regenaid.store import make_engine, make_session_factory
 from regenaid.store.clinic_uow import SqlClinicUnitOfWork
@@ -56,20 +55,10 @@ PATIENT = Person(
 @pytest.fixture(scope="module")
 def clinic_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A server of its own (its database is needed to create the admin); (url, database)."""
-    tmp = tmp_path_factory.mktemp("clinic-server")
-    database = f"sqlite:///{tmp / 'var' / 'clinic.db'}"
-    port = free_port()
-    env = {
-        **os.environ,
-        "REGENAID_DATABASE_URL": database,
-        "REGENAID_ENVIRONMENT": "test",
-        "REGENAID_SECRET_KEY": "clinic-browser-test-secret",
-    }
-    process, url = start(uvicorn_command(port), env, tmp / "server.log", port)
-    try:
-        yield url, database
-    finally:
-        stop(process)
+    with sqlite_server(
+        tmp_path_factory.mktemp("clinic-server"), "clinic-browser-test-secret"
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

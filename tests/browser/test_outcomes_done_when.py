@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -21,17 +20,16 @@ from pathlib import Path
 
 import pytest
 from browser_journeys import axe_violations
+from clinic_seed import clinic_with_clinician
 from PIL import Image
 from playwright.sync_api import Page, expect
+from sqlalchemy.orm import Session, sessionmaker
 
-from live_server import free_port, start, stop, uvicorn_command
+from live_server import sqlite_server
 from regenaid.clinic import outcome_services, services
-from regenaid.clinic.access import Role, StaffContext
-from regenaid.clinic.accounts import StaffAccount, new_staff_account
 from regenaid.clinic.courses import Course, CourseSession
 from regenaid.clinic.patients import Patient
 from regenaid.clinic.services import Actor
-from regenaid.clinic.staff import create_clinic_with_admin
 from regenaid.knowledge import load_knowledge
 from regenaid.store import make_engine, make_session_factory
 from regenaid.store.clinic_uow import SqlClinicUnitOfWork
@@ -47,21 +45,10 @@ OTHERS = (40.0, 45.0, 5.0, 50.0, 0.0)  # the seeded patients' gains in hairs/cmÂ
 
 @pytest.fixture(scope="module")
 def two_clinics_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    tmp = tmp_path_factory.mktemp("done-when-server")
-    database = f"sqlite:///{tmp / 'var' / 'clinic.db'}"
-    port = free_port()
-    env = {
-        **os.environ,
-        "REGENAID_DATABASE_URL": database,
-        "REGENAID_FILES_DIR": str(tmp / "var" / "files"),
-        "REGENAID_ENVIRONMENT": "test",
-        "REGENAID_SECRET_KEY": "done-when-browser-test-secret",
-    }
-    process, url = start(uvicorn_command(port), env, tmp / "server.log", port)
-    try:
-        yield url, database
-    finally:
-        stop(process)
+    with sqlite_server(
+        tmp_path_factory.mktemp("done-when-server"), "done-when-browser-test-secret"
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -69,34 +56,12 @@ def base_url(two_clinics_server: tuple[str, str]) -> str:
     return two_clinics_server[0]
 
 
-def clinic_with_clinician(factory: object, name: str, email: str, now: datetime) -> Actor:
-    clinic, _ = create_clinic_with_admin(
-        SqlClinicUnitOfWork(factory),  # type: ignore[arg-type]
-        clinic_name=name,
-        jurisdiction="GB",
-        email="admin." + email,
-        display_name="Admin",
-        password=PASSWORD,
-        now=now,
-    )
-    clinician = new_staff_account(
-        clinic_id=clinic.id,
-        email=email,
-        display_name=f"Dr {email.split('.')[1].split('@')[0].title()}",
-        role=Role.CLINICIAN,
-        password=PASSWORD,
-        now=now,
-    )
-    with SqlClinicUnitOfWork(factory) as uow:  # type: ignore[arg-type]
-        uow.records(StaffAccount).add(clinician)
-        uow.commit()
-    return Actor(StaffContext(clinician.id, clinic.id, Role.CLINICIAN), "127.0.0.1", now)
-
-
-def prp_patient(factory: object, actor: Actor, given: str, family: str) -> tuple[Patient, Course]:
+def prp_patient(
+    factory: sessionmaker[Session], actor: Actor, given: str, family: str
+) -> tuple[Patient, Course]:
     """A patient with a PRP course for pattern hair loss whose first PRP session was done
     on START (marked done directly: the session checks are tested elsewhere)."""
-    uow = lambda: SqlClinicUnitOfWork(factory)  # type: ignore[arg-type]  # noqa: E731
+    uow = lambda: SqlClinicUnitOfWork(factory)  # noqa: E731
     patient = services.register_patient(
         uow(),
         actor,
@@ -134,8 +99,19 @@ def seed(database: str) -> tuple[Patient, Course]:
     engine = make_engine(database)
     try:
         factory = make_session_factory(engine)
-        first = clinic_with_clinician(factory, "First Hair Clinic", FIRST, now)
-        clinic_with_clinician(factory, "Second Hair Clinic", SECOND, now)
+        first, _ = (
+            clinic_with_clinician(
+                factory,
+                clinic_name=f"{name} Hair Clinic",
+                admin_email=f"admin.{email}",
+                admin_password=PASSWORD,
+                email=email,
+                display_name=f"Dr {name}",
+                password=PASSWORD,
+                now=now,
+            )
+            for name, email in (("First", FIRST), ("Second", SECOND))
+        )
         for n, gain in enumerate(OTHERS):
             patient, course = prp_patient(factory, first, f"Seeded{n}", "Patient")
             for day, value in ((0, 150.0), (120, 150.0 + gain)):

@@ -10,7 +10,6 @@ scrolling at 390 px. Screenshots land in ``test-output/screenshots/clinic-outcom
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -18,15 +17,13 @@ from pathlib import Path
 
 import pytest
 from browser_journeys import axe_violations
+from clinic_seed import clinic_with_clinician
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from live_server import free_port, start, stop, uvicorn_command
-from regenaid.clinic.access import Role, StaffContext
-from regenaid.clinic.accounts import StaffAccount, new_staff_account
+from live_server import sqlite_server
 from regenaid.clinic.patients import Patient
-from regenaid.clinic.services import Actor, register_patient
-from regenaid.clinic.staff import create_clinic_with_admin
+from regenaid.clinic.services import register_patient
 from regenaid.store import make_engine, make_session_factory
 from regenaid.store.clinic_uow import SqlClinicUnitOfWork
 
@@ -45,21 +42,10 @@ VISITS = (
 @pytest.fixture(scope="module")
 def outcomes_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A server of its own, with its own files folder; (url, database)."""
-    tmp = tmp_path_factory.mktemp("outcomes-server")
-    database = f"sqlite:///{tmp / 'var' / 'clinic.db'}"
-    port = free_port()
-    env = {
-        **os.environ,
-        "REGENAID_DATABASE_URL": database,
-        "REGENAID_FILES_DIR": str(tmp / "var" / "files"),
-        "REGENAID_ENVIRONMENT": "test",
-        "REGENAID_SECRET_KEY": "outcomes-browser-test-secret",
-    }
-    process, url = start(uvicorn_command(port), env, tmp / "server.log", port)
-    try:
-        yield url, database
-    finally:
-        stop(process)
+    with sqlite_server(
+        tmp_path_factory.mktemp("outcomes-server"), "outcomes-browser-test-secret"
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -74,27 +60,16 @@ def clinic_with_patient(database: str) -> Patient:
     engine = make_engine(database)
     try:
         factory = make_session_factory(engine)
-        clinic, _ = create_clinic_with_admin(
-            SqlClinicUnitOfWork(factory),
+        actor = clinic_with_clinician(
+            factory,
             clinic_name="Meadow Hair Clinic",
-            jurisdiction="GB",
-            email="admin@meadow.example",
-            display_name="Ada Admin",
-            password="lantern orchard velvet 77 north",
-            now=now,
-        )
-        clinician = new_staff_account(
-            clinic_id=clinic.id,
+            admin_email="admin@meadow.example",
+            admin_password="lantern orchard velvet 77 north",
             email=CLINICIAN_EMAIL,
             display_name="Dr Ngozi Okafor",
-            role=Role.CLINICIAN,
             password=CLINICIAN_PASSWORD,
             now=now,
         )
-        with SqlClinicUnitOfWork(factory) as uow:
-            uow.records(StaffAccount).add(clinician)
-            uow.commit()
-        actor = Actor(StaffContext(clinician.id, clinic.id, Role.CLINICIAN), "127.0.0.1", now)
         return register_patient(
             SqlClinicUnitOfWork(factory),
             actor,

@@ -7,14 +7,11 @@ a refused Bundle leaves every table as it was. (The engine fixture is the one of
 from __future__ import annotations
 
 import copy
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from test_fhir_world import (
     KB,
     LATER,
@@ -28,42 +25,10 @@ from test_fhir_world import (
 
 from regenaid.clinic import fhir_services
 from regenaid.errors import InvalidInputError
-from regenaid.store import make_engine, make_session_factory, migrate_to_head
+from regenaid.store import make_session_factory
 from regenaid.store.clinic_tables import metadata
 from regenaid.store.clinic_uow import SqlClinicUnitOfWork
 from regenaid.store.files import FileDocumentStore
-
-POSTGRES_URL = os.environ.get(
-    "REGENAID_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    ]
-)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'db' / 'regenaid.db'}")
-        migrate_to_head(eng)
-        yield eng
-        eng.dispose()
-        return
-    schema = f"regenaid_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    eng = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        migrate_to_head(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
