@@ -502,22 +502,25 @@ def change_text(
     spec: Measure, method: Method, difference: float, percent: float | None, verdict: Verdict
 ) -> str:
     """One sentence a patient can read: the change, and what the method's error allows."""
-    unit = unit_text(spec.unit)
-    amount = f"{difference:+.3g}{' ' + unit if unit else ''}"
+    unit = unit_text(spec.unit) or (
+        ("point" if abs(difference) == 1 else "points") if spec.whole else ""
+    )
+    size = f"{abs(difference):.3g}{' ' + unit if unit else ''}"
     if percent is not None and spec.whole is False:
-        amount += f" ({percent:+.1f}%)"
+        size += f" ({abs(percent):.1f}%)"
+    moved = f"{'up' if difference > 0 else 'down'} {size}" if difference else "unchanged"
     error = method.error_for(spec.id)
     if verdict == "error_unknown" or error is None:
         return (
-            f"{spec.label} changed by {amount}. How far {method.label.lower()} can be off on "
-            "this measure is not known, so this cannot be called a real change."
+            f"{spec.label}: {moved}. How far {method.label.lower()} can be off on this measure "
+            "is not known, so this cannot be called a real change."
         )
     if verdict == "no_measurable_change":
         return (
-            f"No measurable change: {spec.label.lower()} changed by {amount}, within this "
-            f"method's error ({error.describe(unit)})."
+            f"No measurable change: {spec.label} {moved}, within this method's error "
+            f"({error.describe(unit_text(spec.unit))})."
         )
-    return f"{spec.label} {verdict.replace('_', ' ')} by {amount}, more than the method's error."
+    return f"{spec.label} {verdict}: {moved}, more than the method's error."
 
 
 def baselines_and_changes(measurements: Iterable[Measurement]) -> list[Change]:
