@@ -5,6 +5,7 @@ server processes on one PostgreSQL database: a whole journey works whichever pro
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket as sockets
@@ -20,6 +21,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import text
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from web_answers import BASE
 
 from live_server import free_port, start, stop
@@ -156,3 +158,48 @@ def test_a_stalled_socket_is_closed_and_others_are_served(tmp_path: Path) -> Non
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+def _connection_no_delay(protocol: type[H11Protocol], tmp_path: Path) -> int:
+    """Serve one request through ``protocol`` on a listening socket of protocol number 0 (what
+    uvicorn's worker processes are handed) and read ``TCP_NODELAY`` of the server's end."""
+    seen: list[sockets.socket] = []
+
+    class Watched(protocol):  # type: ignore[valid-type, misc]
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            seen.append(transport.get_extra_info("socket"))
+
+    settings = Settings(
+        environment="test",
+        database_url=f"sqlite:///{tmp_path / 'db' / 'nodelay.db'}",
+        secret_key="test-secret-key",
+    )
+    listening = sockets.socket(sockets.AF_INET, sockets.SOCK_STREAM, 0)
+    listening.bind(("127.0.0.1", 0))
+    assert listening.proto == 0
+    port = listening.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), http=Watched, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            assert client.get("/api/v1/health").status_code == 200
+            return seen[0].getsockopt(sockets.IPPROTO_TCP, sockets.TCP_NODELAY)
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        listening.close()
+
+
+def test_worker_connections_send_without_waiting_for_acknowledgements(tmp_path: Path) -> None:
+    """With --workers above 1 the listening socket reaches the workers as protocol 0, and
+    asyncio then leaves Nagle's algorithm on: every answer waited ~40 ms for the client's
+    delayed ACK. regenaid's protocol turns it off; uvicorn's own does not (the control)."""
+    assert _connection_no_delay(H11Protocol, tmp_path) == 0
+    assert _connection_no_delay(HeadTimeoutProtocol, tmp_path) != 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from typing import Any
 
 import typer
@@ -32,11 +33,19 @@ class HeadTimeoutProtocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol with a read timeout for the first request head: a client that
     connects and does not finish its request line and headers within ``HEAD_TIMEOUT_SECONDS``
     is disconnected (uvicorn's own keep-alive timer only starts after a response), so stalled
-    or slowloris sockets cannot pile up."""
+    or slowloris sockets cannot pile up.
+
+    It also turns Nagle's algorithm off on every TCP connection (``TCP_NODELAY``). asyncio does
+    that only for sockets whose protocol number is TCP; with ``--workers`` above 1, uvicorn hands
+    the listening socket to its worker processes as a socket of protocol 0, the connections they
+    accept inherit that, and each answer written in two parts (head, then body) then waited for
+    the client's delayed acknowledgement: about 40 ms per keep-alive request (measured: 48 ms
+    median for ``/api/v1/health`` with two workers against 2 ms with one)."""
 
     head_timeout = HEAD_TIMEOUT_SECONDS
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        no_delay(transport)
         super().connection_made(transport)
         self._head_timer: asyncio.TimerHandle | None = self.loop.call_later(
             self.head_timeout, self._head_timed_out
@@ -58,6 +67,14 @@ class HeadTimeoutProtocol(H11Protocol):
         self._head_timer = None
         if self.cycle is None and not self.transport.is_closing():
             self.transport.close()
+
+
+def no_delay(transport: asyncio.BaseTransport) -> None:
+    """Send small writes at once on a TCP connection (``TCP_NODELAY``; see
+    :class:`HeadTimeoutProtocol`). Other sockets (Unix) are left as they are."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def server_options(
