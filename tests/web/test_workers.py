@@ -166,7 +166,7 @@ def _connection_no_delay(protocol: type[H11Protocol], tmp_path: Path) -> int:
     seen: list[sockets.socket] = []
 
     class Watched(protocol):  # type: ignore[valid-type, misc]
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
             seen.append(transport.get_extra_info("socket"))
 
