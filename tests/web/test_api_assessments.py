@@ -243,3 +243,34 @@ def test_cache_budget_comes_from_the_settings(
         load_settings()
     monkeypatch.delenv("REGENAID_CACHE_MEGABYTES")
     assert Settings(environment="test").cache_megabytes == DEFAULT_CACHE_MEGABYTES
+
+
+def test_assessments_run_in_the_one_assessment_thread_not_on_the_event_loop(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10, item 1: the assessment (CPU work) runs in the worker's one assessment thread,
+    never in the thread of the event loop that answers the other requests."""
+    import asyncio
+    import threading
+
+    from regenaid.web.api import assessments
+
+    seen: list[tuple[str, bool]] = []
+    real = assessments.assessment_json
+
+    def watched(intake: Any) -> bytes:
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:
+            on_loop = False
+        seen.append((threading.current_thread().name, on_loop))
+        return real(intake)
+
+    monkeypatch.setattr(assessments, "assessment_json", watched)
+    assert client.post("/api/v1/assessments", json=GOOD).status_code == 200
+    assert client.post("/api/v1/assessments", json={**GOOD, "age": 50}).status_code == 200
+    assert len(seen) == 2
+    for name, on_loop in seen:
+        assert not on_loop
+        assert name.startswith("regenaid-assess")

@@ -5,9 +5,19 @@ costs). When the client accepts gzip, the route compresses the answer itself wit
 (``isal``, level 1): about 3.8 times smaller, in a fifth of the time zlib takes at its fastest
 level (0.1 ms against 0.55 ms for 70 KB), and a little smaller than zlib's level 1. Pages are
 compressed by the app's GZip middleware; the API is not (``PageGZipMiddleware``).
+
+The assessment is CPU work under the interpreter lock, so each worker process computes them in
+one thread of its own (``ASSESSOR``), off the event loop, one after another: several threads
+would not run them any faster, and each time one released the lock (the compression does) it
+waited for another thread's whole assessment before going on. Measured in the server with 4
+clients (2026-11-30): the compression's wait fell from 2.3 ms to 1.3 ms and the server's CPU
+per seen intake from 4.35 to 4.00 ms.
 """
 
 from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, Request, Response
 from isal import igzip
@@ -59,16 +69,26 @@ def accepts_gzip(accept_encoding: str) -> bool:
         ),
     },
 )
-def create_assessment(intake: Intake, request: Request) -> Response:
+async def create_assessment(intake: Intake, request: Request) -> Response:
     """Screen, rank and explain every option of the intake's condition.
 
     The assessment is computed, not stored. Invalid input gives 422 naming the field.
     """
+    gzip = accepts_gzip(request.headers.get("accept-encoding", ""))
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(ASSESSOR, _answer, intake, gzip)
+
+
+# The one thread of this worker process that computes assessments (module docstring).
+ASSESSOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regenaid-assess")
+
+
+def _answer(intake: Intake, gzip: bool) -> Response:
     # The assessment's JSON (assess(intake).model_dump_json(), the same bytes), written without
     # building the model and with the parts that do not depend on the person written once;
     # no response re-validation.
     body = assessment_json(intake)
-    if len(body) >= GZIP_MINIMUM_BYTES and accepts_gzip(request.headers.get("accept-encoding", "")):
+    if len(body) >= GZIP_MINIMUM_BYTES and gzip:
         return Response(
             content=igzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
             media_type="application/json",
