@@ -6,6 +6,7 @@ server processes on one PostgreSQL database: a whole journey works whichever pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import socket as sockets
@@ -128,6 +129,34 @@ def test_two_server_processes_on_one_postgresql_database(
         stop(one)
 
 
+@contextlib.contextmanager
+def _server_in_thread(
+    protocol: type[H11Protocol], tmp_path: Path, listening: sockets.socket | None = None
+) -> Iterator[int]:
+    """The app under uvicorn with ``protocol``, in a thread of this process, on a free port or on
+    ``listening``; yields the port once it serves."""
+    settings = Settings(
+        environment="test",
+        database_url=f"sqlite:///{tmp_path / 'db' / f'{uuid.uuid4().hex}.db'}",
+        secret_key="test-secret-key",
+    )
+    port = listening.getsockname()[1] if listening is not None else free_port()
+    config = uvicorn.Config(create_app(settings), port=port, http=protocol, log_level="error")
+    server = uvicorn.Server(config)
+    run = {"sockets": [listening]} if listening is not None else {}
+    thread = threading.Thread(target=server.run, kwargs=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
 def test_a_stalled_socket_is_closed_and_others_are_served(tmp_path: Path) -> None:
     """A connection that never finishes its request head is dropped after the head timeout
     (here shortened) while complete requests are answered."""
@@ -135,29 +164,12 @@ def test_a_stalled_socket_is_closed_and_others_are_served(tmp_path: Path) -> Non
     class Quick(HeadTimeoutProtocol):
         head_timeout = 0.5
 
-    settings = Settings(
-        environment="test",
-        database_url=f"sqlite:///{tmp_path / 'db' / 'head.db'}",
-        secret_key="test-secret-key",
-    )
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), port=port, http=Quick, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    try:
+    with _server_in_thread(Quick, tmp_path) as port:
         stalled = sockets.create_connection(("127.0.0.1", port), timeout=10)
         stalled.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
         assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10).status_code == 200
         assert stalled.recv(1024) == b""  # closed by the server, with no answer
         stalled.close()
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def _connection_no_delay(protocol: type[H11Protocol], tmp_path: Path) -> int:
@@ -170,31 +182,15 @@ def _connection_no_delay(protocol: type[H11Protocol], tmp_path: Path) -> int:
             super().connection_made(transport)
             seen.append(transport.get_extra_info("socket"))
 
-    settings = Settings(
-        environment="test",
-        database_url=f"sqlite:///{tmp_path / 'db' / 'nodelay.db'}",
-        secret_key="test-secret-key",
-    )
-    listening = sockets.socket(sockets.AF_INET, sockets.SOCK_STREAM, 0)
-    listening.bind(("127.0.0.1", 0))
-    assert listening.proto == 0
-    port = listening.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), http=Watched, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    with sockets.socket(sockets.AF_INET, sockets.SOCK_STREAM, 0) as listening:
+        listening.bind(("127.0.0.1", 0))
+        assert listening.proto == 0
+        with (
+            _server_in_thread(Watched, tmp_path, listening) as port,
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+        ):
             assert client.get("/api/v1/health").status_code == 200
             return seen[0].getsockopt(sockets.IPPROTO_TCP, sockets.TCP_NODELAY)
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        listening.close()
 
 
 def test_worker_connections_send_without_waiting_for_acknowledgements(tmp_path: Path) -> None:
