@@ -4,7 +4,12 @@ without a value in the seed made ``python -m benchmarks clinic`` stop with a Key
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: its benchmarks
 from benchmarks.bench_clinic import TABLES, make_seed
 
 
