@@ -51,7 +51,7 @@ from regenaid.clinic.access import Role, StaffContext
 from regenaid.clinic.cohort import CohortFilters, build_cohort
 from regenaid.clinic.cohort_services import cohort_view, export_cohort_csv
 from regenaid.clinic.outcomes import Measurement, outcome_catalogue
-from regenaid.clinic.prp import PrpPreparation, PrpProtocol, Range, Spin, SpinLimits, derive
+from regenaid.clinic.prp import PrpPreparation, PrpProtocol, Range, Spin, SpinLimits
 from regenaid.clinic.services import Actor
 from regenaid.clinic.treatments import ClinicPrpProtocol, PrpRecord
 from regenaid.knowledge import load_knowledge
@@ -222,19 +222,11 @@ def _prp_template(spins: int) -> tuple[dict[str, Any], dict[str, Any]]:
         baseline_platelets_k_per_ul=250.0,
         prp_platelets_k_per_ul=1100.0,
     )
-    derived = derive(prep)
-    record = PrpRecord(
-        id=prep.id,
+    record = PrpRecord.of(
+        prep,
         clinic_id="clinic",
         session_id="session",
         patient_id="patient",
-        preparation=prep,
-        derived=derived,
-        formula_version=derived.formula_version,
-        concentration_factor=derived.concentration_factor,
-        paw_code=derived.paw.code,
-        depa_code=derived.depa.code,
-        protocol_id=None,
         deviations=(),
         deviation_note=None,
         recorded_at=NOW,

@@ -21,7 +21,7 @@ from regenaid.clinic.cohort import CohortFilters, CohortRows, build_cohort
 from regenaid.clinic.courses import Course, CourseSession
 from regenaid.clinic.ids import new_id
 from regenaid.clinic.outcomes import Measurement, new_measurement, outcome_catalogue
-from regenaid.clinic.prp import PrpPreparation, PrpProtocol, Range, Spin, SpinLimits, derive
+from regenaid.clinic.prp import PrpPreparation, PrpProtocol, Range, Spin, SpinLimits
 from regenaid.clinic.treatments import ClinicPrpProtocol, PrpRecord
 from regenaid.knowledge import load_knowledge
 from regenaid.store.clinic_uow import SqlClinicUnitOfWork
@@ -152,19 +152,11 @@ def _prp(
         baseline_platelets_k_per_ul=250.0,
         prp_platelets_k_per_ul=platelets,
     )
-    derived = derive(prep)
-    record = PrpRecord(
-        id=prep.id,
+    record = PrpRecord.of(
+        prep,
         clinic_id=clinic.id,
         session_id=session.id,
         patient_id=patient_id,
-        preparation=prep,
-        derived=derived,
-        formula_version=derived.formula_version,
-        concentration_factor=derived.concentration_factor,
-        paw_code=derived.paw.code,
-        depa_code=derived.depa.code,
-        protocol_id=protocol,
         deviations=(),
         deviation_note=None,
         recorded_at=NOW,

@@ -76,6 +76,40 @@ class PrpRecord:
     recorded_at: datetime
     recorded_by: str
 
+    @classmethod
+    def of(
+        cls,
+        preparation: PrpPreparation,
+        *,
+        clinic_id: str,
+        session_id: str,
+        patient_id: str,
+        deviations: tuple[Deviation, ...],
+        deviation_note: str | None,
+        recorded_at: datetime,
+        recorded_by: str,
+    ) -> PrpRecord:
+        """A new record of ``preparation``: its id, protocol and what :func:`derive` finds
+        (and the columns kept beside it for queries) come from the preparation."""
+        derived = derive(preparation)
+        return cls(
+            id=preparation.id,
+            clinic_id=clinic_id,
+            session_id=session_id,
+            patient_id=patient_id,
+            preparation=preparation,
+            derived=derived,
+            formula_version=derived.formula_version,
+            concentration_factor=derived.concentration_factor,
+            paw_code=derived.paw.code,
+            depa_code=derived.depa.code,
+            protocol_id=preparation.protocol_id,
+            deviations=deviations,
+            deviation_note=deviation_note,
+            recorded_at=recorded_at,
+            recorded_by=recorded_by,
+        )
+
 
 def _session_done(
     actor: Actor,
@@ -141,7 +175,6 @@ def record_prp_session(
     actor.ctx.require(Action.RECORD_SESSION)
     actor.ctx.require(Action.RECORD_PREPARATION)
     validate(preparation)
-    derived = derive(preparation)
     why = _note(deviation_note, "deviation_note")
     with uow:
         found = check_session(uow, actor, kb, preparation.session_id, on)
@@ -163,18 +196,11 @@ def record_prp_session(
                 + ". Say why in the deviation note to record it.",
                 "deviation_note",
             )
-        record = PrpRecord(
-            id=preparation.id,
+        record = PrpRecord.of(
+            preparation,
             clinic_id=actor.clinic_id,
             session_id=found.session.id,
             patient_id=found.patient.id,
-            preparation=preparation,
-            derived=derived,
-            formula_version=derived.formula_version,
-            concentration_factor=derived.concentration_factor,
-            paw_code=derived.paw.code,
-            depa_code=derived.depa.code,
-            protocol_id=preparation.protocol_id,
             deviations=deviations,
             deviation_note=why if deviations else None,
             recorded_at=actor.now,
