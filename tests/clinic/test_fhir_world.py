@@ -15,13 +15,14 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from fakes import FakeUnitOfWork, MemoryDocuments
 from PIL import Image
 
+from factories import prp_preparation
 from regenaid.clinic import outcome_services, services, treatments
 from regenaid.clinic.access import Role, StaffContext
 from regenaid.clinic.accounts import Clinic, new_clinic
@@ -33,7 +34,7 @@ from regenaid.clinic.outcomes import Measurement
 from regenaid.clinic.patients import AttachedResult, Consent, ConsentForm, HealthAnswers, Patient
 from regenaid.clinic.photos import Photo
 from regenaid.clinic.ports import ClinicUnitOfWork, DocumentStore
-from regenaid.clinic.prp import PrpPreparation, PrpProtocol, Range, Spin, SpinLimits
+from regenaid.clinic.prp import PrpPreparation, PrpProtocol, Range, SpinLimits
 from regenaid.clinic.services import Actor
 from regenaid.clinic.treatments import ClinicPrpProtocol, PrpRecord, Upload
 from regenaid.knowledge import load_knowledge
@@ -138,46 +139,6 @@ def lot_values(**changes: Any) -> dict[str, Any]:
     }
 
 
-def preparation(session_id: str, protocol_id: str | None, drawn: datetime) -> PrpPreparation:
-    return PrpPreparation(
-        session_id=session_id,
-        protocol_id=protocol_id,
-        drawn_at=drawn.astimezone(timezone(timedelta(hours=2))),
-        whole_blood_volume_ml=54.0,
-        anticoagulant="acd_a",
-        anticoagulant_volume_ml=6.0,
-        kit_brand="ExampleKit",
-        kit_lot="K-31",
-        system_type="closed",
-        centrifuge_model="Benchtop 200",
-        rotor_radius_cm=10.0,
-        spins=(
-            Spin(rcf_g=300, minutes=5, temperature_c=21, brake="off"),
-            Spin(rpm=3000, minutes=13, temperature_c=21.5, brake="on"),
-        ),
-        baseline_platelets_k_per_ul=250.0,
-        baseline_leukocytes_k_per_ul=6.0,
-        baseline_neutrophil_percent=55.0,
-        baseline_haematocrit_percent=42.0,
-        analyser="Sysmex XN-1000",
-        prp_platelets_k_per_ul=1100.0,
-        prp_leukocytes_k_per_ul=2.0,
-        prp_neutrophil_percent=10.0,
-        prp_red_cells_m_per_ul=0.05,
-        final_volume_ml=6.0,
-        claimed_concentration_factor=5.0,
-        activation="calcium_chloride",
-        activation_ratio=0.1,
-        ready_at=drawn + timedelta(minutes=40),
-        injected_at=drawn + timedelta(minutes=55),
-        injection_technique="manual_syringe",
-        injection_depth_mm=2.0,
-        needle_gauge=30,
-        treated_area_cm2=200.0,
-        injected_volume_ml=5.5,
-    )
-
-
 def rich_patient(
     uow: Callable[[], ClinicUnitOfWork], side: Side, documents: DocumentStore
 ) -> Patient:
@@ -264,7 +225,7 @@ def rich_patient(
         uow(),
         a,
         KB,
-        preparation(treated[0].id, protocol.id, drawn),
+        prp_preparation(treated[0].id, protocol.id, drawn),
         on=treated[0].planned,
         deviation_note="second spin ran long",
         note="tolerated well",

@@ -15,7 +15,7 @@ import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from factories import prp_preparation
 from regenaid.clinic import outcome_services, services, staff, treatments
 from regenaid.clinic.access import Role, StaffContext
 from regenaid.clinic.accounts import (
@@ -53,10 +54,8 @@ from regenaid.clinic.ids import new_id
 from regenaid.clinic.patients import Consent, ConsentForm, HealthAnswers, Patient
 from regenaid.clinic.prp import (
     FORMULA_VERSION,
-    PrpPreparation,
     PrpProtocol,
     Range,
-    Spin,
     SpinLimits,
 )
 from regenaid.clinic.treatments import ClinicPrpProtocol, PrpRecord
@@ -251,47 +250,6 @@ def use_of(
     )
 
 
-def prp_preparation(session_id: str, protocol_id: str | None) -> PrpPreparation:
-    drawn = NOW - timedelta(hours=2)
-    return PrpPreparation(
-        session_id=session_id,
-        protocol_id=protocol_id,
-        drawn_at=drawn.astimezone(timezone(timedelta(hours=2))),  # stored as UTC
-        whole_blood_volume_ml=54.0,
-        anticoagulant="acd_a",
-        anticoagulant_volume_ml=6.0,
-        kit_brand="ExampleKit",
-        kit_lot="K-31",
-        system_type="closed",
-        centrifuge_model="Benchtop 200",
-        rotor_radius_cm=10.0,
-        spins=(
-            Spin(rcf_g=300, minutes=5, temperature_c=21, brake="off"),
-            Spin(rpm=3000, minutes=13, temperature_c=21.5, brake="on"),
-        ),
-        baseline_platelets_k_per_ul=250.0,
-        baseline_leukocytes_k_per_ul=6.0,
-        baseline_neutrophil_percent=55.0,
-        baseline_haematocrit_percent=42.0,
-        analyser="Sysmex XN-1000",
-        prp_platelets_k_per_ul=1100.0,
-        prp_leukocytes_k_per_ul=2.0,
-        prp_neutrophil_percent=10.0,
-        prp_red_cells_m_per_ul=0.05,
-        final_volume_ml=6.0,
-        claimed_concentration_factor=5.0,
-        activation="calcium_chloride",
-        activation_ratio=0.1,
-        ready_at=drawn + timedelta(minutes=40),
-        injected_at=drawn + timedelta(minutes=55),
-        injection_technique="manual_syringe",
-        injection_depth_mm=2.0,
-        needle_gauge=30,
-        treated_area_cm2=200.0,
-        injected_volume_ml=5.5,
-    )
-
-
 # --- every kind round-trips -----------------------------------------------------------------
 
 
@@ -476,7 +434,7 @@ def test_prp_protocol_and_record_round_trip(world: World) -> None:
         world.uow(),
         a,
         KB,
-        prp_preparation(sessions[1].id, protocol.id),
+        prp_preparation(sessions[1].id, protocol.id, NOW - timedelta(hours=2)),
         on=NOW.date(),
         deviation_note="second spin ran long",
         note="tolerated well",
