@@ -422,19 +422,14 @@ def _monthly_matrix(
     )
     total = empty((months + 1, width))
     total[0] = 0.0
-    k = 0
-    while k < len(order):  # an option's groups (its draws, its tornado's) are next to each other
-        option = groups[order[k]][0]
-        run = [order[k]]
-        while k + len(run) < len(order) and groups[order[k + len(run)]][0] is option:
-            run.append(order[k + len(run)])
-        k += len(run)
-        columns = slice(slices[run[0]].start, slices[run[-1]].stop)
-        if _monthly_price(option):  # paid in every month in the course or responding
-            total[1:, columns] = draws.price[columns]
-        else:  # sessions x price per session
-            counts = _session_counts([groups[i][1] for i in run], months)
-            np.multiply(counts, draws.price[columns], out=total[1:, columns])
+    # sessions x price per session, for every group priced per session at once (their columns
+    # come first); the groups priced per month pay in every month in the course or responding
+    per_session = [groups[i][1] for i in order if not _monthly_price(groups[i][0])]
+    sessions = slice(0, sum(d.n for d in per_session))
+    if per_session:
+        counts = _session_counts(per_session, months)
+        np.multiply(counts, draws.price[sessions], out=total[1:, sessions])
+    total[1:, sessions.stop :] = draws.price[sessions.stop :]
     n = width
     check = _check_month(draws)
     assert draws.response is not None
