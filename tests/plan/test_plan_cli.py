@@ -229,3 +229,28 @@ def test_text_lists_the_consultation_and_the_refills(tmp_path: Path) -> None:
     assert home.exit_code == 0, home.output
     assert re.search(r"Refill reminders \(\d+\): 2026-\d\d-\d\d", home.stdout)
     assert "consultation (before" not in home.stdout
+
+
+def test_a_borrowed_schedule_says_where_it_comes_from_before_its_sources(
+    tmp_path: Path,
+) -> None:
+    """No trial of PRP plus exosomes for shedding exists; its schedule is the PRP trial's, and
+    the plan says so before naming that trial (text) and beside its sources (JSON)."""
+    from regenaid.knowledge import load_knowledge
+
+    protocol = load_knowledge().protocol("combination", "telogen_effluvium")
+    assert protocol is not None and protocol.note and "No trial found" in protocol.note
+    intake = _intake(
+        tmp_path, condition="telogen_effluvium", age=34, sex="female", severity="moderate"
+    )
+    args = ["plan", str(intake), "--start", "2026-12-01", "--option", "combination"]
+    text = CliRunner().invoke(app, args)
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    said = lines.index(f"Where this schedule comes from: {protocol.note}")
+    assert lines[said + 1] == "Sources: " + ", ".join(protocol.sources)
+    as_json = CliRunner().invoke(app, [*args, "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    payload = json.loads(as_json.stdout)
+    assert payload["schedule_note"] == protocol.note
+    assert payload["sources"] == list(protocol.sources)

@@ -339,3 +339,20 @@ def test_saved_results_keep_unrated_priorities_unrated(
     assert unrated and unrated.group(1).count(";") == 5  # the six unrated, on one line
     exosome = _eligibility_item(saved.text, "exosome")
     assert "Not ruled out by your answers" in exosome and "— but human-derived exosome" in exosome
+
+
+def test_a_borrowed_schedule_says_so_beside_its_sources(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    # no trial of PRP plus exosomes for shedding exists: its schedule is the PRP trial's, and
+    # the plan card says so before citing that trial
+    html = results(client, csrf_from, condition="telogen_effluvium", severity="moderate")
+    card = re.split(r'<div class="card option-card [^"]*" data-option="combination">', html)[1]
+    card = card.split("</div>")[0]
+    note = card.split('<p class="plan-note">')[1].split("</p>")[0]
+    assert note.startswith("No trial found; follows the PRP schedule of the telogen effluvium")
+    number = re.search(r'href="#ref-(\d+)"', note)
+    assert number is not None  # and the reference it points to is that trial
+    assert re.search(
+        rf'<li id="ref-{number[1]}"><a href="/evidence/sources#src-st-ezz-el-dawla-2023">', html
+    )

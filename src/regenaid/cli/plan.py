@@ -105,6 +105,8 @@ def plan_text(plan: TreatmentPlan, name: str) -> str:
         )
     lines.append(f"Follow-up assessment: {plan.follow_up.isoformat()}")
     lines.extend(f"Note: {n}" for n in plan.notes)
+    if plan.schedule_note:
+        lines.append(f"Where this schedule comes from: {plan.schedule_note}")
     if plan.sources:
         lines.append(f"Sources: {', '.join(plan.sources)}")
     lines.append("This plan is a starting point for the conversation with your clinician.")
@@ -140,6 +142,7 @@ def plan_json(plan: TreatmentPlan) -> str:
         },
         "follow_up": iso(plan.follow_up),
         "notes": list(plan.notes),
+        "schedule_note": plan.schedule_note,
         "sources": list(plan.sources),
     }
     return json.dumps(payload, indent=2) + "\n"

@@ -133,7 +133,13 @@ def _answer(
     if row.id == "sessions":
         if nothing or protocol is None:
             return "None.", [], None
-        return sessions_text(protocol), list(protocol.sources), None
+        # the protocol's note says where the schedule comes from (borrowed from another
+        # condition or treatment, not verified in the sources), so the cited sources are never
+        # read as trials of this schedule; the lead stays the schedule itself
+        text = sessions_text(protocol)
+        if protocol.note:
+            text += f" {protocol.note}"
+        return text, list(protocol.sources), None
     if row.id == "time_to_results":
         if nothing or protocol is None:
             course = condition.natural_course

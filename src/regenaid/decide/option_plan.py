@@ -3,6 +3,9 @@
 Owner: engineer P. Keys (INTERFACES): ``sessions``, ``interval_weeks``,
 ``maintenance_interval_weeks``, ``time_to_results_weeks``, ``duration_of_effect``, ``sources``,
 ``mode`` and ``maintenance_known`` (unknown stays unknown: see :class:`Protocol`);
+``note``: where the schedule comes from, in the knowledge base's words (what was studied, what is
+borrowed from another condition or treatment, what was not verified), shown beside the sources
+so that a borrowed schedule is never read as one its sources tested (None: nothing to add);
 plus ``timeline``: when the sessions of the first ``TIMELINE_MONTHS`` months fall, in weeks
 from the first session, as :func:`regenaid.plan.build_plan` schedules them (the dated plan
 itself needs a start date: ``regenaid plan``).
@@ -69,6 +72,7 @@ def plan_summary(protocol: Protocol | None) -> dict[str, object]:
             "time_to_results_weeks": None,
             "duration_of_effect": "No new treatment: the condition follows its natural course.",
             "sources": [],
+            "note": None,
             "timeline": None,
             "mode": None,
             "maintenance_known": True,
@@ -80,6 +84,7 @@ def plan_summary(protocol: Protocol | None) -> dict[str, object]:
         "time_to_results_weeks": _range(protocol.time_to_results_weeks),
         "duration_of_effect": protocol.duration_of_effect,
         "sources": list(protocol.sources),
+        "note": protocol.note,
         "timeline": _timeline(protocol),
         # "daily_home": used daily at home, sessions are review visits; "clinic_course": a
         # course of clinic sessions. maintenance_known False: whether top-ups are needed, and

@@ -110,6 +110,9 @@ class TreatmentPlan:
     consultation: PlannedSession | None = None
     # daily home care: reminders to get the next supply
     refills: tuple[PlannedRefill, ...] = ()
+    # where the schedule comes from (the protocol's note): said beside ``sources``, so that a
+    # schedule borrowed from another condition or treatment is not read as one they tested
+    schedule_note: str | None = None
 
     @property
     def initial_sessions(self) -> tuple[PlannedSession, ...]:
@@ -396,4 +399,5 @@ def build_plan(
         mode=protocol.mode,
         consultation=consult,
         refills=tuple(refill_list),
+        schedule_note=protocol.note,
     )
