@@ -384,6 +384,29 @@ def test_hair_claims_are_not_shown_for_skin_conditions(kb: KnowledgeBase) -> Non
     assert len(kb.claims_about("exosome")) > len(skin)
 
 
+PATTERN_HAIR_LOSS = {"androgenetic_alopecia", "female_pattern_hair_loss"}
+
+
+def test_pattern_hair_loss_findings_are_not_shown_for_other_hair_loss(
+    kb: KnowledgeBase,
+) -> None:
+    """A published finding whose every source studied pattern hair loss (its title says so) is
+    shown only for pattern hair loss: not as the evidence for shedding or patchy hair loss."""
+    for claim in kb.claims:
+        titles = [kb.sources[s].title.lower() for s in claim.sources]
+        studied = all("androgenetic alopecia" in t or "pattern hair loss" in t for t in titles)
+        if studied and not kb.sources[claim.sources[0]].is_marketing:
+            assert claim.conditions and set(claim.conditions) <= PATTERN_HAIR_LOSS, claim.id
+    for condition in ("telogen_effluvium", "alopecia_areata"):
+        shown = {c.id for t in ("prp", "exosome") for c in kb.claims_about(t, None, condition)}
+        assert "prp-density-vs-placebo" not in shown and "prp-sessions-evidence" not in shown
+        assert "exosome-sessions-studies" not in shown
+        assert "exosome-efficacy-evidence" in shown  # about alopecia studies in general
+    for condition in PATTERN_HAIR_LOSS:
+        shown = {c.id for c in kb.claims_about("prp", None, condition)}
+        assert {"prp-density-vs-placebo", "prp-density-pre-post-25-percent"} <= shown
+
+
 def test_every_entry_of_our_bibliography_files_is_cited(kb: KnowledgeBase) -> None:
     """No dead entries in general.yaml / marketing.yaml (engineer K's files)."""
     folder = Path(str(default_data_dir())) / "sources"

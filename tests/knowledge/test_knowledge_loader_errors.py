@@ -442,6 +442,17 @@ def test_claim_concern_vocabulary(data: Path) -> None:
     assert (err.entry, err.field) == ("exosome-sessions-3-5", "concern")
 
 
+@pytest.mark.parametrize("conditions", [["acne_scars"], ["baldness"]])
+def test_claim_conditions_must_be_of_its_concern(data: Path, conditions: list[str]) -> None:
+    edit(
+        data,
+        "claims.yaml",
+        lambda es: entry(es, id="prp-density-vs-placebo").update(conditions=conditions),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("prp-density-vs-placebo", "conditions")
+
+
 def test_two_price_lists_for_one_condition(data: Path) -> None:
     def add_second(es: Entries) -> None:
         es.append(dict(entry(es, treatment="conventional", conditions=["volume_loss"])))

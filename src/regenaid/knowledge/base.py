@@ -103,7 +103,9 @@ class KnowledgeBase:
         """Claims about ``treatment`` (on ``topic`` if given), in data-file order.
 
         With ``condition``, claims made about the other concern are left out (a claim about
-        hair regrowth is not shown for acne scars); claims without a concern always apply.
+        hair regrowth is not shown for acne scars), and so are findings studied only in other
+        conditions (``Claim.conditions``: pattern hair loss trials are not shown for shedding);
+        claims without a concern always apply.
         """
         concern = None
         if condition is not None and condition in self.conditions:
@@ -114,6 +116,7 @@ class KnowledgeBase:
             if c.treatment == treatment
             and (topic is None or c.topic == topic)
             and (concern is None or c.concern is None or c.concern == concern)
+            and (condition is None or not c.conditions or condition in c.conditions)
         )
 
     def cite(self, ids: Iterable[str]) -> tuple[Source, ...]:

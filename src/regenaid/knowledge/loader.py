@@ -694,6 +694,7 @@ def _read_claims(
             unit=r.opt_text("unit"),
             note=r.opt_text("note"),
             concern=r.opt_choice("concern", cast(tuple[Literal["hair", "skin"], ...], CONCERNS)),
+            conditions=r.opt_choices("conditions", ALL_CONDITIONS),
             derived=r.flag("derived") if r.has("derived") else False,
             contradicted=r.flag("contradicted") if r.has("contradicted") else False,
         )
@@ -704,6 +705,13 @@ def _read_claims(
             raise r.error("note", "a derived claim's note must say how we calculated it")
         if any(c.id == claim_id for c in claims):
             raise r.error("id", "duplicate claim id")
+        if claim.conditions and (
+            claim.concern is None
+            or any(c not in CONDITIONS_BY_CONCERN[claim.concern] for c in claim.conditions)
+        ):
+            raise r.error(
+                "conditions", f"must be conditions of the claim's concern ({claim.concern})"
+            )
         if (claim.value is None) != (claim.unit is None):
             raise r.error("unit", "value and unit go together (both or neither)")
         kinds = {sources[s].is_marketing for s in claim.sources}

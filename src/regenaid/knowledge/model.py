@@ -538,6 +538,10 @@ class Claim:
     unit: str | None = None
     note: str | None = None  # our comment on the claim, e.g. what the evidence says (added by K)
     concern: Concern | None = None  # "hair" or "skin" when the claim is about one; None = both
+    # The conditions a published finding was studied in, when narrower than its concern (the
+    # density and schedule findings of pattern hair loss trials are not shown for shedding or
+    # patchy hair loss); empty = every condition of the concern.
+    conditions: tuple[str, ...] = ()
     # True when the claim's number is our own arithmetic from the cited figures (the note says
     # how): it is then labelled as our calculation, never as a published finding.
     derived: bool = False
