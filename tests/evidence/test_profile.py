@@ -388,3 +388,28 @@ def test_studied_in_on_the_shipped_table(studies) -> None:  # type: ignore[no-un
     assert not any(
         studied_in(studies, c, "combination", sex) for c in CONDITIONS for sex in ("male", "female")
     )
+
+
+def test_a_review_row_names_its_treated_arm_when_it_says_which() -> None:
+    # the option's own name ("standard treatment") unless the row says what was studied
+    plain = evidence_profile([published_prp_review("8")], "androgenetic_alopecia", "prp")
+    assert "found that PRP gave about 20" in plain.summary
+    named = published_prp_review("8", extra={"measure": "MD", "intervention": "PRP gel"})
+    said = evidence_profile([named], "androgenetic_alopecia", "prp").summary
+    assert "found that PRP gel gave about 20" in said
+
+
+def test_usual_care_reviews_name_what_they_compared(studies) -> None:  # type: ignore[no-untyped-def]
+    # Rajaratnam 2010 (Cochrane): triple-combination cream against hydroquinone alone, which is
+    # itself usual care, so "standard treatment instead of hydroquinone alone" would mislead; the
+    # review's 20 trials are the whole review, not this comparison, so no size is claimed.
+    pigment = evidence_profile(studies, "pigmentation", "conventional").summary
+    assert pigment.startswith(
+        "A published review (Rajaratnam 2010 (Cochrane)) found that, with triple-combination "
+        "cream (hydroquinone, tretinoin and a steroid) instead of hydroquinone alone, "
+    )
+    fphl = evidence_profile(studies, "female_pattern_hair_loss", "conventional").summary
+    assert "found that topical minoxidil gave about 13 hairs per cm²" in fphl
+    volume = evidence_profile(studies, "volume_loss", "conventional").summary
+    assert "with hyaluronic acid filler instead of controls" in volume
+    assert not any("standard treatment" in s for s in (pigment, fphl, volume))

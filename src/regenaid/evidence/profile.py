@@ -432,6 +432,7 @@ def _summary_published(name: str, best: StudyOutcome, certainty: Certainty) -> s
     multiplies the odds (not the chance), a risk ratio the chance; a risk difference is read
     per 100 people."""
     measure = best.extra.get("measure", "")
+    name = best.extra.get("intervention") or name  # what the review's treated arm was
     size = _size_phrase(best)
     when = f", {best.year}" if best.year and str(best.year) not in best.study else ""
     who = f"A published review{size} ({best.study}{when})"

@@ -23,7 +23,10 @@ people whose disease is advanced and indirect for the others) and ``rating_scale
 ``published_certainty``: empty when the source rated it with GRADE; ``GRADE, <detail>`` for a
 GRADE rating with a detail such as a range; ``our reading ...`` when the source gave no GRADE
 rating we could use; otherwise the name of the source's own scale, e.g. ``SORT``. In the last
-two cases the certainty column holds our reading on the GRADE scale, and the summary says so).
+two cases the certainty column holds our reading on the GRADE scale, and the summary says so),
+``intervention`` (what the studied arm was, in plain words, where the option's own name would be
+vague: "topical minoxidil" for usual care in female pattern hair loss, "triple-combination
+cream" where the comparator, hydroquinone alone, is itself usual care; empty: the option's name).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ COLUMNS: Final[tuple[str, ...]] = (
     "year",
     "condition",
     "treatment",
+    "intervention",
     "comparator",
     "design",
     "population",
@@ -100,6 +104,7 @@ ALL_CONDITIONS: Final[tuple[str, ...]] = tuple(
     c for conditions in CONDITIONS_BY_CONCERN.values() for c in conditions
 )
 _EXTRA_COLUMNS: Final = (
+    "intervention",
     "measure",
     "finding",
     "population",
