@@ -102,3 +102,27 @@ def test_eligibility_words_never_say_safe_or_can_have() -> None:
     assert unknown.caveat == (
         "— but we have no information on whether it is approved where you live. Check local rules."
     )
+
+
+def _plan(**plan: object) -> dict[str, str]:
+    view = build_view({"options": [{"treatment": "prp", "eligibility": "eligible", "plan": plan}]})
+    return view.options[0].lines
+
+
+def test_plan_lines_say_one_number_once_and_label_the_weeks_to_results() -> None:
+    lines = _plan(
+        sessions={"low": 4, "high": 4},
+        interval_weeks={"low": 4.0, "high": 5.0},
+        time_to_results_weeks={"low": 16.0, "high": 24.0},
+        maintenance_known=False,
+        timeline={},
+    )
+    assert lines["sessions"] == "Sessions: 4"  # not "4 to 4"
+    assert lines["interval"] == "Time between sessions: 4 to 5 weeks"
+    # the plan card says what the weeks are; the timeline list (under "When you might see a
+    # change") and the report's column ("Plan and weeks to results") keep the bare span
+    assert lines["results_after"] == "Results in about 16 to 24 weeks"
+    assert lines["time_to_results"] == "16 to 24 weeks"
+    unknown = _plan(sessions={"low": 3, "high": 5}, time_to_results_weeks=None, timeline={})
+    assert unknown["sessions"] == "Sessions: 3 to 5"
+    assert unknown["results_after"].startswith("Results: when is not known;")

@@ -162,17 +162,24 @@ def _range(data: object) -> tuple[object, object] | None:
     return None
 
 
+def _span(t: Catalogue, low: object, high: object) -> str:
+    """'4' when both ends are the same, else '4 to 6'."""
+    return (
+        _num(low) if _num(low) == _num(high) else t("results.span", low=_num(low), high=_num(high))
+    )
+
+
 def _plan_lines(t: Catalogue, plan: Mapping[str, Any]) -> dict[str, str]:
+    """The plan in short labelled lines. ``time_to_results`` is the bare span, for lists that
+    name the option and the question already; ``results_after`` says what the weeks are."""
     lines: dict[str, str] = {}
     if sessions := _range(plan.get("sessions")):
-        lines["sessions"] = t("results.sessions", low=_num(sessions[0]), high=_num(sessions[1]))
+        lines["sessions"] = t("results.sessions", span=_span(t, *sessions))
     if (interval := _range(plan.get("interval_weeks"))) and interval[1]:
-        lines["interval"] = t("results.interval", low=_num(interval[0]), high=_num(interval[1]))
+        lines["interval"] = t("results.interval", span=_span(t, *interval))
     maintenance = _range(plan.get("maintenance_interval_weeks"))
     if maintenance:
-        lines["maintenance"] = t(
-            "results.maintenance", low=_num(maintenance[0]), high=_num(maintenance[1])
-        )
+        lines["maintenance"] = t("results.maintenance", span=_span(t, *maintenance))
     elif plan.get("maintenance_known") is False:
         lines["maintenance"] = t("results.maintenance_unknown")
     else:
@@ -181,20 +188,18 @@ def _plan_lines(t: Catalogue, plan: Mapping[str, Any]) -> dict[str, str]:
         # daily care at home: the visits are reviews, never "sessions" or "top-up sessions"
         lines["daily_home"] = t("results.daily_home")
         if sessions := _range(plan.get("sessions")):
-            lines["sessions"] = t(
-                "results.review_visits", low=_num(sessions[0]), high=_num(sessions[1])
-            )
+            lines["sessions"] = t("results.review_visits", span=_span(t, *sessions))
         lines.pop("interval", None)
         if maintenance:
-            lines["maintenance"] = t(
-                "results.review_every", low=_num(maintenance[0]), high=_num(maintenance[1])
-            )
+            lines["maintenance"] = t("results.review_every", span=_span(t, *maintenance))
         else:
             lines.pop("maintenance", None)
     if ttr := _range(plan.get("time_to_results_weeks")):
-        lines["time_to_results"] = t("results.timeline_weeks", low=_num(ttr[0]), high=_num(ttr[1]))
+        lines["time_to_results"] = t("results.timeline_weeks", span=_span(t, *ttr))
+        lines["results_after"] = t("results.results_after", span=_span(t, *ttr))
     elif plan.get("timeline") is not None:
         lines["time_to_results"] = t("results.time_to_results_unknown")
+        lines["results_after"] = t("results.results_after_unknown")
     if isinstance(plan.get("duration_of_effect"), str) and plan["duration_of_effect"]:
         lines["lasts"] = t("results.lasts", text=plan["duration_of_effect"])
     return lines
