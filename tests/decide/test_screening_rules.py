@@ -193,3 +193,28 @@ def test_each_pair_outside_usual_care_has_one_level() -> None:
                 if rule.applies_to(condition):
                     assert (rule.code, treatment, condition) not in seen
                     seen.add((rule.code, treatment, condition))
+
+
+def _reasons(condition: str, flag: str, treatment: str) -> list[str]:
+    concern = next(c for c, cs in CONDITIONS_BY_CONCERN.items() if condition in cs)
+    intake = {"concern": concern, "condition": condition, "age": 45, "sex": "female",
+              "severity": "moderate", "health": {flag: True}}  # fmt: skip
+    option = next(o for o in assess(parse_intake(intake), KB).options if o.treatment == treatment)
+    return [r.text for r in option.reasons if r.code == flag]
+
+
+def test_a_reason_says_only_what_concerns_its_option() -> None:
+    # a PRP kit maker's caution is not about exosomes; exosomes' missing label is not about PRP
+    (prp,) = _reasons("androgenetic_alopecia", "autoimmune_disease", "prp")
+    (exosome,) = _reasons("androgenetic_alopecia", "autoimmune_disease", "exosome")
+    (both,) = _reasons("androgenetic_alopecia", "autoimmune_disease", "combination")
+    assert "xosome" not in prp and "PRP kits" in prp
+    assert "PRP" not in exosome and "no approved label" in exosome
+    assert "PRP kits" in both and "no approved label" in both
+    # people offered fillers are not told about minoxidil liquid, and the other way round
+    (filler,) = _reasons("volume_loss", "allergy_to_product_components", "conventional")
+    (minoxidil,) = _reasons(
+        "androgenetic_alopecia", "allergy_to_product_components", "conventional"
+    )
+    assert "inoxidil" not in filler and "filler" in filler
+    assert "filler" not in minoxidil and "Minoxidil" in minoxidil
