@@ -132,12 +132,18 @@ def test_rule_applies(rule: Contraindication) -> None:
             None,
         )
         assert reason is not None, f"{rule.code} did not reach {treatment} ({condition})"
-        assert reason.sources == list(rule.sources)
         assert all(s in KB.sources for s in reason.sources)
         if treatment == "conventional" and rule.care:
             assert "This concerns: " in reason.text  # names the parts of usual care
+            # cited: the rule's sources, then those of the parts it names for this condition
+            named = reason.text.split("This concerns: ")[1].split(".")[0].split("; ")
+            parts = [c for c in KB.first_line[condition].components if c.name in named]
+            assert [c.name for c in parts] == named
+            expected = dict.fromkeys((*rule.sources, *(s for c in parts for s in c.sources)))
+            assert reason.sources == list(expected)
         else:
             assert reason.text == rule.text
+            assert reason.sources == list(rule.sources)
         # the option's eligibility is this level or worse, never better
         assert SEVERITY_OF_LEVEL[option.eligibility] >= SEVERITY_OF_LEVEL[level]
         if level in ("contraindicated", "defer"):

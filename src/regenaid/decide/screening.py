@@ -152,7 +152,10 @@ def _conventional_reason(
             text += f" Leave {what} out."
         text += f" Usual care can still start with: {'; '.join(c.name for c in still_open)}."
         level, come_back = "caution", None
-    return Reason(rule.code, text, rule.sources, level, come_back, names)
+    # the rule's sources, then those of the parts it names ("This concerns: ..."), so that the
+    # parts are cited for this condition and not only the rule's examples from other conditions
+    sources = tuple(dict.fromkeys((*rule.sources, *(s for p in parts for s in p.sources))))
+    return Reason(rule.code, text, sources, level, come_back, names)
 
 
 def _conventional_reasons(
