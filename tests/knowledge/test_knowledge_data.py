@@ -458,3 +458,25 @@ def test_condition_price_lists_are_preferred_for_their_condition(kb: KnowledgeBa
     acne = kb.prices_for("conventional", "USD", "acne_scars")
     assert acne is not None and acne != default and acne.unit == "session"
     assert kb.prices_for("conventional", "USD", "androgenetic_alopecia") == default
+
+
+def test_findings_shown_to_women_say_when_their_studies_were_of_men_only(
+    kb: KnowledgeBase,
+) -> None:
+    """A pattern hair loss finding also shown for female pattern hair loss says how many of its
+    studies enrolled men only (the study table's population), so it is not read as women's."""
+    population: dict[str, set[str]] = {}
+    for s in kb.studies:
+        for source in s.sources:
+            population.setdefault(source, set()).add(s.extra.get("population", ""))
+    checked = 0
+    for claim in kb.claims:
+        if "female_pattern_hair_loss" not in claim.conditions:
+            continue
+        men_only = [s for s in claim.sources if population.get(s) == {"men"}]
+        if men_only:
+            checked += 1
+            words = {2: "two", 3: "three", 4: "four"}
+            said = f"{words[len(men_only)]} of the {words[len(claim.sources)]} in men only"
+            assert said in claim.text, claim.id
+    assert checked == 3
