@@ -29,6 +29,7 @@ those parameters; intervals are 2.5th-97.5th percentiles over draws (parameter u
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -192,11 +193,18 @@ def _generator_at(state: Mapping[str, Any]) -> np.random.Generator:
     return np.random.Generator(bits)
 
 
+@functools.lru_cache(maxsize=8)  # counted: a few hundred bytes per seed, one seed in use
+def _seeded_state(seed: int) -> Mapping[str, Any]:
+    """The PCG64 state of ``np.random.default_rng(seed)`` (seeding hashes the seed, which costs
+    more than drawing a few thousand values from the state)."""
+    return np.random.default_rng(seed).bit_generator.state
+
+
 @bytes_cached(lambda doubles: ARRAY_OVERHEAD + doubles.nbytes)  # 16 kB, one per seed and size
 def _first_doubles(seed: int, n: int) -> FloatArray:
     """The first ``n`` doubles of the seeded stream (``rng.random(n)``), from which the price
     draws are made as ``rng.uniform`` makes them: ``low + (high - low) * u``. Read-only."""
-    doubles = np.random.default_rng(seed).random(n)
+    doubles = _generator_at(_seeded_state(seed)).random(n)
     doubles.flags.writeable = False
     return doubles
 
@@ -215,9 +223,9 @@ def _probability_draws(
     ``skip`` values of the seeded stream (the price draws), and the generator's state after
     them. They depend on nothing else, so options with the same two distributions (the same
     response prior) share them: read-only."""
-    rng = np.random.default_rng(seed)
-    if skip:
-        rng.random(skip)  # as many values as the price draws take (one double each)
+    rng = _generator_at(_seeded_state(seed))
+    if skip:  # as many values as the price draws take (one 64-bit output per double)
+        rng.bit_generator.advance(skip)
     response_draws = response.sample(rng, n) if response is not None else None
     stop_draws = stop.sample(rng, n) if stop is not None else np.zeros(n)
     for value in (response_draws, stop_draws):
@@ -296,6 +304,7 @@ def clear_draws_cache() -> None:
     """Forget the cached draws (the stream's start, the probabilities)."""
     _first_doubles.cache_clear()
     _probability_draws.cache_clear()
+    _seeded_state.cache_clear()
 
 
 def _is_free(option: OptionInputs) -> bool:
