@@ -225,7 +225,9 @@ def _probability_draws(
     response prior) share them: read-only."""
     rng = _generator_at(_seeded_state(seed))
     if skip:  # as many values as the price draws take (one 64-bit output per double)
-        rng.bit_generator.advance(skip)
+        bits = rng.bit_generator
+        assert isinstance(bits, np.random.PCG64)
+        bits.advance(skip)
     response_draws = response.sample(rng, n) if response is not None else None
     stop_draws = stop.sample(rng, n) if stop is not None else np.zeros(n)
     for value in (response_draws, stop_draws):
