@@ -26,11 +26,16 @@ class _Cursor:
         self.calls = 0
 
     def execute(self, sql: str) -> Any:
+        if sql == "PRAGMA journal_mode":  # asked first: not yet switched
+            return self
         assert sql == "PRAGMA journal_mode=WAL"
         self.calls += 1
         if self.errors:
             raise sqlite3.OperationalError(self.errors.pop(0))
         return self
+
+    def fetchone(self) -> tuple[str]:
+        return ("delete",)
 
 
 def test_a_locked_database_is_tried_again_until_the_switch_succeeds() -> None:
@@ -71,3 +76,21 @@ def test_a_real_exclusive_lock_is_waited_for(tmp_path: Path) -> None:
     finally:
         released.join()
         holder.close()
+
+
+def test_a_database_already_in_wal_mode_is_not_switched_again(tmp_path: Path) -> None:
+    """New connections to a database already in WAL mode take no lock for the switch: it is
+    skipped even while another connection holds the database exclusively."""
+    path = tmp_path / "wal.db"
+    first = sqlite3.connect(path, isolation_level=None)
+    _switch_to_wal(first.cursor())
+    first.execute("CREATE TABLE t (x)")
+    first.execute("BEGIN EXCLUSIVE")
+    try:
+        other = sqlite3.connect(path, isolation_level=None, timeout=0)
+        _switch_to_wal(other.cursor(), wait_ms=0)  # would raise "locked" if it tried
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        other.close()
+    finally:
+        first.execute("COMMIT")
+        first.close()
