@@ -203,9 +203,12 @@ def test_each_pair_outside_usual_care_has_one_level() -> None:
 
 def _reasons(condition: str, flag: str, treatment: str) -> list[str]:
     concern = next(c for c, cs in CONDITIONS_BY_CONCERN.items() if condition in cs)
-    intake = {"concern": concern, "condition": condition, "age": 45, "sex": "female",
-              "severity": "moderate", "health": {flag: True}}  # fmt: skip
-    option = next(o for o in assess(parse_intake(intake), KB).options if o.treatment == treatment)
+    rule = next(r for r in KB.contraindications if r.code == flag)
+    option = next(
+        o
+        for o in assess(_intake(rule, concern, condition, "moderate"), KB).options
+        if o.treatment == treatment
+    )
     return [r.text for r in option.reasons if r.code == flag]
 
 
