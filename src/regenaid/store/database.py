@@ -47,8 +47,9 @@ def _private_sqlite_file(path: Path) -> None:
 
 
 # Wait this long for another process's write instead of failing. 5 s was too short under
-# overload: with 200 clients on two workers (p99 latency 5 s), about 1 save in 3,000 failed with
-# an OperationalError (make bench, load); the writer holding the lock was waiting for CPU.
+# overload: with 200 clients on two workers (p99 latency 5 s), 2 of about 6,900 requests failed,
+# saves raising OperationalError (make bench, load); none in three runs since. Why the lock was
+# held so long was not shown; a writer waiting for CPU is the likely cause.
 SQLITE_BUSY_MS = 15_000
 
 
