@@ -137,7 +137,8 @@ def test_could_become_pregnant_and_pattern_hair_loss_tablet_warning() -> None:
     assert conventional.eligibility == "caution"
     reason = _reason(conventional, "could_become_pregnant")
     assert "This concerns: Tablets from a specialist" in reason.text
-    assert "baby boy" in reason.text
+    assert "spironolactone can harm a baby boy" in reason.text
+    assert "inasteride" not in reason.text and "JAK" not in reason.text  # not offered to her
     assert {_levels(a)[t] for t in ("prp", "exosome", "combination")} == {"eligible"}
 
 

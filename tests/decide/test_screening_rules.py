@@ -139,9 +139,21 @@ def test_rule_applies(rule: Contraindication) -> None:
             named = reason.text.split("This concerns: ")[1].split(".")[0].split("; ")
             parts = [c for c in KB.first_line[condition].components if c.name in named]
             assert [c.name for c in parts] == named
-            expected = dict.fromkeys((*rule.sources, *(s for c in parts for s in c.sources)))
+            # the notes about the named parts' care, none about others, each with its sources
+            tags = {t for c in parts for t in c.care}
+            notes = [n for n in rule.about if tags & set(n.care)]
+            for note in rule.about:
+                assert (note.text in reason.text) == (note in notes), note.text
+            expected = dict.fromkeys(
+                (
+                    *rule.sources,
+                    *(s for n in notes for s in n.sources),
+                    *(s for c in parts for s in c.sources),
+                )
+            )
             assert reason.sources == list(expected)
         else:
+            assert not rule.about  # notes are about parts of usual care only
             assert reason.text == rule.text
             assert reason.sources == list(rule.sources)
         # the option's eligibility is this level or worse, never better
@@ -227,3 +239,67 @@ def test_a_reason_says_only_what_concerns_its_option() -> None:
     )
     assert "inoxidil" not in filler and "filler" in filler
     assert "filler" not in minoxidil and "Minoxidil" in minoxidil
+
+
+def _usual_care_reason(condition: str, sex: str, severity: str, flag: str) -> str:
+    concern = next(c for c, cs in CONDITIONS_BY_CONCERN.items() if condition in cs)
+    intake = parse_intake(
+        {
+            "concern": concern,
+            "condition": condition,
+            "age": 40,
+            "sex": sex,
+            "severity": severity,
+            "health": {flag: True},
+        }
+    )
+    option = next(o for o in assess(intake, KB).options if o.treatment == "conventional")
+    return " ".join(r.text for r in option.reasons if r.code == flag)  # one per rule reached
+
+
+@pytest.mark.parametrize(
+    ("condition", "sex", "severity", "flag", "said", "not_said"),
+    [
+        # a man offered finasteride is not told about spironolactone or baricitinib
+        (
+            "androgenetic_alopecia",
+            "male",
+            "moderate",
+            "liver_disease",
+            ["finasteride"],
+            ["spironolactone", "baricitinib"],
+        ),
+        # a woman offered a hormone-blocking tablet is not told about finasteride or JAK tablets
+        (
+            "female_pattern_hair_loss",
+            "female",
+            "moderate",
+            "could_become_pregnant",
+            ["spironolactone"],
+            ["inasteride", "JAK"],
+        ),
+        # lasers and peels for skin ageing: not fillers, not JAK tablets
+        ("skin_rejuvenation", "female", "mild", "immunosuppressed", ["laser"], ["filler", "JAK"]),
+        # severe patchy hair loss is offered JAK tablets: their warning is shown
+        ("alopecia_areata", "male", "advanced", "immunosuppressed", ["JAK"], ["filler", "laser"]),
+        # pregnancy and wrinkles: the retinoid cream, not hydroquinone
+        (
+            "fine_lines_wrinkles",
+            "female",
+            "moderate",
+            "pregnant_or_breastfeeding",
+            ["retinoid"],
+            ["ydroquinone"],
+        ),
+        # a scar's infection: the silicone sheet maker's words, not the minoxidil label
+        ("scars", "female", "mild", "active_infection_at_site", ["silicone"], ["inoxidil"]),
+    ],
+)
+def test_a_usual_care_reason_speaks_only_of_the_parts_offered(
+    condition: str, sex: str, severity: str, flag: str, said: list[str], not_said: list[str]
+) -> None:
+    text = _usual_care_reason(condition, sex, severity, flag)
+    for word in said:
+        assert word in text
+    for word in not_said:
+        assert word not in text

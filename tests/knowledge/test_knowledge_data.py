@@ -81,7 +81,8 @@ def test_every_fact_has_at_least_one_source(kb: KnowledgeBase) -> None:
         r"|steps\[\d+\]\.sources|benefits\[0\]\.sources)"  # "no cost, no visits": self-evident
         r"|prices\[\d+\]\.sources"  # zero price of no_treatment, checked below
         r"|regulatory\[\d+\]\.sources"  # "*" fallbacks and not_verified rows, checked below
-        r"|grid_rows.*)$"
+        r"|grid_rows.*"
+        r"|contraindications\[\d+\]\.sources)$"  # a lead whose notes are cited, checked below
     )
     for where, record in _cited_records(kb):
         for path, ids in _source_lists(where, record):
@@ -91,6 +92,8 @@ def test_every_fact_has_at_least_one_source(kb: KnowledgeBase) -> None:
         assert price.sources or (price.low == price.high == 0), price
     for row in kb.regulatory:
         assert row.sources or row.jurisdiction == "*" or row.status == "not_verified", row
+    for rule in kb.contraindications:  # a rule's lead may rest on its notes, which all cite
+        assert rule.sources or (rule.about and all(n.sources for n in rule.about)), rule
 
 
 def test_bibliography_entries_are_well_formed(kb: KnowledgeBase) -> None:

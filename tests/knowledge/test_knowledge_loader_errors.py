@@ -546,3 +546,44 @@ def test_a_contradicted_claim_needs_a_note_saying_what_the_evidence_shows(data: 
     error = broken(data)
     assert "claims.yaml" in str(error) and "note" in str(error)
     assert "contradicted" in str(error)
+
+
+def test_a_note_about_parts_names_only_the_rules_care_tags(data: Path) -> None:
+    def note_outside(es: Entries) -> None:
+        rule = entry(
+            es,
+            code="liver_disease",
+            level="caution",
+            care=["finasteride", "jak_inhibitor", "antiandrogen"],
+        )
+        rule["about"][0]["care"] = ["filler"]
+
+    edit(data, "contraindications.yaml", note_outside)
+    err = broken(data)
+    assert (err.entry, err.field) == ("liver_disease/caution", "about[0].care")
+    assert "filler" in str(err)
+
+
+def test_a_rule_without_notes_must_cite_its_text(data: Path) -> None:
+    edit(
+        data,
+        "contraindications.yaml",
+        lambda es: entry(es, code="needle_phobia").update(sources=[]),
+    )
+    err = broken(data)
+    assert (err.entry.split("/")[0], err.field) == ("needle_phobia", "sources")
+
+
+def test_a_note_must_cite_its_sources(data: Path) -> None:
+    def uncited(es: Entries) -> None:
+        rule = entry(
+            es,
+            code="liver_disease",
+            level="caution",
+            care=["finasteride", "jak_inhibitor", "antiandrogen"],
+        )
+        rule["about"][1]["sources"] = []
+
+    edit(data, "contraindications.yaml", uncited)
+    err = broken(data)
+    assert err.field == "sources" and "about[1]" in err.entry

@@ -39,7 +39,7 @@ def _texts(kb: KnowledgeBase) -> dict[str, str]:
     for t in kb.treatments.values():
         texts[f"{t.id}.summary"] = t.summary
     for i, rule in enumerate(kb.contraindications):
-        texts[f"rule[{i}] {rule.code}/{rule.level}"] = rule.text
+        texts[f"rule[{i}] {rule.code}/{rule.level}"] = rule.said_about()[0]  # with every note
     return texts
 
 

@@ -125,7 +125,8 @@ def parts_concerned(
 
 
 def _reason(rule: Contraindication) -> Reason:
-    return Reason(rule.code, rule.text, rule.sources, rule.level, rule.come_back)
+    text, sources = rule.said_about()
+    return Reason(rule.code, text, sources, rule.level, rule.come_back)
 
 
 def _conventional_reason(
@@ -138,7 +139,8 @@ def _conventional_reason(
     can still start with a first-line part that no stricter rule holds back (``still_open``),
     the option stays open: the rule gives at most ``caution`` and says what to leave out."""
     names = tuple(p.name for p in parts)
-    text = f"{rule.text} This concerns: {'; '.join(names)}."
+    said, cited = rule.said_about({t for p in parts for t in p.care})  # only these parts' notes
+    text = f"{said} This concerns: {'; '.join(names)}."
     level, come_back = rule.level, rule.come_back
     supportive = [c for c in still_open if set(c.care) <= SUPPORTIVE_CARE_TAGS]
     still_open = [c for c in still_open if c not in supportive]
@@ -154,7 +156,7 @@ def _conventional_reason(
         level, come_back = "caution", None
     # the rule's sources, then those of the parts it names ("This concerns: ..."), so that the
     # parts are cited for this condition and not only the rule's examples from other conditions
-    sources = tuple(dict.fromkeys((*rule.sources, *(s for p in parts for s in p.sources))))
+    sources = tuple(dict.fromkeys((*cited, *(s for p in parts for s in p.sources))))
     return Reason(rule.code, text, sources, level, come_back, names)
 
 

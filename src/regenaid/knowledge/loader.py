@@ -54,6 +54,7 @@ from regenaid.knowledge.model import (
     FirstLineCare,
     GridRow,
     OutcomeRow,
+    PartNote,
     PriceKind,
     PriceRange,
     PriceUnit,
@@ -443,15 +444,23 @@ def _read_contraindications(
             level=level,
             treatments=r.choices("treatments", TREATMENT_IDS),
             text=r.text("text"),
-            sources=r.sources(),
+            # a rule with notes about its parts may leave its lead to their sources
+            sources=r.sources(required=not r.has("about")),
             come_back=r.opt_text("come_back"),
             conditions=r.opt_choices("conditions", ALL_CONDITIONS),
             care=_care_tags(r, "care"),
             sexes=r.opt_choices("sexes", SEXES),
             min_age=r.opt_int("min_age"),
+            about=_part_notes(r),
         )
         r.finish()
-        _require_evidence(r, "sources", rule.sources, sources)
+        if rule.sources:
+            _require_evidence(r, "sources", rule.sources, sources)
+        for i, note in enumerate(rule.about):
+            if not set(note.care) <= set(rule.care):
+                outside = ", ".join(t for t in note.care if t not in rule.care)
+                raise r.error(f"about[{i}].care", f"{outside} not among the rule's care tags")
+            _require_evidence(r, f"about[{i}].sources", note.sources, sources)
         if rule.code not in HEALTH_FLAGS and not (rule.sexes or rule.min_age is not None):
             raise r.error(
                 "code",
@@ -481,6 +490,23 @@ def _read_contraindications(
         rules.append(rule)
     _require_all(file, "code", {r.code: r for r in rules}, HEALTH_FLAGS, "health flag")
     return tuple(rules)
+
+
+def _part_notes(r: EntryReader) -> tuple[PartNote, ...]:
+    """``about``: a list of ``{care: [tags], text, sources}``, sentences about some parts."""
+    raw = r.raw("about", required=False)
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise r.error("about", "must be a non-empty list of {care, text, sources}")
+    notes = []
+    for i, item in enumerate(raw):
+        n = r.nested(f"{r.entry}/about[{i}]", item)
+        notes.append(PartNote(care=_care_tags(n, "care"), text=n.text("text"), sources=n.sources()))
+        n.finish()
+        if not notes[-1].care:
+            raise n.error("care", "name at least one care tag")
+    return tuple(notes)
 
 
 def _rule_code(r: EntryReader) -> str:

@@ -6,6 +6,7 @@ a tuple of bibliography ids that the loader has checked resolve to a :class:`Sou
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -482,6 +483,16 @@ ContraindicationLevel = Literal["contraindicated", "caution", "defer"]
 
 
 @dataclass(frozen=True, slots=True)
+class PartNote:
+    """Sentences of a care-specific rule about some of its care tags only, with their own
+    sources: shown only to people whose usual care has a part with one of ``care``."""
+
+    care: tuple[str, ...]
+    text: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Contraindication:
     """A screening rule: when the intake's ``health.<code>`` flag is true, each treatment in
     ``treatments`` gets ``level``. ``come_back`` (required for ``defer``) says when to return."""
@@ -502,10 +513,21 @@ class Contraindication:
     # testing with finasteride in men over 50).
     sexes: tuple[str, ...] = ()
     min_age: int | None = None
+    # For a care-specific rule: sentences about some of its care tags (``text`` is then the
+    # lead every person reads), so that nobody is told about medicines they are not offered.
+    about: tuple[PartNote, ...] = ()
 
     def applies_to(self, condition: str) -> bool:
         """True when the rule applies to a person with ``condition``."""
         return not self.conditions or condition in self.conditions
+
+    def said_about(self, tags: Collection[str] | None = None) -> tuple[str, tuple[str, ...]]:
+        """The rule's text and sources for a person whose usual care has the care ``tags``:
+        the lead, then the notes about those tags (every note when ``tags`` is None)."""
+        notes = [n for n in self.about if tags is None or not set(n.care).isdisjoint(tags)]
+        text = " ".join((self.text, *(n.text for n in notes)))
+        sources = tuple(dict.fromkeys((*self.sources, *(s for n in notes for s in n.sources))))
+        return text, sources
 
 
 @dataclass(frozen=True, slots=True)
