@@ -291,6 +291,9 @@ def _usual_care_reason(condition: str, sex: str, severity: str, flag: str) -> st
             ["retinoid"],
             ["ydroquinone"],
         ),
+        # chemotherapy and steroid injections into bald patches: not the filler review
+        ("alopecia_areata", "female", "mild", "active_cancer", ["injections"], ["filler"]),
+        ("volume_loss", "female", "mild", "active_cancer", ["fillers during chemotherapy"], []),
         # a scar's infection: the silicone sheet maker's words, not the minoxidil label
         ("scars", "female", "mild", "active_infection_at_site", ["silicone"], ["inoxidil"]),
     ],
