@@ -232,6 +232,14 @@ def test_a_reason_says_only_what_concerns_its_option() -> None:
     assert "xosome" not in prp and "PRP kits" in prp
     assert "PRP" not in exosome and "no approved label" in exosome
     assert "PRP kits" in both and "no approved label" in both
+    # infections: the kit makers' words for PRP, the exosome trials' for exosomes
+    for flag in ("active_infection_at_site", "systemic_infection"):
+        (prp,) = _reasons("acne_scars", flag, "prp")
+        (exosome,) = _reasons("acne_scars", flag, "exosome")
+        (both,) = _reasons("acne_scars", flag, "combination")
+        assert "xosome" not in prp and "kit makers" in prp
+        assert "PRP" not in exosome and "kit" not in exosome and "exosome trial" in exosome
+        assert "kit makers" in both and "exosome trial" in both
     # people offered fillers are not told about minoxidil liquid, and the other way round
     (filler,) = _reasons("volume_loss", "allergy_to_product_components", "conventional")
     (minoxidil,) = _reasons(
