@@ -102,6 +102,21 @@ def test_assess_text_says_not_ruled_out_and_not_approved(runner: CliRunner) -> N
     assert "our arithmetic" in text
 
 
+def test_assess_text_rates_no_new_treatment_as_knowledge_of_the_natural_course(
+    runner: CliRunner,
+) -> None:
+    # the placebo groups of pattern-hair-loss trials describe the untreated course (moderate);
+    # that is not evidence that waiting works, and the text must not read as if it were
+    result = runner.invoke(app, ["assess", "-", "--format", "text"], input=GOOD_YAML)
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert (
+        "No new treatment: Not ruled out by your answers. How sure we are of the natural " in text
+    )
+    assert "No new treatment: Not ruled out by your answers. Evidence:" not in text
+    assert "moderate (natural" in result.stdout  # the table's evidence cell (wrapped)
+
+
 def test_assess_out_file(runner: CliRunner, good_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "a.json"
     result = runner.invoke(app, ["assess", str(good_file), "--format", "json", "--out", str(out)])

@@ -16,7 +16,7 @@ from regenaid.cli.common import check_output, fail, guarded, read_input, write_o
 from regenaid.errors import InvalidInputError, KnowledgeError
 
 if TYPE_CHECKING:
-    from regenaid.decide import Assessment
+    from regenaid.decide import Assessment, OptionAssessment
 
 
 class AssessFormat(StrEnum):
@@ -49,6 +49,20 @@ class DiscardWriter:
 
     def flush(self) -> None:
         return None
+
+
+def _certainty_cell(option: OptionAssessment) -> str:
+    """The table's evidence cell: for no new treatment, the certainty is of what is known about
+    the natural course (from trials' placebo groups), not of a benefit."""
+    level = option.certainty.value.replace("_", " ")
+    return f"{level} (natural course)" if option.treatment == "no_treatment" else level
+
+
+def _certainty_line(option: OptionAssessment) -> str:
+    level = option.certainty.value.replace("_", " ")
+    if option.treatment == "no_treatment":
+        return f"How sure we are of the natural course: {level}."
+    return f"Evidence: {level} certainty."
 
 
 def _print_assessment(console: object, assessment: Assessment) -> None:
@@ -91,7 +105,7 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
             o.name,
             eligibility.get(o.treatment, o.eligibility),
             f"{o.score:.2f}" if o.score is not None else "not ranked",
-            o.certainty.value.replace("_", " "),
+            _certainty_cell(o),
             cost,
         )
         table.add_row(*(Text(cell) for cell in cells))
@@ -99,10 +113,7 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
     for o in assessment.options:
         console.print()
         line = eligibility.get(o.treatment, o.eligibility)
-        console.print(
-            f"{o.name}: {line}{'' if line.endswith('.') else '.'} "
-            f"Evidence: {o.certainty.value.replace('_', ' ')} certainty."
-        )
+        console.print(f"{o.name}: {line}{'' if line.endswith('.') else '.'} {_certainty_line(o)}")
         for r in o.reasons:
             line = f"  - {r.level}: {r.text}"
             if r.come_back:
