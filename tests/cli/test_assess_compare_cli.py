@@ -212,6 +212,22 @@ def test_compare_formats(runner: CliRunner, fmt: str) -> None:
         assert "article-00" in result.stdout  # clinic claims are shown with their source
 
 
+def test_compare_names_no_new_treatments_certainty_as_of_the_natural_course(
+    runner: CliRunner,
+) -> None:
+    result = runner.invoke(
+        app, ["compare", "--condition", "androgenetic_alopecia", "--format", "markdown"]
+    )
+    assert result.exit_code == 0, result.stderr
+    evidence = next(
+        row for row in result.stdout.splitlines() if "How strong is the evidence" in row
+    )
+    no_treatment = evidence.split(" | ")[-1]  # the last column
+    assert "How sure we are of the natural course: moderate" in no_treatment
+    assert "Certainty:" not in no_treatment
+    assert "Certainty: low" in evidence  # the others keep theirs (PRP)
+
+
 def test_compare_default_is_androgenetic_alopecia(runner: CliRunner) -> None:
     result = runner.invoke(app, ["compare", "--format", "json"])
     assert result.exit_code == 0, result.stderr

@@ -233,6 +233,9 @@ def test_evidence_pages_for_every_condition_and_option(client: TestClient) -> No
                 plottable = False
             shown = 'src="data:image/svg+xml;base64,' in response.text
             assert shown == plottable, (condition, treatment)
+            # no new treatment: how well the untreated course is known, not a certainty of benefit
+            heading = response.text.split('<h3 id="cert-h">')[1].split("</h3>")[0]
+            assert ("natural course" in heading) == (treatment == "no_treatment"), heading
     assert client.get("/evidence?condition=nope&treatment=prp").status_code == 404
     sources = client.get("/evidence/sources")
     assert sources.status_code == 200 and 'id="src-' in sources.text
@@ -356,3 +359,16 @@ def test_a_borrowed_schedule_says_so_beside_its_sources(
     assert re.search(
         rf'<li id="ref-{number[1]}"><a href="/evidence/sources#src-st-ezz-el-dawla-2023">', html
     )
+
+
+def test_no_new_treatments_certainty_is_of_the_natural_course(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    # the placebo groups of pattern-hair-loss trials show the untreated course (moderate): the
+    # page must not label waiting "Moderate certainty" as if it were evidence that it works
+    html = results(client, csrf_from, condition="androgenetic_alopecia", severity="moderate")
+    item = html.split('<li data-option="no_treatment">')[1].split("</li>")[0]
+    assert "How sure we are of the natural course: moderate" in item
+    assert "Moderate certainty" not in item
+    prp = html.split('<li data-option="prp">')[1].split("</li>")[0]
+    assert "certainty" in prp.lower() and "natural course" not in prp

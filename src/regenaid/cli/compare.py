@@ -32,7 +32,10 @@ class CompareFormat(StrEnum):
 def _cell_lines(cell: GridCell) -> list[str]:
     lines = [cell.text]
     if cell.certainty is not None:
-        lines.append(f"Certainty: {cell.certainty.value.replace('_', ' ')}")
+        level = cell.certainty.value.replace("_", " ")
+        # no new treatment: how well the untreated course is known, not evidence that it works
+        what = "How sure we are of the natural course" if cell.treatment == "no_treatment" else None
+        lines.append(f"{what}: {level}" if what else f"Certainty: {level}")
     if cell.sources:
         lines.append(f"[{', '.join(cell.sources)}]")
     if cell.disagreement:
