@@ -548,15 +548,14 @@ def test_a_contradicted_claim_needs_a_note_saying_what_the_evidence_shows(data: 
     assert "contradicted" in str(error)
 
 
+def _liver_tablets_rule(entries: Entries) -> dict[str, Any]:
+    """The liver-disease rule for usual care's tablets (it has a note per kind of tablet)."""
+    return entry(entries, code="liver_disease", treatments=["conventional"])
+
+
 def test_a_note_about_parts_names_only_the_rules_care_tags(data: Path) -> None:
     def note_outside(es: Entries) -> None:
-        rule = entry(
-            es,
-            code="liver_disease",
-            level="caution",
-            care=["finasteride", "jak_inhibitor", "antiandrogen"],
-        )
-        rule["about"][0]["care"] = ["filler"]
+        _liver_tablets_rule(es)["about"][0]["care"] = ["filler"]
 
     edit(data, "contraindications.yaml", note_outside)
     err = broken(data)
@@ -576,13 +575,7 @@ def test_a_rule_without_notes_must_cite_its_text(data: Path) -> None:
 
 def test_a_note_must_cite_its_sources(data: Path) -> None:
     def uncited(es: Entries) -> None:
-        rule = entry(
-            es,
-            code="liver_disease",
-            level="caution",
-            care=["finasteride", "jak_inhibitor", "antiandrogen"],
-        )
-        rule["about"][1]["sources"] = []
+        _liver_tablets_rule(es)["about"][1]["sources"] = []
 
     edit(data, "contraindications.yaml", uncited)
     err = broken(data)
