@@ -386,6 +386,16 @@ def test_natural_recovery_raises_waiting_for_telogen_effluvium() -> None:
     assert ranked(person())["no_treatment"].benefit == pytest.approx(0.1)  # AGA: no recovery
 
 
+def test_waitings_score_is_explained_not_contradicted() -> None:
+    # "adds no new benefit" beside "Expected benefit 0.10" read as a contradiction: the line
+    # says what the 0.10 is (the score an untested option gets), with the number itself
+    r = ranked(person())  # pattern hair loss: no natural recovery
+    (line,) = [w for w in r["no_treatment"].why if "natural course" in w]
+    assert "adds no new benefit" not in line
+    assert f"We score that {r['no_treatment'].benefit:.2f}" in line
+    assert "no study has tested in people like you" in line
+
+
 def test_anaemia_keeps_telogen_effluvium_going() -> None:
     """Shedding settles once the trigger is gone; anaemia is a trigger waiting does not remove."""
     anaemia = person(condition="telogen_effluvium", sex="female", health={"anemia": True})

@@ -415,8 +415,9 @@ def _natural_course_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, 
     table = NATURAL_RECOVERY_BENEFIT.get(intake.condition)
     if table is None:
         return NO_TREATMENT_BENEFIT, (
-            f"No new treatment adds no new benefit; the condition follows its natural course."
-            f"{course}",
+            "No new treatment adds nothing new: the condition follows its natural course. We "
+            f"score that {NO_TREATMENT_BENEFIT:.2f}, as we score an option that no study has "
+            f"tested in people like you.{course}",
         )
     benefit = table[intake.resolved_severity]
     lines = [
