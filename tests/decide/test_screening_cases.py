@@ -202,3 +202,23 @@ def test_recent_steroids_defer_prp_with_a_date_to_come_back() -> None:
     assert prp.eligibility == "defer"
     assert any("2 weeks" in c for c in prp.come_back)
     assert _option(a, "conventional").eligibility == "eligible"
+
+
+def test_usual_care_that_can_still_start_says_what_did_not_help_before() -> None:
+    # unstable heart holds back minoxidil tablets; usual care can still start with the lotion
+    # and finasteride, which this man said did not help him: he is told so beside its name
+    intake = parse_intake(
+        {
+            "concern": "hair",
+            "condition": "androgenetic_alopecia",
+            "age": 61,
+            "sex": "male",
+            "severity": "advanced",
+            "health": {"unstable_heart_or_blood_pressure": True},
+            "prior_treatments": [{"treatment": "finasteride", "response": "none"}],
+        }
+    )
+    conventional = _option(assess(intake, KB), "conventional")
+    text = " ".join(r.text for r in conventional.reasons)
+    assert "Finasteride tablet (men only) (you said finasteride did not help you)" in text
+    assert "Minoxidil foam or liquid on the scalp;" in text  # named as it is

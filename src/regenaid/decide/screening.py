@@ -25,7 +25,7 @@ that ranking turns into a lower expected benefit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -134,6 +134,7 @@ def _conventional_reason(
     parts: Sequence[CareComponent],
     still_open: Sequence[CareComponent],
     meanwhile: bool = True,
+    failed: Mapping[str, Sequence[str]] | None = None,
 ) -> Reason:
     """The reason of a care-specific rule: it names the parts it concerns. When usual care
     can still start with a first-line part that no stricter rule holds back (``still_open``),
@@ -152,7 +153,10 @@ def _conventional_reason(
             text += f" Leave {what} out for now; come back {come_back.rstrip('.')}."
         else:
             text += f" Leave {what} out."
-        text += f" Usual care can still start with: {'; '.join(c.name for c in still_open)}."
+        # a part like an earlier treatment that did not help is still offered, and says so
+        # (``failed``: care tag -> the earlier treatment the person said did not help)
+        open_names = [_with_failure(c, failed or {}) for c in still_open]
+        text += f" Usual care can still start with: {'; '.join(open_names)}."
         level, come_back = "caution", None
     # the rule's sources, then those of the parts it names ("This concerns: ..."), so that the
     # parts are cited for this condition and not only the rule's examples from other conditions
@@ -160,11 +164,18 @@ def _conventional_reason(
     return Reason(rule.code, text, sources, level, come_back, names)
 
 
+def _with_failure(part: CareComponent, failed: Mapping[str, Sequence[str]]) -> str:
+    """The part's name, and which earlier treatments like it the person said did not help."""
+    said = list(dict.fromkeys(label for t in part.care for label in failed.get(t, ())))
+    return f"{part.name} (you said {' and '.join(said)} did not help you)" if said else part.name
+
+
 def _conventional_reasons(
     hits: Sequence[tuple[Contraindication, tuple[CareComponent, ...]]],
     first_line: FirstLineCare,
     severity: str,
     sex: str | None = None,
+    failed: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Reason]:
     """Reasons of the care-specific rules that reach this person's usual care. The first-line
     parts that no defer or contraindicated rule concerns keep the option open."""
@@ -182,7 +193,7 @@ def _conventional_reasons(
     deferring = [i for i, (rule, _) in enumerate(hits) if rule.level == "defer"]
     last = deferring[-1] if deferring else -1
     return [
-        _conventional_reason(rule, parts, still_open, meanwhile=i == last)
+        _conventional_reason(rule, parts, still_open, meanwhile=i == last, failed=failed)
         for i, (rule, parts) in enumerate(hits)
     ]
 
@@ -217,7 +228,12 @@ def screen_contraindications(
                 found[treatment].append((index, _reason(rule)))
     if care_hits and first_line is not None and "conventional" in found:
         hits = [(r, p) for _, r, p in care_hits]
-        reasons = _conventional_reasons(hits, first_line, severity, intake.sex)
+        failed: dict[str, list[str]] = {}  # care tag -> earlier treatments that did not help
+        for prior, tags in PRIOR_CARE_TAGS.items():
+            if intake.prior_response(cast(PriorTreatmentId, prior)) == "none":
+                for tag in tags:
+                    failed.setdefault(tag, []).append(PRIOR_LABEL[prior])
+        reasons = _conventional_reasons(hits, first_line, severity, intake.sex, failed)
         found["conventional"] += [(i, r) for (i, _, _), r in zip(care_hits, reasons, strict=True)]
     return {t: tuple(r for _, r in sorted(rs, key=lambda x: x[0])) for t, rs in found.items()}
 
