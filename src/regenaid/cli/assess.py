@@ -59,10 +59,16 @@ def _certainty_cell(option: OptionAssessment) -> str:
 
 
 def _certainty_line(option: OptionAssessment) -> str:
-    level = option.certainty.value.replace("_", " ")
-    if option.treatment == "no_treatment":
-        return f"How sure we are of the natural course: {level}."
-    return f"Evidence: {level} certainty."
+    if option.treatment == "no_treatment":  # the pages' and the PDF's words
+        return f"{natural_course_certainty(option.certainty.value)}."
+    return f"Evidence: {option.certainty.value.replace('_', ' ')} certainty."
+
+
+def natural_course_certainty(certainty: str) -> str:
+    """How well no new treatment's natural course is known, as the pages and the PDF say it."""
+    from regenaid.reports.i18n import catalogue, certainty_key
+
+    return catalogue()(certainty_key("no_treatment", certainty))
 
 
 def _print_assessment(console: object, assessment: Assessment) -> None:

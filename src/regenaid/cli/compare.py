@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, cast
 
 import typer
 
-from regenaid.cli.assess import DiscardWriter
+from regenaid.cli.assess import DiscardWriter, natural_course_certainty
 from regenaid.cli.common import check_output, fail, guarded, write_output
 from regenaid.errors import InvalidInputError
 
@@ -32,10 +32,13 @@ class CompareFormat(StrEnum):
 def _cell_lines(cell: GridCell) -> list[str]:
     lines = [cell.text]
     if cell.certainty is not None:
-        level = cell.certainty.value.replace("_", " ")
+        level = cell.certainty.value
         # no new treatment: how well the untreated course is known, not evidence that it works
-        what = "How sure we are of the natural course" if cell.treatment == "no_treatment" else None
-        lines.append(f"{what}: {level}" if what else f"Certainty: {level}")
+        lines.append(
+            natural_course_certainty(level)
+            if cell.treatment == "no_treatment"
+            else f"Certainty: {level.replace('_', ' ')}"
+        )
     if cell.sources:
         lines.append(f"[{', '.join(cell.sources)}]")
     if cell.disagreement:

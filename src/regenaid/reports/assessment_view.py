@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from regenaid.reports.i18n import Catalogue, catalogue
+from regenaid.reports.i18n import Catalogue, catalogue, certainty_key
 
 # Notices the pages already state in their own words (the "not a prescription" line).
 SHOWN_ELSEWHERE = frozenset({"decision_aid"})
@@ -352,12 +352,7 @@ def build_view(assessment: object, locale: str = "en") -> AssessmentView:
                 score=raw.get("score"),
                 why=tuple(raw.get("why") or ()),
                 certainty=certainty,
-                # for waiting, the certainty is about the natural course, not about a benefit
-                certainty_text=t(
-                    f"certainty_natural_course.{certainty}"
-                    if tid == "no_treatment"
-                    else f"certainty.{certainty}"
-                ),
+                certainty_text=t(certainty_key(tid, certainty)),
                 plan=plan,
                 cost=cost,
                 lines=lines,

@@ -51,6 +51,13 @@ class Catalogue:
         return True
 
 
+def certainty_key(treatment: str, certainty: str) -> str:
+    """The catalogue key naming an option's certainty: for no new treatment it is how well the
+    untreated course is known (from trials' placebo groups), not a certainty of benefit."""
+    section = "certainty_natural_course" if treatment == "no_treatment" else "certainty"
+    return f"{section}.{certainty}"
+
+
 @cache
 def catalogue(locale: str = DEFAULT_LOCALE) -> Catalogue:
     """The catalogue for ``locale`` (cached)."""

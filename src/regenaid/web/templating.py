@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse
 from regenaid import __version__
 from regenaid.knowledge.model import Source
 from regenaid.reports.assessment_report import short_author
-from regenaid.reports.i18n import Catalogue, catalogue
+from regenaid.reports.i18n import Catalogue, catalogue, certainty_key
 from regenaid.web.security import CSRF_FIELD, csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -31,6 +31,7 @@ def make_templates() -> Jinja2Templates:
     env.lstrip_blocks = True
     env.globals.update(
         t=catalogue("en"),
+        certainty_key=certainty_key,
         version=__version__,
         content_date=CONTENT_DATE.strftime("%B %Y"),
         csrf_field=CSRF_FIELD,
