@@ -286,6 +286,32 @@ def _usual_care_reason(condition: str, sex: str, severity: str, flag: str) -> st
             ["spironolactone"],
             ["inasteride", "JAK"],
         ),
+        # minoxidil tablets are named wherever a woman who is or could become pregnant is
+        # offered them (drugs-com-minoxidil-oral-pregnancy), not only the scalp liquid
+        (
+            "androgenetic_alopecia",
+            "female",
+            "moderate",
+            "pregnant_or_breastfeeding",
+            ["Minoxidil on the scalp", "Minoxidil tablets are not advised", "breast milk"],
+            ["inasteride"],
+        ),
+        (
+            "female_pattern_hair_loss",
+            "female",
+            "moderate",
+            "pregnant_or_breastfeeding",
+            ["Minoxidil tablets are not advised", "spironolactone"],
+            ["JAK"],
+        ),
+        (
+            "female_pattern_hair_loss",
+            "female",
+            "moderate",
+            "could_become_pregnant",
+            ["Minoxidil tablets should be avoided", "birth control"],
+            ["JAK"],
+        ),
         # lasers and peels for skin ageing: not fillers, not JAK tablets
         ("skin_rejuvenation", "female", "mild", "immunosuppressed", ["laser"], ["filler", "JAK"]),
         # severe patchy hair loss is offered JAK tablets: their warning is shown
