@@ -240,6 +240,23 @@ def test_a_reason_says_only_what_concerns_its_option() -> None:
         assert "xosome" not in prp and "kit makers" in prp
         assert "PRP" not in exosome and "kit" not in exosome and "exosome trial" in exosome
         assert "kit makers" in both and "exosome trial" in both
+    # fear of needles: the blood draw is PRP's; exosomes' delivery is the exosome trials'
+    (prp,) = _reasons("androgenetic_alopecia", "needle_phobia", "prp")
+    (exosome,) = _reasons("androgenetic_alopecia", "needle_phobia", "exosome")
+    (both,) = _reasons("androgenetic_alopecia", "needle_phobia", "combination")
+    assert "xosome" not in prp and "blood draw" in prp
+    assert "PRP" not in exosome and "blood" not in exosome and "exosomes were injected" in exosome
+    assert "blood draw" in both
+    # isotretinoin and acne scars: the PRP trials' laser for PRP, the exosome trial's for it
+    (prp,) = _reasons("acne_scars", "isotretinoin_recent", "prp")
+    (exosome,) = _reasons("acne_scars", "isotretinoin_recent", "exosome")
+    (both,) = _reasons("acne_scars", "isotretinoin_recent", "combination")
+    assert "xosome" not in prp and "PRP was given together with a laser" in prp
+    assert "PRP" not in exosome and "exosomes were given together with a laser" in exosome
+    assert "PRP and exosomes were each given" in both
+    # a bleeding disorder and exosomes: not the FDA's words about fillers
+    (exosome,) = _reasons("acne_scars", "bleeding_disorder", "exosome")
+    assert "filler" not in exosome and "No exosome product is approved" in exosome
     # people offered fillers are not told about minoxidil liquid, and the other way round
     (filler,) = _reasons("volume_loss", "allergy_to_product_components", "conventional")
     (minoxidil,) = _reasons(
@@ -325,9 +342,28 @@ def _usual_care_reason(condition: str, sex: str, severity: str, flag: str) -> st
             ["retinoid"],
             ["ydroquinone"],
         ),
-        # chemotherapy and steroid injections into bald patches: not the filler review
-        ("alopecia_areata", "female", "mild", "active_cancer", ["injections"], ["filler"]),
-        ("volume_loss", "female", "mild", "active_cancer", ["fillers during chemotherapy"], []),
+        # chemotherapy: the nurse expert's words on infection for everyone; her words on Botox
+        # and fillers and the filler review only for people offered them
+        ("alopecia_areata", "female", "mild", "active_cancer", ["infection"], ["filler", "Botox"]),
+        (
+            "volume_loss",
+            "female",
+            "mild",
+            "active_cancer",
+            ["Botox or filler injections", "fillers during chemotherapy"],
+            [],
+        ),
+        (
+            "skin_rejuvenation",
+            "female",
+            "mild",
+            "active_cancer",
+            ["could cause an infection"],
+            ["injection", "Botox", "filler", "slow healing"],
+        ),
+        # a bleeding disorder: the FDA's filler sentence only for people offered fillers
+        ("alopecia_areata", "female", "mild", "bleeding_disorder", ["haematologist"], ["filler"]),
+        ("volume_loss", "female", "mild", "bleeding_disorder", ["FDA says fillers"], []),
         # a scar's infection: the silicone sheet maker's words, not the minoxidil label
         ("scars", "female", "mild", "active_infection_at_site", ["silicone"], ["inoxidil"]),
     ],
