@@ -230,16 +230,16 @@ def test_a_reason_says_only_what_concerns_its_option() -> None:
     (exosome,) = _reasons("androgenetic_alopecia", "autoimmune_disease", "exosome")
     (both,) = _reasons("androgenetic_alopecia", "autoimmune_disease", "combination")
     assert "xosome" not in prp and "PRP kits" in prp
-    assert "PRP" not in exosome and "no approved label" in exosome
-    assert "PRP kits" in both and "no approved label" in both
+    assert "PRP" not in exosome and "No exosome product has full approval" in exosome
+    assert "PRP kits" in both and "No exosome product has full approval" in both
     # infections: the kit makers' words for PRP, the exosome trials' for exosomes
     for flag in ("active_infection_at_site", "systemic_infection"):
         (prp,) = _reasons("acne_scars", flag, "prp")
         (exosome,) = _reasons("acne_scars", flag, "exosome")
         (both,) = _reasons("acne_scars", flag, "combination")
-        assert "xosome" not in prp and "kit makers" in prp
+        assert "xosome" not in prp and "PRP kit maker" in prp
         assert "PRP" not in exosome and "kit" not in exosome and "exosome trial" in exosome
-        assert "kit makers" in both and "exosome trial" in both
+        assert "PRP kit maker" in both and "exosome trial" in both
     # fear of needles: the blood draw is PRP's; exosomes' delivery is the exosome trials'
     (prp,) = _reasons("androgenetic_alopecia", "needle_phobia", "prp")
     (exosome,) = _reasons("androgenetic_alopecia", "needle_phobia", "exosome")
@@ -256,7 +256,7 @@ def test_a_reason_says_only_what_concerns_its_option() -> None:
     assert "PRP and exosomes were each given" in both
     # a bleeding disorder and exosomes: not the FDA's words about fillers
     (exosome,) = _reasons("acne_scars", "bleeding_disorder", "exosome")
-    assert "filler" not in exosome and "No exosome product is approved" in exosome
+    assert "filler" not in exosome and "No exosome product has full approval" in exosome
     # people offered fillers are not told about minoxidil liquid, and the other way round
     (filler,) = _reasons("volume_loss", "allergy_to_product_components", "conventional")
     (minoxidil,) = _reasons(

@@ -117,3 +117,54 @@ def test_every_source_added_by_the_audit_is_cited(kb: KnowledgeBase) -> None:
     for p in kb.protocols.values():
         cited.update(p.sources)
     assert added - cited == set()
+
+
+# --- screening reasons (audit of 2026-11-30: every sentence against its cited pages) ---------
+
+TRIAL_SOURCE = re.compile(r"registry|^st-")  # a trial's registry record or its paper
+
+
+def _screening_texts(kb: KnowledgeBase) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    """Each screening rule's lead and each of its notes, with the sources that carry them."""
+    for k, rule in enumerate(kb.contraindications):
+        where = f"rule[{k}] {rule.code}/{'+'.join(rule.treatments)}"
+        yield where, rule.text, rule.sources
+        for note in rule.about:
+            yield f"{where} note {'+'.join(note.care)}", note.text, note.sources
+
+
+def test_kit_makers_in_the_plural_cite_more_than_one_kit_page(kb: KnowledgeBase) -> None:
+    """'Kit makers say' needs two kit makers' or sellers' pages; one page is 'one kit maker'."""
+    wrong = [
+        where
+        for where, text, sources in _screening_texts(kb)
+        if re.search(r"\bkit makers\b", text, re.IGNORECASE)
+        and sum(kb.sources[s].type == "vendor" for s in sources) < 2
+    ]
+    assert wrong == []
+
+
+def test_trials_in_the_plural_cite_more_than_one_trial(kb: KnowledgeBase) -> None:
+    """'PRP trials left out ...' or 'Two exosome trials ...' rests on two trials or more."""
+    plural = re.compile(r"\b(PRP|exosome)\s+trials\b", re.IGNORECASE)
+    wrong = [
+        where
+        for where, text, sources in _screening_texts(kb)
+        if plural.search(text) and sum(bool(TRIAL_SOURCE.search(s)) for s in sources) < 2
+    ]
+    assert wrong == []
+
+
+def test_a_marketing_page_in_a_screening_reason_is_named_as_such(kb: KnowledgeBase) -> None:
+    """A reason may cite a consumer or clinic page only beside a better source, and says whose
+    words they are."""
+    wrong = [
+        where
+        for where, text, sources in _screening_texts(kb)
+        if any(kb.sources[s].type == "marketing" for s in sources)
+        and (
+            all(kb.sources[s].type == "marketing" for s in sources)
+            or not re.search(r"consumer guide|clinic says|a clinic", text)
+        )
+    ]
+    assert wrong == []
