@@ -9,6 +9,7 @@ the release: the request would time out). With the gate full, the next PDF gets 
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -117,3 +118,17 @@ def test_a_full_pdf_queue_answers_503_with_retry_after(server: str, slow_pdf: _S
 def test_the_gate_refuses_bad_sizes() -> None:
     with pytest.raises(ValueError):
         limits.RenderGate(running=0)
+
+
+def _scheduling_class() -> int:
+    return os.sched_getscheduler(0)
+
+
+def test_render_processes_yield_the_cpu_to_requests() -> None:
+    # a render takes only CPU time no request waits for: its process is at the idle class
+    pool = limits.RenderProcesses(processes=1)
+    try:
+        assert pool.run(_scheduling_class) == os.SCHED_IDLE
+    finally:
+        pool.shutdown()
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the server itself is not
