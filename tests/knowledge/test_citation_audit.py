@@ -168,3 +168,31 @@ def test_a_marketing_page_in_a_screening_reason_is_named_as_such(kb: KnowledgeBa
         )
     ]
     assert wrong == []
+
+
+def test_usual_care_reasons_do_not_rest_on_prp_or_exosome_pages(kb: KnowledgeBase) -> None:
+    """A rule about usual care cites pages about usual care: a PRP chapter or an exosome trial
+    says nothing about fillers, lasers or tablets."""
+    regenerative = re.compile(r"\bPRP\b|platelet-rich|exosome", re.IGNORECASE)
+    # the one exception, said as what it is: a CO2-laser trial's exclusions, in the note for
+    # people offered lasers ("A trial that used a CO2 laser for acne scars left out ...")
+    allowed = {("active_infection_at_site", "irct-76964-registry")}
+    wrong = [
+        f"{where}: {s}"
+        for k, rule in enumerate(kb.contraindications)
+        if set(rule.treatments) == {"conventional"}
+        for where, _, sources in _screening_texts_of(rule, k)
+        for s in sources
+        if regenerative.search(kb.sources[s].title) and (rule.code, s) not in allowed
+    ]
+    assert wrong == []
+
+
+def _screening_texts_of(rule: object, k: int) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    from regenaid.knowledge.model import Contraindication
+
+    assert isinstance(rule, Contraindication)
+    where = f"rule[{k}] {rule.code}/conventional"
+    yield where, rule.text, rule.sources
+    for note in rule.about:
+        yield f"{where} note {'+'.join(note.care)}", note.text, note.sources
