@@ -8,13 +8,12 @@ gives means with percentile intervals, the ICER table of the means, CEAC, CEAF a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from regenaid.economics._types import BoolArray, FloatArray
+from regenaid.economics._types import FloatArray
 from regenaid.economics.decision import FrontierPoint, ceac, ceaf, evpi
 from regenaid.economics.distributions import Dirichlet, Distribution
 from regenaid.economics.icers import IcerRow, icers
@@ -116,100 +115,51 @@ def _quantile(at: Callable[[int], FloatArray], n: int, q: float) -> FloatArray:
     return np.asarray(a + diff * gamma)
 
 
-# order_statistics: each row's thresholds come from one column in _SAMPLE_EVERY (the draws are
-# independent, so the first columns are a random sample of each row), chosen so that about
-# _TARGET times the values needed lie beyond them; a row with fewer than needed (or more than
-# _MOST times, e.g. many equal values) is partitioned in full instead.
-_SAMPLE_EVERY = 8
-_TARGET = 2.0
-_MOST = 6
-_FEWEST_DRAWS = 1024  # below this, partitioning whole rows is as quick
-
-
-def order_statistics(rows: FloatArray, positions: Iterable[int]) -> dict[int, FloatArray]:
+def order_statistics(
+    rows: FloatArray, positions: Iterable[int], *, in_place: bool = False
+) -> dict[int, FloatArray]:
     """``{p: np.sort(rows, axis=1)[:, p]}`` for each ``p`` in ``positions``, for a 2-D array
-    of rows (rows of draws, without NaN), without sorting or partitioning whole rows when the
-    positions lie in the tails (a percentile interval's ends: the 51 smallest and largest of
-    2,000 draws).
+    of rows (rows of draws, without NaN), without sorting whole rows.
 
-    Exact: for the low tail, each row's values at or below a threshold ``t`` are gathered, with
-    ``t`` chosen (from a sample of the row) so that at least as many values as needed lie at or
-    below it. Every value smaller than the ``k``-th smallest is then among them, so the
-    ``k``-th smallest of the gathered values is the row's; rows where the sample's threshold
-    leaves too few (or too many) values are partitioned whole (``np.partition``). The high tail
-    likewise, with the values at or above a threshold. About three times faster than
-    partitioning 2,000 draws per row."""
+    Exact: each row is partitioned (``np.partition`` with one ``kth``) at the last wanted
+    position of its lower half, so the values before it are the row's smallest; they are
+    sorted, and give every wanted position up to it. The rest of the row is then partitioned
+    at the first wanted position of its upper half, and the values from there on are sorted
+    likewise. With one ``kth`` NumPy selects with SIMD instructions where the CPU has them (a
+    list of ``kth`` takes its scalar introselect, several times slower): for a percentile
+    interval's ends (the 51 smallest and largest of 2,000 draws) this is about twice as fast as
+    one ``np.partition`` with the four positions, and quicker than sorting the rows.
+
+    With ``in_place`` the rows themselves are partitioned (their order is lost; no copy)."""
     rows = np.asarray(rows, dtype=np.float64)
     if rows.ndim != 2:
         raise ValueError("order_statistics takes a 2-D array of rows")
-    count, n = rows.shape
+    n = rows.shape[1]
     wanted = sorted(set(positions))
     if any(not 0 <= p < n for p in wanted):
         raise ValueError(f"positions must be in 0..{n - 1}")
+    ordered = rows if in_place else rows.copy()
+    out: dict[int, FloatArray] = {}
     low = [p for p in wanted if p < n // 2]
     high = [p for p in wanted if p >= n // 2]
-    need_low = low[-1] + 1 if low else 0
-    need_high = n - high[0] if high else 0
-    sample = n // _SAMPLE_EVERY
-    if count == 0 or n < _FEWEST_DRAWS or max(need_low, need_high) * _TARGET * 2 > sample:
-        return _partitioned(rows, wanted)
-    # thresholds: in each row's sample, the value about _TARGET x needed / n of the way in
-    thresholds = rows[:, :sample].copy()
-    k_low = min(sample - 1, math.ceil(need_low * _TARGET * sample / n))
-    k_high = max(0, sample - 1 - math.ceil(need_high * _TARGET * sample / n))
-    thresholds.sort(axis=1)  # quicker than partitioning, here
-    out: dict[int, FloatArray] = {}
-    whole = np.zeros(count, dtype=bool)  # rows to partition in full
+    start = 0  # the rest of the row: from here on, no value is below the ones found
     if low:
-        values, ok = _tail(rows, rows <= thresholds[:, k_low, None], need_low, negate=False)
-        whole |= ~ok
+        last = low[-1]
+        ordered.partition(last, axis=1)
+        head = ordered[:, : last + 1].copy()
+        head.sort(axis=1)
         for p in low:
-            out[p] = values[:, p].copy()
+            out[p] = head[:, p].copy()
+        start = last + 1
     if high:
-        values, ok = _tail(rows, rows >= thresholds[:, k_high, None], need_high, negate=True)
-        whole |= ~ok
+        first = high[0]
+        if first > start:
+            ordered[:, start:].partition(first - start, axis=1)
+        tail = ordered[:, first:].copy()
+        tail.sort(axis=1)
         for p in high:
-            out[p] = -values[:, n - 1 - p]  # the (n-1-p)-th largest, negated back
-    if whole.any():
-        fallback = _partitioned(rows[whole], wanted)
-        for p in wanted:
-            out[p][whole] = fallback[p]
+            out[p] = tail[:, p - first].copy()
     return out
-
-
-def _tail(
-    rows: FloatArray, inside: BoolArray, need: int, *, negate: bool
-) -> tuple[FloatArray, BoolArray]:
-    """The values of each row where ``inside`` (negated when ``negate``), sorted, padded with
-    ``inf``; and which rows had between ``need`` and ``_MOST x need`` such values (the others'
-    results are not used)."""
-    count, n = rows.shape
-    where = np.flatnonzero(inside)  # row after row
-    row_of = where // n
-    per_row = np.bincount(row_of, minlength=count)
-    ok = (per_row >= need) & (per_row <= _MOST * need)
-    if not ok.all():
-        kept = ok[row_of]
-        where, row_of = where[kept], row_of[kept]
-        per_row[~ok] = 0
-    gathered = np.take(rows.reshape(-1), where)  # a view of contiguous rows: no copy
-    if negate:
-        np.negative(gathered, out=gathered)
-    width = max(int(per_row.max()), need)
-    # where each gathered value goes in the padded rows: its row's start, then its place in it
-    starts = np.cumsum(per_row) - per_row
-    slots = np.arange(gathered.size) + (row_of * width - starts[row_of])
-    padded = np.full(count * width, np.inf)
-    padded[slots] = gathered
-    padded = padded.reshape(count, width)
-    padded.sort(axis=1)  # quicker than partitioning, here
-    return padded, ok
-
-
-def _partitioned(rows: FloatArray, wanted: Sequence[int]) -> dict[int, FloatArray]:
-    ordered = rows.copy()
-    ordered.partition(list(wanted), axis=1)
-    return {p: ordered[:, p].copy() for p in wanted}
 
 
 @dataclass(frozen=True)

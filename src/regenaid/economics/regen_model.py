@@ -582,18 +582,23 @@ def _run_in(
             np.divide(placed.horizon, np.maximum(draws.response, 1e-9), out=table[end])
             table[end + 1] = draws.response
 
-    # Percentiles of every row (np.quantile's values, as summarise() gives them: its levels
-    # are 0.025 and 0.975 computed as (1 -/+ 0.95) / 2), from the order statistics they read;
-    # and the means (as summarise()'s, pairwise along each row).
+    # The means (as summarise()'s, pairwise along each row), then the percentiles of every row
+    # (np.quantile's values, as summarise() gives them: its levels are 0.025 and 0.975
+    # computed as (1 -/+ 0.95) / 2), from the order statistics they read: the table is
+    # partitioned in place for them (it is scratch memory, and the means are taken).
+    height = table.shape[0]
+    means = table.mean(axis=1) if height else np.empty(0)
     low_q, high_q = interval_levels()
     positions = quantile_positions(n, (0.025, 0.975, low_q, high_q)) if n else []
-    height = table.shape[0]
-    found = order_statistics(table, positions) if height else {p: np.empty(0) for p in positions}
+    found = (
+        order_statistics(table, positions, in_place=True)
+        if height
+        else {p: np.empty(0) for p in positions}
+    )
     levels = {
         q: quantiles_of_statistics(found, n, q) if height else np.empty(0)
         for q in (0.025, 0.975, low_q, high_q)
     }
-    means = table.mean(axis=1) if height else np.empty(0)
     return [
         (_summary(option, draws, months, placed, levels, means), extra_outcomes)
         for (option, draws, _), placed, extra_outcomes in zip(jobs, laid, outcomes, strict=True)
