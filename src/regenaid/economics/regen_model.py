@@ -248,15 +248,17 @@ def _check_month(d: OptionDraws) -> FloatArray:
 _NEVER = 1e12  # weeks: a session that does not happen (months after any horizon)
 
 
-def _session_counts(groups: Sequence[OptionDraws], n_months: int) -> IntArray:
-    """``(n_months, columns)``: the number of sessions each draw of ``groups`` (side by side)
-    has in each month. Initial session ``k`` at week ``k * interval``, maintenance ``j`` at week
-    ``last initial + j * maintenance`` (module docstring), in a group whose every maintenance
-    interval is positive (:func:`_maintenance`).
+def _count_sessions(groups: Sequence[OptionDraws], n_months: int, total: FloatArray) -> None:
+    """Adds to ``total`` (``(n_months + 2, width)``, C-contiguous, the columns of ``groups``
+    side by side from column 0) the number of sessions each draw of ``groups`` has in each
+    month: month ``t`` in row ``t + 1``. Sessions after the horizon (and those that do not
+    happen) land in the last row, which is not used. Initial session ``k`` at week
+    ``k * interval``, maintenance ``j`` at week ``last initial + j * maintenance`` (module
+    docstring), in a group whose every maintenance interval is positive (:func:`_maintenance`).
 
-    One histogram of (month, draw) cells (``np.bincount``): sessions after the horizon (and
-    those that do not happen) land in one more month, which is dropped. A session's month is the
-    whole part of its week over :data:`WEEKS_PER_MONTH` (weeks are not negative)."""
+    One scattered sum of ones over the (month, draw) cells (``np.add.at`` on the flat matrix:
+    small whole numbers, exact in floating point). A session's month is the whole part of its
+    week over :data:`WEEKS_PER_MONTH` (weeks are not negative)."""
 
     def joined(values: list[FloatArray]) -> FloatArray:
         return values[0] if len(values) == 1 else np.concatenate(values)
@@ -264,16 +266,19 @@ def _session_counts(groups: Sequence[OptionDraws], n_months: int) -> IntArray:
     initial = joined([g.initial_sessions for g in groups])
     interval = joined([g.interval_weeks for g in groups])
     n = initial.size
-    columns = np.arange(n, dtype=np.intp)
-    cells: list[IntArray] = []
+    width = total.shape[1]
+    flat = total.reshape(-1)  # a view: total is contiguous
+    # the cell of month t, draw c is (t + 1) * width + c, computed in floating point (exact:
+    # whole numbers far below 2**53), with one conversion to integers at the end
+    columns = np.arange(width, width + n, dtype=np.float64)
 
     def add(weeks: FloatArray) -> None:
         weeks /= WEEKS_PER_MONTH
-        cell = weeks.astype(np.intp)  # the month of each session
-        np.minimum(cell, n_months, out=cell)  # after the horizon, or never: month n_months
-        cell *= n
-        cell += columns
-        cells.append(cell.reshape(-1))
+        np.minimum(weeks, n_months, out=weeks)  # after the horizon, or never: month n_months
+        np.floor(weeks, out=weeks)  # the month of each session (weeks are not negative)
+        weeks *= width
+        weeks += columns
+        np.add.at(flat, weeks.astype(np.intp).reshape(-1), 1.0)
 
     k_initial = int(initial.max()) if n else 0
     if k_initial:
@@ -296,10 +301,6 @@ def _session_counts(groups: Sequence[OptionDraws], n_months: int) -> IntArray:
         weeks += (initial - 1).clip(min=0) * interval  # after the last initial one
         weeks[:, initial <= 0] = _NEVER  # no course, no maintenance
         add(weeks)
-    if not cells:
-        return np.zeros((n_months, n), dtype=np.intp)
-    counts = np.bincount(np.concatenate(cells), minlength=(n_months + 1) * n)
-    return counts.reshape(n_months + 1, n)[:n_months]
 
 
 def clear_draws_cache() -> None:
@@ -431,15 +432,18 @@ def _monthly_matrix(
         results_weeks=joined([d.results_weeks for d in drawn]),
         maintenance_weeks=None,  # only the sessions use it, group by group
     )
-    total = empty((months + 1, width))
+    # one more row at the end: sessions after the horizon are counted there (not returned)
+    whole = empty((months + 2, width))
+    total = whole[: months + 1]
     total[0] = 0.0
     # sessions x price per session, for every group priced per session at once (their columns
     # come first); the groups priced per month pay in every month in the course or responding
     per_session = [groups[i][1] for i in order if not _monthly_price(groups[i][0])]
     sessions = slice(0, sum(d.n for d in per_session))
     if per_session:
-        counts = _session_counts(per_session, months)
-        np.multiply(counts, draws.price[sessions], out=total[1:, sessions])
+        whole[1:, sessions] = 0.0
+        _count_sessions(per_session, months, whole)
+        total[1:, sessions] *= draws.price[sessions]
     total[1:, sessions.stop :] = draws.price[sessions.stop :]
     n = width
     check = _check_month(draws)
