@@ -599,12 +599,15 @@ def _run_in(
         if height
         else {p: np.empty(0) for p in positions}
     )
-    levels = {
-        q: quantiles_of_statistics(found, n, q) if height else np.empty(0)
-        for q in (0.025, 0.975, low_q, high_q)
-    }
+    # every row's mean and percentiles side by side, after a column of zeros (row 0 of every
+    # option: nothing paid yet): the mean, the two ends of the curves, the two of the intervals
+    found_at = np.zeros((5, height + 1))
+    found_at[0, 1:] = means
+    for k, q in enumerate((0.025, 0.975, low_q, high_q), start=1):
+        if height:
+            found_at[k, 1:] = quantiles_of_statistics(found, n, q)
     return [
-        (_summary(option, draws, months, placed, levels, means), extra_outcomes)
+        (_summary(option, draws, months, placed, found_at), extra_outcomes)
         for (option, draws, _), placed, extra_outcomes in zip(jobs, laid, outcomes, strict=True)
     ]
 
@@ -658,8 +661,8 @@ def _lay_out(
     for (option, _, extra), placed in zip(jobs, laid, strict=True):
         if _active(option):
             months_paid = placed.distinct[1:]  # row 0 (all zeros) is not in the table
-            rows_out = table[placed.start : placed.start + months_paid.size]
-            np.take(total[:, slices[at]], months_paid, axis=0, out=rows_out, mode="clip")
+            # (np.take would first copy the option's columns of every month: not contiguous)
+            table[placed.start : placed.start + months_paid.size] = total[months_paid, slices[at]]
             at += 2 if extra is not None else 1
     return laid, outcomes, table
 
@@ -669,48 +672,36 @@ def _summary(
     draws: OptionDraws,
     months: int,
     placed: _Rows,
-    levels: Mapping[float, FloatArray],
-    means_found: FloatArray,
+    found_at: FloatArray,
 ) -> OptionCosts:
-    """One option's PSA summary from its rows of :func:`_run_many`'s table: the percentiles of
-    every row (``levels``: by level) and their means. Row 0 (nothing paid yet) is zeros, and so
-    are its percentiles (as computed from zeros) and its mean."""
+    """One option's PSA summary from its rows of :func:`_run_many`'s table: ``found_at`` holds
+    for every row of the table (column ``r + 1`` for row ``r``; column 0 is zeros) its mean,
+    its 2.5th and 97.5th percentiles (the curves) and the two percentiles of an interval
+    (:func:`interval_levels`). Row 0 of the option (nothing paid yet) is zeros, and so are its
+    percentiles (as computed from zeros) and its mean."""
     size = placed.distinct.size
-    end = placed.start + size - 1 + (2 if placed.summarised else 0)
-
-    def rows_of(values: FloatArray) -> FloatArray:
-        return np.concatenate(([0.0], values[placed.start : end]))
-
-    latest = np.zeros(months + 1, dtype=np.intp)
-    latest[placed.distinct] = np.arange(size)
-    latest = np.maximum.accumulate(latest)  # the row each month equals
-    low_q, high_q = interval_levels()
-    low = rows_of(levels[low_q]).tolist()
-    high = rows_of(levels[high_q]).tolist()
-    row_means = rows_of(means_found)
-    means = row_means[:size][latest]
-
-    def interval(month: int) -> Interval:
-        row = int(latest[month])
-        return Interval(float(means[month]), low[row], high[row])
-
-    per_responder = None
-    responders = None
-    if placed.summarised:
-        per_responder = Interval(float(row_means[size]), low[size], high[size])
-        responders = Interval(float(row_means[size + 1]), low[size + 1], high[size + 1])
+    # the option's row each month equals (the last month paid in up to it), as a column
+    latest = np.searchsorted(placed.distinct, np.arange(months + 1), side="right") - 1
+    columns = latest + placed.start
+    columns[latest == 0] = 0
+    curves = found_at[:3, columns]  # the mean and the two ends, month by month
+    wanted = [int(columns[min(12, months)]), int(columns[months])]
+    if placed.summarised:  # then the cost per responder and the responders
+        wanted += [placed.start + size, placed.start + size + 1]
+    picked = found_at[[0, 3, 4]][:, wanted].T.tolist()  # (mean, low, high) of each
+    intervals = [Interval(mean, low, high) for mean, low, high in picked]
     price = option.price
     return OptionCosts(
         treatment=option.treatment,
         currency=price.currency if price is not None else None,
         horizon_months=months,
-        first_year=interval(min(12, months)),
-        horizon_total=interval(months),
-        cost_per_responder=per_responder,
-        expected_responders=responders,
-        cumulative_mean=means,
-        cumulative_low=rows_of(levels[0.025])[:size][latest],
-        cumulative_high=rows_of(levels[0.975])[:size][latest],
+        first_year=intervals[0],
+        horizon_total=intervals[1],
+        cost_per_responder=intervals[2] if placed.summarised else None,
+        expected_responders=intervals[3] if placed.summarised else None,
+        cumulative_mean=curves[0],
+        cumulative_low=curves[1],
+        cumulative_high=curves[2],
         horizon_draws=placed.horizon,
         first_year_draws=placed.first,
         response_draws=draws.response,
