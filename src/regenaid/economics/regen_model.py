@@ -341,12 +341,13 @@ def simulate_many(
     out: list[tuple[OptionCosts, list[TornadoBar]] | None] = [None] * len(options)
     jobs: list[tuple[OptionInputs, OptionDraws, OptionDraws | None]] = []
     placed: list[tuple[int, Mapping[str, tuple[float, float]]]] = []
+    ends: dict[Beta, tuple[float, float]] = {}  # the percentiles the options' tornados share
     for k, option in enumerate(options):
         if _is_free(option):
             free = _free_option(option, horizon_months, n_draws)
             out[k] = free, option_tornado(option, horizon_months)
             continue
-        ranges, variants = _tornado_variants(option)
+        ranges, variants = _tornado_variants(option, ends)
         jobs.append((option, draw_parameters(option, n_draws, seed), variants))
         placed.append((k, ranges))
     for (k, ranges), (costs, outcomes) in zip(placed, _run_many(jobs, horizon_months), strict=True):
@@ -729,10 +730,12 @@ def option_tornado(option: OptionInputs, horizon_months: int) -> list[TornadoBar
 
 
 def _tornado_variants(
-    option: OptionInputs,
+    option: OptionInputs, ends: dict[Beta, tuple[float, float]] | None = None
 ) -> tuple[Mapping[str, tuple[float, float]], OptionDraws]:
     """The tornado's ranges, and its parameter sets as draws: the base (every parameter at its
-    middle), then each parameter of ``ranges`` at its low and at its high end."""
+    middle), then each parameter of ``ranges`` at its low and at its high end. ``ends`` keeps
+    the probabilities' 2.5th and 97.5th percentiles for the other options of one call (the
+    options share the stopping probability's distribution)."""
     protocol = option.protocol
     ranges: dict[str, tuple[float, float]] = {}
     base: dict[str, float] = {}
@@ -763,7 +766,12 @@ def _tornado_variants(
         ("stop_per_year", option.discontinuation_per_year),
     ):
         if dist is not None:
-            add(name, dist.ppf(0.025), dist.ppf(0.975), dist.mean)
+            found = ends.get(dist) if ends is not None else None
+            if found is None:
+                found = dist.ppf(0.025), dist.ppf(0.975)
+                if ends is not None:
+                    ends[dist] = found
+            add(name, found[0], found[1], dist.mean)
 
     count = 1 + 2 * len(ranges)
 
@@ -809,7 +817,8 @@ def probability_cheapest(results: Sequence[OptionCosts]) -> dict[TreatmentId, fl
     lowest = costs.min(axis=0)
     winners = costs - lowest <= 1e-6  # np.isclose(rtol=0, atol=1e-6): costs >= lowest
     share = winners / np.count_nonzero(winners, axis=0)
-    return {r.treatment: float(share[k].mean()) for k, r in enumerate(results)}
+    means = share.mean(axis=1).tolist()  # each row's own mean (pairwise, as share[k].mean())
+    return {r.treatment: means[k] for k, r in enumerate(results)}
 
 
 def break_even(option: OptionCosts, versus: OptionCosts) -> BreakEven:
