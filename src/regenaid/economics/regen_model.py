@@ -236,10 +236,17 @@ def _probability_draws(
     return response_draws, stop_draws, rng.bit_generator.state
 
 
-def _check_month(d: OptionDraws) -> FloatArray:
+def _last_initial(d: OptionDraws) -> FloatArray:
+    """Per draw, the week of the last initial session (week 0 without any)."""
+    return np.asarray((d.initial_sessions - 1).clip(min=0) * d.interval_weeks)
+
+
+def _check_month(d: OptionDraws, last_initial: FloatArray | None = None) -> FloatArray:
     """Per draw, the month A of the response check: at the time to results, and after the
-    month of the last initial session (at least month 1)."""
-    last_initial = (d.initial_sessions - 1).clip(min=0) * d.interval_weeks
+    month of the last initial session (at least month 1). ``last_initial``: the draws'
+    :func:`_last_initial`, when already known."""
+    if last_initial is None:
+        last_initial = _last_initial(d)
     last_month = np.floor(last_initial / WEEKS_PER_MONTH)
     check = np.maximum(np.ceil(d.results_weeks / WEEKS_PER_MONTH), last_month + 1).clip(min=1)
     return np.asarray(check)
@@ -248,23 +255,25 @@ def _check_month(d: OptionDraws) -> FloatArray:
 _NEVER = 1e12  # weeks: a session that does not happen (months after any horizon)
 
 
-def _count_sessions(groups: Sequence[OptionDraws], n_months: int, total: FloatArray) -> None:
+def _count_sessions(
+    groups: Sequence[OptionDraws],
+    initial: FloatArray,
+    interval: FloatArray,
+    last_initial: FloatArray,
+    n_months: int,
+    total: FloatArray,
+) -> None:
     """Adds to ``total`` (``(n_months + 2, width)``, C-contiguous, the columns of ``groups``
     side by side from column 0) the number of sessions each draw of ``groups`` has in each
     month: month ``t`` in row ``t + 1``. Sessions after the horizon (and those that do not
     happen) land in the last row, which is not used. Initial session ``k`` at week
     ``k * interval``, maintenance ``j`` at week ``last initial + j * maintenance`` (module
-    docstring), in a group whose every maintenance interval is positive (:func:`_maintenance`).
+    docstring), in a group whose every maintenance interval is positive. ``initial``,
+    ``interval`` and ``last_initial`` (:func:`_last_initial`): the groups' side by side.
 
     One scattered sum of ones over the (month, draw) cells (``np.add.at`` on the flat matrix:
     small whole numbers, exact in floating point). A session's month is the whole part of its
     week over :data:`WEEKS_PER_MONTH` (weeks are not negative)."""
-
-    def joined(values: list[FloatArray]) -> FloatArray:
-        return values[0] if len(values) == 1 else np.concatenate(values)
-
-    initial = joined([g.initial_sessions for g in groups])
-    interval = joined([g.interval_weeks for g in groups])
     n = initial.size
     width = total.shape[1]
     flat = total.reshape(-1)  # a view: total is contiguous
@@ -286,19 +295,23 @@ def _count_sessions(groups: Sequence[OptionDraws], n_months: int, total: FloatAr
         weeks = k * interval
         weeks[k >= initial] = _NEVER  # draws with fewer sessions
         add(weeks)
-    kept = [_maintenance(g) for g in groups]
-    if any(m is not None for m in kept):
-        m = joined(
-            [
-                m if m is not None else np.full(g.n, _NEVER)
-                for m, g in zip(kept, groups, strict=True)
-            ]
-        )
-        shortest = min(float(x.min()) for x in kept if x is not None)
+    # the maintenance intervals the schedule uses: a group's, when every one is positive
+    shortest = [
+        float(g.maintenance_weeks.min()) if g.maintenance_weeks is not None else 0.0 for g in groups
+    ]
+    if any(low > 0 for low in shortest):
+        parts = [
+            g.maintenance_weeks
+            if low > 0 and g.maintenance_weeks is not None
+            else np.full(g.n, _NEVER)
+            for g, low in zip(groups, shortest, strict=True)
+        ]
+        m = parts[0] if len(parts) == 1 else np.concatenate(parts)
         horizon_weeks = n_months * WEEKS_PER_MONTH
-        j = np.arange(1, math.floor(horizon_weeks / shortest) + 2, dtype=np.float64)
+        every = min(low for low in shortest if low > 0)
+        j = np.arange(1, math.floor(horizon_weeks / every) + 2, dtype=np.float64)
         weeks = j[:, None] * m
-        weeks += (initial - 1).clip(min=0) * interval  # after the last initial one
+        weeks += last_initial  # after the last initial one
         weeks[:, initial <= 0] = _NEVER  # no course, no maintenance
         add(weeks)
 
@@ -395,12 +408,6 @@ def _monthly_price(option: OptionInputs) -> bool:
     return option.price is not None and option.price.unit == "month"
 
 
-def _maintenance(draws: OptionDraws) -> FloatArray | None:
-    """The maintenance intervals the schedule uses: none unless every one is positive."""
-    m = draws.maintenance_weeks
-    return m if m is not None and float(m.min()) > 0 else None
-
-
 def _monthly_matrix(
     groups: Sequence[tuple[OptionInputs, OptionDraws]],
     months: int,
@@ -441,13 +448,21 @@ def _monthly_matrix(
     # come first); the groups priced per month pay in every month in the course or responding
     per_session = [groups[i][1] for i in order if not _monthly_price(groups[i][0])]
     sessions = slice(0, sum(d.n for d in per_session))
+    last_initial = _last_initial(draws)
     if per_session:
         whole[1:, sessions] = 0.0
-        _count_sessions(per_session, months, whole)
+        _count_sessions(
+            per_session,
+            draws.initial_sessions[sessions],  # theirs are the first columns
+            draws.interval_weeks[sessions],
+            last_initial[sessions],
+            months,
+            whole,
+        )
         total[1:, sessions] *= draws.price[sessions]
     total[1:, sessions.stop :] = draws.price[sessions.stop :]
     n = width
-    check = _check_month(draws)
+    check = _check_month(draws, last_initial)
     assert draws.response is not None
     responding = draws.response
     keep = 1.0 - (1.0 - (1.0 - draws.stop_per_year) ** (1.0 / 12.0))  # stay responding
