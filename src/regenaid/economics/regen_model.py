@@ -789,23 +789,30 @@ def _tornado_variants(
             add(name, found[0], found[1], dist.mean)
 
     count = 1 + 2 * len(ranges)
-
-    def column(name: str) -> FloatArray:
-        """The parameter in each set: at its middle, but at its ends in its own two sets."""
-        values = [base.get(name, 0.0)] * count
-        for k, (varied, (low, high)) in enumerate(ranges.items()):
-            if varied == name:
-                values[1 + 2 * k], values[2 + 2 * k] = low, high
-        return np.array(values)
-
+    names = (
+        "price",
+        "response",
+        "stop_per_year",
+        "initial_sessions",
+        "interval_weeks",
+        "results_weeks",
+        "maintenance_weeks",
+    )
+    # each parameter in each set: at its middle, but at its ends in its own two sets
+    values = {name: [base.get(name, 0.0)] * count for name in names}
+    for k, (varied, (low, high)) in enumerate(ranges.items()):
+        values[varied][1 + 2 * k], values[varied][2 + 2 * k] = low, high
+    price, response, stop, initial, interval, results, maintenance = np.array(
+        [values[name] for name in names], dtype=np.float64
+    )  # one array, a row per parameter
     draws = OptionDraws(
-        price=column("price"),
-        response=column("response") if option.response is not None else None,
-        stop_per_year=column("stop_per_year"),
-        initial_sessions=column("initial_sessions"),
-        interval_weeks=column("interval_weeks"),
-        results_weeks=column("results_weeks"),
-        maintenance_weeks=column("maintenance_weeks") if "maintenance_weeks" in base else None,
+        price=price,
+        response=response if option.response is not None else None,
+        stop_per_year=stop,
+        initial_sessions=initial,
+        interval_weeks=interval,
+        results_weeks=results,
+        maintenance_weeks=maintenance if "maintenance_weeks" in base else None,
     )
     return ranges, draws
 
