@@ -26,6 +26,7 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from api_fuzz_config import checks_toml  # noqa: E402
 from live_server import free_port, start, stop  # noqa: E402
 
 
@@ -83,7 +84,8 @@ def main() -> int:
             # a `.schemathesis/` in the checkout.
             config = Path(tmp) / "schemathesis.toml"
             cache = json.dumps(str((args.report_dir / "cache").resolve()))
-            config.write_text(f"[cache]\ndirectory = {cache}\n", encoding="utf-8")
+            # the checks as the in-suite run configures them (413 is a rejection too)
+            config.write_text(f"[cache]\ndirectory = {cache}\n\n{checks_toml()}", encoding="utf-8")
             command = [
                 str(BIN / "schemathesis"),
                 "--config-file",

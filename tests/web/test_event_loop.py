@@ -132,3 +132,48 @@ def test_render_processes_yield_the_cpu_to_requests() -> None:
     finally:
         pool.shutdown()
     assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the server itself is not
+
+
+def _state() -> tuple[int, int, bool]:
+    import sys
+
+    return (
+        os.getpid(),
+        os.sched_getscheduler(0),
+        "weasyprint" in sys.modules,
+    )
+
+
+def test_warming_starts_every_render_process_with_the_renderer_imported() -> None:
+    pool = limits.RenderProcesses(processes=2, renderer="regenaid.reports.assessment_report")
+    try:
+        pids = pool.warm()
+        assert len(pids) == 2 and os.getpid() not in pids
+        assert pool.warm() == pids  # once: warming again starts nothing new
+        seen = {pool.run(_state) for _ in range(6)}
+        assert {pid for pid, _, _ in seen} <= pids
+        assert all(cls == os.SCHED_IDLE and imported for _, cls, imported in seen)
+    finally:
+        pool.shutdown()
+
+
+def test_the_app_warms_up_when_it_starts() -> None:
+    from fastapi.testclient import TestClient
+
+    from regenaid.web import warmup
+
+    pool = limits.RenderProcesses(processes=1, renderer="json")
+    app = create_app(Settings(environment="test", database_url="sqlite://", secret_key="k" * 40))
+    warmup.install_warmup(app, pool)  # one more warm-up, with a light pool to watch
+    env = app.state.templates.env
+    try:
+        with TestClient(app):
+            deadline = time.monotonic() + 60
+            while not pool.warmed and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(pool.warmed) == 1  # in the background: start-up did not wait for it
+            cached = {key[1] for key in env.cache} if env.cache is not None else set()
+            assert {"intake.html", "results.html", "base.html"} <= cached
+            assert not any(name.startswith("clinic/") for name in cached)
+    finally:
+        pool.shutdown()

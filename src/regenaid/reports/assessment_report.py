@@ -309,3 +309,21 @@ def render_assessment_pdf(
     if not isinstance(pdf, bytes):
         raise RuntimeError("WeasyPrint returned no PDF bytes")
     return pdf
+
+
+_WARM_UP_INTAKE = {
+    "concern": "hair",
+    "condition": "androgenetic_alopecia",
+    "age": 40,
+    "sex": "female",
+    "severity": "moderate",
+}
+
+
+def warm_up() -> None:
+    """Render one report and throw it away: what a render process does before its first
+    request (WeasyPrint's import, fonts and styles, the templates), so that the first person
+    to ask for a PDF does not pay for it."""
+    from regenaid.decide import assess, parse_intake
+
+    render_assessment_pdf(assess(parse_intake(_WARM_UP_INTAKE)).model_dump(mode="json"))

@@ -48,8 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from regenaid.web.api_docs import install_api_docs
     from regenaid.web.logging_setup import install_log_redaction
     from regenaid.web.purge_schedule import install_purge_schedule
+    from regenaid.web.warmup import install_warmup
 
     install_api_docs(app)  # /docs, /redoc with their scripts served from here
     install_log_redaction()  # no link secrets in uvicorn's access log, however it is started
     install_purge_schedule(app, settings.purge_interval_seconds)  # expired results, hourly
+    install_warmup(app)  # templates compiled, PDF render processes warm, before first use
     return app

@@ -18,6 +18,8 @@ from typing import Any
 
 from fastapi import HTTPException
 
+from regenaid.web.render_worker import warm_up, yield_to_requests
+
 RETRY_AFTER_SECONDS = 5
 
 
@@ -62,21 +64,58 @@ PDF_GATE = RenderGate()
 class RenderProcesses:
     """A small pool of separate processes for renders that are pure CPU (WeasyPrint): in a
     thread of the server they would hold the interpreter lock and slow every other request of
-    the worker; in their own process they do not. Started on first use ("spawn": no copy of
-    the server's threads or sockets), shut down with the process."""
+    the worker; in their own process they do not, and they run at the idle scheduling class
+    (:func:`regenaid.web.render_worker.yield_to_requests`), so requests go first. "spawn": no
+    copy of the server's threads or sockets. :meth:`warm` starts them and has each render once
+    (the server does it when it starts: :mod:`regenaid.web.warmup`); otherwise they start on
+    first use. Shut down with the process."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, renderer: str | None = None) -> None:
         self.processes = processes
+        self.renderer = renderer  # the module to import when warming up
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._warmed: set[int] = set()
 
-    def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def _started(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
-            pool = self._pool
-        return pool.submit(fn, *args, **kwargs).result()
+                self._pool = ProcessPoolExecutor(
+                    self.processes, mp_context=context, initializer=yield_to_requests
+                )
+            return self._pool
+
+    def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self._started().submit(fn, *args, **kwargs).result()
+
+    def warm(self) -> set[int]:
+        """Start every process and import the renderer in it, once; the processes' ids.
+        Submitted at once, the warm-ups make the pool start all its processes (a process
+        that is already warm takes one again at no cost)."""
+        if self.renderer is None:
+            return set()
+        pool = self._started()
+        if len(self._warmed) >= self.processes:
+            return set(self._warmed)
+        futures = [pool.submit(warm_up, self.renderer) for _ in range(self.processes)]
+        pids = {future.result() for future in futures}
+        self._warmed |= pids
+        return pids
+
+    @property
+    def warmed(self) -> frozenset[int]:
+        """The ids of the processes :meth:`warm` has warmed up."""
+        return frozenset(self._warmed)
+
+    def shutdown(self) -> None:
+        """Stop the processes (a later :meth:`run` starts new ones)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._warmed = set()
+        if pool is not None:
+            pool.shutdown()
 
 
-PDF_PROCESSES = RenderProcesses(processes=2)  # as many as the gate lets render at once
+# as many as the gate lets render at once; the PDF renderer is imported when they start
+PDF_PROCESSES = RenderProcesses(processes=2, renderer="regenaid.reports.assessment_report")
