@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from regenaid.store import make_engine, make_session_factory, migrate_to_head
 
 ROOT = Path(__file__).resolve().parents[1]
+# No background warm-up in the apps and servers the tests start (each would spawn PDF render
+# processes and render a report): tests/web/test_event_loop.py tests the warm-up itself.
+os.environ.setdefault("REGENAID_WARM_UP", "0")
 # Copies of ../shared/reference (metafor and health-economics vectors), kept in the repository
 # so a fresh clone tests against them; see tests/reference/README.md for their provenance.
 REFERENCE = Path(__file__).resolve().parent / "reference"

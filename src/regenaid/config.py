@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     # Memory each worker may keep for the cost model's cached results (regenaid.caching);
     # 0 turns the cache off. The default keeps a worker well under 400 MB.
     cache_megabytes: int = Field(default=DEFAULT_CACHE_MEGABYTES, ge=0, le=65536)
+    # Warm a new worker up in the background when it starts (regenaid.web.warmup): knowledge,
+    # one assessment, templates, PDF render processes. The test suite turns it off.
+    warm_up: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

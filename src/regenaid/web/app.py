@@ -53,5 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api_docs(app)  # /docs, /redoc with their scripts served from here
     install_log_redaction()  # no link secrets in uvicorn's access log, however it is started
     install_purge_schedule(app, settings.purge_interval_seconds)  # expired results, hourly
-    install_warmup(app)  # templates compiled, PDF render processes warm, before first use
+    if settings.warm_up:  # templates compiled, PDF render processes warm, before first use
+        install_warmup(app)
     return app

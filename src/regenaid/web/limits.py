@@ -64,7 +64,7 @@ PDF_GATE = RenderGate()
 class RenderProcesses:
     """A small pool of separate processes for renders that are pure CPU (WeasyPrint): in a
     thread of the server they would hold the interpreter lock and slow every other request of
-    the worker; in their own process they do not, and they run at the idle scheduling class
+    the worker; in their own process they do not, and they run at a lower priority
     (:func:`regenaid.web.render_worker.yield_to_requests`), so requests go first. "spawn": no
     copy of the server's threads or sockets. :meth:`warm` starts them and has each render once
     (the server does it when it starts: :mod:`regenaid.web.warmup`); otherwise they start on

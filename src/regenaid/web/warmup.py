@@ -8,10 +8,10 @@ holds the interpreter lock or a CPU).
   0.1 s for the intake form, 0.15 s for the results page on a slow machine).
 - The PDF render processes are started and render one report each
   (:meth:`regenaid.web.limits.RenderProcesses.warm`: WeasyPrint's import, fonts and styles,
-  a few seconds of CPU at the idle scheduling class).
+  a few seconds of CPU at a lower priority).
 
-Start-up does not wait for it; a failure is logged (its type only) and the work then happens
-on first use, as it would without this.
+Start-up does not wait for it (``REGENAID_WARM_UP=0`` turns it off); a failure is logged (its
+type only) and the work then happens on first use, as it would without this.
 """
 
 from __future__ import annotations
