@@ -311,7 +311,8 @@ def render_assessment_pdf(
     return pdf
 
 
-_WARM_UP_INTAKE = {
+# a person to warm up with (web.warmup makes their assessment, a render process their PDF)
+WARM_UP_INTAKE = {
     "concern": "hair",
     "condition": "androgenetic_alopecia",
     "age": 40,
@@ -326,4 +327,4 @@ def warm_up() -> None:
     to ask for a PDF does not pay for it."""
     from regenaid.decide import assess, parse_intake
 
-    render_assessment_pdf(assess(parse_intake(_WARM_UP_INTAKE)).model_dump(mode="json"))
+    render_assessment_pdf(assess(parse_intake(WARM_UP_INTAKE)).model_dump(mode="json"))

@@ -72,7 +72,7 @@ class RenderProcesses:
 
     def __init__(self, processes: int, renderer: str | None = None) -> None:
         self.processes = processes
-        self.renderer = renderer  # the module to import when warming up
+        self.renderer = renderer  # the module whose warm_up() a process runs when warming up
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._warmed: set[int] = set()
@@ -90,9 +90,9 @@ class RenderProcesses:
         return self._started().submit(fn, *args, **kwargs).result()
 
     def warm(self) -> set[int]:
-        """Start every process and import the renderer in it, once; the processes' ids.
-        Submitted at once, the warm-ups make the pool start all its processes (a process
-        that is already warm takes one again at no cost)."""
+        """Start every process and have it warm up (:func:`render_worker.warm_up` of the
+        renderer), once; the processes' ids. Submitted at once, the warm-ups make the pool
+        start all its processes."""
         if self.renderer is None:
             return set()
         pool = self._started()
@@ -117,5 +117,5 @@ class RenderProcesses:
             pool.shutdown()
 
 
-# as many as the gate lets render at once; the PDF renderer is imported when they start
+# as many as the gate lets render at once; warming up renders one PDF report in each
 PDF_PROCESSES = RenderProcesses(processes=2, renderer="regenaid.reports.assessment_report")

@@ -40,19 +40,11 @@ def compile_public_templates(app: FastAPI) -> int:
     return len(names)
 
 
-WARM_UP_INTAKE = {
-    "concern": "hair",
-    "condition": "androgenetic_alopecia",
-    "age": 40,
-    "sex": "female",
-    "severity": "moderate",
-}
-
-
 def assess_once() -> None:
     """Read the knowledge base and make one assessment (thrown away)."""
     from regenaid.decide import assess, parse_intake
     from regenaid.knowledge import load_knowledge
+    from regenaid.reports.assessment_report import WARM_UP_INTAKE
 
     assess(parse_intake(WARM_UP_INTAKE), load_knowledge())
 
