@@ -27,12 +27,27 @@ def _rows(kind: str, rng: np.random.Generator, count: int, n: int) -> np.ndarray
         return np.cumsum(rng.gamma(0.5, 300.0, (count, n)) * (rng.random((count, n)) < 0.3), axis=0)
     if kind == "constant":
         return np.full((count, n), 3.5)
+    if kind == "sampled ends":  # every 8th value among a row's smallest or largest: the
+        # values a threshold is taken from are not typical of the row (too few beyond it)
+        rows = rng.uniform(10, 20, (count, n))
+        rows[:, ::16] = rng.uniform(0, 1, (count, len(range(0, n, 16))))
+        rows[:, 8::16] = rng.uniform(30, 31, (count, len(range(8, n, 16))))
+        return rows
     if kind == "sorted":
         return np.sort(rng.uniform(0, 1, (count, n)), axis=1)
     return rng.integers(0, 4, (count, n)).astype(np.float64)  # few distinct values
 
 
-KINDS = ["uniform", "ties", "mostly zero", "cumulative", "constant", "sorted", "few values"]
+KINDS = [
+    "uniform",
+    "ties",
+    "mostly zero",
+    "cumulative",
+    "constant",
+    "sampled ends",
+    "sorted",
+    "few values",
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)
