@@ -426,20 +426,26 @@ def test_cost_blocks_are_those_of_the_reference_path(monkeypatch: pytest.MonkeyP
 
 
 def reference_draw_parameters(option: OptionInputs, n: int, seed: int) -> OptionDraws:
-    """The draws as drawn before the probability draws were shared: one stream, in order."""
+    """The draws as drawn without sharing anything: one stream, in order (stopping first, then
+    ``n`` doubles for the price whether it varies or not, then the response and the rest)."""
     rng = np.random.default_rng(seed)
     price = option.price
 
     def uniform(low: float, high: float) -> FloatArray:
         return rng.uniform(low, high, size=n) if high > low else np.full(n, float(low))
 
-    per_session = uniform(price.low, price.high) if price is not None else np.zeros(n)
-    response = option.response.sample(rng, n) if option.response is not None else None
     stop = (
         option.discontinuation_per_year.sample(rng, n)
         if option.discontinuation_per_year is not None
         else np.zeros(n)
     )
+    doubles = rng.random(n)
+    per_session = (
+        price.low + (price.high - price.low) * doubles  # as rng.uniform makes its values
+        if price is not None and price.high > price.low
+        else np.full(n, float(price.low) if price is not None else 0.0)
+    )
+    response = option.response.sample(rng, n) if option.response is not None else None
     protocol = option.protocol
     if protocol is None:
         zeros = np.zeros(n)
@@ -476,6 +482,31 @@ def test_draws_are_those_of_one_stream_in_order(name: str) -> None:
         again = draw_parameters(option, n, seed)  # the probability draws from the cache
         _same_draws(first, reference_draw_parameters(option, n, seed))
         _same_draws(again, reference_draw_parameters(option, n, seed))
+
+
+def test_every_option_draws_the_same_stopping_probabilities() -> None:
+    """The yearly chance of stopping top-ups is one uncertain quantity for everybody: in draw
+    ``i`` every option uses the same value of it (joint parameter uncertainty), and the prices
+    of options come from the same uniform numbers (common random numbers)."""
+    regen_model.clear_draws_cache()
+    drawn = {name: draw_parameters(option, 2000) for name, option in OPTIONS.items()}
+    stopping = [
+        d.stop_per_year for name, d in drawn.items() if OPTIONS[name].discontinuation_per_year
+    ]
+    assert len(stopping) >= 3
+    for other in stopping[1:]:
+        np.testing.assert_array_equal(other, stopping[0])
+    assert float(np.std(stopping[0])) > 0  # drawn, not a constant
+    uniforms = [
+        (d.price - o.price.low) / (o.price.high - o.price.low)
+        for name, d in drawn.items()
+        if (o := OPTIONS[name]).price is not None
+        and o.price.high > o.price.low
+        and o.price.unit != "syringe"
+    ]
+    assert len(uniforms) >= 2
+    for other in uniforms[1:]:
+        np.testing.assert_allclose(other, uniforms[0], atol=1e-9)
 
 
 def _identical(fast: OptionCosts, slow: OptionCosts) -> None:

@@ -23,13 +23,13 @@ Uncertainty (PSA, common random numbers across options, fixed seed): price per s
 ``Uniform(low, high)`` over the price list's range (a list gives no mode, so every value in it
 is treated as equally likely); initial sessions uniform on the protocol's integer range;
 interval, maintenance interval and time to results uniform on their ranges; response
-``Beta``; annual discontinuation ``Beta``. Each draw gives the *expected* cost per person for
+``Beta``; annual discontinuation ``Beta`` (one quantity, the same for every option: draw ``i``
+of every option uses the same value of it). Each draw gives the *expected* cost per person for
 those parameters; intervals are 2.5th-97.5th percentiles over draws (parameter uncertainty).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -146,24 +146,29 @@ class OptionDraws:
 
 def draw_parameters(option: OptionInputs, n: int, seed: int = DEFAULT_SEED) -> OptionDraws:
     """``n`` seeded draws of the option's uncertain parameters (module docstring), in this
-    order from one stream: price, response, stopping, sessions, interval, time to results,
-    syringes, maintenance interval. The stream's start and the two probabilities (Beta draws,
-    most of the time spent here) are shared by every option they are the same for (the same
-    seed; the same response prior), so they are drawn once and kept (read-only)."""
+    order from one stream: stopping, price, response, sessions, interval, time to results,
+    syringes, maintenance interval.
+
+    The stopping probability is one uncertain quantity that every option shares (the same
+    distribution, the same people), so it comes first and every option gets the same draws of
+    it: draw ``i`` of each option uses the same value, as a probabilistic sensitivity analysis
+    must for a shared parameter. The price comes next from ``n`` doubles of the stream (drawn
+    whether the price varies or not, so what follows starts at the same place for every
+    option): each option's price is ``low + (high - low) * u`` with the same ``u`` (common
+    random numbers). The stream's start and the Beta draws (most of the time spent here) are
+    drawn once and kept (read-only): the start per seed, the response per prior."""
+    stop, doubles, _ = _shared_draws(option.discontinuation_per_year, n, seed)
     price = option.price
     if price is not None and price.high > price.low:  # as rng.uniform(low, high, n)
-        per_session = price.low + (price.high - price.low) * _first_doubles(seed, n)
+        per_session = price.low + (price.high - price.low) * doubles
     else:
         per_session = np.full(n, float(price.low)) if price is not None else np.zeros(n)
-    drawn_price = n if price is not None and price.high > price.low else 0
-    response, stop, state = _probability_draws(
-        option.response, option.discontinuation_per_year, n, seed, drawn_price
-    )
+    response, state = _response_draws(option.response, option.discontinuation_per_year, n, seed)
     protocol = option.protocol
     if protocol is None:
         zeros = np.zeros(n)
         return OptionDraws(per_session, response, stop, zeros, zeros, zeros, None)
-    rng = _generator_at(state)  # the stream from where the probabilities leave it
+    rng = _generator_at(state)  # the stream from where the response leaves it
     low, high = math.ceil(protocol.sessions.low), math.floor(protocol.sessions.high)
     initial = (
         rng.integers(low, high + 1, size=n).astype(np.float64)
@@ -193,47 +198,43 @@ def _generator_at(state: Mapping[str, Any]) -> np.random.Generator:
     return np.random.Generator(bits)
 
 
-@functools.lru_cache(maxsize=8)  # counted: a few hundred bytes per seed, one seed in use
-def _seeded_state(seed: int) -> Mapping[str, Any]:
-    """The PCG64 state of ``np.random.default_rng(seed)`` (seeding hashes the seed, which costs
-    more than drawing a few thousand values from the state)."""
-    return np.random.default_rng(seed).bit_generator.state
+def _shared_draws_size(value: tuple[FloatArray, FloatArray, object]) -> int:
+    stop, doubles, _ = value
+    return 2 * ARRAY_OVERHEAD + stop.nbytes + doubles.nbytes + 1000  # and the generator's state
 
 
-@bytes_cached(lambda doubles: ARRAY_OVERHEAD + doubles.nbytes)  # 16 kB, one per seed and size
-def _first_doubles(seed: int, n: int) -> FloatArray:
-    """The first ``n`` doubles of the seeded stream (``rng.random(n)``), from which the price
-    draws are made as ``rng.uniform`` makes them: ``low + (high - low) * u``. Read-only."""
-    doubles = _generator_at(_seeded_state(seed)).random(n)
-    doubles.flags.writeable = False
-    return doubles
-
-
-def _probability_draws_size(value: tuple[FloatArray | None, FloatArray, object]) -> int:
-    response, stop, _ = value
-    arrays = [stop] if response is None else [response, stop]
-    return sum(ARRAY_OVERHEAD + a.nbytes for a in arrays) + 1000  # and the generator's state
-
-
-@bytes_cached(_probability_draws_size)  # 32 kB each, a few dozen in all (one per prior)
-def _probability_draws(
-    response: Beta | None, stop: Beta | None, n: int, seed: int, skip: int
-) -> tuple[FloatArray | None, FloatArray, Mapping[str, Any]]:
-    """The response and the stopping probability as :func:`draw_parameters` draws them after
-    ``skip`` values of the seeded stream (the price draws), and the generator's state after
-    them. They depend on nothing else, so options with the same two distributions (the same
-    response prior) share them: read-only."""
-    rng = _generator_at(_seeded_state(seed))
-    if skip:  # as many values as the price draws take (one 64-bit output per double)
-        bits = rng.bit_generator
-        assert isinstance(bits, np.random.PCG64)
-        bits.advance(skip)
-    response_draws = response.sample(rng, n) if response is not None else None
+@bytes_cached(_shared_draws_size)  # 32 kB for 2,000 draws; one stopping distribution in use
+def _shared_draws(
+    stop: Beta | None, n: int, seed: int
+) -> tuple[FloatArray, FloatArray, Mapping[str, Any]]:
+    """The start of the seeded stream, the same for every option: the stopping probability's
+    ``n`` draws (zeros without a distribution, which draws nothing), then the ``n`` doubles the
+    prices are made from, and the generator's state after them. Read-only."""
+    rng = np.random.default_rng(seed)
     stop_draws = stop.sample(rng, n) if stop is not None else np.zeros(n)
-    for value in (response_draws, stop_draws):
-        if value is not None:
-            value.flags.writeable = False
-    return response_draws, stop_draws, rng.bit_generator.state
+    doubles = rng.random(n)
+    for value in (stop_draws, doubles):
+        value.flags.writeable = False
+    return stop_draws, doubles, rng.bit_generator.state
+
+
+def _response_draws_size(value: tuple[FloatArray | None, object]) -> int:
+    response, _ = value
+    return (ARRAY_OVERHEAD + response.nbytes if response is not None else 0) + 1000
+
+
+@bytes_cached(_response_draws_size)  # 16 kB each, a few dozen in all (one per prior)
+def _response_draws(
+    response: Beta | None, stop: Beta | None, n: int, seed: int
+) -> tuple[FloatArray | None, Mapping[str, Any]]:
+    """The response as :func:`draw_parameters` draws it, after :func:`_shared_draws`, and the
+    generator's state after it. It depends on nothing else, so options with the same response
+    prior share it: read-only."""
+    rng = _generator_at(_shared_draws(stop, n, seed)[2])
+    response_draws = response.sample(rng, n) if response is not None else None
+    if response_draws is not None:
+        response_draws.flags.writeable = False
+    return response_draws, rng.bit_generator.state
 
 
 def _last_initial(d: OptionDraws) -> FloatArray:
@@ -317,10 +318,9 @@ def _count_sessions(
 
 
 def clear_draws_cache() -> None:
-    """Forget the cached draws (the stream's start, the probabilities)."""
-    _first_doubles.cache_clear()
-    _probability_draws.cache_clear()
-    _seeded_state.cache_clear()
+    """Forget the cached draws (the stream's start, the responses)."""
+    _shared_draws.cache_clear()
+    _response_draws.cache_clear()
 
 
 def _is_free(option: OptionInputs) -> bool:
