@@ -142,7 +142,7 @@ def order_statistics(
     high = [p for p in wanted if p >= n // 2]
     smallest = low[-1] + 1 if low else 0  # how many of each row's smallest values are needed
     largest = n - high[0] if high else 0  # and of its largest
-    if n < _SHORTEST or max(smallest, largest) * _STRIDE * 4 > n or not count:
+    if n < _SHORTEST or max(smallest, largest) * 8 > n or not count:
         return _partitioned_statistics(rows, wanted, in_place)
     rows = np.ascontiguousarray(rows)
     sampled = rows[:, ::_STRIDE].copy()
