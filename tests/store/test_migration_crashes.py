@@ -179,17 +179,21 @@ def _upgrade_killed_after(database: Database, crash_after: int) -> bool:
 
 
 def _schema(engine: Engine) -> dict[str, Any]:
-    """Tables, columns (name, type, nullability) and indexes, comparable across databases."""
+    """Tables, columns (name, type, nullability) and indexes, comparable across databases.
+    Reflected for all tables at once (two catalogue queries on PostgreSQL, not two per
+    table: a sweep checks the schema after every crash point)."""
     inspector = inspect(engine)
+    columns = inspector.get_multi_columns()
+    indexes = inspector.get_multi_indexes()
     return {
         table: (
-            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            [(c["name"], str(c["type"]), c["nullable"]) for c in columns[schema, table]],
             sorted(
                 (i["name"] or "", tuple(i["column_names"]), bool(i["unique"]))
-                for i in inspector.get_indexes(table)
+                for i in indexes[schema, table]
             ),
         )
-        for table in sorted(inspector.get_table_names())
+        for schema, table in sorted(columns, key=lambda key: key[1])
     }
 
 
