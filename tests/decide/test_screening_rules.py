@@ -266,6 +266,21 @@ def test_a_reason_says_only_what_concerns_its_option() -> None:
     assert "filler" not in minoxidil and "Minoxidil" in minoxidil
 
 
+@pytest.mark.parametrize("condition", [c for cs in CONDITIONS_BY_CONCERN.values() for c in cs])
+def test_fear_of_needles_and_exosomes_speaks_of_the_persons_own_concern(condition: str) -> None:
+    # how exosomes were given in studies of this concern: the scalp for hair, the face for
+    # skin; every condition that offers exosomes has one such reason (no gap)
+    concern = next(c for c, cs in CONDITIONS_BY_CONCERN.items() if condition in cs)
+    reasons = _reasons(condition, "needle_phobia", "exosome")
+    assert len(reasons) == 1, reasons
+    (text,) = reasons
+    if concern == "hair":
+        assert "scalp" in text and "laser" not in text and "face" not in text
+    else:
+        assert "scalp" not in text and "hair" not in text
+        assert ("acne scars" in text) == (condition == "acne_scars")
+
+
 def _usual_care_reason(condition: str, sex: str, severity: str, flag: str) -> str:
     concern = next(c for c, cs in CONDITIONS_BY_CONCERN.items() if condition in cs)
     intake = parse_intake(
