@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_clinic(app)  # /clinic pages and /api/v1/clinic: staff sign-in, records, audit
 
     from regenaid.web.api_docs import install_api_docs
+    from regenaid.web.limits import stop_with_app
     from regenaid.web.logging_setup import install_log_redaction
     from regenaid.web.purge_schedule import install_purge_schedule
     from regenaid.web.warmup import install_warmup
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api_docs(app)  # /docs, /redoc with their scripts served from here
     install_log_redaction()  # no link secrets in uvicorn's access log, however it is started
     install_purge_schedule(app, settings.purge_interval_seconds)  # expired results, hourly
+    stopping = stop_with_app(app)  # no PDF render process outlives the app
     if settings.warm_up:  # templates compiled, PDF render processes warm, before first use
-        install_warmup(app)
+        install_warmup(app, stop=stopping)
     return app

@@ -9,14 +9,15 @@ already).
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from fastapi import HTTPException
+from fastapi import FastAPI, HTTPException
 
 from regenaid.web.render_worker import warm_up, yield_to_requests
 
@@ -77,8 +78,10 @@ class RenderProcesses:
         self._lock = threading.Lock()
         self._warmed: set[int] = set()
 
-    def _started(self) -> ProcessPoolExecutor:
+    def _started(self, stop: threading.Event | None = None) -> ProcessPoolExecutor:
         with self._lock:
+            if stop is not None and stop.is_set():  # checked under the lock shutdown takes
+                raise RuntimeError("the render processes are being stopped")
             if self._pool is None:
                 context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(
@@ -89,13 +92,14 @@ class RenderProcesses:
     def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return self._started().submit(fn, *args, **kwargs).result()
 
-    def warm(self) -> set[int]:
+    def warm(self, stop: threading.Event | None = None) -> set[int]:
         """Start every process and have it warm up (:func:`render_worker.warm_up` of the
         renderer), once; the processes' ids. Submitted at once, the warm-ups make the pool
-        start all its processes."""
+        start all its processes. Once ``stop`` is set (the app is stopping: see
+        :func:`stop_with_app`) no process is started any more."""
         if self.renderer is None:
             return set()
-        pool = self._started()
+        pool = self._started(stop)
         if len(self._warmed) >= self.processes:
             return set(self._warmed)
         futures = [pool.submit(warm_up, self.renderer) for _ in range(self.processes)]
@@ -109,13 +113,37 @@ class RenderProcesses:
         return frozenset(self._warmed)
 
     def shutdown(self) -> None:
-        """Stop the processes (a later :meth:`run` starts new ones)."""
+        """Stop the processes (a later :meth:`run` starts new ones); renders not started yet
+        are cancelled, those under way are waited for."""
         with self._lock:
             pool, self._pool = self._pool, None
             self._warmed = set()
         if pool is not None:
-            pool.shutdown()
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 # as many as the gate lets render at once; warming up renders one PDF report in each
 PDF_PROCESSES = RenderProcesses(processes=2, renderer="regenaid.reports.assessment_report")
+
+
+def stop_with_app(app: FastAPI, processes: RenderProcesses = PDF_PROCESSES) -> threading.Event:
+    """Stop ``processes`` when the app's lifespan ends (after uvicorn has finished the
+    requests under way), so a server that stops leaves no render process behind. Interpreter
+    exit hooks cannot be relied on for it: uvicorn ends a graceful shutdown by raising the
+    signal it caught again, and the process then dies without running them. Returns the event
+    set when stopping begins (the warm-up starts no process after it)."""
+    inner = app.router.lifespan_context
+    stopping = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        stopping.clear()
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            stopping.set()
+            await asyncio.to_thread(processes.shutdown)
+
+    app.router.lifespan_context = lifespan
+    return stopping

@@ -49,12 +49,20 @@ def assess_once() -> None:
     assess(parse_intake(WARM_UP_INTAKE), load_knowledge())
 
 
-def install_warmup(app: FastAPI, processes: RenderProcesses = PDF_PROCESSES) -> None:
-    """Warm the app up in a background thread when its lifespan starts (module docstring)."""
+def install_warmup(
+    app: FastAPI,
+    processes: RenderProcesses = PDF_PROCESSES,
+    stop: threading.Event | None = None,
+) -> None:
+    """Warm the app up in a background thread when its lifespan starts (module docstring).
+    Once ``stop`` is set (the app is stopping) no further step starts."""
     inner = app.router.lifespan_context
 
     def warm() -> None:
-        for step in (assess_once, lambda: compile_public_templates(app), processes.warm):
+        steps = (assess_once, lambda: compile_public_templates(app), lambda: processes.warm(stop))
+        for step in steps:
+            if stop is not None and stop.is_set():
+                return
             try:
                 step()
             except Exception as error:  # then it happens on first use
