@@ -391,3 +391,38 @@ def test_a_usual_care_reason_speaks_only_of_the_parts_offered(
         assert word in text
     for word in not_said:
         assert word not in text
+
+
+@pytest.mark.parametrize("condition", [c for cs in CONDITIONS_BY_CONCERN.values() for c in cs])
+@pytest.mark.parametrize("severity", SEVERITIES)
+def test_the_needle_reason_of_usual_care_cites_the_parts_it_names(
+    condition: str, severity: str
+) -> None:
+    # no example from another condition (an alopecia areata paper for a wrinkles patient):
+    # the parts named, with their own sources
+    concern = next(c for c, cs in CONDITIONS_BY_CONCERN.items() if condition in cs)
+    intake = parse_intake(
+        {
+            "concern": concern,
+            "condition": condition,
+            "age": 40,
+            "sex": "female",
+            "severity": severity,
+            "health": {"needle_phobia": True},
+        }
+    )
+    option = next(o for o in assess(intake, KB).options if o.treatment == "conventional")
+    reasons = [r for r in option.reasons if r.code == "needle_phobia"]
+    offered = KB.first_line[condition].for_severity(severity, "female")
+    needles = [p for p in offered if set(p.care) & set(parts_concerned_tags())]
+    if not needles:
+        assert not reasons
+        return
+    (reason,) = reasons
+    assert all(p.name in reason.text for p in needles)
+    assert set(reason.sources) == {s for p in needles for s in p.sources}
+
+
+def parts_concerned_tags() -> tuple[str, ...]:
+    (rule,) = [r for r in KB.contraindications if r.code == "needle_phobia" and r.care]
+    return rule.care

@@ -93,6 +93,16 @@ def test_every_fact_has_at_least_one_source(kb: KnowledgeBase) -> None:
     for row in kb.regulatory:
         assert row.sources or row.jurisdiction == "*" or row.status == "not_verified", row
     for rule in kb.contraindications:  # a rule's lead may rest on its notes, which all cite
+        if rule.lead_cited_by_parts:  # or on the parts it names, which then all cite
+            parts = [
+                part
+                for condition, care in kb.first_line.items()
+                if rule.applies_to(condition)
+                for part in care.components
+                if set(part.care) & set(rule.care)
+            ]
+            assert parts and all(part.sources for part in parts), rule
+            continue
         assert rule.sources or (rule.about and all(n.sources for n in rule.about)), rule
 
 

@@ -580,3 +580,28 @@ def test_a_note_must_cite_its_sources(data: Path) -> None:
     edit(data, "contraindications.yaml", uncited)
     err = broken(data)
     assert err.field == "sources" and "about[1]" in err.entry
+
+
+def test_only_a_rule_about_parts_of_usual_care_may_leave_its_lead_to_them(data: Path) -> None:
+    # the PRP needle rule names no parts: its lead must cite its own sources
+    edit(
+        data,
+        "contraindications.yaml",
+        lambda es: entry(es, code="needle_phobia", treatments=["prp", "combination"]).update(
+            lead_cited_by_parts=True
+        ),
+    )
+    err = broken(data)
+    assert (err.entry.split("/")[0], err.field) == ("needle_phobia", "lead_cited_by_parts")
+
+
+def test_a_care_rule_without_the_flag_must_cite_its_lead(data: Path) -> None:
+    edit(
+        data,
+        "contraindications.yaml",
+        lambda es: entry(es, code="needle_phobia", treatments=["conventional"]).pop(
+            "lead_cited_by_parts"
+        ),
+    )
+    err = broken(data)
+    assert (err.entry.split("/")[0], err.field) == ("needle_phobia", "sources")

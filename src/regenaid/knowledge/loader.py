@@ -439,21 +439,31 @@ def _read_contraindications(
     for r in _readers(data_dir, file, "code", known):
         level = r.choice("level", cast(tuple[ContraindicationLevel, ...], LEVELS))
         r.entry = f"{r.entry}/{level}"
+        # a lead about the parts of usual care a rule names, which their own sources support
+        # (they are cited with every reason the rule gives): no example from another condition
+        parts_cite_lead = r.flag("lead_cited_by_parts") if r.has("lead_cited_by_parts") else False
         rule = Contraindication(
             code=_rule_code(r),
             level=level,
             treatments=r.choices("treatments", TREATMENT_IDS),
             text=r.text("text"),
             # a rule with notes about its parts may leave its lead to their sources
-            sources=r.sources(required=not r.has("about")),
+            sources=r.sources(required=not (r.has("about") or parts_cite_lead)),
             come_back=r.opt_text("come_back"),
             conditions=r.opt_choices("conditions", ALL_CONDITIONS),
             care=_care_tags(r, "care"),
             sexes=r.opt_choices("sexes", SEXES),
             min_age=r.opt_int("min_age"),
             about=_part_notes(r),
+            lead_cited_by_parts=parts_cite_lead,
         )
         r.finish()
+        if parts_cite_lead and (not rule.care or rule.treatments != ("conventional",)):
+            raise r.error(
+                "lead_cited_by_parts",
+                "only a rule about parts of usual care (care, treatments [conventional]) may "
+                "leave its lead to the parts' sources",
+            )
         if rule.sources:
             _require_evidence(r, "sources", rule.sources, sources)
         for i, note in enumerate(rule.about):

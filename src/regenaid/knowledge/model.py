@@ -516,6 +516,10 @@ class Contraindication:
     # For a care-specific rule: sentences about some of its care tags (``text`` is then the
     # lead every person reads), so that nobody is told about medicines they are not offered.
     about: tuple[PartNote, ...] = ()
+    # For a care-specific rule whose lead only says what the parts it names are (e.g. that they
+    # use needles): the parts' own sources, cited with every reason it gives, support it, so it
+    # cites no example from another condition (``sources`` may then be empty).
+    lead_cited_by_parts: bool = False
 
     def applies_to(self, condition: str) -> bool:
         """True when the rule applies to a person with ``condition``."""
