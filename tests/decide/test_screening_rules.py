@@ -279,6 +279,9 @@ def test_fear_of_needles_and_exosomes_speaks_of_the_persons_own_concern(conditio
     else:
         assert "scalp" not in text and "hair" not in text
         assert ("acne scars" in text) == (condition == "acne_scars")
+    # PRP's: tablets are named as a way round needles only where usual care has tablets (hair)
+    (prp,) = _reasons(condition, "needle_phobia", "prp")
+    assert "blood draw" in prp and ("tablets" in prp) == (concern == "hair")
 
 
 def _usual_care_reason(condition: str, sex: str, severity: str, flag: str) -> str:
