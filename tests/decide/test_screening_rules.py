@@ -19,6 +19,7 @@ from regenaid.decide import assess, parse_intake
 from regenaid.decide.screening import SEVERITY_OF_LEVEL, parts_concerned
 from regenaid.knowledge import load_knowledge
 from regenaid.knowledge.model import (
+    CARE_GROUPS,
     CONDITIONS_BY_CONCERN,
     HEALTH_FLAGS,
     SUPPORTIVE_CARE_TAGS,
@@ -279,9 +280,13 @@ def test_fear_of_needles_and_exosomes_speaks_of_the_persons_own_concern(conditio
     else:
         assert "scalp" not in text and "hair" not in text
         assert ("acne scars" in text) == (condition == "acne_scars")
-    # PRP's: tablets are named as a way round needles only where usual care has tablets (hair)
+    # PRP's: tablets are named as a way round needles only where usual care has tablets
     (prp,) = _reasons(condition, "needle_phobia", "prp")
-    assert "blood draw" in prp and ("tablets" in prp) == (concern == "hair")
+    tablets = any(
+        set(p.care) & set(CARE_GROUPS["oral"]) for p in KB.first_line[condition].components
+    )
+    assert "blood draw" in prp and ("tablets" in prp) == tablets
+    assert "tablets" not in text
 
 
 def _usual_care_reason(condition: str, sex: str, severity: str, flag: str) -> str:
