@@ -125,7 +125,7 @@ def order_statistics(
     Exact, and quicker than partitioning the rows when the wanted positions lie in the tails
     (a percentile interval's ends: the 51 smallest and largest of 2,000 draws): a threshold
     from every :data:`_STRIDE`-th value of each row keeps about twice as many values as the
-    tail needs (:func:`_tail_values`); only those are partitioned and sorted. Rows whose
+    tail needs (:func:`_tail_values`); only those are sorted. Rows whose
     threshold keeps too few values (chance) or far too many (ties) take the partition of the
     whole row (:func:`_partitioned_statistics`), and so does every row when the positions are
     not in the tails or the rows are short.
