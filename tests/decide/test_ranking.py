@@ -440,8 +440,11 @@ def check_honesty(a: Any, facts: dict[str, OptionFacts], intake: Intake) -> None
         assert options["no_treatment"].expected_benefit == pytest.approx(natural, abs=1e-4)
     for t, o in options.items():
         f = facts[t]
+        # no option is credited with less than waiting brings this person (nothing says it
+        # stops natural recovery), and an option no study tested with exactly that
+        assert o.expected_benefit >= natural - 1e-4, (t, o.expected_benefit, natural)
         if not f.studied:
-            assert o.expected_benefit <= natural + 1e-9, (t, o.expected_benefit, natural)
+            assert o.expected_benefit == pytest.approx(natural, abs=1e-4), (t, o.expected_benefit)
             assert o.attribute_scores["evidence"] == 0
         if not f.maintenance_known:
             assert not any("needs no maintenance" in line for line in o.why), o.why
@@ -672,3 +675,24 @@ def test_every_rated_priority_gets_a_line_worded_against_the_other_options() -> 
         for line in o.why:
             if "its fit" in line and line.startswith("You rated"):
                 assert "compared with the other options" in line
+
+
+def test_an_untested_option_for_recent_shedding_gets_what_waiting_brings() -> None:
+    # recent telogen effluvium: waiting is expected to bring 0.50, more than evidence of very
+    # low certainty (0.40) would start a treatment at; PRP (tested only in chronic shedding)
+    # is credited with what waiting brings, not less, and says so
+    data = {
+        "concern": "hair",
+        "condition": "telogen_effluvium",
+        "age": 34,
+        "sex": "female",
+        "severity": "moderate",
+    }
+    a, facts = assess_with_facts(data)
+    options = {o.treatment: o for o in a.options}
+    assert not facts["prp"].studied
+    waiting = options["no_treatment"].expected_benefit
+    assert waiting == pytest.approx(0.5)
+    for t in ("prp", "exosome", "combination"):
+        assert options[t].expected_benefit == pytest.approx(waiting), t
+        assert any("what waiting brings (0.50)" in line for line in options[t].why), t

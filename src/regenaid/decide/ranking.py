@@ -364,12 +364,25 @@ def expected_benefit(
             f"We expect no more from {facts.name} than from the weaker of its parts "
             f"({benefit:.2f}): no study shows that together they do more than each alone."
         )
-    if not facts.studied:
-        natural = natural_course_benefit(intake)
-        benefit = min(benefit, natural)
+    natural = natural_course_benefit(intake)
+    if not facts.studied:  # what no new treatment gets (3.2): no more, and no less (below)
         lines.append(
             f"No study has tested {facts.name} for this condition in people like you, so we "
-            f"expect no more from it than from waiting ({natural:.2f})."
+            + (
+                f"expect no more from it than from waiting ({natural:.2f})."
+                if benefit >= natural
+                else f"expect from it what waiting brings ({natural:.2f})."
+            )
+        )
+        benefit = natural
+    if benefit < natural:
+        # nothing here says the option stops the recovery that waiting brings this person
+        # (recent telogen effluvium, small alopecia areata patches, young scars): the evidence
+        # or the person's history may credit it with little, never with less than waiting
+        benefit = natural
+        lines.append(
+            f"Waiting alone is expected to bring {natural:.2f} for your condition, and nothing "
+            f"shows {facts.name} stops that, so we expect at least as much from it."
         )
     if facts.includes_work_up:
         floor = _clamp(natural_course_benefit(intake) + WORK_UP_BONUS)
