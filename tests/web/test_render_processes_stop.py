@@ -38,15 +38,18 @@ def _alive(pid: int) -> bool:
     return state != "Z"  # a zombie has exited (its new parent reaps it)
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # it has just exited
+        return b""
+
+
 def _render_processes(server: int, timeout: float = 60) -> set[int]:
     """The server's render processes, once the warm-up has started them (and their tracker)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = {
-            child
-            for child in _children(server)
-            if b"multiprocessing" in Path(f"/proc/{child}/cmdline").read_bytes()
-        }
+        found = {child for child in _children(server) if b"multiprocessing" in _cmdline(child)}
         if len(found) >= 1 + 2:  # the resource tracker and two render processes
             return found
         time.sleep(0.2)
