@@ -289,7 +289,8 @@ def test_fear_of_needles_and_exosomes_speaks_of_the_persons_own_concern(conditio
     assert "tablets" not in text
 
 
-def _usual_care_reason(condition: str, sex: str, severity: str, flag: str) -> str:
+def _usual_care_reasons(condition: str, sex: str, severity: str, flag: str) -> list[Any]:
+    """Usual care's reasons for ``flag`` (one per rule reached) for a person of 40."""
     concern = next(c for c, cs in CONDITIONS_BY_CONCERN.items() if condition in cs)
     intake = parse_intake(
         {
@@ -302,7 +303,11 @@ def _usual_care_reason(condition: str, sex: str, severity: str, flag: str) -> st
         }
     )
     option = next(o for o in assess(intake, KB).options if o.treatment == "conventional")
-    return " ".join(r.text for r in option.reasons if r.code == flag)  # one per rule reached
+    return [r for r in option.reasons if r.code == flag]
+
+
+def _usual_care_reason(condition: str, sex: str, severity: str, flag: str) -> str:
+    return " ".join(r.text for r in _usual_care_reasons(condition, sex, severity, flag))
 
 
 @pytest.mark.parametrize(
@@ -408,29 +413,12 @@ def test_the_needle_reason_of_usual_care_cites_the_parts_it_names(
 ) -> None:
     # no example from another condition (an alopecia areata paper for a wrinkles patient):
     # the parts named, with their own sources
-    concern = next(c for c, cs in CONDITIONS_BY_CONCERN.items() if condition in cs)
-    intake = parse_intake(
-        {
-            "concern": concern,
-            "condition": condition,
-            "age": 40,
-            "sex": "female",
-            "severity": severity,
-            "health": {"needle_phobia": True},
-        }
-    )
-    option = next(o for o in assess(intake, KB).options if o.treatment == "conventional")
-    reasons = [r for r in option.reasons if r.code == "needle_phobia"]
-    offered = KB.first_line[condition].for_severity(severity, "female")
-    needles = [p for p in offered if set(p.care) & set(parts_concerned_tags())]
+    reasons = _usual_care_reasons(condition, "female", severity, "needle_phobia")
+    (rule,) = [r for r in KB.contraindications if r.code == "needle_phobia" and r.care]
+    needles = parts_concerned(rule, KB.first_line[condition], severity, "female")
     if not needles:
         assert not reasons
         return
     (reason,) = reasons
     assert all(p.name in reason.text for p in needles)
     assert set(reason.sources) == {s for p in needles for s in p.sources}
-
-
-def parts_concerned_tags() -> tuple[str, ...]:
-    (rule,) = [r for r in KB.contraindications if r.code == "needle_phobia" and r.care]
-    return rule.care

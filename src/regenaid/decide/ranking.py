@@ -385,7 +385,7 @@ def expected_benefit(
             f"shows {facts.name} stops that, so we expect at least as much from it."
         )
     if facts.includes_work_up:
-        floor = _clamp(natural_course_benefit(intake) + WORK_UP_BONUS)
+        floor = _clamp(natural + WORK_UP_BONUS)
         if floor > benefit:
             benefit = floor
             lines.append(
