@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
+from regenaid.web.lifespan import add_to_lifespan
 from regenaid.web.render_worker import warm_up, yield_to_requests
 
 RETRY_AFTER_SECONDS = 5
@@ -132,18 +133,16 @@ def stop_with_app(app: FastAPI, processes: RenderProcesses = PDF_PROCESSES) -> t
     exit hooks cannot be relied on for it: uvicorn ends a graceful shutdown by raising the
     signal it caught again, and the process then dies without running them. Returns the event
     set when stopping begins (the warm-up starts no process after it)."""
-    inner = app.router.lifespan_context
     stopping = threading.Event()
 
     @asynccontextmanager
-    async def lifespan(application: Any) -> AsyncIterator[Any]:
+    async def running() -> AsyncIterator[None]:
         stopping.clear()
         try:
-            async with inner(application) as state:
-                yield state
+            yield
         finally:
             stopping.set()
             await asyncio.to_thread(processes.shutdown)
 
-    app.router.lifespan_context = lifespan
+    add_to_lifespan(app, running)
     return stopping

@@ -11,20 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from regenaid.store import SqlUnitOfWork, purge_expired
 from regenaid.store.clinic_directory import purge_stale_sign_ins
+from regenaid.web.lifespan import add_to_lifespan
 
 logger = logging.getLogger("regenaid.web")
-
-Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 
 async def purge_periodically(app: FastAPI, interval_seconds: float) -> None:
@@ -45,17 +43,15 @@ async def purge_periodically(app: FastAPI, interval_seconds: float) -> None:
 def install_purge_schedule(app: FastAPI, interval_seconds: float) -> None:
     """Run :func:`purge_periodically` for as long as the app's lifespan lasts (around any
     lifespan the app already has)."""
-    inner: Lifespan = app.router.lifespan_context
 
     @asynccontextmanager
-    async def lifespan(application: Any) -> AsyncIterator[Any]:
+    async def purging() -> AsyncIterator[None]:
         task = asyncio.create_task(purge_periodically(app, interval_seconds))
         try:
-            async with inner(application) as state:
-                yield state
+            yield
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app.router.lifespan_context = lifespan
+    add_to_lifespan(app, purging)

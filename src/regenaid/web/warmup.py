@@ -20,10 +20,10 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
+from regenaid.web.lifespan import add_to_lifespan
 from regenaid.web.limits import PDF_PROCESSES, RenderProcesses
 
 logger = logging.getLogger("regenaid.web")
@@ -56,7 +56,6 @@ def install_warmup(
 ) -> None:
     """Warm the app up in a background thread when its lifespan starts (module docstring).
     Once ``stop`` is set (the app is stopping) no further step starts."""
-    inner = app.router.lifespan_context
 
     def warm() -> None:
         steps = (assess_once, lambda: compile_public_templates(app), lambda: processes.warm(stop))
@@ -69,9 +68,8 @@ def install_warmup(
                 logger.error("warm-up step failed: %s", type(error).__name__)
 
     @asynccontextmanager
-    async def lifespan(application: Any) -> AsyncIterator[Any]:
+    async def warming() -> AsyncIterator[None]:
         threading.Thread(target=warm, name="warmup", daemon=True).start()
-        async with inner(application) as state:
-            yield state
+        yield
 
-    app.router.lifespan_context = lifespan
+    add_to_lifespan(app, warming)
