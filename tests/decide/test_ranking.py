@@ -696,3 +696,7 @@ def test_an_untested_option_for_recent_shedding_gets_what_waiting_brings() -> No
     for t in ("prp", "exosome", "combination"):
         assert options[t].expected_benefit == pytest.approx(waiting), t
         assert any("what waiting brings (0.50)" in line for line in options[t].why), t
+    # usual care, which includes waiting and a work-up, says so once, not also the floor
+    usual = options["conventional"].why
+    assert any("a little more from it than from waiting alone (0.60)" in w for w in usual)
+    assert not any(w.startswith("Waiting alone is expected") for w in usual), usual

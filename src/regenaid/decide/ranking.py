@@ -375,7 +375,7 @@ def expected_benefit(
             )
         )
         benefit = natural
-    if benefit < natural:
+    if benefit < natural and not facts.includes_work_up:  # (that floor is higher: below)
         # nothing here says the option stops the recovery that waiting brings this person
         # (recent telogen effluvium, small alopecia areata patches, young scars): the evidence
         # or the person's history may credit it with little, never with less than waiting
