@@ -3,6 +3,8 @@ np.sort and np.quantile give, to the bit, whatever the rows hold."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,10 @@ from regenaid.economics.psa import (
     quantile_positions,
     quantiles_of_sorted,
     quantiles_of_statistics,
+    threshold_pays,
 )
+
+Method = Literal["auto", "threshold", "partition"]
 
 
 def _rows(kind: str, rng: np.random.Generator, count: int, n: int) -> np.ndarray:
@@ -50,9 +55,13 @@ KINDS = [
 ]
 
 
+METHODS = ["auto", "threshold", "partition"]
+
+
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("n", [1, 5, 500, 1023, 1024, 2000, 2001, 5000])
-def test_order_statistics_are_those_of_a_full_sort(kind: str, n: int) -> None:
+def test_order_statistics_are_those_of_a_full_sort(kind: str, n: int, method: Method) -> None:
     rng = np.random.default_rng(n)
     rows = _rows(kind, rng, 23, n)
     levels = (0.025, 0.975, (1 - 0.95) / 2, (1 + 0.95) / 2)
@@ -60,7 +69,7 @@ def test_order_statistics_are_those_of_a_full_sort(kind: str, n: int) -> None:
     middle = sorted({*tails, n // 2, n - 1, 0})
     ordered = np.sort(rows, axis=1)
     for positions in (tails, middle):
-        found = order_statistics(rows, positions)
+        found = order_statistics(rows, positions, method=method)
         assert sorted(found) == sorted(set(positions))
         for p in positions:
             np.testing.assert_array_equal(found[p], ordered[:, p])
@@ -70,16 +79,29 @@ def test_order_statistics_are_those_of_a_full_sort(kind: str, n: int) -> None:
             np.testing.assert_array_equal(quantiles_of_sorted(ordered, q), expected)
 
 
-def test_order_statistics_of_views_and_no_rows() -> None:
+@pytest.mark.parametrize("method", METHODS)
+def test_order_statistics_of_views_and_no_rows(method: Method) -> None:
     rng = np.random.default_rng(3)
     wide = np.cumsum(rng.uniform(0, 1, (12, 2100)), axis=0)
     rows = wide[2:, 40:2040]  # not contiguous
+    before = rows.copy()
     positions = quantile_positions(2000, (0.025, 0.975))
-    found = order_statistics(rows, positions)
+    found = order_statistics(rows, positions, method=method)
     for p in positions:
         np.testing.assert_array_equal(found[p], np.sort(rows, axis=1)[:, p])
-    assert all(v.shape == (0,) for v in order_statistics(np.empty((0, 2000)), positions).values())
+    np.testing.assert_array_equal(rows, before)  # not in place: the rows keep their order
+    empty = order_statistics(np.empty((0, 2000)), positions, method=method)
+    assert all(v.shape == (0,) for v in empty.values())
     with pytest.raises(ValueError):
         order_statistics(rows, [2000])
     with pytest.raises(ValueError):
         order_statistics(rows[0], positions)
+
+
+def test_the_method_is_measured_once_and_unknown_ones_are_refused() -> None:
+    first = threshold_pays()
+    assert isinstance(first, bool)
+    assert threshold_pays() is first  # a property of the processor: not measured again
+    rows = np.random.default_rng(4).uniform(0, 1, (3, 2000))
+    with pytest.raises(ValueError, match="method"):
+        order_statistics(rows, [50], method="sort")  # type: ignore[arg-type]
