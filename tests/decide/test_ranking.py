@@ -700,3 +700,57 @@ def test_an_untested_option_for_recent_shedding_gets_what_waiting_brings() -> No
     usual = options["conventional"].why
     assert any("a little more from it than from waiting alone (0.60)" in w for w in usual)
     assert not any(w.startswith("Waiting alone is expected") for w in usual), usual
+
+
+def _usual_care(condition: str, concern: str, priors: dict[str, str], **extra: Any) -> Any:
+    a = assess(
+        parse_intake(
+            {
+                "concern": concern,
+                "condition": condition,
+                "age": 35,
+                "sex": "male",
+                "severity": "moderate",
+                "prior_treatments": [{"treatment": t, "response": r} for t, r in priors.items()],
+                **extra,
+            }
+        )
+    )
+    return a, next(o for o in a.options if o.treatment == "conventional")
+
+
+def test_usual_care_keeps_the_part_that_worked() -> None:
+    # finasteride worked, minoxidil did not: he keeps finasteride, so usual care is expected to
+    # do more for him, not less (before, the failure halved the whole bundle and PRP led)
+    _, plain = _usual_care("androgenetic_alopecia", "hair", {})
+    a, kept = _usual_care(
+        "androgenetic_alopecia", "hair", {"finasteride": "good", "minoxidil": "none"}
+    )
+    assert kept.expected_benefit == pytest.approx(min(1.0, plain.expected_benefit * 1.25))
+    assert a.recommended == "conventional"
+    assert any("finasteride worked well" in line and "keep it" in line for line in kept.why)
+
+
+def test_a_failed_part_of_usual_care_counts_half_while_another_is_untried() -> None:
+    _, plain = _usual_care("androgenetic_alopecia", "hair", {})
+    _, one = _usual_care("androgenetic_alopecia", "hair", {"minoxidil": "none"})
+    _, both = _usual_care(
+        "androgenetic_alopecia", "hair", {"minoxidil": "none", "dutasteride": "none"}
+    )
+    _, partly = _usual_care(
+        "androgenetic_alopecia", "hair", {"minoxidil": "none", "finasteride": "partial"}
+    )
+    assert one.expected_benefit == pytest.approx(plain.expected_benefit * 0.75)
+    assert any("Finasteride tablet" in line and "not tried yet" in line for line in one.why)
+    assert both.expected_benefit == pytest.approx(plain.expected_benefit * 0.5)
+    # the most favourable response counts: he can keep the tablet that helped partly
+    assert partly.expected_benefit == pytest.approx(plain.expected_benefit * 0.85)
+
+
+def test_an_add_on_of_usual_care_does_not_move_it() -> None:
+    # wrinkles: a laser is an add-on; sunscreen and a retinoid cream carry usual care
+    _, plain = _usual_care("fine_lines_wrinkles", "skin", {})
+    _, laser = _usual_care("fine_lines_wrinkles", "skin", {"laser": "none"})
+    _, cream = _usual_care("fine_lines_wrinkles", "skin", {"retinoid": "none"})
+    assert laser.expected_benefit == plain.expected_benefit
+    assert cream.expected_benefit == pytest.approx(plain.expected_benefit * 0.75)

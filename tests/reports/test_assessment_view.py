@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from regenaid.reports.assessment_view import (
     build_view,
     format_money,
@@ -126,3 +128,26 @@ def test_plan_lines_say_one_number_once_and_label_the_weeks_to_results() -> None
     unknown = _plan(sessions={"low": 3, "high": 5}, time_to_results_weeks=None, timeline={})
     assert unknown["sessions"] == "Sessions: 3 to 5"
     assert unknown["results_after"].startswith("Results: when is not known;")
+
+
+def test_the_best_fit_line_speaks_of_priorities_only_when_some_were_rated() -> None:
+    from regenaid.decide import assess, parse_intake
+    from regenaid.reports.i18n import catalogue
+
+    t = catalogue()
+
+    def view(priorities: dict[str, int]) -> Any:
+        intake = {
+            "concern": "hair",
+            "condition": "androgenetic_alopecia",
+            "age": 35,
+            "sex": "male",
+            "severity": "moderate",
+            "priorities": priorities,
+        }
+        return build_view(assess(parse_intake(intake)).model_dump(mode="json"))
+
+    unrated, rated = view({}), view({"cost": 2})
+    assert "what you said matters" not in t(unrated.recommended_key, option="X")
+    assert "rated no priority" in t(unrated.recommended_key, option="X")
+    assert "what you said matters" in t(rated.recommended_key, option="X")

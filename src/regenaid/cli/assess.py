@@ -90,8 +90,13 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
     )
     names = {o.treatment: o.name for o in assessment.options}
     recommended = names.get(assessment.recommended) if assessment.recommended else None
+    lead = (
+        "Best fit to what matters to you"
+        if assessment.priorities_rated
+        else "Best fit on the evidence and your answers (you rated no priority)"
+    )
     console.print(
-        f"Best fit to what matters to you: {recommended}"
+        f"{lead}: {recommended}"
         if recommended
         else "Best fit: none of the options can be offered now."
     )

@@ -27,7 +27,13 @@ from regenaid.decide.intake import Intake
 from regenaid.decide.option_cost import cost_block_json, cost_blocks, wanted_currency
 from regenaid.decide.option_plan import plan_summary
 from regenaid.decide.outcomes import outcome_outs
-from regenaid.decide.ranking import OptionFacts, RankedOption, chronic_te, rank_options
+from regenaid.decide.ranking import (
+    OptionFacts,
+    RankedOption,
+    UsualCarePart,
+    chronic_te,
+    rank_options,
+)
 from regenaid.decide.results import (
     Assessment,
     CitedOut,
@@ -39,7 +45,7 @@ from regenaid.decide.results import (
     ReasonOut,
     RegulatoryOut,
 )
-from regenaid.decide.screening import Reason, ScreeningResult, screen, usual_care_priors
+from regenaid.decide.screening import Reason, ScreeningResult, screen, usual_care_parts
 from regenaid.decide.views import claim_out, profile_for
 from regenaid.evidence.profile import EvidenceProfile, studied_in
 from regenaid.knowledge import KnowledgeBase, load_knowledge
@@ -564,6 +570,14 @@ def _with_local_rules(
     return out
 
 
+def usual_care_facts(
+    intake: Intake, first_line: FirstLineCare | None
+) -> tuple[UsualCarePart, ...] | None:
+    """The main parts of this person's usual care for the ranking (screening.usual_care_parts)."""
+    parts = usual_care_parts(intake, first_line)
+    return None if parts is None else tuple(UsualCarePart(name, priors) for name, priors in parts)
+
+
 def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     """Screen, rank and explain every option of the intake's condition (CONTRACT §2)."""
     return _assessed(intake, kb or load_knowledge()).model()
@@ -619,8 +633,8 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
             studied=studied[s.treatment],
             mode=s.protocol.mode if s.protocol else "clinic_course",
             safety_signal=kb.treatments[s.treatment].safety_signal is not None,
-            related_priors=(
-                usual_care_priors(intake, kb.first_line.get(intake.condition))
+            usual_care_parts=(
+                usual_care_facts(intake, kb.first_line.get(intake.condition))
                 if s.treatment == "conventional"
                 else None
             ),

@@ -142,6 +142,22 @@ ADVANCED_FACTOR: dict[str, dict[TreatmentId, float]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class UsualCarePart:
+    """A main part of usual care (first line, or for advanced disease; not an add-on) and the
+    earlier treatments that are it (minoxidil for "Minoxidil foam or liquid on the scalp";
+    none for sunscreen or a filler, which the intake cannot name)."""
+
+    name: str
+    priors: tuple[PriorTreatmentId, ...]
+
+
+HAIR_MEDICINE_PARTS: tuple[UsualCarePart, ...] = (
+    UsualCarePart("minoxidil", ("minoxidil",)),
+    UsualCarePart("finasteride or dutasteride", ("finasteride", "dutasteride")),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class OptionFacts:
     """What ranking needs to know about one option (built from the knowledge base)."""
 
@@ -169,10 +185,10 @@ class OptionFacts:
     safety_signal: bool = False
     # Usual care that includes the natural course plus a work-up (see WORK_UP_BONUS).
     includes_work_up: bool = False
-    # For usual care: the earlier treatments that are part of it for this person (by care tag;
-    # screening.usual_care_priors). None: the hair medicines (minoxidil, finasteride,
-    # dutasteride), for facts built by hand.
-    related_priors: tuple[PriorTreatmentId, ...] | None = None
+    # For usual care: its main parts for this person (not its add-ons), each with the earlier
+    # treatments that are that part (screening.usual_care_parts). None: the hair medicines
+    # (HAIR_MEDICINE_PARTS), for facts built by hand.
+    usual_care_parts: tuple[UsualCarePart, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,8 +320,7 @@ PRIOR_PARTS: dict[TreatmentId, tuple[tuple[PriorTreatmentId, float], ...]] = {
     "prp": (("prp", 1.0),),
     "exosome": (("exosome", 1.0),),
     "combination": (("prp", PARTIAL_PRIOR_WEIGHT), ("exosome", PARTIAL_PRIOR_WEIGHT)),
-    "conventional": (("minoxidil", 1.0), ("finasteride", 1.0), ("dutasteride", 1.0)),
-}
+}  # usual care: _usual_care_history
 
 
 def expected_benefit(
@@ -327,25 +342,19 @@ def expected_benefit(
             f"The best available estimate for {facts.name} includes no effect, "
             "so we expect little from it."
         )
-    # Conventional care is several medicines: use the most informative earlier response.
-    parts = PRIOR_PARTS.get(facts.treatment, ())
-    if facts.treatment == "conventional" and facts.related_priors is not None:
-        parts = tuple((prior, 1.0) for prior in facts.related_priors)
-    factors: list[tuple[str, str, float]] = []
-    for part, weight in parts:
-        known = intake.prior_response(part)
-        if known is not None and known in PRIOR_RESPONSE_FACTOR:
-            factor = 1 + weight * (PRIOR_RESPONSE_FACTOR[known] - 1)
-            factors.append((part, known, factor))
-    if facts.treatment == "conventional" and factors:
-        factors = [max(factors, key=lambda f: (abs(f[2] - 1), f[0]))]
-    for prior, response, factor in factors:
+    if facts.treatment == "conventional":
+        benefit, said_lines = _usual_care_history(facts, intake, benefit)
+        lines += said_lines
+    for prior, weight in PRIOR_PARTS.get(facts.treatment, ()):
+        known = intake.prior_response(prior)
+        if known is None or known not in PRIOR_RESPONSE_FACTOR:
+            continue
+        factor = 1 + weight * (PRIOR_RESPONSE_FACTOR[known] - 1)
         before = benefit
         benefit = _clamp(benefit * factor)
         verb = "lowered" if benefit < before else "raised"
-        said = {"none": "did not help you", "partial": "helped you partly", "good": "worked well"}
         lines.append(
-            f"You said {PRIOR_LABEL[prior]} {said[response]} before: "
+            f"You said {PRIOR_LABEL[prior]} {_SAID[known]} before: "
             f"we {verb} the benefit we expect from {facts.name} "
             f"from {before:.2f} to {benefit:.2f}."
         )
@@ -394,6 +403,56 @@ def expected_benefit(
                 f"it than from waiting alone ({benefit:.2f})."
             )
     return benefit, tuple(lines)
+
+
+_SAID = {"none": "did not help you", "partial": "helped you partly", "good": "worked well"}
+_RESPONSE_ORDER = ("none", "partial", "good")  # least to most favourable
+
+
+def _usual_care_history(
+    facts: OptionFacts, intake: Intake, benefit: float
+) -> tuple[float, list[str]]:
+    """Usual care's expected benefit after the person's earlier responses to its parts, and the
+    line saying so (docs/ranking.md §3.2). Usual care is several parts, and a person keeps the
+    ones that worked: the most favourable response to a main part counts. A part that worked
+    well raises it. When none did, the failure lowers it, by half as much while other main
+    parts are still untried (a failed minoxidil says little about finasteride). Add-ons (a
+    laser for wrinkles) do not move it."""
+    parts = facts.usual_care_parts if facts.usual_care_parts is not None else HAIR_MEDICINE_PARTS
+    known: dict[PriorTreatmentId, str] = {}
+    for part in parts:
+        for prior in part.priors:
+            response = intake.prior_response(prior)
+            if response in PRIOR_RESPONSE_FACTOR:
+                assert response is not None
+                known[prior] = response
+    tried = [p for p in parts if any(prior in known for prior in p.priors)]
+    if not tried:
+        return benefit, []
+    best = max(known.values(), key=_RESPONSE_ORDER.index)
+    said = [prior for prior in known if known[prior] == best]
+    untried = [p.name for p in parts if p not in tried]
+    factor = PRIOR_RESPONSE_FACTOR[best]
+    if best != "good" and untried:
+        factor = 1 + PARTIAL_PRIOR_WEIGHT * (factor - 1)
+    before = benefit
+    benefit = _clamp(benefit * factor)
+    verb = "lowered" if benefit < before else "raised"
+    labels = " and ".join(PRIOR_LABEL[prior] for prior in said)
+    line = (
+        f"You said {labels} {_SAID[best]} before: we {verb} the benefit we expect from "
+        f"{facts.name} from {before:.2f} to {benefit:.2f}"
+    )
+    if best == "good":
+        line += ", because it is part of it and you can keep it."
+    elif untried:
+        line += (
+            ", by half as much as if all of it had not helped, because other parts of it are "
+            f"not tried yet: {'; '.join(untried)}."
+        )
+    else:
+        line += "."
+    return benefit, [line]
 
 
 def natural_course_benefit(intake: Intake) -> float:

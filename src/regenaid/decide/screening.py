@@ -254,6 +254,32 @@ def usual_care_priors(
     )
 
 
+MAIN_ROLES = frozenset({"first_line", "severe", "advanced"})  # usual care's parts, not add-ons
+
+
+def usual_care_parts(
+    intake: Intake, first_line: FirstLineCare | None
+) -> tuple[tuple[str, tuple[PriorTreatmentId, ...]], ...] | None:
+    """The main parts of this person's usual care (not its add-ons), each as its name and the
+    earlier treatments that are it (by care tag): for pattern hair loss in a man, minoxidil on
+    the scalp (minoxidil) and finasteride (finasteride, dutasteride). None without
+    ``first_line``."""
+    if first_line is None:
+        return None
+    return tuple(
+        (
+            part.name,
+            tuple(
+                cast(PriorTreatmentId, prior)
+                for prior, tags in PRIOR_CARE_TAGS.items()
+                if set(part.care).intersection(tags)
+            ),
+        )
+        for part in first_line.for_severity(intake.resolved_severity, intake.sex)
+        if part.role in MAIN_ROLES
+    )
+
+
 def prior_treatment_notes(
     intake: Intake, treatment: TreatmentId, first_line: FirstLineCare | None = None
 ) -> tuple[Reason, ...]:

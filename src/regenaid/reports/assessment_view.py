@@ -270,6 +270,13 @@ class AssessmentView:
         return next((o for o in self.options if o.id == self.recommended), None)
 
     @property
+    def recommended_key(self) -> str:
+        """The string key of the best-fit line: "what you said matters" only when the person
+        rated a priority (else the ranking rests on the evidence and their answers alone)."""
+        rated = self.raw.get("priorities_rated")
+        return "results.recommended" if rated else "results.recommended_unrated"
+
+    @property
     def source_ids(self) -> tuple[str, ...]:
         """Every bibliography id cited anywhere in the assessment, in first-seen order."""
         seen: dict[str, None] = {}
