@@ -422,3 +422,27 @@ def test_the_needle_reason_of_usual_care_cites_the_parts_it_names(
     (reason,) = reasons
     assert all(p.name in reason.text for p in needles)
     assert set(reason.sources) == {s for p in needles for s in p.sources}
+
+
+@pytest.mark.parametrize("flag", ["cardiovascular_disease", "unstable_heart_or_blood_pressure"])
+@pytest.mark.parametrize(
+    ("condition", "sex"),
+    [
+        ("androgenetic_alopecia", "male"),
+        ("female_pattern_hair_loss", "female"),
+        ("telogen_effluvium", "female"),
+    ],
+)
+def test_minoxidil_on_the_scalp_is_not_started_with_a_heart_problem_unsaid(
+    condition: str, sex: str, flag: str
+) -> None:
+    # its over-the-counter label: "Ask a doctor before use if you have heart disease"
+    reasons = _usual_care_reasons(condition, sex, "moderate", flag)
+    on_scalp = [r for r in reasons if "minoxidil-women-2pct-dailymed-label" in r.sources]
+    assert on_scalp and all(r.level == "caution" for r in on_scalp)
+    assert all("chest pain" in r.text and "faint" in r.text for r in on_scalp)
+    # no heart problem, no such reason
+    assert not _usual_care_reasons(condition, sex, "moderate", "anemia") or not any(
+        "minoxidil-women-2pct-dailymed-label" in r.sources
+        for r in _usual_care_reasons(condition, sex, "moderate", "anemia")
+    )
