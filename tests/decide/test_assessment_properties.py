@@ -115,6 +115,8 @@ def check_reasons_match_rules(
     (care tags at their severity and sex), each at its own level or lowered to caution."""
     first_line = kb.first_line.get(a.condition)
     rank = {"eligible": 0, "caution": 1, "defer": 2, "contraindicated": 3}
+    if "pregnant_or_breastfeeding" in flags_on:  # no birth-control advice in pregnancy
+        flags_on = flags_on - {"could_become_pregnant"}
     for o in a.options:
         expected: dict[str, set[str]] = {}
         for r in kb.contraindications:

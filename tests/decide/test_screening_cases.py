@@ -192,8 +192,9 @@ def test_unstable_heart_holds_back_minoxidil_tablets_and_prp() -> None:
     assert _levels(a)["prp"] == "defer" and _levels(a)["combination"] == "defer"
     conventional = _option(a, "conventional")
     assert conventional.eligibility == "caution"  # minoxidil lotion stays; tablets wait
-    text = _reason(conventional, "unstable_heart_or_blood_pressure").text
-    assert "Leave this part out." in text
+    texts = [r.text for r in conventional.reasons if r.code == "unstable_heart_or_blood_pressure"]
+    assert any("Leave this part out." in text for text in texts)  # the tablets
+    assert any("minoxidil on the scalp" in text for text in texts)  # the lotion: ask first
 
 
 def test_recent_steroids_defer_prp_with_a_date_to_come_back() -> None:

@@ -358,3 +358,45 @@ def test_recent_shedding_after_illness_is_offered_a_work_up_and_waiting() -> Non
         }
     )
     assert option(chronic, "no_treatment").score < option(recent, "no_treatment").score
+
+
+def test_each_deferred_option_is_named_once_with_its_own_time_to_come_back() -> None:
+    """Mara, 41, pregnant, with melasma: usual care has two deferring rules (creams, and
+    lasers and peels); it was named twice, and PRP was told what the creams' rule says."""
+    a = run(
+        {
+            "concern": "skin",
+            "condition": "pigmentation",
+            "age": 41,
+            "sex": "female",
+            "severity": "moderate",
+            "health": {"pregnant_or_breastfeeding": True},
+        }
+    )
+    notices = [n.text for n in a.notices if n.code == "defer_pregnant_or_breastfeeding"]
+    for treatment in ("prp", "exosome", "combination", "conventional"):
+        name = option(a, treatment).name
+        said = [text for text in notices if name + "," in text or name + "." in text]
+        assert len(said) == 1 and said[0].count(name + ",") + said[0].count(name + ".") == 1
+        when = option(a, treatment).come_back[0]
+        assert said[0].endswith(f"Come back {when.rstrip('.')}.")
+
+
+def test_a_pregnant_woman_is_not_told_about_birth_control() -> None:
+    """Ana, 33, pregnant, who also ticked 'could become pregnant'."""
+    intake = {
+        "concern": "hair",
+        "condition": "female_pattern_hair_loss",
+        "age": 33,
+        "sex": "female",
+        "severity": "moderate",
+        "health": {"pregnant_or_breastfeeding": True, "could_become_pregnant": True},
+    }
+    a = run(intake)
+    usual = option(a, "conventional")
+    assert usual.eligibility == "defer"
+    assert not any(r.code == "could_become_pregnant" for r in usual.reasons)
+    assert not any("birth control" in r.text for r in usual.reasons)
+    # not pregnant: the chance of pregnancy is spoken of
+    intake["health"] = {"could_become_pregnant": True}
+    assert any("birth control" in r.text for r in option(run(intake), "conventional").reasons)

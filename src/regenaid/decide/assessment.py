@@ -355,23 +355,27 @@ def _notices(
 ) -> list[Notice]:
     notices = [DECISION_AID_NOTICE]
     names = {s.treatment: s.name for s in statics}
-    deferred: dict[str, list[str]] = {}
-    come_back: dict[str, str] = {}
+    # per health flag, the options it defers grouped by when to come back: each option once,
+    # with the come-back of its first deferring rule (a PRP deferred "after pregnancy and
+    # breastfeeding" is not told "after the baby is born" because a cream of usual care is)
+    deferred: dict[str, dict[str, list[str]]] = {}
     for s in statics:
         if screening[s.treatment].eligibility != "defer":
             continue  # a contraindicated option is not "for later"
+        seen: set[str] = set()
         for r in screening[s.treatment].reasons:
-            if r.level == "defer":
-                deferred.setdefault(r.code, []).append(names[s.treatment])
-                come_back[r.code] = r.come_back or "when your clinician says so"
-    for code, treatments in deferred.items():
-        when = come_back[code].rstrip(".")
-        notices.append(
-            Notice(
-                code=f"defer_{code}",
-                text=f"Not now: {', '.join(treatments)}. Come back {when}.",
+            if r.level == "defer" and r.code not in seen:
+                seen.add(r.code)
+                when = (r.come_back or "when your clinician says so").rstrip(".")
+                deferred.setdefault(r.code, {}).setdefault(when, []).append(names[s.treatment])
+    for code, by_time in deferred.items():
+        for when, treatments in by_time.items():
+            notices.append(
+                Notice(
+                    code=f"defer_{code}",
+                    text=f"Not now: {', '.join(treatments)}. Come back {when}.",
+                )
             )
-        )
     if all(r.rank is None for r in ranked.values()):
         notices.append(
             Notice(

@@ -211,6 +211,8 @@ def screen_contraindications(
     concerns (at the intake's severity); without ``first_line`` it applies in full, unnamed.
     """
     on = set(intake.health.flags_on())
+    if "pregnant_or_breastfeeding" in on:  # its rules defer what the chance of pregnancy
+        on.discard("could_become_pregnant")  # would caution (birth control is not for now)
     severity = intake.resolved_severity
     found: dict[TreatmentId, list[tuple[int, Reason]]] = {t: [] for t in treatments}
     care_hits: list[tuple[int, Contraindication, tuple[CareComponent, ...]]] = []
