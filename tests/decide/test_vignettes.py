@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from regenaid.decide import Assessment, assess, parse_intake
 from regenaid.knowledge import load_knowledge
 
@@ -400,3 +402,15 @@ def test_a_pregnant_woman_is_not_told_about_birth_control() -> None:
     # not pregnant: the chance of pregnancy is spoken of
     intake["health"] = {"could_become_pregnant": True}
     assert any("birth control" in r.text for r in option(run(intake), "conventional").reasons)
+
+
+@pytest.mark.parametrize("condition", ["pigmentation", "fine_lines_wrinkles", "skin_rejuvenation"])
+def test_a_man_is_not_told_to_say_whether_he_may_become_pregnant(condition: str) -> None:
+    def text(sex: str) -> str:
+        a = run(
+            {"concern": "skin", "condition": condition, "age": 50, "sex": sex, "severity": "mild"}
+        )
+        return a.model_dump_json()
+
+    assert "may become pregnant" not in text("male")
+    assert "may become pregnant" in text("female")

@@ -605,3 +605,14 @@ def test_a_care_rule_without_the_flag_must_cite_its_lead(data: Path) -> None:
     )
     err = broken(data)
     assert (err.entry.split("/")[0], err.field) == ("needle_phobia", "sources")
+
+
+def test_a_warning_said_to_an_unknown_sex_is_refused(data: Path) -> None:
+    def change(es: Entries) -> None:
+        part = entry(es, condition="pigmentation")["components"][1]
+        part["warnings"][0]["sexes"] = ["women"]
+
+    edit(data, "first_line.yaml", change)
+    error = broken(data)
+    assert error.file == "first_line.yaml"
+    assert "sexes" in str(error) and "female" in str(error)

@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping, Set
 from typing import TypeVar
 
 from regenaid.errors import KnowledgeError
-from regenaid.knowledge.model import CONDITIONS_BY_CONCERN, CitedText, Range
+from regenaid.knowledge.model import CONDITIONS_BY_CONCERN, SEXES, CitedText, Range
 
 T = TypeVar("T", bound=str)
 ALL_CONDITION_IDS: tuple[str, ...] = tuple(c for cs in CONDITIONS_BY_CONCERN.values() for c in cs)
@@ -209,9 +209,12 @@ class EntryReader:
             "text",
             "sources",
             "conditions",
+            "sexes",
         }:
             raise self.error(
-                name, "must be a mapping with 'text' and 'sources' (and optional 'conditions')"
+                name,
+                "must be a mapping with 'text' and 'sources' "
+                "(and optional 'conditions' and 'sexes')",
             )
         text = value["text"]
         if not isinstance(text, str) or not text.strip():
@@ -227,7 +230,12 @@ class EntryReader:
                 f"{name}.conditions",
                 f"must be a list of condition ids (allowed: {', '.join(ALL_CONDITION_IDS)})",
             )
-        return CitedText(" ".join(text.split()), sources, tuple(conditions))
+        sexes = value.get("sexes") or []
+        if not isinstance(sexes, list) or not all(x in SEXES for x in sexes):
+            raise self.error(
+                f"{name}.sexes", f"must be a list of sexes (allowed: {', '.join(SEXES)})"
+            )
+        return CitedText(" ".join(text.split()), sources, tuple(conditions), tuple(sexes))
 
     def raw(self, name: str, *, required: bool = True) -> object:
         """The unchecked value, for nested records read by their own reader."""

@@ -42,6 +42,7 @@ from regenaid.knowledge.model import (
     CARE_TAGS,
     CONDITIONS_BY_CONCERN,
     HEALTH_FLAGS,
+    SEXES,
     TREATMENT_IDS,
     CareComponent,
     CareRole,
@@ -125,7 +126,6 @@ _AS_OF = re.compile(r"^(19|20)\d\d(-(0[1-9]|1[0-2]))?$")
 CARE_ROLES: tuple[CareRole, ...] = get_args(CareRole)
 CARE_SCHEDULES: tuple[CareSchedule, ...] = get_args(CareSchedule)
 PROTOCOL_MODES: tuple[ProtocolMode, ...] = get_args(ProtocolMode)
-SEXES: tuple[str, ...] = ("female", "male", "other")
 
 _ID = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")

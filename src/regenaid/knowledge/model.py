@@ -45,6 +45,7 @@ SKIN_CONDITIONS: tuple[str, ...] = (
     "pigmentation",
     "skin_rejuvenation",
 )
+SEXES: tuple[str, ...] = ("female", "male", "other")  # as CONTRACT §1
 CONDITIONS_BY_CONCERN: dict[str, tuple[str, ...]] = {
     "hair": HAIR_CONDITIONS,
     "skin": SKIN_CONDITIONS,
@@ -374,9 +375,15 @@ class CitedText:
     text: str
     sources: tuple[str, ...]
     conditions: tuple[str, ...] = ()
+    # the sexes it is said to (empty: everyone), e.g. "tell your doctor if you may become
+    # pregnant" is not said to a man (only where the text is chosen per person)
+    sexes: tuple[str, ...] = ()
 
     def applies_to(self, condition: str) -> bool:
         return not self.conditions or condition in self.conditions
+
+    def said_to(self, sex: str | None) -> bool:
+        return sex is None or not self.sexes or sex in self.sexes
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,7 +483,12 @@ class FirstLineCare:
         """The parts' label warnings, each led by the part's name: of every part, or with
         ``severity`` only of the parts offered to that person."""
         parts = self.components if severity is None else self.for_severity(severity, sex)
-        return tuple(CitedText(f"{c.name}: {w.text}", w.sources) for c in parts for w in c.warnings)
+        return tuple(
+            CitedText(f"{c.name}: {w.text}", w.sources)
+            for c in parts
+            for w in c.warnings
+            if w.said_to(sex)
+        )
 
 
 ContraindicationLevel = Literal["contraindicated", "caution", "defer"]

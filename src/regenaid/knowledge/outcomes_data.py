@@ -31,6 +31,7 @@ from regenaid.knowledge._fields import EntryReader
 from regenaid.knowledge.model import (
     CONDITIONS_BY_CONCERN,
     OUTCOME_KEYS,
+    SEXES,
     TREATMENT_IDS,
     Certainty,
     Condition,
@@ -45,7 +46,6 @@ FILE = "outcomes.yaml"
 MAX_WORDS = 25
 CERTAINTIES: tuple[str, ...] = (*(c.value for c in Certainty), "none")
 SEVERITIES: tuple[str, ...] = ("mild", "moderate", "advanced")
-SEXES: tuple[str, ...] = ("female", "male", "other")
 ALL_CONDITIONS: tuple[str, ...] = tuple(c for cs in CONDITIONS_BY_CONCERN.values() for c in cs)
 # How a cell with nothing measured must say so (lower case).
 NOT_MEASURED_WORDS: tuple[str, ...] = ("no study", "not known", "not measured")
