@@ -754,3 +754,25 @@ def test_an_add_on_of_usual_care_does_not_move_it() -> None:
     _, cream = _usual_care("fine_lines_wrinkles", "skin", {"retinoid": "none"})
     assert laser.expected_benefit == plain.expected_benefit
     assert cream.expected_benefit == pytest.approx(plain.expected_benefit * 0.75)
+
+
+def test_an_untested_option_shows_no_number_it_does_not_use() -> None:
+    # exosomes were not tested in women with pattern hair loss: the lines about her earlier
+    # exosome treatment and her advanced thinning showed 0.40 lowered to 0.24, then 0.10
+    intake = parse_intake(
+        {
+            "concern": "hair",
+            "condition": "female_pattern_hair_loss",
+            "age": 62,
+            "sex": "female",
+            "severity": "advanced",
+            "prior_treatments": [{"treatment": "exosome", "response": "partial"}],
+        }
+    )
+    a = assess(intake)
+    exosome = next(o for o in a.options if o.treatment == "exosome")
+    lines = [line for line in exosome.why if "expect" in line]
+    assert any("No study has tested" in line for line in lines)
+    assert not any("the benefit we expect" in line for line in exosome.why)  # earlier response
+    assert not any("we expect less" in line for line in exosome.why)  # advanced
+    assert exosome.expected_benefit == pytest.approx(natural_course_benefit(intake))

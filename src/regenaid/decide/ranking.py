@@ -335,6 +335,18 @@ def expected_benefit(
     lines: list[str] = []
     if facts.treatment == "no_treatment":
         return _natural_course_benefit(facts, intake)
+    natural = natural_course_benefit(intake)
+    if not facts.studied:  # what no new treatment gets (3.2), and nothing else moves it: a
+        # line about an earlier response or severity would show a number that is not used
+        return _with_work_up(
+            facts,
+            natural,
+            [
+                f"No study has tested {facts.name} for this condition in people like you, so "
+                f"we expect from it what waiting brings ({natural:.2f})."
+            ],
+            natural,
+        )
     benefit = BASE_BENEFIT[facts.certainty]
     if facts.null_effect:
         benefit = min(benefit, NULL_EFFECT_CAP)
@@ -373,17 +385,6 @@ def expected_benefit(
             f"We expect no more from {facts.name} than from the weaker of its parts "
             f"({benefit:.2f}): no study shows that together they do more than each alone."
         )
-    natural = natural_course_benefit(intake)
-    if not facts.studied:  # what no new treatment gets (3.2): no more, and no less (below)
-        lines.append(
-            f"No study has tested {facts.name} for this condition in people like you, so we "
-            + (
-                f"expect no more from it than from waiting ({natural:.2f})."
-                if benefit >= natural
-                else f"expect from it what waiting brings ({natural:.2f})."
-            )
-        )
-        benefit = natural
     if benefit < natural and not facts.includes_work_up:  # (that floor is higher: below)
         # nothing here says the option stops the recovery that waiting brings this person
         # (recent telogen effluvium, small alopecia areata patches, young scars): the evidence
@@ -393,6 +394,14 @@ def expected_benefit(
             f"Waiting alone is expected to bring {natural:.2f} for your condition, and nothing "
             f"shows {facts.name} stops that, so we expect at least as much from it."
         )
+    return _with_work_up(facts, benefit, lines, natural)
+
+
+def _with_work_up(
+    facts: OptionFacts, benefit: float, lines: list[str], natural: float
+) -> tuple[float, tuple[str, ...]]:
+    """The benefit, raised to the work-up floor for usual care that includes waiting and looks
+    for a treatable cause, with its line."""
     if facts.includes_work_up:
         floor = _clamp(natural + WORK_UP_BONUS)
         if floor > benefit:
