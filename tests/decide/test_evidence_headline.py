@@ -8,12 +8,15 @@ no cap when it prints none).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
+
+import pytest
 
 from factories import prp_saline_trial, published_prp_review
 from regenaid.decide import assess, parse_intake
 from regenaid.decide.assessment import _null_effect
-from regenaid.decide.ranking import BASE_BENEFIT, NULL_EFFECT_CAP
-from regenaid.evidence.profile import evidence_profile
+from regenaid.decide.ranking import BASE_BENEFIT, natural_course_benefit
+from regenaid.evidence.profile import evidence_profile, head_to_head
 from regenaid.knowledge import load_knowledge
 from regenaid.knowledge.model import Certainty, StudyOutcome
 
@@ -92,18 +95,16 @@ def test_two_trials_are_too_few_to_pool() -> None:
 
 
 def test_prp_for_aga_is_not_capped_by_a_small_pool() -> None:
-    a = assess(
-        parse_intake(
-            {
-                "concern": "hair",
-                "condition": "androgenetic_alopecia",
-                "age": 36,
-                "sex": "male",
-                "severity": "moderate",
-            }
-        ),
-        KB,
+    a_intake = parse_intake(
+        {
+            "concern": "hair",
+            "condition": "androgenetic_alopecia",
+            "age": 36,
+            "sex": "male",
+            "severity": "moderate",
+        }
     )
+    a = assess(a_intake, KB)
     prp = next(o for o in a.options if o.treatment == "prp")
     # Kieling 2024 (13 RCTs, rated low, MD 27.55 [14.04, 41.06]) carries the headline.
     assert prp.evidence.certainty == Certainty.LOW
@@ -113,6 +114,53 @@ def test_prp_for_aga_is_not_capped_by_a_small_pool() -> None:
     assert not any("pooled estimate" in line.lower() for line in prp.why)
     # Moderate severity, no earlier PRP: the low-certainty starting point, not the cap.
     assert prp.expected_benefit == BASE_BENEFIT[Certainty.LOW]
-    assert prp.expected_benefit > NULL_EFFECT_CAP
+    assert prp.expected_benefit > natural_course_benefit(a_intake)
     # Fewer than 3 trials with usable numbers: nothing of ours is shown as a pooled result.
     assert prp.evidence.pooled is None
+
+
+def _option(condition: str, concern: str, treatment: str) -> Any:
+    intake = parse_intake(
+        {
+            "concern": concern,
+            "condition": condition,
+            "age": 30,
+            "sex": "female",
+            "severity": "moderate",
+        }
+    )
+    return intake, next(o for o in assess(intake, KB).options if o.treatment == treatment)
+
+
+def test_no_clear_difference_from_steroid_injections_is_not_no_effect() -> None:
+    # alopecia areata: Cruciani 2021 pooled PRP against triamcinolone injections (RD 0.03,
+    # -0.35 to 0.42): PRP may do about as well as the usual injections; it was read as "includes
+    # no effect, so we expect little from it" and capped
+    _, prp = _option("alopecia_areata", "hair", "prp")
+    assert "triamcinolone" in prp.evidence.summary
+    assert not any("includes no effect" in line for line in prp.why)
+    assert prp.expected_benefit == BASE_BENEFIT[prp.evidence.certainty]
+
+
+def test_a_null_placebo_controlled_result_is_credited_what_waiting_brings() -> None:
+    # wrinkles: blinded raters saw no difference between PRP and saline (Alam 2018); it was
+    # credited 0.35, more than three times what an untested option or waiting gets (0.10)
+    intake, prp = _option("fine_lines_wrinkles", "skin", "prp")
+    assert any("includes no effect" in line for line in prp.why)
+    assert prp.expected_benefit == pytest.approx(natural_course_benefit(intake))
+
+
+def test_which_comparators_are_another_treatment_given_instead() -> None:
+    assert head_to_head("triamcinolone injection")
+    assert head_to_head("placental extract injection")
+    for inactive in (
+        "saline injection",
+        "placebo (other half of scalp)",
+        "vehicle (plain cream)",
+        "laser alone",
+        "none (before vs after)",
+        "control",
+        "n/a",
+        "",
+    ):
+        assert not head_to_head(inactive), inactive

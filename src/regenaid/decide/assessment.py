@@ -47,7 +47,7 @@ from regenaid.decide.results import (
 )
 from regenaid.decide.screening import Reason, ScreeningResult, screen, usual_care_parts
 from regenaid.decide.views import claim_out, profile_for
-from regenaid.evidence.profile import EvidenceProfile, studied_in
+from regenaid.evidence.profile import EvidenceProfile, head_to_head, studied_in
 from regenaid.knowledge import KnowledgeBase, load_knowledge
 from regenaid.knowledge.exchange import no_rate_sentence
 from regenaid.knowledge.jurisdictions import FALLBACK, lookup_order
@@ -110,7 +110,10 @@ _RATIO_MEASURES = frozenset({"RR", "OR", "HR", "ROM"})
 
 
 def _null_effect(profile: EvidenceProfile) -> bool:
-    """True when the 95% interval of the estimate that carries the headline includes no effect.
+    """True when the 95% interval of the estimate that carries the headline includes no effect,
+    against a placebo-type comparator: against another treatment given instead (PRP against
+    triamcinolone injections for alopecia areata), no clear difference is not "no effect"
+    (:func:`~regenaid.evidence.profile.head_to_head`).
 
     That is our pooled interval when our pool is the headline (``headline == "ours"``), and the
     published review's printed interval when its rating is the headline; a review that prints no
@@ -118,10 +121,14 @@ def _null_effect(profile: EvidenceProfile) -> bool:
     effect when each one's primary outcome showed no difference.
     """
     if profile.headline == "ours" and profile.pooled is not None:
+        if head_to_head(profile.pooled.comparator):
+            return False
         measure = profile.pooled.measure
         lb, ub = profile.pooled.ci_lb, profile.pooled.ci_ub
     elif profile.headline == "published" and profile.headline_review is not None:
         review = profile.headline_review
+        if head_to_head(review.comparator):  # "about as good as steroid injections"
+            return False
         measure = review.extra.get("measure", "")
         if measure == "narrative" or review.ci_low is None or review.ci_high is None:
             return False
@@ -138,7 +145,7 @@ def _single_studies_null(profile: EvidenceProfile) -> bool:
     split-face trial whose blinded raters saw none, even if a secondary outcome did)."""
     first: dict[str, str] = {}
     for s in profile.studies:
-        first.setdefault(s.study, s.extra.get("finding", ""))
+        first.setdefault(s.study, "" if head_to_head(s.comparator) else s.extra.get("finding", ""))
     return bool(first) and all(f == "no_difference" for f in first.values())
 
 

@@ -126,7 +126,6 @@ CHRONIC_TE_BENEFIT = 0.2
 # waiting does not remove (finding and treating it is the usual care), waiting alone is as
 # unlikely to be enough as in chronic shedding.
 ONGOING_TRIGGER_TE_BENEFIT = 0.2
-NULL_EFFECT_CAP = 0.35  # when the headline estimate's interval includes no effect
 
 # Multipliers on expected benefit from an earlier response to the same treatment.
 PRIOR_RESPONSE_FACTOR: dict[str, float] = {"none": 0.5, "partial": 0.85, "good": 1.25}
@@ -348,11 +347,12 @@ def expected_benefit(
             natural,
         )
     benefit = BASE_BENEFIT[facts.certainty]
-    if facts.null_effect:
-        benefit = min(benefit, NULL_EFFECT_CAP)
+    if facts.null_effect:  # against a placebo: no better founded than an untested option
+        benefit = min(benefit, natural)
         lines.append(
-            f"The best available estimate for {facts.name} includes no effect, "
-            "so we expect little from it."
+            f"The best available estimate for {facts.name}, against a placebo or no "
+            f"treatment, includes no effect, so we expect no more from it than from waiting "
+            f"({natural:.2f})."
         )
     if facts.treatment == "conventional":
         benefit, said_lines = _usual_care_history(facts, intake, benefit)

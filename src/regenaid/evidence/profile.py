@@ -201,6 +201,28 @@ def _null_value(measure: str) -> float:
     return 1.0 if measure in ("OR", "RR", "ROM") else 0.0
 
 
+_INACTIVE_WORDS = (
+    "saline",
+    "placebo",
+    "sham",
+    "vehicle",
+    "control",
+    "no treatment",
+    "none",
+    "alone",
+)
+
+
+def head_to_head(comparator: str) -> bool:
+    """Whether ``comparator`` is another active treatment given instead (triamcinolone
+    injections, a placental extract), so that an interval including no difference says the two
+    do about as well, not that the treatment does nothing. Placebo-type comparators (saline,
+    placebo, sham, vehicle, no treatment, controls), before-and-after comparisons and add-on
+    designs (PRP with a laser against the laser alone) are not; nor is an unstated one."""
+    low = comparator.lower().strip()
+    return bool(low) and low != "n/a" and not any(word in low for word in _INACTIVE_WORDS)
+
+
 def _comparator_class(comparator: str) -> str:
     """Placebo-type comparators (saline, placebo, sham) pool together; others only with the same."""
     low = comparator.lower()
