@@ -125,6 +125,7 @@ def check_reasons_match_rules(
                 r.applies_to(a.condition)
                 and (not r.sexes or sex in r.sexes)
                 and (r.min_age is None or age >= r.min_age)
+                and (r.max_age is None or age <= r.max_age)
             )
             if not (switched_on and covers and o.treatment in r.treatments):
                 continue

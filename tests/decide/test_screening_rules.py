@@ -96,7 +96,7 @@ def _intake(rule: Contraindication, concern: str, condition: str, severity: str)
         {
             "concern": concern,
             "condition": condition,
-            "age": max(45, rule.min_age or 0),
+            "age": min(max(45, rule.min_age or 0), rule.max_age or 120),
             "sex": _sex(rule),
             "severity": severity,
             # a rule switched on by age or sex alone has no health flag to set
@@ -111,7 +111,7 @@ def test_every_health_flag_has_a_rule() -> None:
     # any other rule is switched on by age or sex alone (e.g. PSA with finasteride, men 50+)
     for rule in KB.contraindications:
         if rule.code not in HEALTH_FLAGS:
-            assert rule.sexes or rule.min_age is not None, rule.code
+            assert rule.sexes or rule.min_age is not None or rule.max_age is not None, rule.code
 
 
 @pytest.mark.parametrize(
@@ -446,3 +446,27 @@ def test_minoxidil_on_the_scalp_is_not_started_with_a_heart_problem_unsaid(
         "minoxidil-women-2pct-dailymed-label" in r.sources
         for r in _usual_care_reasons(condition, sex, "moderate", "anemia")
     )
+
+
+def test_fillers_under_22_are_said_to_be_outside_their_approval() -> None:
+    # FDA: dermal fillers are approved for adults aged 22 and older
+    def codes(age: int) -> set[str]:
+        intake = parse_intake(
+            {
+                "concern": "skin",
+                "condition": "volume_loss",
+                "age": age,
+                "sex": "female",
+                "severity": "mild",
+            }
+        )
+        usual = next(o for o in assess(intake, KB).options if o.treatment == "conventional")
+        return {r.code for r in usual.reasons}
+
+    assert "filler_under_22" in codes(19) and "filler_under_22" in codes(21)
+    assert "filler_under_22" not in codes(22)
+
+
+def test_keloids_are_spoken_of_before_fillers() -> None:
+    reasons = _usual_care_reasons("volume_loss", "female", "mild", "keloid_tendency")
+    assert any("filler" in r.text and "mpr-juvederm-volux-xc" in r.sources for r in reasons)

@@ -6,9 +6,9 @@ level. Levels combine as "worst wins": contraindicated > defer > caution > eligi
 option carries the rule's ``come_back`` text (when to return).
 
 A rule covers a person only where its optional limits allow: ``conditions`` (the intake's
-condition), ``sexes`` and ``min_age``. A rule whose ``code`` is not a CONTRACT §1 health flag
-(for example a caution about finasteride and PSA tests for men from 50) needs no flag: it
-applies to everyone its limits select. (The loader accepts only health-flag codes today.)
+condition), ``sexes``, ``min_age`` and ``max_age``. A rule whose ``code`` is not a CONTRACT §1
+health flag (a caution about finasteride and PSA tests for men from 50, about fillers under 22)
+needs no flag: it applies to everyone its limits select.
 
 A rule for conventional care that names ``care`` tags is about parts of usual care: it
 applies only where the person's usual care (the condition's first-line care at their
@@ -107,11 +107,12 @@ def switched_on(rule: Contraindication, flags_on: Iterable[str]) -> bool:
 
 
 def rule_covers(rule: Contraindication, intake: Intake) -> bool:
-    """True when the rule's limits (conditions, sexes, min_age) include this person."""
+    """True when the rule's limits (conditions, sexes, min_age, max_age) include this person."""
     return (
         rule.applies_to(intake.condition)
         and (not rule.sexes or intake.sex in rule.sexes)
         and (rule.min_age is None or intake.age >= rule.min_age)
+        and (rule.max_age is None or intake.age <= rule.max_age)
     )
 
 

@@ -454,6 +454,7 @@ def _read_contraindications(
             care=_care_tags(r, "care"),
             sexes=r.opt_choices("sexes", SEXES),
             min_age=r.opt_int("min_age"),
+            max_age=r.opt_int("max_age"),
             about=_part_notes(r),
             lead_cited_by_parts=parts_cite_lead,
         )
@@ -471,11 +472,13 @@ def _read_contraindications(
                 outside = ", ".join(t for t in note.care if t not in rule.care)
                 raise r.error(f"about[{i}].care", f"{outside} not among the rule's care tags")
             _require_evidence(r, f"about[{i}].sources", note.sources, sources)
-        if rule.code not in HEALTH_FLAGS and not (rule.sexes or rule.min_age is not None):
+        if rule.code not in HEALTH_FLAGS and not (
+            rule.sexes or rule.min_age is not None or rule.max_age is not None
+        ):
             raise r.error(
                 "code",
                 f"{rule.code!r} is not a health flag; a rule without one must be limited by "
-                "sexes or min_age (it applies to everyone those limits select)",
+                "sexes, min_age or max_age (it applies to everyone those limits select)",
             )
         if rule.care and "conventional" not in rule.treatments:
             raise r.error("care", "care tags narrow a rule for 'conventional' only")

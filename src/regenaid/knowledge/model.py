@@ -521,10 +521,11 @@ class Contraindication:
     # to conventional care only where the person's usual care includes one of them. Empty:
     # conventional care in general (or the rule does not name conventional care).
     care: tuple[str, ...] = ()
-    # Optional: the rule applies only to people of these sexes / from this age (e.g. PSA
-    # testing with finasteride in men over 50).
+    # Optional: the rule applies only to people of these sexes / from this age / up to this age
+    # (e.g. PSA testing with finasteride in men over 50; fillers under 22).
     sexes: tuple[str, ...] = ()
     min_age: int | None = None
+    max_age: int | None = None
     # For a care-specific rule: sentences about some of its care tags (``text`` is then the
     # lead every person reads), so that nobody is told about medicines they are not offered.
     about: tuple[PartNote, ...] = ()
