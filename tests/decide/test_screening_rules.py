@@ -470,3 +470,29 @@ def test_fillers_under_22_are_said_to_be_outside_their_approval() -> None:
 def test_keloids_are_spoken_of_before_fillers() -> None:
     reasons = _usual_care_reasons("volume_loss", "female", "mild", "keloid_tendency")
     assert any("filler" in r.text and "mpr-juvederm-volux-xc" in r.sources for r in reasons)
+
+
+@pytest.mark.parametrize("condition", ["fine_lines_wrinkles", "pigmentation", "skin_rejuvenation"])
+def test_recent_isotretinoin_is_spoken_of_before_exosomes_on_the_face(condition: str) -> None:
+    # exosomes for the face are given after microneedling or with a laser; only acne scars had
+    # an isotretinoin reason before
+    intake = parse_intake(
+        {
+            "concern": "skin",
+            "condition": condition,
+            "age": 25,
+            "sex": "female",
+            "severity": "mild",
+            "health": {"isotretinoin_recent": True},
+        }
+    )
+    for option in assess(intake, KB).options:
+        if option.treatment in ("exosome", "combination"):
+            assert any(r.code == "isotretinoin_recent" for r in option.reasons), option.treatment
+
+
+def test_recent_isotretinoin_is_spoken_of_before_a_hair_transplant() -> None:
+    reasons = _usual_care_reasons(
+        "androgenetic_alopecia", "male", "advanced", "isotretinoin_recent"
+    )
+    assert any("Hair transplant" in r.text for r in reasons)
