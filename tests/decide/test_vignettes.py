@@ -414,3 +414,23 @@ def test_a_man_is_not_told_to_say_whether_he_may_become_pregnant(condition: str)
 
     assert "may become pregnant" not in text("male")
     assert "may become pregnant" in text("female")
+
+
+def test_no_new_treatment_is_not_read_as_stopping_a_medicine_that_helps() -> None:
+    """Omar, 66, whose minoxidil works, rated only little maintenance: no new treatment fits
+    him best, and he is told that it does not mean stopping minoxidil."""
+    intake = {
+        "concern": "hair",
+        "condition": "androgenetic_alopecia",
+        "age": 66,
+        "sex": "male",
+        "severity": "moderate",
+        "prior_treatments": [{"treatment": "minoxidil", "response": "good"}],
+        "priorities": {"low_maintenance": 4},
+    }
+    a = run(intake)
+    notice = next(n for n in a.notices if n.code == "keep_what_helps")
+    assert "does not mean stopping" in notice.text and "three to six months" in notice.text
+    assert notice.sources == ["healthxchange-minoxidil-continuous-use"]
+    intake["prior_treatments"] = [{"treatment": "minoxidil", "response": "none"}]
+    assert not any(n.code == "keep_what_helps" for n in run(intake).notices)

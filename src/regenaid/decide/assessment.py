@@ -23,7 +23,7 @@ from pydantic import BaseModel, TypeAdapter, create_model
 
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.disagreements import TOPIC_LABEL, find_disagreements
-from regenaid.decide.intake import Intake
+from regenaid.decide.intake import Intake, PriorTreatmentId
 from regenaid.decide.option_cost import cost_block_json, cost_blocks, wanted_currency
 from regenaid.decide.option_plan import plan_summary
 from regenaid.decide.outcomes import outcome_outs
@@ -352,6 +352,33 @@ def _main_currency(costs: Mapping[TreatmentId, Mapping[str, object]]) -> str:
     return max(sorted(counts), key=lambda code: counts[code])
 
 
+HAIR_MEDICINES: tuple[PriorTreatmentId, ...] = ("minoxidil", "finasteride", "dutasteride")
+
+
+def _medicines_that_helped(intake: Intake) -> Notice | None:
+    """For pattern hair loss, when the person said a hair medicine helped: choosing no new
+    treatment is not stopping it (those medicines work only while used)."""
+    if intake.condition not in ("androgenetic_alopecia", "female_pattern_hair_loss"):
+        return None
+    helped = [m for m in HAIR_MEDICINES if intake.prior_response(m) in ("good", "partial")]
+    if not helped:
+        return None
+    names = " and ".join(helped)
+    text = (
+        f"You said {names} helped you. Choosing no new treatment does not mean stopping "
+        f"{'it' if len(helped) == 1 else 'them'}: hair-loss medicines work only while they are "
+        "used"
+    )
+    text += (
+        ", and hair kept by minoxidil can be lost within three to six months of stopping."
+        if "minoxidil" in helped
+        else "."
+    )
+    return Notice(
+        code="keep_what_helps", text=text, sources=["healthxchange-minoxidil-continuous-use"]
+    )
+
+
 def _notices(
     intake: Intake,
     statics: Sequence[_OptionStatic],
@@ -383,6 +410,9 @@ def _notices(
                     text=f"Not now: {', '.join(treatments)}. Come back {when}.",
                 )
             )
+    kept = _medicines_that_helped(intake)
+    if kept:
+        notices.append(kept)
     if all(r.rank is None for r in ranked.values()):
         notices.append(
             Notice(
