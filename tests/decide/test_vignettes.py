@@ -7,6 +7,7 @@ priority or an earlier response should do), not about exact scores.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -434,3 +435,54 @@ def test_no_new_treatment_is_not_read_as_stopping_a_medicine_that_helps() -> Non
     assert notice.sources == ["healthxchange-minoxidil-continuous-use"]
     intake["prior_treatments"] = [{"treatment": "minoxidil", "response": "none"}]
     assert not any(n.code == "keep_what_helps" for n in run(intake).notices)
+
+
+def _card_texts(concern: str, condition: str) -> list[tuple[str, str]]:
+    a = run(
+        {
+            "concern": concern,
+            "condition": condition,
+            "age": 40,
+            "sex": "female",
+            "severity": "moderate",
+        }
+    ).model_dump(mode="json")
+    return [
+        (o["treatment"], item["text"])
+        for o in a["options"]
+        for key in ("benefits", "harms", "unknowns", "claims")
+        for item in o.get(key) or []
+    ]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "fine_lines_wrinkles",
+        "volume_loss",
+        "acne_scars",
+        "scars",
+        "pigmentation",
+        "skin_rejuvenation",
+    ],
+)
+def test_a_skin_card_says_nothing_about_hair(condition: str) -> None:
+    # a wrinkles card read "4 people reported hair loss again", "in small hair-loss studies side
+    # effects were rare" and a clinic's "prolong the hair growth cycle"
+    said = [(t, text) for t, text in _card_texts("skin", condition) if "hair" in text.lower()]
+    assert said == []
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["androgenetic_alopecia", "female_pattern_hair_loss", "telogen_effluvium", "alopecia_areata"],
+)
+def test_a_hair_card_says_nothing_about_faces_except_unwanted_facial_hair(condition: str) -> None:
+    # "bruising is common after injections in the face" (a facial trial) was shown for the scalp
+    said = [
+        (t, text)
+        for t, text in _card_texts("hair", condition)
+        if re.search(r"\bface\b(?! or body)|cheek|laser", text, re.IGNORECASE)
+        and "low-level laser" not in text.lower()
+    ]
+    assert said == []

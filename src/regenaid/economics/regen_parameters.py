@@ -32,9 +32,10 @@ _RESPONSE: dict[TreatmentId, tuple[float, float, str, tuple[str, ...]]] = {
     "prp": (
         0.55,
         0.15,
-        "PRP response probability is an assumption (Beta, mean 55%, SD 15%): meta-analyses report "
-        "mean gains in hair density with low certainty and several placebo-controlled trials "
-        "found no difference, but none reports the share of people who respond.",
+        "PRP response probability is an assumption (Beta, mean 55%, SD 15%): no study reports "
+        "the share of people who respond (for pattern hair loss, meta-analyses report mean gains "
+        "in hair density with low certainty, and several placebo-controlled trials found no "
+        "difference).",
         ("st-kieling-2024", "st-cruciani-2021", "st-shapiro-2020", "st-puig-2016"),
     ),
     "exosome": (
