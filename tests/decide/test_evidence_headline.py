@@ -164,3 +164,21 @@ def test_which_comparators_are_another_treatment_given_instead() -> None:
         "",
     ):
         assert not head_to_head(inactive), inactive
+
+
+def test_no_time_to_results_is_credited_when_no_result_was_shown() -> None:
+    # PRP for wrinkles: "shows results in about 12-26 weeks, which raised its fit" although
+    # blinded raters saw no difference
+    intake = parse_intake(
+        {
+            "concern": "skin",
+            "condition": "fine_lines_wrinkles",
+            "age": 45,
+            "sex": "female",
+            "severity": "moderate",
+            "priorities": {"speed": 3},
+        }
+    )
+    prp = next(o for o in assess(intake, KB).options if o.treatment == "prp")
+    assert any("nobody knows how soon" in line for line in prp.why)
+    assert not any("shows results in about" in line for line in prp.why)

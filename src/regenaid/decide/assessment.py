@@ -654,10 +654,14 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
             name=s.name,
             certainty=s.profile.certainty,
             # an option no study tested in people like this person: when results show is not
-            # known for them either (a study in another population does not tell)
+            # known for them either (a study in another population does not tell); nor when
+            # the best estimate, against a placebo, includes no effect (no result was shown)
             time_to_results_weeks=(
                 None
-                if s.treatment == "no_treatment" or s.protocol is None or not studied[s.treatment]
+                if s.treatment == "no_treatment"
+                or s.protocol is None
+                or not studied[s.treatment]
+                or s.null_effect
                 else s.protocol.time_to_results_weeks
             ),
             sessions_over_horizon=sessions_over_horizon(s.protocol, months),

@@ -691,7 +691,9 @@ def rank_options(
                     effect = "so it gets no credit for it"
                 elif abs(delta) < WHY_THRESHOLD:
                     # a rated priority is never silently dropped: say it made little difference
-                    effect = "about the same as the other options, so it changed little"
+                    # (near the average of the options: not "about the same" as each of them,
+                    # PRP at USD 3,098 sits near the average of 270 and 24,691)
+                    effect = "near the middle of the options on this, so it changed little"
                 else:
                     effect = f"which {_effect_words(delta)}"
                 text = (
