@@ -496,3 +496,21 @@ def test_recent_isotretinoin_is_spoken_of_before_a_hair_transplant() -> None:
         "androgenetic_alopecia", "male", "advanced", "isotretinoin_recent"
     )
     assert any("Hair transplant" in r.text for r in reasons)
+
+
+def test_fear_of_needles_with_lost_volume_is_not_pointed_to_creams() -> None:
+    # usual care for lost volume is filler injections: creams do not restore volume
+    intake = parse_intake(
+        {
+            "concern": "skin",
+            "condition": "volume_loss",
+            "age": 50,
+            "sex": "female",
+            "severity": "moderate",
+            "health": {"needle_phobia": True},
+        }
+    )
+    for option in assess(intake, KB).options:
+        for reason in option.reasons:
+            if reason.code == "needle_phobia":
+                assert "cream" not in reason.text, option.treatment
