@@ -508,3 +508,17 @@ def test_a_placebo_arm_is_never_shown_as_the_natural_course(kb: KnowledgeBase) -
                 said = row.text.lower()
                 natural = ("untreated", "without treatment", "kept losing", "by itself")
                 assert any(words in said for words in natural), (condition, row.text)
+
+
+def test_every_clinic_claim_about_exosome_safety_gets_our_reply(kb: KnowledgeBase) -> None:
+    # "Because exosomes are acellular ... a favorable safety profile" stood beside the reported
+    # serious harms with no word from us
+    bare = [
+        c.id
+        for c in kb.claims
+        if c.treatment == "exosome"
+        and c.topic == "safety"
+        and kb.is_marketing_claim(c)
+        and not c.note
+    ]
+    assert bare == []
