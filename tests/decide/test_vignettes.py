@@ -486,3 +486,21 @@ def test_a_hair_card_says_nothing_about_faces_except_unwanted_facial_hair(condit
         and "low-level laser" not in text.lower()
     ]
     assert said == []
+
+
+def test_for_women_the_womens_prp_result_comes_before_the_pooled_one() -> None:
+    # the pooled reviews' 26-28 hairs/cm2 came first and the women's unclear density rise
+    # third, which the report (two benefits per option) dropped
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "female_pattern_hair_loss",
+            "age": 40,
+            "sex": "female",
+            "severity": "moderate",
+        }
+    )
+    texts = [b.text for b in option(a, "prp").benefits]
+    women = next(i for i, t in enumerate(texts) if t.startswith("Women's pattern hair loss"))
+    pooled = next(i for i, t in enumerate(texts) if t.startswith("Pattern hair loss"))
+    assert women < pooled and women <= 1

@@ -694,7 +694,10 @@ def _unpooled(
             *best_single.reasons,
         ]
         listed = "; ".join(_describe_single(s) for s in primaries)
-        summary = f"There are too few studies of {name} to combine. Single studies: {listed}"
+        summary = (
+            f"Our study table has too few studies of {name} for this condition to combine "
+            f"ourselves. Single studies: {listed}"
+        )
         if not summary.endswith("."):
             summary += "."
         return certainty, reasons, summary, None
