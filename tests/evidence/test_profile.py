@@ -189,9 +189,7 @@ def test_two_trials_are_too_few_to_pool() -> None:
     p = evidence_profile(TWO_TRIALS, "androgenetic_alopecia", "prp")
     assert p.pooled is None and p.headline == "none"
     assert [s.id for s in p.poolable] == ["trial-1", "trial-2"]  # kept for a per-study plot
-    assert p.summary.startswith(
-        "Our study table has too few studies of PRP for this condition to combine ourselves."
-    )
+    assert p.summary.startswith("We have too few studies of PRP here to combine.")
     assert p.certainty_reasons[0] == "Too few studies to pool: 2 single studies."
 
 

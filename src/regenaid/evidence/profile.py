@@ -694,10 +694,7 @@ def _unpooled(
             *best_single.reasons,
         ]
         listed = "; ".join(_describe_single(s) for s in primaries)
-        summary = (
-            f"Our study table has too few studies of {name} for this condition to combine "
-            f"ourselves. Single studies: {listed}"
-        )
+        summary = f"We have too few studies of {name} here to combine. Single studies: {listed}"
         if not summary.endswith("."):
             summary += "."
         return certainty, reasons, summary, None
