@@ -14,6 +14,7 @@ import pytest
 
 from regenaid.decide import Assessment, assess, parse_intake
 from regenaid.knowledge import load_knowledge
+from regenaid.knowledge.model import CONDITIONS_BY_CONCERN
 
 KB = load_knowledge()
 
@@ -455,17 +456,7 @@ def _card_texts(concern: str, condition: str) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize(
-    "condition",
-    [
-        "fine_lines_wrinkles",
-        "volume_loss",
-        "acne_scars",
-        "scars",
-        "pigmentation",
-        "skin_rejuvenation",
-    ],
-)
+@pytest.mark.parametrize("condition", CONDITIONS_BY_CONCERN["skin"])
 def test_a_skin_card_says_nothing_about_hair(condition: str) -> None:
     # a wrinkles card read "4 people reported hair loss again", "in small hair-loss studies side
     # effects were rare" and a clinic's "prolong the hair growth cycle"
@@ -473,10 +464,7 @@ def test_a_skin_card_says_nothing_about_hair(condition: str) -> None:
     assert said == []
 
 
-@pytest.mark.parametrize(
-    "condition",
-    ["androgenetic_alopecia", "female_pattern_hair_loss", "telogen_effluvium", "alopecia_areata"],
-)
+@pytest.mark.parametrize("condition", CONDITIONS_BY_CONCERN["hair"])
 def test_a_hair_card_says_nothing_about_faces_except_unwanted_facial_hair(condition: str) -> None:
     # "bruising is common after injections in the face" (a facial trial) was shown for the scalp
     said = [
