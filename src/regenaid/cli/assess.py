@@ -77,27 +77,23 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
     from rich.text import Text
 
     from regenaid.reports.assessment_view import build_view
+    from regenaid.reports.i18n import catalogue
 
     assert isinstance(console, Console)
     # "Not ruled out by your answers", with the regulatory caveat where one applies (the same
     # words as the web page and the report).
-    eligibility = {o.id: o.eligibility_line for o in build_view(assessment).options}
+    view = build_view(assessment)
+    eligibility = {o.id: o.eligibility_line for o in view.options}
     console.print(
         f"Assessment for {assessment.condition_name} "
         f"({assessment.severity}, horizon {assessment.horizon_months} months"
         + (f", {assessment.jurisdiction}" if assessment.jurisdiction else "")
         + ")"
     )
-    names = {o.treatment: o.name for o in assessment.options}
-    recommended = names.get(assessment.recommended) if assessment.recommended else None
-    lead = (
-        "Best fit to what matters to you"
-        if assessment.priorities_rated
-        else "Best fit on the evidence and your answers (you rated no priority)"
-    )
-    console.print(
-        f"{lead}: {recommended}"
-        if recommended
+    recommended = view.recommended_option
+    console.print(  # the best-fit line of the web page and the report
+        catalogue()(view.recommended_key, option=recommended.name)
+        if recommended is not None
         else "Best fit: none of the options can be offered now."
     )
     console.print()

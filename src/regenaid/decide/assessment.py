@@ -23,17 +23,11 @@ from pydantic import BaseModel, TypeAdapter, create_model
 
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.disagreements import TOPIC_LABEL, find_disagreements
-from regenaid.decide.intake import Intake, PriorTreatmentId
+from regenaid.decide.intake import Intake
 from regenaid.decide.option_cost import cost_block_json, cost_blocks, wanted_currency
 from regenaid.decide.option_plan import plan_summary
 from regenaid.decide.outcomes import outcome_outs
-from regenaid.decide.ranking import (
-    OptionFacts,
-    RankedOption,
-    UsualCarePart,
-    chronic_te,
-    rank_options,
-)
+from regenaid.decide.ranking import OptionFacts, RankedOption, chronic_te, rank_options
 from regenaid.decide.results import (
     Assessment,
     CitedOut,
@@ -45,7 +39,13 @@ from regenaid.decide.results import (
     ReasonOut,
     RegulatoryOut,
 )
-from regenaid.decide.screening import Reason, ScreeningResult, screen, usual_care_parts
+from regenaid.decide.screening import (
+    HAIR_MEDICINES,
+    Reason,
+    ScreeningResult,
+    screen,
+    usual_care_parts,
+)
 from regenaid.decide.views import claim_out, profile_for
 from regenaid.evidence.profile import EvidenceProfile, head_to_head, studied_in
 from regenaid.knowledge import KnowledgeBase, load_knowledge
@@ -352,9 +352,6 @@ def _main_currency(costs: Mapping[TreatmentId, Mapping[str, object]]) -> str:
     return max(sorted(counts), key=lambda code: counts[code])
 
 
-HAIR_MEDICINES: tuple[PriorTreatmentId, ...] = ("minoxidil", "finasteride", "dutasteride")
-
-
 def _medicines_that_helped(intake: Intake) -> Notice | None:
     """For pattern hair loss, when the person said a hair medicine helped: choosing no new
     treatment is not stopping it (those medicines work only while used)."""
@@ -611,14 +608,6 @@ def _with_local_rules(
     return out
 
 
-def usual_care_facts(
-    intake: Intake, first_line: FirstLineCare | None
-) -> tuple[UsualCarePart, ...] | None:
-    """The main parts of this person's usual care for the ranking (screening.usual_care_parts)."""
-    parts = usual_care_parts(intake, first_line)
-    return None if parts is None else tuple(UsualCarePart(name, priors) for name, priors in parts)
-
-
 def assess(intake: Intake, kb: KnowledgeBase | None = None) -> Assessment:
     """Screen, rank and explain every option of the intake's condition (CONTRACT §2)."""
     return _assessed(intake, kb or load_knowledge()).model()
@@ -679,7 +668,7 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
             mode=s.protocol.mode if s.protocol else "clinic_course",
             safety_signal=kb.treatments[s.treatment].safety_signal is not None,
             usual_care_parts=(
-                usual_care_facts(intake, kb.first_line.get(intake.condition))
+                usual_care_parts(intake, kb.first_line.get(intake.condition))
                 if s.treatment == "conventional"
                 else None
             ),

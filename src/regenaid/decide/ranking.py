@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from regenaid.decide.intake import Intake, PriorTreatmentId
-from regenaid.decide.screening import PRIOR_LABEL, ScreeningResult
+from regenaid.decide.screening import PRIOR_LABEL, ScreeningResult, UsualCarePart
 from regenaid.knowledge.model import Certainty, Range, TreatmentId
 
 BENEFIT_WEIGHT = 0.4
@@ -138,16 +138,6 @@ ADVANCED_FACTOR: dict[str, dict[TreatmentId, float]] = {
     "hair": {"prp": 0.6, "exosome": 0.6, "combination": 0.6, "conventional": 0.8},
     "skin": {"prp": 0.8, "exosome": 0.8, "combination": 0.8, "conventional": 0.9},
 }
-
-
-@dataclass(frozen=True, slots=True)
-class UsualCarePart:
-    """A main part of usual care (first line, or for advanced disease; not an add-on) and the
-    earlier treatments that are it (minoxidil for "Minoxidil foam or liquid on the scalp";
-    none for sunscreen or a filler, which the intake cannot name)."""
-
-    name: str
-    priors: tuple[PriorTreatmentId, ...]
 
 
 HAIR_MEDICINE_PARTS: tuple[UsualCarePart, ...] = (

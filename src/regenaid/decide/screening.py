@@ -50,12 +50,13 @@ SEVERITY_OF_LEVEL: dict[Eligibility, int] = {
 }
 NOT_RANKED: frozenset[Eligibility] = frozenset({"contraindicated", "defer"})
 
+HAIR_MEDICINES: tuple[PriorTreatmentId, ...] = ("minoxidil", "finasteride", "dutasteride")
 # Earlier treatments whose response tells us something about an option (by treatment id).
 PRIOR_EVIDENCE_FOR: dict[TreatmentId, tuple[PriorTreatmentId, ...]] = {
     "prp": ("prp",),
     "exosome": ("exosome",),
     "combination": ("prp", "exosome"),
-    "conventional": ("minoxidil", "finasteride", "dutasteride"),
+    "conventional": HAIR_MEDICINES,
 }
 
 
@@ -248,13 +249,28 @@ def usual_care_priors(
     us about it): by care tag, e.g. minoxidil for pattern hair loss, microneedling and laser for
     acne scars, a retinoid cream for photoageing. Without ``first_line``, the hair medicines."""
     if first_line is None:
-        return PRIOR_EVIDENCE_FOR["conventional"]
-    offered = first_line.tags(intake.resolved_severity, intake.sex)
+        return HAIR_MEDICINES
+    return _priors_of(first_line.tags(intake.resolved_severity, intake.sex))
+
+
+def _priors_of(care: Iterable[str]) -> tuple[PriorTreatmentId, ...]:
+    """The earlier treatments (intake ids) that are care with one of these tags."""
+    wanted = set(care)
     return tuple(
         cast(PriorTreatmentId, prior)
         for prior, tags in PRIOR_CARE_TAGS.items()
-        if offered.intersection(tags)
+        if wanted.intersection(tags)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class UsualCarePart:
+    """A main part of usual care (first line, or for advanced disease; not an add-on) and the
+    earlier treatments that are it (minoxidil for "Minoxidil foam or liquid on the scalp";
+    none for sunscreen or a filler, which the intake cannot name)."""
+
+    name: str
+    priors: tuple[PriorTreatmentId, ...]
 
 
 MAIN_ROLES = frozenset({"first_line", "severe", "advanced"})  # usual care's parts, not add-ons
@@ -262,22 +278,14 @@ MAIN_ROLES = frozenset({"first_line", "severe", "advanced"})  # usual care's par
 
 def usual_care_parts(
     intake: Intake, first_line: FirstLineCare | None
-) -> tuple[tuple[str, tuple[PriorTreatmentId, ...]], ...] | None:
-    """The main parts of this person's usual care (not its add-ons), each as its name and the
-    earlier treatments that are it (by care tag): for pattern hair loss in a man, minoxidil on
-    the scalp (minoxidil) and finasteride (finasteride, dutasteride). None without
-    ``first_line``."""
+) -> tuple[UsualCarePart, ...] | None:
+    """The main parts of this person's usual care (not its add-ons): for pattern hair loss in a
+    man, minoxidil on the scalp (minoxidil) and finasteride (finasteride, dutasteride). None
+    without ``first_line``."""
     if first_line is None:
         return None
     return tuple(
-        (
-            part.name,
-            tuple(
-                cast(PriorTreatmentId, prior)
-                for prior, tags in PRIOR_CARE_TAGS.items()
-                if set(part.care).intersection(tags)
-            ),
-        )
+        UsualCarePart(part.name, _priors_of(part.care))
         for part in first_line.for_severity(intake.resolved_severity, intake.sex)
         if part.role in MAIN_ROLES
     )
