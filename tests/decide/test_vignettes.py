@@ -492,3 +492,22 @@ def test_for_women_the_womens_prp_result_comes_before_the_pooled_one() -> None:
     women = next(i for i, t in enumerate(texts) if t.startswith("Women's pattern hair loss"))
     pooled = next(i for i, t in enumerate(texts) if t.startswith("Pattern hair loss"))
     assert women < pooled and women <= 1
+
+
+def test_a_pregnant_woman_is_not_told_to_keep_a_hair_medicine() -> None:
+    """Sara, 34, pregnant, whose minoxidil worked: its pregnancy rule says it is not advised,
+    so no note says that choosing no new treatment does not mean stopping it."""
+    intake: dict[str, Any] = {
+        "concern": "hair",
+        "condition": "female_pattern_hair_loss",
+        "age": 34,
+        "sex": "female",
+        "severity": "moderate",
+        "health": {"pregnant_or_breastfeeding": True},
+        "prior_treatments": [{"treatment": "minoxidil", "response": "good"}],
+    }
+    assert not any(n.code == "keep_what_helps" for n in run(intake).notices)
+    # finasteride is for men only: a woman who took it is not told to keep it
+    intake["health"] = {}
+    intake["prior_treatments"] = [{"treatment": "finasteride", "response": "good"}]
+    assert not any(n.code == "keep_what_helps" for n in run(intake).notices)

@@ -354,10 +354,19 @@ def _main_currency(costs: Mapping[TreatmentId, Mapping[str, object]]) -> str:
 
 def _medicines_that_helped(intake: Intake) -> Notice | None:
     """For pattern hair loss, when the person said a hair medicine helped: choosing no new
-    treatment is not stopping it (those medicines work only while used)."""
+    treatment is not stopping it (those medicines work only while used). Never in pregnancy or
+    breastfeeding, whose rules say not to use them; finasteride and dutasteride only for men,
+    the only people usual care offers them to."""
     if intake.condition not in ("androgenetic_alopecia", "female_pattern_hair_loss"):
         return None
-    helped = [m for m in HAIR_MEDICINES if intake.prior_response(m) in ("good", "partial")]
+    if intake.health.pregnant_or_breastfeeding:
+        return None
+    helped = [
+        m
+        for m in HAIR_MEDICINES
+        if intake.prior_response(m) in ("good", "partial")
+        and (m == "minoxidil" or intake.sex == "male")
+    ]
     if not helped:
         return None
     names = " and ".join(helped)

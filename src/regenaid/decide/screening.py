@@ -279,15 +279,16 @@ MAIN_ROLES = frozenset({"first_line", "severe", "advanced"})  # usual care's par
 def usual_care_parts(
     intake: Intake, first_line: FirstLineCare | None
 ) -> tuple[UsualCarePart, ...] | None:
-    """The main parts of this person's usual care (not its add-ons): for pattern hair loss in a
-    man, minoxidil on the scalp (minoxidil) and finasteride (finasteride, dutasteride). None
-    without ``first_line``."""
+    """The main parts of this person's usual care (not its add-ons, nor sunscreen or a wig,
+    which treat nothing an earlier response could tell about): for pattern hair loss in a man,
+    minoxidil on the scalp (minoxidil) and finasteride (finasteride, dutasteride). None without
+    ``first_line``."""
     if first_line is None:
         return None
     return tuple(
         UsualCarePart(part.name, _priors_of(part.care))
         for part in first_line.for_severity(intake.resolved_severity, intake.sex)
-        if part.role in MAIN_ROLES
+        if part.role in MAIN_ROLES and not set(part.care) <= SUPPORTIVE_CARE_TAGS
     )
 
 
