@@ -93,8 +93,13 @@ def test_usual_care_for_shedding_is_tests_and_advice() -> None:
     a = _assess("telogen_effluvium", "hair", priorities={"autologous": 4, "avoid_blood_draw": 4})
     conventional = next(o for o in a.options if o.treatment == "conventional")
     assert conventional.attribute_scores["autologous"] == 1.0
-    assert conventional.attribute_scores["avoid_blood_draw"] == 0.0  # blood tests
+    # its blood tests are advised whatever the person chooses (notice check_the_cause), so
+    # they are no blood draw of usual care's own: waiting would need them too
+    assert conventional.attribute_scores["avoid_blood_draw"] == 1.0
+    assert any("beyond the blood tests we advise" in line for line in conventional.why)
     assert any("puts nothing into your body" in line for line in conventional.why)
+    prp = next(o for o in a.options if o.treatment == "prp")
+    assert prp.attribute_scores["avoid_blood_draw"] == 0.0
 
 
 def test_exosome_skin_results_time_is_not_known() -> None:

@@ -231,7 +231,7 @@ def _statics(
         if treatment == "combination":
             autologous = 0.5  # the PRP part is the person's own blood, the exosomes are not
         if treatment == "conventional":
-            autologous, blood_draw = _usual_care_material(kb, condition_id)
+            autologous = _usual_care_material(kb, condition_id)
         out.append(
             _OptionStatic(
                 treatment=treatment,
@@ -487,7 +487,8 @@ def _notices(
                     ),
                 )
             )
-    if care is not None and "blood_tests" in care.tags(intake.resolved_severity, intake.sex):
+    if _blood_tests_advised(intake, care):
+        assert care is not None
         work_up = next(c for c in care.components if "blood_tests" in c.care)
         notices.append(
             Notice(
@@ -556,14 +557,24 @@ def _studied_cached(
 WORK_UP_TAGS = frozenset({"blood_tests", "reassurance"})
 
 
-def _usual_care_material(kb: KnowledgeBase, condition: str) -> tuple[float, bool]:
-    """(autologous, blood draw) of usual care from its first-line parts: tests and advice alone
-    put nothing into the body (1.0); blood tests need a blood draw."""
+def _usual_care_material(kb: KnowledgeBase, condition: str) -> float:
+    """How much of usual care is the person's own material, from its first-line parts: tests
+    and advice alone put nothing into the body (1.0).
+
+    Its blood tests (the work-up for a cause of shedding) are not counted as a blood draw: the
+    aid advises them whatever the person chooses, waiting included (notice ``check_the_cause``),
+    so they do not set usual care apart from the other options."""
     care = kb.first_line.get(condition)
     if care is None:
-        return 0.0, False
+        return 0.0
     tags = {t for c in care.components if c.role == "first_line" for t in c.care}
-    return (1.0 if tags <= WORK_UP_TAGS else 0.0), "blood_tests" in tags
+    return 1.0 if tags <= WORK_UP_TAGS else 0.0
+
+
+def _blood_tests_advised(intake: Intake, care: FirstLineCare | None) -> bool:
+    """True when the person's usual care includes blood tests for a cause: the aid then advises
+    them whatever the person chooses (notice ``check_the_cause``)."""
+    return care is not None and "blood_tests" in care.tags(intake.resolved_severity, intake.sex)
 
 
 @functools.lru_cache(maxsize=512)
@@ -646,6 +657,7 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
     currency = _main_currency(costs)
 
     studied = {s.treatment: _studied(kb, intake, s.treatment) for s in statics}
+    blood_tests_advised = _blood_tests_advised(intake, kb.first_line.get(intake.condition))
     facts = [
         OptionFacts(
             treatment=s.treatment,
@@ -683,6 +695,7 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
             ),
             includes_work_up=s.treatment == "conventional"
             and _includes_work_up(kb, intake.condition, intake.resolved_severity, intake.sex),
+            blood_tests_advised=blood_tests_advised,
         )
         for s in statics
     ]

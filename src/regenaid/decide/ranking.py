@@ -174,6 +174,9 @@ class OptionFacts:
     safety_signal: bool = False
     # Usual care that includes the natural course plus a work-up (see WORK_UP_BONUS).
     includes_work_up: bool = False
+    # The aid advises blood tests for a cause whatever the person chooses (telogen effluvium):
+    # they are not this option's blood draw, and its description says so.
+    blood_tests_advised: bool = False
     # For usual care: its main parts for this person (not its add-ons), each with the earlier
     # treatments that are that part (screening.usual_care_parts). None: the hair medicines
     # (HAIR_MEDICINE_PARTS), for facts built by hand.
@@ -519,6 +522,11 @@ def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | N
     and daily care at home is described as such (its sessions are review visits)."""
     name = facts.name
     if facts.treatment == "no_treatment" and attribute in _NOTHING:
+        if attribute == "avoid_blood_draw" and facts.blood_tests_advised:
+            return (
+                "no new treatment needs no blood draw beyond the blood tests we advise "
+                "whatever you choose"
+            )
         return _NOTHING[attribute]
     unknown = attribute in unknown_attributes(facts)
     daily = facts.mode == "daily_home"
@@ -576,7 +584,11 @@ def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | N
         if facts.autologous > 0:
             return f"{name} uses partly your own material and partly material from elsewhere"
         return f"{name} uses material that does not come from your body"
-    return f"{name} needs a blood draw" if facts.blood_draw else f"{name} needs no blood draw"
+    if facts.blood_draw:
+        return f"{name} needs a blood draw"
+    if facts.blood_tests_advised:
+        return f"{name} needs no blood draw beyond the blood tests we advise whatever you choose"
+    return f"{name} needs no blood draw"
 
 
 _NOTHING: dict[str, str] = {
