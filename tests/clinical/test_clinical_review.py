@@ -35,6 +35,11 @@ HAIR_CONDITIONS = {
 }
 # I6: no PRP study in the knowledge base for these conditions (studies.csv).
 NO_PRP_STUDY = {"pigmentation", "volume_loss", "scars"}
+# I12: every trial in studies.csv of these options for these conditions gave them added to a
+# procedure of usual care (prp-acne-*: "PRP added to microneedling", "PRP added to laser",
+# "PRP combined with laser"; exo-acne-kwon-2020: exosome gel after fractional CO2 laser); the
+# combination follows PRP's schedule. Such an option never ranks above usual care.
+ADD_ON_ONLY = {("acne_scars", t) for t in ("prp", "exosome", "combination")}
 # I7: no exosome study for these conditions (studies.csv), nor in women with hair loss.
 NO_EXOSOME_STUDY = {
     "telogen_effluvium",
@@ -289,6 +294,16 @@ def check_invariants(intake: Mapping[str, Any], a: Any) -> list[str]:
             for word in FORBIDDEN_CONVENTIONAL:
                 if word in text.lower():
                     problems.append(f"I10 conventional care described as unstudied: {text}")
+
+    # I12 an option tested only as an addition to usual care's procedures never ranks above it.
+    if conv is not None and conv.rank is not None:
+        for o in a.options:
+            add_on = (intake["condition"], o.treatment) in ADD_ON_ONLY
+            if add_on and o.rank is not None and o.rank < conv.rank:
+                problems.append(
+                    f"I12 {o.treatment} ranks above usual care though its trials gave it "
+                    "added to usual care's procedures"
+                )
     return problems
 
 

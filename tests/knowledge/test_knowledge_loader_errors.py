@@ -281,6 +281,36 @@ def test_no_treatment_protocol_has_no_sessions(data: Path) -> None:
     assert (err.entry, err.field) == ("no_treatment/scars", "sessions")
 
 
+def test_added_to_names_only_procedures_of_usual_care(data: Path) -> None:
+    # acne-scar usual care offers microneedling and lasers, not fillers as a first-line part
+    edit(
+        data,
+        "protocols.yaml",
+        lambda es: entry(es, treatment="prp", condition="acne_scars").update(
+            added_to=["microneedling", "chemical_peel", "subcision", "laser"]
+        ),
+    )
+    assert read_knowledge(data).protocol("prp", "acne_scars").added_to == (
+        "microneedling",
+        "laser",
+        "chemical_peel",
+        "subcision",
+    )
+    edit(
+        data,
+        "protocols.yaml",
+        lambda es: entry(es, treatment="prp", condition="fine_lines_wrinkles").update(
+            added_to=["microneedling"]
+        ),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == (
+        "protocols.yaml",
+        "prp/fine_lines_wrinkles",
+        "added_to",
+    )
+
+
 def test_price_high_below_low(data: Path) -> None:
     edit(
         data,

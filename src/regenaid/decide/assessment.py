@@ -696,6 +696,7 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
             includes_work_up=s.treatment == "conventional"
             and _includes_work_up(kb, intake.condition, intake.resolved_severity, intake.sex),
             blood_tests_advised=blood_tests_advised,
+            added_to=s.protocol.added_to if s.protocol else (),
         )
         for s in statics
     ]

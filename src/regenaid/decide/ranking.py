@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from regenaid.decide.intake import Intake, PriorTreatmentId
 from regenaid.decide.screening import PRIOR_LABEL, ScreeningResult, UsualCarePart
-from regenaid.knowledge.model import Certainty, Range, TreatmentId
+from regenaid.knowledge.model import ADDED_TO_WORDS, Certainty, Range, TreatmentId
 
 BENEFIT_WEIGHT = 0.4
 CAUTION_PENALTY = 0.05
@@ -177,6 +177,9 @@ class OptionFacts:
     # The aid advises blood tests for a cause whatever the person chooses (telogen effluvium):
     # they are not this option's blood draw, and its description says so.
     blood_tests_advised: bool = False
+    # Care tags of the usual-care procedures every trial gave this option with
+    # (``Protocol.added_to``): an extra to usual care, held below it (docs/ranking.md 3.2).
+    added_to: tuple[str, ...] = ()
     # For usual care: its main parts for this person (not its add-ons), each with the earlier
     # treatments that are that part (screening.usual_care_parts). None: the hair medicines
     # (HAIR_MEDICINE_PARTS), for facts built by hand.
@@ -709,6 +712,7 @@ def rank_options(
         whys[f.treatment] = tuple(lines)
 
     _work_up_first(facts, scores, whys)
+    _add_ons_after_usual_care(facts, scores, whys)
     evidence_of = {f.treatment: scored[f.treatment]["evidence"] for f in facts}
     order = sorted(
         scores,
@@ -783,6 +787,42 @@ def _work_up_first(
                 f"Comes after {usual.name}: shedding needs its cause looked for first (such as "
                 "low iron or thyroid disease), so we placed it just below that.",
             )
+
+
+def _add_ons_after_usual_care(
+    facts: Sequence[OptionFacts],
+    scores: dict[TreatmentId, float],
+    whys: dict[TreatmentId, tuple[str, ...]],
+) -> None:
+    """An option that trials gave only added to a procedure of usual care (``added_to``: PRP
+    with microneedling or a laser for acne scars) is an extra to that care, not a replacement:
+    say so, say its cost leaves that care out, and hold it just below usual care when usual
+    care may be offered (docs/ranking.md 3.2)."""
+    usual = next((f for f in facts if f.treatment == "conventional"), None)
+    for f in facts:
+        if not f.added_to or f.treatment not in scores:
+            continue
+        procedures = _or_list([ADDED_TO_WORDS[t] for t in f.added_to])
+        sessions = _or_list([ADDED_TO_WORDS[t].removeprefix("a ") for t in f.added_to])
+        line = (
+            f"Like its parts in their trials, {f.name} is given as an addition to {procedures}"
+            if f.treatment == "combination"  # never tested itself
+            else f"In the trials, {f.name} was tested as an addition to {procedures}"
+        )
+        if usual is not None and usual.treatment in scores:
+            line += f": it is an extra to {usual.name}, not a replacement"
+            ceiling = _clamp(scores["conventional"] - WORK_UP_FIRST_GAP)
+            if scores[f.treatment] > ceiling:
+                scores[f.treatment] = ceiling
+                line += ", so we placed it just below that"
+        whys[f.treatment] = (
+            *whys[f.treatment],
+            f"{line}. Its cost here does not include the {sessions} sessions.",
+        )
+
+
+def _or_list(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def _not_ranked_line(name: str, screening: ScreeningResult) -> str:

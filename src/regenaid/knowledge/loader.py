@@ -38,6 +38,7 @@ from regenaid.knowledge.exchange import FILE as EXCHANGE_FILE
 from regenaid.knowledge.exchange import read_exchange_rates
 from regenaid.knowledge.jurisdictions import EU, FALLBACK
 from regenaid.knowledge.model import (
+    ADDED_TO_WORDS,
     CARE_GROUPS,
     CARE_TAGS,
     CONDITIONS_BY_CONCERN,
@@ -177,6 +178,7 @@ def read_knowledge(data_dir: DataDir) -> KnowledgeBase:
     grid_rows = _read_grid_rows(data_dir)
     studies = _read_studies(data_dir, sources)
     first_line = _read_first_line(data_dir, known, sources)
+    _check_added_to(protocols, first_line)
     exchange_rates = read_exchange_rates(_entries(data_dir, EXCHANGE_FILE), known)
     outcomes = _read_outcomes(data_dir, known, sources, conditions)
     return KnowledgeBase(
@@ -558,6 +560,7 @@ def _read_protocols(
             note=r.opt_text("note"),
             maintenance_known=r.raw("maintenance_interval_weeks", required=False) is not None,
             mode=r.opt_choice("mode", PROTOCOL_MODES) or "clinic_course",
+            added_to=tuple(t for t in CARE_TAGS if t in r.opt_choices("added_to", ADDED_TO_WORDS)),
         )
         r.finish()
         _require_evidence(r, "sources", protocol.sources, sources)
@@ -582,6 +585,33 @@ def _maintenance(r: EntryReader) -> Range | None:
     if r.raw("maintenance_interval_weeks", required=False) == "none":
         return None
     return r.opt_range("maintenance_interval_weeks")
+
+
+def _check_added_to(
+    protocols: Mapping[tuple[TreatmentId, str], Protocol], first_line: Mapping[str, FirstLineCare]
+) -> None:
+    """An option is said to be added to usual care only where the condition's usual first care
+    offers those procedures."""
+    for p in protocols.values():
+        if not p.added_to:
+            continue
+        care = first_line.get(p.condition)
+        if care is None:
+            raise KnowledgeError(
+                "protocols.yaml",
+                f"{p.treatment}/{p.condition}",
+                "added_to",
+                "the condition has no usual first care in first_line.yaml",
+            )
+        offered = {t for c in care.components if c.role == "first_line" for t in c.care}
+        missing = [t for t in p.added_to if t not in offered]
+        if missing:
+            raise KnowledgeError(
+                "protocols.yaml",
+                f"{p.treatment}/{p.condition}",
+                "added_to",
+                f"{', '.join(missing)}: not offered by the condition's usual first care",
+            )
 
 
 def _check_protocol_shape(r: EntryReader, p: Protocol) -> None:

@@ -176,6 +176,14 @@ PRIOR_CARE_TAGS: dict[str, tuple[str, ...]] = {
     "laser": ("laser", "low_level_laser"),
     "retinoid": ("topical_retinoid",),
 }
+# How a usual-care procedure that an option was added to in trials is named in a sentence
+# (``Protocol.added_to``; the loader accepts only these tags there).
+ADDED_TO_WORDS: dict[str, str] = {
+    "microneedling": "microneedling",
+    "laser": "a laser",
+    "chemical_peel": "a chemical peel",
+    "subcision": "subcision",
+}
 # Roles of a part of usual care: ``first_line`` and ``adjunct`` apply to everyone with the
 # condition; ``severe`` and ``advanced`` only when the person's severity is advanced.
 CareRole = Literal["first_line", "adjunct", "severe", "advanced"]
@@ -284,6 +292,10 @@ class Protocol:
     note: str | None = None
     maintenance_known: bool = True
     mode: ProtocolMode = "clinic_course"
+    # Care tags of the usual-care procedures every trial of this option for this condition gave
+    # it with (PRP added to microneedling or a laser for acne scars): it was not tested alone,
+    # so it is an extra to that care, not a replacement. Empty: tested alone, or not tested.
+    added_to: tuple[str, ...] = ()
 
 
 PriceUnit = Literal["session", "month", "syringe"]
