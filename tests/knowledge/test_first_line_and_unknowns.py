@@ -193,3 +193,14 @@ def test_severe_alopecia_areata_reads_the_severe_disease_evidence() -> None:
     assert usual(severe).certainty.value == "high"  # type: ignore[attr-defined]
     assert "baricitinib" in usual(severe).evidence.summary  # type: ignore[attr-defined]
     assert usual(mild).certainty.value == "very_low"  # type: ignore[attr-defined]
+
+
+def test_pigmentation_warns_of_melanoma_and_of_ochronosis() -> None:
+    a = _assess("pigmentation", "skin", age=63)
+    notice = next(n for n in a.notices if n.code == "check_first")
+    assert "melanoma" in notice.text
+    assert {"mayo-age-spots-symptoms", "acs-melanoma-signs"} <= set(notice.sources)
+    conventional = next(o for o in a.options if o.treatment == "conventional")
+    assert any("ochronosis" in h.text for h in conventional.harms)
+    for condition, concern in (("acne_scars", "skin"), ("telogen_effluvium", "hair")):
+        assert all(n.code != "check_first" for n in _assess(condition, concern).notices)

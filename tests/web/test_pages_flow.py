@@ -372,3 +372,16 @@ def test_no_new_treatments_certainty_is_of_the_natural_course(
     assert "Moderate certainty" not in item
     prp = html.split('<li data-option="prp">')[1].split("</li>")[0]
     assert "certainty" in prp.lower() and "natural course" not in prp
+
+
+def test_a_dark_spot_is_checked_before_any_treatment_first_on_the_page(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    # a lightening cream or a laser on an unexamined spot can hide a melanoma (Mayo Clinic's
+    # age-spot page; American Cancer Society): the notice is shown, not folded away
+    html = results(client, csrf_from, concern="skin", condition="pigmentation", age="63")
+    shown = re.search(r'<ul class="notices">(.*?)</ul>', html, re.S)
+    assert shown and 'data-code="check_first"' in shown.group(1)
+    assert "signs of melanoma" in shown.group(1)
+    hair = results(client, csrf_from)
+    assert 'data-code="check_first"' not in hair

@@ -392,8 +392,13 @@ def _notices(
     ranked: Mapping[TreatmentId, RankedOption],
     currency: str,
     care: FirstLineCare | None = None,
+    check_first: CitedText | None = None,
 ) -> list[Notice]:
     notices = [DECISION_AID_NOTICE]
+    if check_first is not None:  # before any treatment, whatever is chosen
+        notices.append(
+            Notice(code="check_first", text=check_first.text, sources=list(check_first.sources))
+        )
     names = {s.treatment: s.name for s in statics}
     # per health flag, the options it defers grouped by when to come back: each option once,
     # with the come-back of its first deferring rule (a PRP deferred "after pregnancy and
@@ -744,6 +749,7 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
                     ranked,
                     currency,
                     kb.first_line.get(intake.condition),
+                    condition.check_first,
                 ),
                 _currency_notice(intake, costs, currency),
             ),

@@ -417,10 +417,13 @@ def _read_conditions(
                 "conventional_side_effects_serious", required=False
             ),
             scales=r.opt_choices("scales", ("norwood", "ludwig", "sinclair")),
+            check_first=r.cited("check_first") if r.raw("check_first", required=False) else None,
         )
         r.finish()
-        for field in ("natural_course", "conventional_care"):
-            _require_evidence(r, f"{field}.sources", getattr(condition, field).sources, sources)
+        for field in ("natural_course", "conventional_care", "check_first"):
+            cited = getattr(condition, field)
+            if cited is not None:
+                _require_evidence(r, f"{field}.sources", cited.sources, sources)
         for required in ("conventional", "no_treatment"):
             if required not in condition.treatments:
                 raise r.error("treatments", f"must include {required!r} (DESIGN: fair options)")

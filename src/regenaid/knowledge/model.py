@@ -447,6 +447,9 @@ class Condition:
     conventional_side_effects_common: tuple[CitedText, ...] = ()
     conventional_side_effects_serious: tuple[CitedText, ...] = ()
     scales: tuple[str, ...] = ()  # grading scales used for this condition (norwood, ...)
+    # What everyone with this condition should have checked before any treatment (a dark spot
+    # that may be melanoma); shown as the notice ``check_first``.
+    check_first: CitedText | None = None
 
 
 @dataclass(frozen=True, slots=True)
