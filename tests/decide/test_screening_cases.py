@@ -93,7 +93,7 @@ def test_pregnancy_and_fine_lines_usual_care_waits_sunscreen_goes_on() -> None:
     assert conventional.eligibility == "defer" and conventional.rank is None
     texts = " ".join(r.text for r in conventional.reasons)
     assert "Retinoid cream" in texts
-    assert texts.count("Meanwhile, daily sunscreen can go on.") == 1
+    assert texts.count("Meanwhile, daily sunscreen can start now or go on.") == 1
 
 
 def test_chemotherapy_and_skin_rejuvenation_peels_and_lasers_wait() -> None:

@@ -383,7 +383,9 @@ def test_each_deferred_option_is_named_once_with_its_own_time_to_come_back() -> 
         said = [text for text in notices if name + "," in text or name + "." in text]
         assert len(said) == 1 and said[0].count(name + ",") + said[0].count(name + ".") == 1
         when = option(a, treatment).come_back[0]
-        assert said[0].endswith(f"Come back {when.rstrip('.')}.")
+        assert f"Come back {when.rstrip('.')}." in said[0]
+    # waiting for usual care is not doing nothing: its sunscreen starts now (once)
+    assert sum("sunscreen can start now" in text for text in notices) == 1
 
 
 def test_a_pregnant_woman_is_not_told_about_birth_control() -> None:

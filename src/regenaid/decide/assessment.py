@@ -413,14 +413,20 @@ def _notices(
                 seen.add(r.code)
                 when = (r.come_back or "when your clinician says so").rstrip(".")
                 deferred.setdefault(r.code, {}).setdefault(when, []).append(names[s.treatment])
+    going_on = dict.fromkeys(
+        name
+        for r in (screening["conventional"].reasons if "conventional" in screening else ())
+        if r.level == "defer"
+        for name in r.meanwhile
+    )
     for code, by_time in deferred.items():
         for when, treatments in by_time.items():
-            notices.append(
-                Notice(
-                    code=f"defer_{code}",
-                    text=f"Not now: {', '.join(treatments)}. Come back {when}.",
-                )
-            )
+            text = f"Not now: {', '.join(treatments)}. Come back {when}."
+            if going_on and names.get("conventional") in treatments:
+                # waiting for usual care is not doing nothing: sunscreen starts now
+                text += f" Meanwhile, {'; '.join(going_on)} can start now or go on."
+                going_on = {}
+            notices.append(Notice(code=f"defer_{code}", text=text))
     kept = _medicines_that_helped(intake)
     if kept:
         notices.append(kept)

@@ -713,6 +713,7 @@ def rank_options(
 
     _work_up_first(facts, scores, whys)
     _add_ons_after_usual_care(facts, scores, whys)
+    _meanwhile(facts, screening, whys)
     evidence_of = {f.treatment: scored[f.treatment]["evidence"] for f in facts}
     order = sorted(
         scores,
@@ -818,6 +819,28 @@ def _add_ons_after_usual_care(
         whys[f.treatment] = (
             *whys[f.treatment],
             f"{line}. Its cost here does not include the {sessions} sessions.",
+        )
+
+
+def _meanwhile(
+    facts: Sequence[OptionFacts],
+    screening: Mapping[TreatmentId, ScreeningResult],
+    whys: dict[TreatmentId, tuple[str, ...]],
+) -> None:
+    """When usual care waits (pregnancy) but its supportive parts can start now (sunscreen),
+    no new treatment says so: waiting for the rest is not doing nothing."""
+    usual = next((f for f in facts if f.treatment == "conventional"), None)
+    held = screening.get("conventional")
+    if usual is None or held is None or held.eligibility != "defer" or "no_treatment" not in whys:
+        return
+    going_on = list(
+        dict.fromkeys(n for r in held.reasons if r.level == "defer" for n in r.meanwhile)
+    )
+    if going_on:
+        whys["no_treatment"] = (
+            *whys["no_treatment"],
+            f"While {usual.name} waits, {'; '.join(going_on)}, a part of it, can start now or "
+            "go on.",
         )
 
 

@@ -71,6 +71,9 @@ class Reason:
     come_back: str | None = None
     # For a care-specific rule on conventional care: the names of the parts it concerns.
     concerns: tuple[str, ...] = ()
+    # For a rule that makes usual care wait: its supportive parts that can start or go on
+    # meanwhile (sunscreen in pregnancy), by name.
+    meanwhile: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +150,10 @@ def _conventional_reason(
     level, come_back = rule.level, rule.come_back
     supportive = [c for c in still_open if set(c.care) <= SUPPORTIVE_CARE_TAGS]
     still_open = [c for c in still_open if c not in supportive]
+    going_on: tuple[str, ...] = ()
     if not still_open and supportive and level == "defer" and meanwhile:
-        text += f" Meanwhile, {'; '.join(c.name.lower() for c in supportive)} can go on."
+        going_on = tuple(c.name.lower() for c in supportive)
+        text += f" Meanwhile, {'; '.join(going_on)} can start now or go on."
     if still_open and SEVERITY_OF_LEVEL[level] > SEVERITY_OF_LEVEL["caution"]:
         what = "this part" if len(parts) == 1 else "these parts"
         if level == "defer" and come_back:
@@ -163,7 +168,7 @@ def _conventional_reason(
     # the rule's sources, then those of the parts it names ("This concerns: ..."), so that the
     # parts are cited for this condition and not only the rule's examples from other conditions
     sources = tuple(dict.fromkeys((*cited, *(s for p in parts for s in p.sources))))
-    return Reason(rule.code, text, sources, level, come_back, names)
+    return Reason(rule.code, text, sources, level, come_back, names, going_on)
 
 
 def _with_failure(part: CareComponent, failed: Mapping[str, Sequence[str]]) -> str:
