@@ -513,3 +513,41 @@ def test_a_pregnant_woman_is_not_told_to_keep_a_hair_medicine() -> None:
     intake["health"] = {}
     intake["prior_treatments"] = [{"treatment": "finasteride", "response": "good"}]
     assert not any(n.code == "keep_what_helps" for n in run(intake).notices)
+
+
+def test_options_too_close_to_choose_by_are_named_together() -> None:
+    """Lena, 24, mild female pattern hair loss, USD 300 for two years, cost 4/4: waiting and
+    usual care (minoxidil, over her budget) came out 0.44 and 0.43, and the page named only
+    waiting as the best fit."""
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "female_pattern_hair_loss",
+            "age": 24,
+            "sex": "female",
+            "severity": "mild",
+            "jurisdiction": "US",
+            "budget": {"amount": 300, "currency": "USD", "horizon_months": 24},
+            "priorities": {"cost": 4, "evidence": 2},
+        }
+    )
+    close = next(n for n in a.notices if n.code == "close_call")
+    scored = sorted((o for o in a.options if o.score is not None), key=lambda o: o.rank)
+    level = [o for o in scored if scored[0].score - o.score < 0.03]
+    assert {o.treatment for o in level} == {"no_treatment", "conventional"}
+    for o in scored:
+        assert (o.name in close.text) == (o in level)
+    assert all(f"{o.score:.2f}" in close.text for o in level)
+    clear = run(
+        {
+            "concern": "hair",
+            "condition": "androgenetic_alopecia",
+            "age": 40,
+            "sex": "male",
+            "severity": "moderate",
+            "priorities": {"evidence": 4},
+        }
+    )
+    first, second = sorted(o.score for o in clear.options if o.score is not None)[::-1][:2]
+    assert first - second >= 0.03
+    assert all(n.code != "close_call" for n in clear.notices)

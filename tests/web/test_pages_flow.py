@@ -385,3 +385,19 @@ def test_a_dark_spot_is_checked_before_any_treatment_first_on_the_page(
     assert "signs of melanoma" in shown.group(1)
     hair = results(client, csrf_from)
     assert 'data-code="check_first"' not in hair
+
+
+def test_a_close_call_is_the_first_thing_said(
+    client: TestClient, csrf_from: Callable[[str], str]
+) -> None:
+    html = results(
+        client,
+        csrf_from,
+        condition="female_pattern_hair_loss",
+        sex="female",
+        age="24",
+        **{"budget.amount": "300", "priorities.evidence": "2"},
+    )
+    shown = re.search(r'<ul class="notices">(.*?)</ul>', html, re.S)
+    assert shown and 'data-code="close_call"' in shown.group(1)
+    assert "about equally well" in shown.group(1)

@@ -427,6 +427,9 @@ def _notices(
                 text += f" Meanwhile, {'; '.join(going_on)} can start now or go on."
                 going_on = {}
             notices.append(Notice(code=f"defer_{code}", text=text))
+    close = _close_call(statics, ranked)
+    if close is not None:
+        notices.append(close)
     kept = _medicines_that_helped(intake)
     if kept:
         notices.append(kept)
@@ -580,6 +583,42 @@ def _usual_care_material(kb: KnowledgeBase, condition: str) -> float:
         return 0.0
     tags = {t for c in care.components if c.role == "first_line" for t in c.care}
     return 1.0 if tags <= WORK_UP_TAGS else 0.0
+
+
+# Fits closer than this to the best one are too close to choose by (scores are 0..1, built
+# from ranges and ratings on a 0-4 scale); the best fit is then named with the others.
+CLOSE_CALL = 0.03
+
+
+def _close_call(
+    statics: Sequence[_OptionStatic], ranked: Mapping[TreatmentId, RankedOption]
+) -> Notice | None:
+    """A notice when other options fit almost as well as the best one: the rank alone would
+    make a difference of 0.01 look like a choice."""
+    scored = sorted(
+        (
+            (r.score, r.rank, s.name)
+            for s in statics
+            if (r := ranked[s.treatment]).score is not None
+        ),
+        key=lambda x: x[1] or 0,
+    )
+    if len(scored) < 2:
+        return None
+    best = scored[0][0]
+    level = [(score, name) for score, _, name in scored if best - score < CLOSE_CALL]
+    if len(level) < 2:
+        return None
+    names = [name for _, name in level]
+    listed = f"{', '.join(names[:-1])} and {names[-1]}"
+    fits = ", ".join(f"{score:.2f}" for score, _ in level)
+    return Notice(
+        code="close_call",
+        text=(
+            f"{listed} fit what you said about equally well ({fits}): too close to choose by "
+            "the score alone. Weigh them with your clinician."
+        ),
+    )
 
 
 def _blood_tests_advised(intake: Intake, care: FirstLineCare | None) -> bool:

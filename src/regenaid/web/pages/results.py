@@ -63,15 +63,17 @@ def same_reasons(view: AssessmentView) -> dict[str, str]:
 
 def summary_notices(view: AssessmentView) -> list[dict[str, Any]]:
     """The notices "In short" shows: money notices go to the costs; what to have checked before
-    any treatment (``check_first``: a dark spot that may be melanoma) comes first, then "not
-    now, come back when"; notices about an option the person cannot have now come last (the
-    first one is shown, the rest are folded)."""
+    any treatment (``check_first``: a dark spot that may be melanoma) comes first, then options
+    too close to choose by (``close_call``), then "not now, come back when"; notices about an
+    option the person cannot have now come last (the first one is shown, the rest are
+    folded)."""
     blocked = {f"regulatory_{o.id}" for o in view.options if o.blocked}
     kept = [n for n in view.notices if n.get("code") not in COST_NOTICES]
     return sorted(
         kept,
         key=lambda n: (
             n.get("code") != "check_first",
+            n.get("code") != "close_call",
             not str(n.get("code")).startswith("defer_"),
             n.get("code") in blocked,
         ),
