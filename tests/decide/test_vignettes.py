@@ -551,3 +551,20 @@ def test_options_too_close_to_choose_by_are_named_together() -> None:
     first, second = sorted(o.score for o in clear.options if o.score is not None)[::-1][:2]
     assert first - second >= 0.03
     assert all(n.code != "close_call" for n in clear.notices)
+
+
+def test_a_woman_with_pattern_hair_loss_is_told_the_trials_were_mostly_in_men() -> None:
+    """Ines, 45, chose 'androgenetic alopecia': she was shown PRP at low certainty and usual
+    care at high, from trials in men, and the same woman choosing 'female pattern hair loss'
+    saw very low and moderate."""
+    woman = {
+        "concern": "hair",
+        "condition": "androgenetic_alopecia",
+        "age": 45,
+        "sex": "female",
+        "severity": "moderate",
+    }
+    said = [n.text for n in run(woman).notices if n.code == "evidence_from_men"]
+    assert len(said) == 1 and "female pattern hair loss" in said[0]
+    for other in ({**woman, "sex": "male"}, {**woman, "condition": "female_pattern_hair_loss"}):
+        assert all(n.code != "evidence_from_men" for n in run(other).notices)

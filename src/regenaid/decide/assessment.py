@@ -427,6 +427,20 @@ def _notices(
                 text += f" Meanwhile, {'; '.join(going_on)} can start now or go on."
                 going_on = {}
             notices.append(Notice(code=f"defer_{code}", text=text))
+    if intake.condition == "androgenetic_alopecia" and intake.sex == "female":
+        # the study table's pattern-hair-loss rows are mostly men's or do not say (studies.csv:
+        # 9 PRP rows in men, 3 in both, 13 unstated); its women's rows are under FPHL
+        notices.append(
+            Notice(
+                code="evidence_from_men",
+                text=(
+                    "In women, pattern hair loss is usually called female pattern hair loss. "
+                    "Most trials of pattern hair loss were in men, so what is shown here may "
+                    "overstate what is known for women: choosing female pattern hair loss "
+                    "shows the trials in women."
+                ),
+            )
+        )
     close = _close_call(statics, ranked)
     if close is not None:
         notices.append(close)
