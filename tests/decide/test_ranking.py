@@ -295,8 +295,20 @@ def test_unknown_maintenance_is_not_a_strength() -> None:
         "nobody knows whether or how often Exosome therapy needs top-ups" in line
         for line in exo.why
     )
-    assert any("nobody knows how soon Exosome therapy shows results" in line for line in exo.why)
-    assert not any("nobody knows" in line and "raised" in line for line in exo.why)
+    # very low certainty: "too uncertain to say how soon" (as unknown as "nobody knows")
+    assert any(
+        "Exosome therapy is too uncertain to say how soon it shows results" in line
+        for line in exo.why
+    )
+    assert not any(
+        ("nobody knows" in line or "too uncertain" in line) and "raised" in line for line in exo.why
+    )
+    low = replace(EXO_UNKNOWN, certainty=Certainty.LOW)
+    result = ranked(person(priorities={"speed": 3}), [PRP, low, CONV, NONE])
+    assert any(
+        "nobody knows how soon Exosome therapy shows results" in line
+        for line in result["exosome"].why
+    )
     assert set(exo.unknown) == {"speed", "low_maintenance", "fewer_sessions"}
     # the least favourable known value: PRP's 13-26 weeks, not the 1.0 of "no maintenance"
     assert exo.attributes["low_maintenance"] == pytest.approx(maintenance_score(Range(13, 26)))

@@ -27,7 +27,13 @@ from regenaid.decide.intake import Intake
 from regenaid.decide.option_cost import cost_block_json, cost_blocks, wanted_currency
 from regenaid.decide.option_plan import plan_summary
 from regenaid.decide.outcomes import outcome_outs
-from regenaid.decide.ranking import OptionFacts, RankedOption, chronic_te, rank_options
+from regenaid.decide.ranking import (
+    REGENERATIVE,
+    OptionFacts,
+    RankedOption,
+    chronic_te,
+    rank_options,
+)
 from regenaid.decide.results import (
     Assessment,
     CitedOut,
@@ -53,6 +59,7 @@ from regenaid.knowledge.exchange import no_rate_sentence
 from regenaid.knowledge.jurisdictions import FALLBACK, lookup_order
 from regenaid.knowledge.model import (
     TREATMENT_IDS,
+    Certainty,
     CitedText,
     Condition,
     FirstLineCare,
@@ -729,13 +736,16 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
             certainty=s.profile.certainty,
             # an option no study tested in people like this person: when results show is not
             # known for them either (a study in another population does not tell); nor when
-            # the best estimate, against a placebo, includes no effect (no result was shown)
+            # the best estimate, against a placebo, includes no effect (no result was shown);
+            # nor for PRP or exosomes on evidence of very low certainty, whose times are when
+            # small, mostly uncontrolled studies looked, not when results were shown to appear
             time_to_results_weeks=(
                 None
                 if s.treatment == "no_treatment"
                 or s.protocol is None
                 or not studied[s.treatment]
                 or s.null_effect
+                or (s.treatment in REGENERATIVE and s.profile.certainty == Certainty.VERY_LOW)
                 else s.protocol.time_to_results_weeks
             ),
             sessions_over_horizon=sessions_over_horizon(s.protocol, months),

@@ -545,6 +545,8 @@ def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | N
     if attribute == "speed":
         ttr = facts.time_to_results_weeks
         if unknown or ttr is None:
+            if facts.studied and not facts.null_effect and facts.certainty == Certainty.VERY_LOW:
+                return f"the evidence for {name} is too uncertain to say how soon it shows results"
             return f"nobody knows how soon {name} shows results for this condition"
         return f"{name} shows results in about {_span(ttr)} weeks"
     if attribute == "fewer_sessions":
