@@ -590,11 +590,16 @@ def _studied_cached(
 
 
 WORK_UP_TAGS = frozenset({"blood_tests", "reassurance"})
+# Care that puts nothing into the body: tests, advice, and procedures that only work on the
+# skin itself (a needle roller, a laser, cutting under a scar, freezing, surgery).
+NOTHING_PUT_IN_TAGS = WORK_UP_TAGS | {"microneedling", "laser", "subcision", "cryotherapy"}
 
 
 def _usual_care_material(kb: KnowledgeBase, condition: str) -> float:
-    """How much of usual care is the person's own material, from its first-line parts: tests
-    and advice alone put nothing into the body (1.0).
+    """How much of usual care is the person's own material, from its first-line parts: 1.0
+    when every part can be done without putting anything into the body (tests and advice;
+    a procedure part whose choices include microneedling, a laser or subcision), 0.5 when some
+    can, else 0.0.
 
     Its blood tests (the work-up for a cause of shedding) are not counted as a blood draw: the
     aid advises them whatever the person chooses, waiting included (notice ``check_the_cause``),
@@ -602,8 +607,9 @@ def _usual_care_material(kb: KnowledgeBase, condition: str) -> float:
     care = kb.first_line.get(condition)
     if care is None:
         return 0.0
-    tags = {t for c in care.components if c.role == "first_line" for t in c.care}
-    return 1.0 if tags <= WORK_UP_TAGS else 0.0
+    parts = [set(c.care) for c in care.components if c.role == "first_line"]
+    clean = [bool(tags & NOTHING_PUT_IN_TAGS) for tags in parts]
+    return 1.0 if all(clean) else 0.5 if any(clean) else 0.0
 
 
 # Fits closer than this to the best one are too close to choose by (scores are 0..1, built
@@ -620,7 +626,8 @@ def _close_call(
         (
             (r.score, r.rank, s.name)
             for s in statics
-            if (r := ranked[s.treatment]).score is not None
+            # an option placed after usual care by rule is not "as good as" it
+            if (r := ranked[s.treatment]).score is not None and not r.after_usual_care
         ),
         key=lambda x: x[1] or 0,
     )

@@ -32,7 +32,7 @@ person first).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from regenaid.decide.intake import Intake, PriorTreatmentId
 from regenaid.decide.screening import PRIOR_LABEL, ScreeningResult, UsualCarePart
@@ -180,6 +180,9 @@ class OptionFacts:
     # Care tags of the usual-care procedures every trial gave this option with
     # (``Protocol.added_to``): an extra to usual care, held below it (docs/ranking.md 3.2).
     added_to: tuple[str, ...] = ()
+    # Of ``horizon_cost``, what the usual-care procedures an add-on is given with cost (set by
+    # ``_with_procedure_costs``; 0 for every other option).
+    procedure_cost: float = 0.0
     # For usual care: its main parts for this person (not its add-ons), each with the earlier
     # treatments that are that part (screening.usual_care_parts). None: the hair medicines
     # (HAIR_MEDICINE_PARTS), for facts built by hand.
@@ -197,6 +200,9 @@ class RankedOption:
     attributes: Mapping[str, float]
     why: tuple[str, ...] = field(default_factory=tuple)
     unknown: tuple[str, ...] = ()  # attributes scored as unknown (see ``resolve_unknowns``)
+    # Placed after usual care by rule (a work-up comes first; an add-on is an extra to it), so
+    # never "about as good as" usual care.
+    after_usual_care: bool = False
 
 
 # --- attribute scores -------------------------------------------------------------------------
@@ -403,8 +409,8 @@ def _with_work_up(
         if floor > benefit:
             benefit = floor
             lines.append(
-                f"{facts.name} includes waiting for natural recovery and looks for a treatable "
-                f"cause (such as low iron or thyroid disease), so we expect a little more from "
+                f"{facts.name} includes waiting for natural recovery and treats a cause if one "
+                f"is found (such as iron tablets for low iron), so we expect a little more from "
                 f"it than from waiting alone ({benefit:.2f})."
             )
     return benefit, tuple(lines)
@@ -577,13 +583,21 @@ def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | N
             return f"{name} needs no maintenance sessions"
         return f"{name} needs maintenance every {_span(m)} weeks"
     if attribute == "cost":
-        text = f"{name} costs about {facts.currency} {facts.horizon_cost:,.0f} over {months} months"
+        with_sessions = f" with the {_sessions_of(facts)} sessions" if facts.procedure_cost else ""
+        text = (
+            f"{name}{with_sessions} costs about {facts.currency} {facts.horizon_cost:,.0f} over "
+            f"{months} months"
+        )
         if budget is not None:
             text += ", within your budget" if facts.horizon_cost <= budget else ", over your budget"
         return text
     if attribute == "autologous":
         if facts.autologous >= 1 and facts.treatment == "conventional":
-            return f"{name} (tests and advice) puts nothing into your body"
+            if facts.includes_work_up:
+                return f"{name} (tests and advice) puts nothing into your body"
+            return f"{name} can be done without putting anything into your body"
+        if facts.autologous > 0 and facts.treatment == "conventional":
+            return f"some parts of {name} put nothing into your body, others use a product"
         if facts.autologous >= 1:
             return f"{name} uses only your own body's material"
         if facts.autologous > 0:
@@ -629,6 +643,7 @@ def rank_options(
 ) -> dict[TreatmentId, RankedOption]:
     """Score and rank ``facts`` for ``intake``. ``budget`` is the budget amount when it is in
     the options' currency (else None: cost is scored relative to the dearest option)."""
+    facts = _with_procedure_costs(facts)
     months = intake.horizon_months
     weights = intake.priorities.weights()
     any_rated = bool(intake.priorities.rated)
@@ -674,11 +689,18 @@ def rank_options(
                 f"is all the score is made of before any penalty below, because {because}."
             )
         if screening[f.treatment].eligibility == "caution":
-            score -= CAUTION_PENALTY
-            lines.append(
-                f"Needs a clinician's check first (caution), which lowered its fit "
-                f"({-CAUTION_PENALTY:+.2f})."
-            )
+            extras = _cautions_on_extras_only(f, screening[f.treatment])
+            if extras:
+                lines.append(
+                    f"The check first concerns only parts it can go without ({extras}), so it "
+                    "did not lower its fit."
+                )
+            else:
+                score -= CAUTION_PENALTY
+                lines.append(
+                    f"Needs a clinician's check first (caution), which lowered its fit "
+                    f"({-CAUTION_PENALTY:+.2f})."
+                )
         if f.safety_signal:
             score -= SAFETY_SIGNAL_PENALTY
             lines.append(
@@ -713,8 +735,7 @@ def rank_options(
             lines.append(unrated_line)
         whys[f.treatment] = tuple(lines)
 
-    _work_up_first(facts, scores, whys)
-    _add_ons_after_usual_care(facts, scores, whys)
+    held = _work_up_first(facts, scores, whys) | _add_ons_after_usual_care(facts, scores, whys)
     _meanwhile(facts, screening, whys)
     evidence_of = {f.treatment: scored[f.treatment]["evidence"] for f in facts}
     order = sorted(
@@ -729,7 +750,14 @@ def rank_options(
         known_not = tuple(a for a in ATTRIBUTES if a in unknown[t])
         if t in scores:
             result[t] = RankedOption(
-                t, round(scores[t], 4), ranks[t], benefits[t][0], scored[t], whys[t], known_not
+                t,
+                round(scores[t], 4),
+                ranks[t],
+                benefits[t][0],
+                scored[t],
+                whys[t],
+                known_not,
+                after_usual_care=t in held,
             )
         else:
             result[t] = RankedOption(
@@ -775,13 +803,14 @@ def _work_up_first(
     facts: Sequence[OptionFacts],
     scores: dict[TreatmentId, float],
     whys: dict[TreatmentId, tuple[str, ...]],
-) -> None:
+) -> set[TreatmentId]:
     """Where usual care is a work-up for a treatable cause (``includes_work_up``) and may be
     offered, hold PRP, exosomes and the combination just below it (docs/ranking.md 3.2)."""
     usual = next((f for f in facts if f.treatment == "conventional" and f.includes_work_up), None)
     if usual is None or usual.treatment not in scores:
-        return
+        return set()
     ceiling = _clamp(scores["conventional"] - WORK_UP_FIRST_GAP)
+    held = {t for t in REGENERATIVE if t in scores}
     for t in REGENERATIVE:
         if t in scores and scores[t] > ceiling:
             scores[t] = ceiling
@@ -790,38 +819,79 @@ def _work_up_first(
                 f"Comes after {usual.name}: shedding needs its cause looked for first (such as "
                 "low iron or thyroid disease), so we placed it just below that.",
             )
+    return held
 
 
 def _add_ons_after_usual_care(
     facts: Sequence[OptionFacts],
     scores: dict[TreatmentId, float],
     whys: dict[TreatmentId, tuple[str, ...]],
-) -> None:
-    """An option that trials gave only added to a procedure of usual care (``added_to``: PRP
+) -> set[TreatmentId]:
+    """An option that trials gave mainly added to a procedure of usual care (``added_to``: PRP
     with microneedling or a laser for acne scars) is an extra to that care, not a replacement:
-    say so, say its cost leaves that care out, and hold it just below usual care when usual
-    care may be offered (docs/ranking.md 3.2)."""
+    say so, and hold it just below usual care when usual care may be offered (docs/ranking.md
+    3.2). Its cost for ranking includes usual care's (:func:`_with_procedure_costs`)."""
     usual = next((f for f in facts if f.treatment == "conventional"), None)
+    held: set[TreatmentId] = set()
     for f in facts:
         if not f.added_to or f.treatment not in scores:
             continue
         procedures = _or_list([ADDED_TO_WORDS[t] for t in f.added_to])
-        sessions = _or_list([ADDED_TO_WORDS[t].removeprefix("a ") for t in f.added_to])
         line = (
             f"Like its parts in their trials, {f.name} is given as an addition to {procedures}"
             if f.treatment == "combination"  # never tested itself
-            else f"In the trials, {f.name} was tested as an addition to {procedures}"
+            else f"In the trials, {f.name} was tested mainly as an addition to {procedures}"
         )
         if usual is not None and usual.treatment in scores:
+            held.add(f.treatment)
             line += f": it is an extra to {usual.name}, not a replacement"
             ceiling = _clamp(scores["conventional"] - WORK_UP_FIRST_GAP)
             if scores[f.treatment] > ceiling:
                 scores[f.treatment] = ceiling
                 line += ", so we placed it just below that"
-        whys[f.treatment] = (
-            *whys[f.treatment],
-            f"{line}. Its cost here does not include the {sessions} sessions.",
+        if f.procedure_cost:
+            line += (
+                f". The cost in the table is for {f.name} alone; with the "
+                f"{_sessions_of(f)} sessions it is about {f.currency} {f.horizon_cost:,.0f}"
+            )
+        whys[f.treatment] = (*whys[f.treatment], f"{line}.")
+    return held
+
+
+def _cautions_on_extras_only(facts: OptionFacts, screening: ScreeningResult) -> str | None:
+    """For usual care whose cautions all concern add-on parts (fillers for wrinkles, minoxidil
+    for shedding), not its main parts: those parts' names; else None. Usual care can go ahead
+    without them, so the caution does not lower its fit."""
+    if facts.treatment != "conventional" or facts.usual_care_parts is None:
+        return None
+    main = {p.name for p in facts.usual_care_parts}
+    cautions = [r for r in screening.reasons if r.level == "caution"]
+    if not cautions or any(not r.concerns or main.intersection(r.concerns) for r in cautions):
+        return None
+    return "; ".join(dict.fromkeys(n for r in cautions for n in r.concerns)).lower()
+
+
+def _sessions_of(facts: OptionFacts) -> str:
+    """ "microneedling or laser": the procedures an add-on option is given with."""
+    return _or_list([ADDED_TO_WORDS[t].removeprefix("a ") for t in facts.added_to])
+
+
+def _with_procedure_costs(facts: Sequence[OptionFacts]) -> list[OptionFacts]:
+    """Add-on options (``added_to``) with usual care's cost added to theirs: what the person
+    would pay for the option as it was tested, with the procedure sessions (priced as usual
+    care) that it is added to. Without it, leaving those sessions out made an add-on look
+    cheaper than usual care."""
+    usual = next((f for f in facts if f.treatment == "conventional"), None)
+    if usual is None:
+        return list(facts)
+    return [
+        replace(
+            f, horizon_cost=f.horizon_cost + usual.horizon_cost, procedure_cost=usual.horizon_cost
         )
+        if f.added_to and f.currency == usual.currency
+        else f
+        for f in facts
+    ]
 
 
 def _meanwhile(
