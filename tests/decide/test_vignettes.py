@@ -669,3 +669,43 @@ def test_an_add_on_held_below_usual_care_is_not_called_a_close_call() -> None:
     prp = option(a, "prp")
     assert any("not a replacement" in line for line in prp.why)
     assert not any(prp.name in n.text for n in a.notices if n.code == "close_call")
+
+
+def test_anaemia_does_not_lower_what_usual_care_does_for_shedding() -> None:
+    """Tara, 35, shedding for 5 months, anaemia: usual care, which treats the cause, was
+    expected to do less (0.40) than for the same woman without anaemia (0.60)."""
+    base = {
+        "concern": "hair",
+        "condition": "telogen_effluvium",
+        "age": 35,
+        "sex": "female",
+        "severity": "moderate",
+        "duration_months": 5,
+        "priorities": {"avoid_blood_draw": 4, "evidence": 2},
+    }
+    anaemic = run({**base, "health": {"anemia": True}})
+    well = run(base)
+    usual, usual_well = option(anaemic, "conventional"), option(well, "conventional")
+    assert usual.expected_benefit >= usual_well.expected_benefit
+    assert option(anaemic, "no_treatment").expected_benefit < usual.expected_benefit
+    assert any("you have anaemia" in line for line in usual.why)
+
+
+def test_one_failed_scar_procedure_leaves_the_others_untried() -> None:
+    """Mia, 34, acne scars, microneedling did not help: all of usual care (microneedling,
+    laser, subcision or peels) was halved, as if every choice had failed."""
+    a = run(
+        {
+            "concern": "skin",
+            "condition": "acne_scars",
+            "age": 34,
+            "sex": "female",
+            "severity": "moderate",
+            "jurisdiction": "GB",
+            "prior_treatments": [{"treatment": "microneedling", "response": "none"}],
+            "priorities": {"cost": 2, "evidence": 3, "autologous": 2},
+        }
+    )
+    line = next(x for x in option(a, "conventional").why if "microneedling did not help" in x)
+    assert "by half as much" in line and "laser treatment" in line
+    assert option(a, "conventional").expected_benefit == pytest.approx(0.55 * 0.75, abs=0.006)

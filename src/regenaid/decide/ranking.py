@@ -36,7 +36,13 @@ from dataclasses import dataclass, field, replace
 
 from regenaid.decide.intake import Intake, PriorTreatmentId
 from regenaid.decide.screening import PRIOR_LABEL, ScreeningResult, UsualCarePart
-from regenaid.knowledge.model import ADDED_TO_WORDS, Certainty, Range, TreatmentId
+from regenaid.knowledge.model import (
+    ADDED_TO_WORDS,
+    PRIOR_CARE_TAGS,
+    Certainty,
+    Range,
+    TreatmentId,
+)
 
 BENEFIT_WEIGHT = 0.4
 CAUTION_PENALTY = 0.05
@@ -346,7 +352,7 @@ def expected_benefit(
                 f"No study has tested {facts.name} for this condition in people like you, so "
                 f"we expect from it what waiting brings ({natural:.2f})."
             ],
-            natural,
+            intake,
         )
     benefit = BASE_BENEFIT[facts.certainty]
     if facts.null_effect:  # against a placebo: no better founded than an untested option
@@ -396,23 +402,31 @@ def expected_benefit(
             f"Waiting alone is expected to bring {natural:.2f} for your condition, and nothing "
             f"shows {facts.name} stops that, so we expect at least as much from it."
         )
-    return _with_work_up(facts, benefit, lines, natural)
+    return _with_work_up(facts, benefit, lines, intake)
 
 
 def _with_work_up(
-    facts: OptionFacts, benefit: float, lines: list[str], natural: float
+    facts: OptionFacts, benefit: float, lines: list[str], intake: Intake
 ) -> tuple[float, tuple[str, ...]]:
     """The benefit, raised to the work-up floor for usual care that includes waiting and looks
-    for a treatable cause, with its line."""
+    for a treatable cause, with its line. The floor is the natural course once a known trigger
+    (anaemia) is treated, plus ``WORK_UP_BONUS``: treating the cause is what usual care does."""
     if facts.includes_work_up:
-        floor = _clamp(natural + WORK_UP_BONUS)
+        floor = _clamp(natural_course_benefit(intake, trigger_treated=True) + WORK_UP_BONUS)
         if floor > benefit:
             benefit = floor
-            lines.append(
-                f"{facts.name} includes waiting for natural recovery and treats a cause if one "
-                f"is found (such as iron tablets for low iron), so we expect a little more from "
-                f"it than from waiting alone ({benefit:.2f})."
-            )
+            if _te_trigger_ongoing(intake):
+                lines.append(
+                    f"{facts.name} looks for and treats the cause: you have anaemia, and hair "
+                    "usually grows back once the trigger is gone, so we expect more from it "
+                    f"than from waiting alone ({benefit:.2f})."
+                )
+            else:
+                lines.append(
+                    f"{facts.name} includes waiting for natural recovery and treats a cause if "
+                    "one is found (such as iron tablets for low iron), so we expect a little "
+                    f"more from it than from waiting alone ({benefit:.2f})."
+                )
     return benefit, tuple(lines)
 
 
@@ -442,7 +456,17 @@ def _usual_care_history(
         return benefit, []
     best = max(known.values(), key=_RESPONSE_ORDER.index)
     said = [prior for prior in known if known[prior] == best]
-    untried = [p.name for p in parts if p not in tried]
+    # a part not tried at all, or a choice within a tried part that was not tried (laser
+    # treatment when only microneedling of "microneedling, laser, subcision or peels" failed)
+    # (dutasteride tried counts for finasteride: the same kind of medicine, PRIOR_CARE_TAGS)
+    untried = [p.name for p in parts if p not in tried] + [
+        PRIOR_LABEL[prior]
+        for p in tried
+        for prior in p.priors
+        if not any(
+            set(PRIOR_CARE_TAGS[prior]) & set(PRIOR_CARE_TAGS[k]) for k in p.priors if k in known
+        )
+    ]
     factor = PRIOR_RESPONSE_FACTOR[best]
     if best != "good" and untried:
         factor = 1 + PARTIAL_PRIOR_WEIGHT * (factor - 1)
@@ -459,22 +483,24 @@ def _usual_care_history(
     elif untried:
         line += (
             ", by half as much as if all of it had not helped, because other parts of it are "
-            f"not tried yet: {'; '.join(untried)}."
+            f"not tried yet: {'; '.join(dict.fromkeys(untried))}."
         )
     else:
         line += "."
     return benefit, [line]
 
 
-def natural_course_benefit(intake: Intake) -> float:
-    """What no new treatment brings this person: the condition's natural course (3.2)."""
+def natural_course_benefit(intake: Intake, trigger_treated: bool = False) -> float:
+    """What no new treatment brings this person: the condition's natural course (3.2).
+    ``trigger_treated``: as it is once a known trigger (anaemia) is treated, which is what
+    usual care's work-up does."""
     table = NATURAL_RECOVERY_BENEFIT.get(intake.condition)
     if table is None:
         return NO_TREATMENT_BENEFIT
     benefit = table[intake.resolved_severity]
     if chronic_te(intake):
         benefit = min(benefit, CHRONIC_TE_BENEFIT)
-    if _te_trigger_ongoing(intake):
+    if _te_trigger_ongoing(intake) and not trigger_treated:
         benefit = min(benefit, ONGOING_TRIGGER_TE_BENEFIT)
     return benefit
 
