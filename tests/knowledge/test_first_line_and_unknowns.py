@@ -6,11 +6,13 @@ Loader checks for the same fields are in ``test_knowledge_loader_errors``.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from regenaid.decide import assess, build_grid, parse_intake
 from regenaid.decide.grid import sessions_text
 from regenaid.knowledge import load_knowledge
+from regenaid.knowledge.model import CONDITIONS_BY_CONCERN
 from regenaid.plan import build_plan
 
 
@@ -204,3 +206,20 @@ def test_pigmentation_warns_of_melanoma_and_of_ochronosis() -> None:
     assert any("ochronosis" in h.text for h in conventional.harms)
     for condition, concern in (("acne_scars", "skin"), ("telogen_effluvium", "hair")):
         assert all(n.code != "check_first" for n in _assess(condition, concern).notices)
+
+
+def test_no_harm_is_listed_twice_on_an_option() -> None:
+    # a condition-level harm repeated by a part's own warning ("Fillers: rarely, filler enters
+    # a blood vessel" and "Dermal filler injections: Rarely, filler enters a blood vessel")
+
+    for concern, conditions in CONDITIONS_BY_CONCERN.items():
+        for condition in conditions:
+            for sex in ("male", "female"):
+                a = _assess(condition, concern, sex=sex, severity="advanced")
+                for o in a.options:
+                    seen: set[str] = set()
+                    for h in o.harms:
+                        said = h.text.split(": ", 1)[-1]
+                        words = " ".join(re.findall(r"\w+", said.lower())[:8])
+                        assert words not in seen, (condition, o.treatment, h.text)
+                        seen.add(words)
