@@ -176,3 +176,17 @@ def test_exosome_injection_is_not_offered_in_south_korea() -> None:
     assert view["exosome"].eligibility_text == "Not permitted where you live"
     us = assess(parse_intake({**intake, "jurisdiction": "US"}))
     assert next(o for o in us.options if o.treatment == "exosome").rank is not None
+
+
+def test_a_combination_in_pounds_is_priced_from_its_parts_in_pounds() -> None:
+    # acne scars in GB: PRP GBP 300-1,000 and exosomes GBP 500-800 a session (prices.yaml);
+    # the combination was priced from the US hair list (USD 1,900-12,000, about GBP
+    # 1,432-9,045), more than the two parts together
+    kb = load_knowledge()
+    combo = kb.prices_for("combination", "GBP", "acne_scars")
+    assert combo is not None and combo.currency == "GBP"
+    assert (combo.low, combo.high) == (300 + 500, 1000 + 800)
+    assert "sum of the PRP and exosome" in (combo.note or "")
+    # without a pounds list for one part (exosomes for hair), no sum: the USD list as before
+    hair = kb.prices_for("combination", "GBP", "androgenetic_alopecia")
+    assert hair is not None and hair.currency == "USD"

@@ -69,6 +69,10 @@ class KnowledgeBase:
         price list at all.
         """
         wanted = currency.strip().upper() if currency else "USD"
+        if treatment == "combination" and wanted != "USD":
+            summed = self._combination_from_parts(wanted, condition)
+            if summed is not None:
+                return summed
         for code in (wanted, "USD"):
             lists = [p for p in self.prices if p.treatment == treatment and p.currency == code]
             for price in lists:
@@ -78,6 +82,36 @@ class KnowledgeBase:
                 if not price.conditions:
                     return price
         return None
+
+    def _combination_from_parts(self, currency: str, condition: str | None) -> PriceRange | None:
+        """Where no page quoted a combined price in ``currency``: the sum of the PRP and exosome
+        lists in that currency for the condition, when both exist per session (so a
+        combination in pounds is not priced from US hair-clinic prices while pounds prices of
+        both parts exist); else None."""
+        if any(p.treatment == "combination" and p.currency == currency for p in self.prices):
+            return None
+        prp = self.prices_for("prp", currency, condition)
+        exosome = self.prices_for("exosome", currency, condition)
+        if prp is None or exosome is None:
+            return None
+        if {prp.currency, exosome.currency} != {currency} or prp.unit != exosome.unit:
+            return None
+        dates = [d for d in (prp.as_of, exosome.as_of) if d]
+        return PriceRange(
+            treatment="combination",
+            currency=currency,
+            low=prp.low + exosome.low,
+            high=prp.high + exosome.high,
+            unit=prp.unit,
+            sources=tuple(dict.fromkeys((*prp.sources, *exosome.sources))),
+            note=(
+                "No page quoted a combined price: the sum of the PRP and exosome price lists "
+                f"in {currency} for this condition."
+            ),
+            conditions=(condition,) if condition else (),
+            kind=prp.kind if prp.kind == exosome.kind else None,
+            as_of=min(dates) if dates else None,
+        )
 
     def regulatory_status(
         self, treatment: TreatmentId, jurisdiction: str | None = None
