@@ -572,22 +572,22 @@ def test_a_woman_with_pattern_hair_loss_is_told_the_trials_were_mostly_in_men() 
         assert all(n.code != "evidence_from_men" for n in run(other).notices)
 
 
+# A woman of 34 with moderate acne scars; each test adds her country, history and priorities.
+ACNE_SCARS_34 = {
+    "concern": "skin",
+    "condition": "acne_scars",
+    "age": 34,
+    "sex": "female",
+    "severity": "moderate",
+}
+
+
 def test_acne_scar_add_ons_are_priced_with_the_sessions_they_are_added_to() -> None:
     """Rosa, 34, acne scars, rated own material 4 and cost 2 (a dermatologist's read): PRP's
     price left out the microneedling or laser it was tested with, so the cost priority
     rewarded it for being cheaper than usual care; and usual care, microneedling, lasers or
     subcision, was said to use 'material that does not come from your body'."""
-    a = run(
-        {
-            "concern": "skin",
-            "condition": "acne_scars",
-            "age": 34,
-            "sex": "female",
-            "severity": "moderate",
-            "jurisdiction": "US",
-            "priorities": {"autologous": 4, "cost": 2},
-        }
-    )
+    a = run({**ACNE_SCARS_34, "jurisdiction": "US", "priorities": {"autologous": 4, "cost": 2}})
     usual = option(a, "conventional")
     for t in ("prp", "exosome", "combination"):
         o = option(a, t)
@@ -696,11 +696,7 @@ def test_one_failed_scar_procedure_leaves_the_others_untried() -> None:
     laser, subcision or peels) was halved, as if every choice had failed."""
     a = run(
         {
-            "concern": "skin",
-            "condition": "acne_scars",
-            "age": 34,
-            "sex": "female",
-            "severity": "moderate",
+            **ACNE_SCARS_34,
             "jurisdiction": "GB",
             "prior_treatments": [{"treatment": "microneedling", "response": "none"}],
             "priorities": {"cost": 2, "evidence": 3, "autologous": 2},
