@@ -898,7 +898,7 @@ def _cautions_on_extras_only(facts: OptionFacts, screening: ScreeningResult) -> 
 
 
 def _sessions_of(facts: OptionFacts) -> str:
-    """ "microneedling or laser": the procedures an add-on option is given with."""
+    """The procedures an add-on option is given with, as in "microneedling or laser"."""
     return _or_list([ADDED_TO_WORDS[t].removeprefix("a ") for t in facts.added_to])
 
 
