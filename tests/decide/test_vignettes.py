@@ -705,3 +705,26 @@ def test_one_failed_scar_procedure_leaves_the_others_untried() -> None:
     line = next(x for x in option(a, "conventional").why if "microneedling did not help" in x)
     assert "by half as much" in line and "laser treatment" in line
     assert option(a, "conventional").expected_benefit == pytest.approx(0.55 * 0.75, abs=0.006)
+
+
+def test_an_old_scar_and_widespread_alopecia_areata_are_not_expected_to_improve_alone() -> None:
+    """A scar of five years was credited the natural fading of a new one, and a man with
+    advanced alopecia areata read 'This condition often improves by itself'."""
+    scar = {"concern": "skin", "condition": "scars", "age": 50, "sex": "male"}
+    old = option(run({**scar, "severity": "moderate", "duration_months": 60}), "no_treatment")
+    new = option(run({**scar, "severity": "moderate", "duration_months": 2}), "no_treatment")
+    # NHS 111 Wales: a scar's fading "can take up to two years"
+    assert new.expected_benefit > old.expected_benefit == pytest.approx(0.10)
+    assert any("up to two years" in line for line in old.why)
+    aa = run(
+        {
+            "concern": "hair",
+            "condition": "alopecia_areata",
+            "age": 35,
+            "sex": "male",
+            "severity": "advanced",
+        }
+    )
+    waiting = option(aa, "no_treatment")
+    assert not any("often improves by itself" in line for line in waiting.why)
+    assert any("less likely when it is widespread" in line for line in waiting.why)

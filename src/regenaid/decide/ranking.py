@@ -126,6 +126,9 @@ NATURAL_RECOVERY_BENEFIT: dict[str, dict[str, float]] = {
     # "most scars ... flatten and fade over months as they mature" (Westra 2016)
     "scars": {"mild": 0.3, "moderate": 0.25, "advanced": 0.15},
 }
+# A scar's natural fading "can take up to two years" (NHS 111 Wales, scars): an older scar is
+# not expected to change much more by itself, so waiting gets what it gets elsewhere.
+MATURE_SCAR_MONTHS = 24
 CHRONIC_TE_MONTHS = 6  # telogen effluvium lasting longer is called chronic (same source)
 CHRONIC_TE_BENEFIT = 0.2
 # Shedding settles "once the trigger is gone" (same source): with anaemia, a classic trigger that
@@ -498,11 +501,22 @@ def natural_course_benefit(intake: Intake, trigger_treated: bool = False) -> flo
     if table is None:
         return NO_TREATMENT_BENEFIT
     benefit = table[intake.resolved_severity]
+    if _mature_scar(intake):
+        benefit = min(benefit, NO_TREATMENT_BENEFIT)
     if chronic_te(intake):
         benefit = min(benefit, CHRONIC_TE_BENEFIT)
     if _te_trigger_ongoing(intake) and not trigger_treated:
         benefit = min(benefit, ONGOING_TRIGGER_TE_BENEFIT)
     return benefit
+
+
+def _mature_scar(intake: Intake) -> bool:
+    """A scar older than ``MATURE_SCAR_MONTHS``: its natural fading is over."""
+    return (
+        intake.condition == "scars"
+        and intake.duration_months is not None
+        and intake.duration_months > MATURE_SCAR_MONTHS
+    )
 
 
 def _te_trigger_ongoing(intake: Intake) -> bool:
@@ -529,10 +543,23 @@ def _natural_course_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, 
             f"tested in people like you.{course}",
         )
     benefit = table[intake.resolved_severity]
-    lines = [
-        f"This condition often improves by itself, so we expect some benefit ({benefit:.2f}) "
-        f"from waiting.{course}"
-    ]
+    if benefit <= NO_TREATMENT_BENEFIT:  # advanced alopecia areata: "less likely when widespread"
+        lines = [
+            "This condition can improve by itself when it is limited, but that is less likely "
+            f"when it is widespread like yours, so we expect little ({benefit:.2f}) from "
+            f"waiting.{course}"
+        ]
+    else:
+        lines = [
+            f"This condition often improves by itself, so we expect some benefit "
+            f"({benefit:.2f}) from waiting.{course}"
+        ]
+    if _mature_scar(intake):
+        benefit = min(benefit, NO_TREATMENT_BENEFIT)
+        lines.append(
+            f"Your scar is {intake.duration_months} months old: a scar's natural fading can "
+            f"take up to two years, so we expect little more from waiting ({benefit:.2f})."
+        )
     if chronic_te(intake):
         benefit = min(benefit, CHRONIC_TE_BENEFIT)
         lines.append(
