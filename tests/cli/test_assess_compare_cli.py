@@ -295,3 +295,23 @@ def test_documented_examples_assess(runner: CliRunner, example: Path) -> None:
     for o in doc["options"]:
         if o["eligibility"] in ("contraindicated", "defer"):
             assert o["rank"] is None and o["treatment"] != doc["recommended"]
+
+
+def test_assess_text_shows_what_usual_care_is_and_every_harm(runner: CliRunner) -> None:
+    # a dermatologist's read: the text named "Usual first care, high certainty" for advanced
+    # alopecia areata without saying it is injections or JAK tablets, and never showed a harm
+    # (the JAK tablets' boxed warning, the fillers' blindness) that the page and PDF show
+    intake = (
+        "concern: hair\ncondition: alopecia_areata\nseverity: advanced\nsex: male\nage: 35\n"
+        "jurisdiction: US\n"
+    )
+    result = runner.invoke(app, ["assess", "-", "--format", "text"], input=intake)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "What it is:" in text and "JAK" in text
+    assert "boxed" in text
+    data = json.loads(runner.invoke(app, ["assess", "-", "--format", "json"], input=intake).output)
+    for option in data["options"]:
+        if option["treatment"] != "no_treatment":
+            for harm in option["harms"]:
+                assert " ".join(harm["text"].split()) in text

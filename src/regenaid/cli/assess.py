@@ -121,6 +121,8 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
         console.print()
         line = eligibility.get(o.treatment, o.eligibility)
         console.print(f"{o.name}: {line}{'' if line.endswith('.') else '.'} {_certainty_line(o)}")
+        if o.treatment == "conventional" and o.benefits:  # what usual care is, for this condition
+            console.print(f"  What it is: {o.benefits[0].text}")
         for r in o.reasons:
             line = f"  - {r.level}: {r.text}"
             if r.come_back:
@@ -128,6 +130,11 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
             console.print(line + (f" [{', '.join(r.sources)}]" if r.sources else ""))
         for line in o.why:
             console.print(f"  * {line}")
+        if o.treatment != "no_treatment":  # its "harm" is the natural course, said above
+            for h in o.harms:  # benefits and harms in the same detail (IPDAS), as on the page
+                console.print(
+                    f"  Harm: {h.text}" + (f" [{', '.join(h.sources)}]" if h.sources else "")
+                )
         where = "anywhere" if o.regulatory.jurisdiction == "*" else o.regulatory.jurisdiction
         console.print(f"  Regulatory ({where}): {o.regulatory.text}")
         console.print(f"  Evidence: {o.evidence.summary}")
