@@ -728,3 +728,21 @@ def test_an_old_scar_and_widespread_alopecia_areata_are_not_expected_to_improve_
     waiting = option(aa, "no_treatment")
     assert not any("often improves by itself" in line for line in waiting.why)
     assert any("less likely when it is widespread" in line for line in waiting.why)
+
+
+def test_usual_care_without_its_tablets_for_advanced_disease_has_their_evidence_no_more() -> None:
+    """Lea, 31, pregnant, advanced alopecia areata: JAK tablets are left out in pregnancy and
+    usual care starts with steroid injections, yet it showed 'high certainty', which belongs
+    to baricitinib (Mateos-Haro 2023 rates steroid injections far lower)."""
+    base = {
+        "concern": "hair",
+        "condition": "alopecia_areata",
+        "age": 31,
+        "sex": "female",
+        "severity": "advanced",
+        "jurisdiction": "US",
+    }
+    pregnant = option(run({**base, "health": {"pregnant_or_breastfeeding": True}}), "conventional")
+    assert any("Leave this part out" in r.text for r in pregnant.reasons)
+    assert pregnant.certainty.value != "high"
+    assert option(run(base), "conventional").certainty.value == "high"

@@ -649,6 +649,20 @@ def _close_call(
     )
 
 
+def _advanced_parts_left_out(
+    kb: KnowledgeBase, intake: Intake, screening: Mapping[TreatmentId, ScreeningResult]
+) -> bool:
+    """True when the person's disease is advanced and every part of usual care meant for it
+    (role ``severe``: JAK tablets for alopecia areata) is left out by a screening rule while
+    the rest of usual care can start."""
+    care = kb.first_line.get(intake.condition)
+    if intake.resolved_severity != "advanced" or care is None or "conventional" not in screening:
+        return False
+    severe = {c.name for c in care.components if c.role == "severe"}
+    left = {n for r in screening["conventional"].reasons for n in r.left_out}
+    return bool(severe) and severe <= left
+
+
 def _blood_tests_advised(intake: Intake, care: FirstLineCare | None) -> bool:
     """True when the person's usual care includes blood tests for a cause: the aid then advises
     them whatever the person chooses (notice ``check_the_cause``)."""
@@ -730,6 +744,13 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
     )
     treatments = tuple(s.treatment for s in statics)
     screening = _with_local_rules(screen(intake, kb), statics)
+    if _advanced_parts_left_out(kb, intake, screening):
+        # usual care goes ahead without its parts for advanced disease (JAK tablets in
+        # pregnancy): its evidence is that of the parts the person can have
+        milder = _statics(kb, intake.condition, _regulatory_key(kb, intake.jurisdiction), False)
+        statics = tuple(
+            m if s.treatment == "conventional" else s for s, m in zip(statics, milder, strict=True)
+        )
     costs = _costs_in_one_currency(kb, intake, treatments)
     months = intake.horizon_months
     currency = _main_currency(costs)

@@ -74,6 +74,8 @@ class Reason:
     # For a rule that makes usual care wait: its supportive parts that can start or go on
     # meanwhile (sunscreen in pregnancy), by name.
     meanwhile: tuple[str, ...] = ()
+    # For a rule that leaves some parts of usual care out while the rest can start: their names.
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,9 @@ def _conventional_reason(
     if not still_open and supportive and level == "defer" and meanwhile:
         going_on = tuple(c.name.lower() for c in supportive)
         text += f" Meanwhile, {'; '.join(going_on)} can start now or go on."
+    left_out: tuple[str, ...] = ()
     if still_open and SEVERITY_OF_LEVEL[level] > SEVERITY_OF_LEVEL["caution"]:
+        left_out = names
         what = "this part" if len(parts) == 1 else "these parts"
         if level == "defer" and come_back:
             text += f" Leave {what} out for now; come back {come_back.rstrip('.')}."
@@ -168,7 +172,7 @@ def _conventional_reason(
     # the rule's sources, then those of the parts it names ("This concerns: ..."), so that the
     # parts are cited for this condition and not only the rule's examples from other conditions
     sources = tuple(dict.fromkeys((*cited, *(s for p in parts for s in p.sources))))
-    return Reason(rule.code, text, sources, level, come_back, names, going_on)
+    return Reason(rule.code, text, sources, level, come_back, names, going_on, left_out)
 
 
 def _with_failure(part: CareComponent, failed: Mapping[str, Sequence[str]]) -> str:
