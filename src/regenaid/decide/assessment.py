@@ -420,19 +420,14 @@ def _notices(
                 seen.add(r.code)
                 when = (r.come_back or "when your clinician says so").rstrip(".")
                 deferred.setdefault(r.code, {}).setdefault(when, []).append(names[s.treatment])
-    going_on = dict.fromkeys(
-        name
-        for r in (screening["conventional"].reasons if "conventional" in screening else ())
-        if r.level == "defer"
-        for name in r.meanwhile
-    )
+    going_on = screening["conventional"].meanwhile if "conventional" in screening else ()
     for code, by_time in deferred.items():
         for when, treatments in by_time.items():
             text = f"Not now: {', '.join(treatments)}. Come back {when}."
             if going_on and names.get("conventional") in treatments:
                 # waiting for usual care is not doing nothing: sunscreen starts now
                 text += f" Meanwhile, {'; '.join(going_on)} can start now or go on."
-                going_on = {}
+                going_on = ()
             notices.append(Notice(code=f"defer_{code}", text=text))
     if intake.condition == "androgenetic_alopecia" and intake.sex == "female":
         # the study table's pattern-hair-loss rows are mostly men's or do not say (studies.csv:

@@ -846,10 +846,8 @@ def _unrated_line(intake: Intake) -> str | None:
     unrated = [PRIORITY_LABEL[a] for a in ATTRIBUTES if a in not_rated]
     if not unrated:
         return None
-    listed = unrated[0] if len(unrated) == 1 else f"{', '.join(unrated[:-1])} or {unrated[-1]}"
-    return (
-        f"You did not rate {listed}, so {'it does' if len(unrated) == 1 else 'they do'} not count."
-    )
+    they = "it does" if len(unrated) == 1 else "they do"
+    return f"You did not rate {_or_list(unrated)}, so {they} not count."
 
 
 def _work_up_first(
@@ -958,9 +956,7 @@ def _meanwhile(
     held = screening.get("conventional")
     if usual is None or held is None or held.eligibility != "defer" or "no_treatment" not in whys:
         return
-    going_on = list(
-        dict.fromkeys(n for r in held.reasons if r.level == "defer" for n in r.meanwhile)
-    )
+    going_on = held.meanwhile
     if going_on:
         whys["no_treatment"] = (
             *whys["no_treatment"],

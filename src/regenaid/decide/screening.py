@@ -97,6 +97,14 @@ class ScreeningResult:
         """When to come back, for each deferral reason."""
         return tuple(r.come_back for r in self.reasons if r.come_back)
 
+    @property
+    def meanwhile(self) -> tuple[str, ...]:
+        """The supportive parts of usual care that can start or go on while its deferring rules
+        make it wait (sunscreen in pregnancy), each once."""
+        return tuple(
+            dict.fromkeys(n for r in self.reasons if r.level == "defer" for n in r.meanwhile)
+        )
+
 
 def worst(levels: Iterable[Eligibility]) -> Eligibility:
     """The most restrictive level (contraindicated > defer > caution > eligible)."""
