@@ -17,7 +17,10 @@ KB = load_knowledge()
 def test_regulatory_key_gives_the_same_status_as_the_country(jurisdiction: str | None) -> None:
     key = _regulatory_key(KB, jurisdiction)
     for treatment in KB.treatments:
-        assert KB.regulatory_status(treatment, jurisdiction) == KB.regulatory_status(treatment, key)
+        for condition in (None, *KB.conditions):
+            assert KB.regulatory_status(treatment, jurisdiction, condition) == (
+                KB.regulatory_status(treatment, key, condition)
+            )
 
 
 @pytest.mark.parametrize("jurisdiction", ["US", "FR", "DE", "GB", "NG", "PK"])
@@ -33,7 +36,7 @@ def test_assessment_regulatory_matches_kb(jurisdiction: str) -> None:
         }
     )
     for option in assess(intake, KB).options:
-        status = KB.regulatory_status(option.treatment, jurisdiction)
+        status = KB.regulatory_status(option.treatment, jurisdiction, "androgenetic_alopecia")
         assert (option.regulatory.jurisdiction, option.regulatory.status) == (
             status.jurisdiction,
             status.status,

@@ -361,6 +361,54 @@ def test_bad_jurisdiction_code(data: Path) -> None:
     assert (err.entry, err.field) == ("prp/USA", "jurisdiction")
 
 
+def _general_us_usual_care(entries: Entries) -> dict[str, Any]:
+    return next(
+        e
+        for e in entries
+        if e["treatment"] == "conventional"
+        and e["jurisdiction"] == "US"
+        and not e.get("conditions")
+    )
+
+
+def test_a_place_with_entries_for_some_conditions_needs_one_for_every_condition(
+    data: Path,
+) -> None:
+    # without it the other conditions would silently get the "*" fallback's text in the US
+    edit(data, "regulatory.yaml", lambda es: es.remove(_general_us_usual_care(es)))
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == (
+        "regulatory.yaml",
+        "conventional/US",
+        "jurisdiction",
+    )
+    assert "every condition" in str(err)
+
+
+def test_two_entries_for_one_condition_and_place(data: Path) -> None:
+    def twice(entries: Entries) -> None:
+        scars = entry(
+            entries, treatment="conventional", jurisdiction="US", conditions=["acne_scars"]
+        )
+        entries.append(dict(scars))
+
+    edit(data, "regulatory.yaml", twice)
+    err = broken(data)
+    assert (err.entry, err.field) == ("conventional/US/acne_scars", "conditions")
+
+
+def test_unknown_condition_in_a_regulatory_entry(data: Path) -> None:
+    edit(
+        data,
+        "regulatory.yaml",
+        lambda es: entry(es, treatment="conventional", conditions=["acne_scars"]).update(
+            conditions=["acne"]
+        ),
+    )
+    err = broken(data)
+    assert err.field == "conditions"
+
+
 def test_not_verified_needs_a_note(data: Path) -> None:
     edit(
         data,

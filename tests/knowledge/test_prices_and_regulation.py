@@ -190,3 +190,46 @@ def test_a_combination_in_pounds_is_priced_from_its_parts_in_pounds() -> None:
     # without a pounds list for one part (exosomes for hair), no sum: the USD list as before
     hair = kb.prices_for("combination", "GBP", "androgenetic_alopecia")
     assert hair is not None and hair.currency == "USD"
+
+
+# Words that name another concern's products: a person with acne scars was told that usual care
+# "uses medicines the FDA approved, for example minoxidil and finasteride for pattern hair loss".
+_OTHER_CONCERN_WORDS = {
+    "hair": ("filler", "melasma", "wrinkle", "acne", "botox", "microneedl"),
+    "skin": ("finasteride", "minoxidil", "hair", "alopecia"),
+}
+
+
+def test_usual_care_regulation_in_the_us_speaks_of_the_persons_condition(
+    kb: KnowledgeBase,
+) -> None:
+    for condition_id, condition in kb.conditions.items():
+        text = kb.regulatory_status("conventional", "US", condition_id).text.lower()
+        for word in _OTHER_CONCERN_WORDS[condition.concern]:
+            assert word not in text, (condition_id, word)
+
+
+def test_usual_care_regulation_for_women_says_finasteride_is_not_for_them(
+    kb: KnowledgeBase,
+) -> None:
+    text = kb.regulatory_status("conventional", "US", "female_pattern_hair_loss").text
+    assert "not for women" in text
+
+
+def test_an_assessment_shows_its_conditions_usual_care_regulation() -> None:
+    from regenaid.decide import assess
+
+    intake = parse_intake(
+        {
+            "concern": "skin",
+            "condition": "acne_scars",
+            "age": 30,
+            "sex": "female",
+            "severity": "moderate",
+            "jurisdiction": "US",
+        }
+    )
+    usual = next(o for o in assess(intake).options if o.treatment == "conventional")
+    assert "microneedling devices" in usual.regulatory.text
+    assert "fda-microneedling-devices" in usual.regulatory.sources
+    assert "finasteride" not in usual.regulatory.text

@@ -230,7 +230,7 @@ def _statics(
         t = kb.treatments[treatment]
         protocol = kb.protocol(treatment, condition_id)
         profile = profile_for(kb, condition_id, treatment, severe)
-        reg = kb.regulatory_status(treatment, jurisdiction)
+        reg = kb.regulatory_status(treatment, jurisdiction, condition_id)
         claims = kb.claims_about(treatment, condition=condition_id)
         benefits, harms = _benefits_and_harms(kb, condition, treatment, profile)
         autologous = 1.0 if (t.autologous or treatment == "no_treatment") else 0.0

@@ -187,7 +187,7 @@ def _answer(
         profile = profile_for(kb, condition.id, treatment)
         return profile.summary, list(profile.sources), profile.certainty
     if row.id == "regulatory":
-        status = kb.regulatory_status(treatment, jurisdiction)
+        status = kb.regulatory_status(treatment, jurisdiction, condition.id)
         return status.text, list(status.sources), None
     claims = kb.claims_about(treatment, row.id, condition=condition.id)
     if claims:

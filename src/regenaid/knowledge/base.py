@@ -114,14 +114,20 @@ class KnowledgeBase:
         )
 
     def regulatory_status(
-        self, treatment: TreatmentId, jurisdiction: str | None = None
+        self, treatment: TreatmentId, jurisdiction: str | None = None, condition: str | None = None
     ) -> RegulatoryStatus:
         """Status of ``treatment`` in ``jurisdiction`` (ISO alpha-2). EU members map to ``EU``;
-        anything without an entry gets the ``*`` fallback, which says to check local rules."""
-        by_code = {r.jurisdiction: r for r in self.regulatory if r.treatment == treatment}
+        anything without an entry gets the ``*`` fallback, which says to check local rules.
+        With ``condition``, an entry for that condition comes before the jurisdiction's entry
+        for every condition."""
+        entries = [r for r in self.regulatory if r.treatment == treatment]
+        general = {r.jurisdiction: r for r in entries if not r.conditions}
+        specific = {r.jurisdiction: r for r in entries if condition in r.conditions}
         for code in lookup_order(jurisdiction):
-            if code in by_code:
-                return by_code[code]
+            if code in specific:
+                return specific[code]
+            if code in general:
+                return general[code]
         # The loader guarantees a "*" entry per treatment; this only guards hand-built bases.
         return RegulatoryStatus(
             treatment=treatment,

@@ -704,11 +704,14 @@ def _read_regulatory(
 ) -> tuple[RegulatoryStatus, ...]:
     rows: list[RegulatoryStatus] = []
     file = "regulatory.yaml"
-    keys: set[tuple[str, str]] = set()
+    keys: set[tuple[str, str]] = set()  # (treatment, jurisdiction) of entries for every condition
+    narrow: set[tuple[str, str, str]] = set()  # (treatment, jurisdiction, condition)
     for i, item in enumerate(_entries(data_dir, file)):
         name = f"#{i + 1}"
         if isinstance(item, Mapping):
             name = f"{item.get('treatment')}/{item.get('jurisdiction')}"
+            if item.get("conditions"):
+                name += f"/{'+'.join(map(str, item['conditions']))}"
         r = EntryReader(file, name, item, known)
         treatment = r.choice("treatment", TREATMENT_IDS)
         jurisdiction = r.text("jurisdiction")
@@ -721,14 +724,27 @@ def _read_regulatory(
             text=r.text("text"),
             sources=r.sources(required=jurisdiction != FALLBACK and not _unverified(r)),
             note=r.opt_text("note"),
+            conditions=r.opt_choices("conditions", ALL_CONDITIONS),
         )
         r.finish()
-        if (treatment, jurisdiction) in keys:
-            raise r.error("jurisdiction", "duplicate entry for this treatment and jurisdiction")
         if row.status == "not_verified" and row.note is None:
             raise r.error("note", "say what could not be verified")
-        keys.add((treatment, jurisdiction))
+        for condition in row.conditions:
+            if (treatment, jurisdiction, condition) in narrow:
+                raise r.error("conditions", f"{condition!r} already has an entry here")
+            narrow.add((treatment, jurisdiction, condition))
+        if not row.conditions:
+            if (treatment, jurisdiction) in keys:
+                raise r.error("jurisdiction", "duplicate entry for this treatment and jurisdiction")
+            keys.add((treatment, jurisdiction))
         rows.append(row)
+    for place in sorted({(t, j) for t, j, _ in narrow}):
+        # a place with entries for some conditions needs one for the others (else they would
+        # get a less specific place's text, e.g. the "*" fallback for a US person)
+        if place not in keys:
+            raise KnowledgeError(
+                file, "/".join(place), "jurisdiction", "missing entry for every condition"
+            )
     for treatment in TREATMENT_IDS:
         needed = (
             (FALLBACK, *REQUIRED_JURISDICTIONS) if treatment in ACTIVE_TREATMENTS else (FALLBACK,)

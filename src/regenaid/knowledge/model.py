@@ -565,7 +565,9 @@ class Contraindication:
 @dataclass(frozen=True, slots=True)
 class RegulatoryStatus:
     """What a regulator allows for a treatment in one jurisdiction (ISO 3166-1 alpha-2, "EU",
-    or "*" for the fallback that tells people to check local rules)."""
+    or "*" for the fallback that tells people to check local rules), for every condition or, when
+    ``conditions`` is not empty, only for those (what usual care's medicines and devices are
+    approved for differs from one condition to another)."""
 
     treatment: TreatmentId
     jurisdiction: str
@@ -573,6 +575,7 @@ class RegulatoryStatus:
     text: str
     sources: tuple[str, ...]
     note: str | None = None  # e.g. what we could not verify (added by K)
+    conditions: tuple[str, ...] = ()  # empty: every condition
 
 
 @dataclass(frozen=True, slots=True)
