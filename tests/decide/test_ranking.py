@@ -18,6 +18,7 @@ from regenaid.decide.intake import PRIORITY_NAMES, Intake, parse_intake
 from regenaid.decide.ranking import (
     BASE_BENEFIT,
     BENEFIT_WEIGHT,
+    REGENERATIVE,
     UNKNOWN_NEUTRAL,
     OptionFacts,
     cost_score,
@@ -520,12 +521,22 @@ def shipped_intakes(draw: st.DrawFn) -> dict[str, Any]:
 def test_shipped_kb_properties(data: dict[str, Any], choice: st.DataObject) -> None:
     a, facts = assess_with_facts(data)
     check_honesty(a, facts, parse_intake(data))
-    # an option placed after usual care by rule is never "about as good as" it
+    # an option placed below another by rule is never "about as good as" it
+    held_lines = ("Comes after", "not a replacement", "just below no new treatment")
     for notice in (n for n in a.notices if n.code == "close_call"):
         for o in a.options:
-            if any("Comes after" in line or "not a replacement" in line for line in o.why):
+            if any(h in line for line in o.why for h in held_lines):
                 assert o.name not in notice.text, notice.text
     scores = {o.treatment: o.score for o in a.options}
+    # PRP, exosomes or the combination from which nothing more than waiting is expected never
+    # fit as well as waiting (3.2)
+    waiting = scores.get("no_treatment")
+    for o in a.options:
+        no_more = any(
+            "No study has tested" in line or "includes no effect" in line for line in o.why
+        )
+        if o.treatment in REGENERATIVE and no_more and o.score is not None and waiting is not None:
+            assert o.score < waiting, (o.treatment, o.score, waiting)
     # an explicit 0 for a priority the person did not rate changes no score
     unrated = [p for p in PRIORITY_NAMES if p not in data["priorities"]]
     if unrated:
@@ -545,8 +556,11 @@ def test_shipped_kb_properties(data: dict[str, Any], choice: st.DataObject) -> N
             penalty = 0.05 if o.eligibility == "caution" and not extras_only else 0.0
             penalty += 0.15 if o.treatment in signals else 0.0
             expected = max(0.0, o.expected_benefit - penalty)
-            if any("cause looked for first" in line for line in o.why):
-                assert o.score <= expected  # held below the shedding work-up (3.2)
+            if any(
+                "cause looked for first" in line or "just below no new treatment" in line
+                for line in o.why
+            ):
+                assert o.score <= expected  # held below the shedding work-up or waiting (3.2)
             else:
                 assert o.score == pytest.approx(expected, abs=1e-4)
             assert any("you did not rate any priority" in line for line in o.why)

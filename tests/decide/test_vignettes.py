@@ -746,3 +746,44 @@ def test_usual_care_without_its_tablets_for_advanced_disease_has_their_evidence_
     assert any("Leave this part out" in r.text for r in pregnant.reasons)
     assert pregnant.certainty.value != "high"
     assert option(run(base), "conventional").certainty.value == "high"
+
+
+def test_untested_prp_for_lost_volume_is_not_offered_as_good_as_waiting() -> None:
+    """Margaret, 52, hollow cheeks, wants only her own material (4/4) and some evidence (2/4).
+    No study has tested PRP for lost volume: it tied with waiting (0.44 each) as the best fit,
+    above fillers, though we expect from it only what waiting brings, at GBP 1,944."""
+    a = run(
+        {
+            "concern": "skin",
+            "condition": "volume_loss",
+            "age": 52,
+            "sex": "female",
+            "severity": "moderate",
+            "jurisdiction": "GB",
+            "priorities": {"autologous": 4, "evidence": 2},
+        }
+    )
+    waiting, prp = option(a, "no_treatment"), option(a, "prp")
+    assert any("No study has tested" in line for line in prp.why)
+    assert prp.score < waiting.score and prp.rank > waiting.rank
+    assert any("just below no new treatment" in line for line in prp.why)
+    # and it is not called "about as good as" waiting
+    assert all(prp.name not in n.text for n in a.notices if n.code == "close_call")
+
+
+def test_prp_with_a_null_result_is_held_below_waiting() -> None:
+    """PRP for ageing facial skin: the blinded trial found no difference (Alam 2018), so we
+    expect from it what waiting brings; someone who wants their own material still should not
+    see it level with waiting."""
+    a = run(
+        {
+            "concern": "skin",
+            "condition": "fine_lines_wrinkles",
+            "age": 48,
+            "sex": "female",
+            "severity": "mild",
+            "priorities": {"autologous": 4},
+        }
+    )
+    waiting, prp = option(a, "no_treatment"), option(a, "prp")
+    assert prp.score < waiting.score

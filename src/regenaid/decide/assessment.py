@@ -621,8 +621,8 @@ def _close_call(
         (
             (r.score, r.rank, s.name)
             for s in statics
-            # an option placed after usual care by rule is not "as good as" it
-            if (r := ranked[s.treatment]).score is not None and not r.after_usual_care
+            # an option placed below another by rule is not "as good as" it
+            if (r := ranked[s.treatment]).score is not None and not r.held_below
         ),
         key=lambda x: x[1] or 0,
     )

@@ -209,9 +209,10 @@ class RankedOption:
     attributes: Mapping[str, float]
     why: tuple[str, ...] = field(default_factory=tuple)
     unknown: tuple[str, ...] = ()  # attributes scored as unknown (see ``resolve_unknowns``)
-    # Placed after usual care by rule (a work-up comes first; an add-on is an extra to it), so
-    # never "about as good as" usual care.
-    after_usual_care: bool = False
+    # Placed just below another option by rule (after usual care: a work-up comes first, an
+    # add-on is an extra to it; after no new treatment: nothing more is expected from it than
+    # from waiting), so never "about as good as" that option.
+    held_below: bool = False
 
 
 # --- attribute scores -------------------------------------------------------------------------
@@ -789,6 +790,7 @@ def rank_options(
         whys[f.treatment] = tuple(lines)
 
     held = _work_up_first(facts, scores, whys) | _add_ons_after_usual_care(facts, scores, whys)
+    held |= _no_more_than_waiting(facts, scores, whys)
     _meanwhile(facts, screening, whys)
     evidence_of = {f.treatment: scored[f.treatment]["evidence"] for f in facts}
     order = sorted(
@@ -810,7 +812,7 @@ def rank_options(
                 scored[t],
                 whys[t],
                 known_not,
-                after_usual_care=t in held,
+                held_below=t in held,
             )
         else:
             result[t] = RankedOption(
@@ -906,6 +908,34 @@ def _add_ons_after_usual_care(
                 f"{_sessions_of(f)} sessions it is about {f.currency} {f.horizon_cost:,.0f}"
             )
         whys[f.treatment] = (*whys[f.treatment], f"{line}.")
+    return held
+
+
+def _no_more_than_waiting(
+    facts: Sequence[OptionFacts],
+    scores: dict[TreatmentId, float],
+    whys: dict[TreatmentId, tuple[str, ...]],
+) -> set[TreatmentId]:
+    """PRP, exosomes or the combination from which we expect no more than waiting brings (no
+    study tested it in this condition in people like the person, or its best estimate against
+    a placebo includes no effect: 3.2) add sessions, cost and risks to what waiting gives, so
+    they are held just below no new treatment when it may be chosen (docs/ranking.md 3.2)."""
+    if "no_treatment" not in scores:
+        return set()
+    ceiling = _clamp(scores["no_treatment"] - WORK_UP_FIRST_GAP)
+    held: set[TreatmentId] = set()
+    for f in facts:
+        t = f.treatment
+        if t not in REGENERATIVE or t not in scores or (f.studied and not f.null_effect):
+            continue
+        held.add(t)
+        if scores[t] > ceiling:
+            scores[t] = ceiling
+            whys[t] = (
+                *whys[t],
+                f"We expect no more from {f.name} than from waiting, and it adds sessions, cost "
+                "and risks, so we placed it just below no new treatment.",
+            )
     return held
 
 
