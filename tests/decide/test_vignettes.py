@@ -787,3 +787,46 @@ def test_prp_with_a_null_result_is_held_below_waiting() -> None:
     )
     waiting, prp = option(a, "no_treatment"), option(a, "prp")
     assert prp.score < waiting.score
+
+
+def test_prp_for_mild_patches_is_held_below_waiting_it_cannot_beat() -> None:
+    """Mild alopecia areata often regrows by itself (0.40); PRP's evidence (against steroid
+    injections, very low certainty) gives it no more than that, so it tied with waiting (0.76
+    each) and was named with it as a close call, at about USD 5,200 of injections."""
+    a = run(
+        {
+            "concern": "hair",
+            "condition": "alopecia_areata",
+            "age": 35,
+            "sex": "female",
+            "severity": "mild",
+            "jurisdiction": "US",
+            "priorities": {"autologous": 4},
+        }
+    )
+    waiting, prp = option(a, "no_treatment"), option(a, "prp")
+    assert prp.expected_benefit <= waiting.expected_benefit
+    assert prp.score < waiting.score
+    assert any("than from waiting (0.40)" in line for line in prp.why)
+    assert all(prp.name not in n.text for n in a.notices if n.code == "close_call")
+
+
+def test_an_option_held_below_waiting_never_sits_inside_a_close_call() -> None:
+    """Waiting 0.44 and fillers 0.42 are named as a close call; untested PRP (0.43 after it
+    was held below waiting) sat between them, as if about as good as both."""
+    a = run(
+        {
+            "concern": "skin",
+            "condition": "volume_loss",
+            "age": 40,
+            "sex": "female",
+            "severity": "moderate",
+            "jurisdiction": "US",
+            "priorities": {"autologous": 2, "speed": 1},
+        }
+    )
+    usual, prp = option(a, "conventional"), option(a, "prp")
+    close = next(n for n in a.notices if n.code == "close_call")
+    assert usual.name in close.text
+    assert prp.rank > usual.rank
+    assert any("options that fit about as well as it" in line for line in prp.why)

@@ -8,6 +8,7 @@ block repeats who quoted the price and when.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import cast
@@ -233,3 +234,13 @@ def test_an_assessment_shows_its_conditions_usual_care_regulation() -> None:
     assert "microneedling devices" in usual.regulatory.text
     assert "fda-microneedling-devices" in usual.regulatory.sources
     assert "finasteride" not in usual.regulatory.text
+
+
+def test_a_regulatory_text_that_says_we_have_not_verified_carries_that_status(
+    kb: KnowledgeBase,
+) -> None:
+    # alopecia areata's text said the steroids' status was not checked, under
+    # "licensed_medicines": no notice, though steroids are all a person with patches is offered
+    for row in kb.regulatory:
+        if re.search(r"have not verified|did not check", row.text, re.I):
+            assert row.status == "not_verified", (row.treatment, row.jurisdiction, row.conditions)

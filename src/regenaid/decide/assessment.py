@@ -28,6 +28,7 @@ from regenaid.decide.option_cost import cost_block_json, cost_blocks, wanted_cur
 from regenaid.decide.option_plan import plan_summary
 from regenaid.decide.outcomes import outcome_outs
 from regenaid.decide.ranking import (
+    CLOSE_CALL,
     REGENERATIVE,
     OptionFacts,
     RankedOption,
@@ -609,7 +610,6 @@ def _usual_care_material(kb: KnowledgeBase, condition: str) -> float:
 
 # Fits closer than this to the best one are too close to choose by (scores are 0..1, built
 # from ranges and ratings on a 0-4 scale); the best fit is then named with the others.
-CLOSE_CALL = 0.03
 
 
 def _close_call(

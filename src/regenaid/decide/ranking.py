@@ -59,6 +59,8 @@ WORK_UP_BONUS = 0.1
 # than it: they are not an alternative to looking for the cause, at most something to add
 # after it (their score is held just below usual care's, with a why line).
 WORK_UP_FIRST_GAP = 0.01
+# Options within this of the best one are named together as a close call (assessment notice)
+CLOSE_CALL = 0.03
 REGENERATIVE: tuple[TreatmentId, ...] = ("prp", "exosome", "combination")
 WHY_THRESHOLD = 0.01  # contributions smaller than this are not worth a line
 SPEED_HORIZON_WEEKS = 52.0  # results later than a year score 0 on speed
@@ -790,7 +792,7 @@ def rank_options(
         whys[f.treatment] = tuple(lines)
 
     held = _work_up_first(facts, scores, whys) | _add_ons_after_usual_care(facts, scores, whys)
-    held |= _no_more_than_waiting(facts, scores, whys)
+    held |= _no_more_than_waiting(facts, scores, whys, benefits, held)
     _meanwhile(facts, screening, whys)
     evidence_of = {f.treatment: scored[f.treatment]["evidence"] for f in facts}
     order = sorted(
@@ -915,28 +917,51 @@ def _no_more_than_waiting(
     facts: Sequence[OptionFacts],
     scores: dict[TreatmentId, float],
     whys: dict[TreatmentId, tuple[str, ...]],
+    benefits: Mapping[TreatmentId, tuple[float, tuple[str, ...]]],
+    held: set[TreatmentId],
 ) -> set[TreatmentId]:
-    """PRP, exosomes or the combination from which we expect no more than waiting brings (no
-    study tested it in this condition in people like the person, or its best estimate against
-    a placebo includes no effect: 3.2) add sessions, cost and risks to what waiting gives, so
-    they are held just below no new treatment when it may be chosen (docs/ranking.md 3.2)."""
-    if "no_treatment" not in scores:
+    """PRP, exosomes or the combination from which we expect no more than waiting brings this
+    person (untested in the condition in people like them, a null result against placebo, or
+    simply no higher an expected benefit: 3.2) add sessions, cost and risks to what waiting
+    gives, so they are held just below no new treatment when it may be chosen, and below the
+    options that fit about as well as waiting (within ``CLOSE_CALL`` below it), so that such an
+    option never sits between two options named as a close call (docs/ranking.md 3.2)."""
+    if "no_treatment" not in scores or "no_treatment" not in benefits:
         return set()
-    ceiling = _clamp(scores["no_treatment"] - WORK_UP_FIRST_GAP)
-    held: set[TreatmentId] = set()
+    waiting = benefits["no_treatment"][0]
+    mine = {
+        f.treatment
+        for f in facts
+        if f.treatment in REGENERATIVE
+        and f.treatment in scores
+        and benefits[f.treatment][0] <= waiting + 1e-9
+    }
+    w = scores["no_treatment"]
+    peers = [
+        scores[t]
+        for t in scores
+        if t != "no_treatment"
+        and t not in mine
+        and t not in held
+        and 0 <= w - scores[t] < CLOSE_CALL
+    ]
+    ceiling = _clamp(min([w, *peers]) - WORK_UP_FIRST_GAP)
     for f in facts:
         t = f.treatment
-        if t not in REGENERATIVE or t not in scores or (f.studied and not f.null_effect):
+        if t not in mine or scores[t] <= ceiling:
             continue
-        held.add(t)
-        if scores[t] > ceiling:
-            scores[t] = ceiling
-            whys[t] = (
-                *whys[t],
-                f"We expect no more from {f.name} than from waiting, and it adds sessions, cost "
-                "and risks, so we placed it just below no new treatment.",
-            )
-    return held
+        scores[t] = ceiling
+        below = (
+            "no new treatment and the options that fit about as well as it"
+            if ceiling < w - WORK_UP_FIRST_GAP
+            else "no new treatment"
+        )
+        whys[t] = (
+            *whys[t],
+            f"We expect no more from {f.name} than from waiting ({waiting:.2f}), and it adds "
+            f"sessions, cost and risks, so we placed it just below {below}.",
+        )
+    return mine
 
 
 def _cautions_on_extras_only(facts: OptionFacts, screening: ScreeningResult) -> str | None:
