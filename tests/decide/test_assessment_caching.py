@@ -124,3 +124,51 @@ def test_answers_do_not_depend_on_the_cache_budget(budget: int) -> None:
         assert SHARED.info().bytes <= budget
     finally:
         SHARED.resize(before)
+
+
+def test_people_with_and_without_a_budget_share_the_cost_model_where_it_says_the_same() -> None:
+    from regenaid.decide.option_cost import _prepare
+
+    base = {
+        "concern": "hair",
+        "condition": "androgenetic_alopecia",
+        "age": 40,
+        "sex": "male",
+        "severity": "mild",
+        "jurisdiction": "US",
+    }
+    budgeted = {**base, "budget": {"amount": 3000, "currency": "USD", "horizon_months": 24}}
+    clear_cost_model_cache()
+    with_budget = assess(parse_intake(budgeted), KB)
+    misses = _prepare.cache_info().misses
+    without = assess(parse_intake(base), KB)
+    assert parse_intake(base).horizon_months == 24
+    assert _prepare.cache_info().misses == misses  # the same prepared blocks
+    for a, b in zip(with_budget.options, without.options, strict=True):
+        shown_a = {k: v for k, v in a.cost.items() if "budget" not in k}
+        shown_b = {k: v for k, v in b.cost.items() if "budget" not in k}
+        assert shown_a == shown_b
+    # computed cold, the unbudgeted answer is the same
+    clear_cost_model_cache()
+    assert assess(parse_intake(base), KB).model_dump_json() == without.model_dump_json()
+
+
+def test_a_budget_in_a_currency_without_a_rate_is_still_said_not_to_be_compared() -> None:
+    # where a price cannot be converted the cost notes differ with and without a budget, so
+    # those people do not share the prepared blocks (AED: no list and no rate)
+    data = {
+        "concern": "hair",
+        "condition": "androgenetic_alopecia",
+        "age": 40,
+        "sex": "male",
+        "severity": "mild",
+        "jurisdiction": "AE",
+    }
+    budgeted = {**data, "budget": {"amount": 3000, "currency": "AED", "horizon_months": 24}}
+    for first, second, said in ((data, budgeted, True), (budgeted, data, False)):
+        clear_cost_model_cache()
+        assess(parse_intake(first), KB)
+        notes = [n for o in assess(parse_intake(second), KB).options for n in o.cost["assumptions"]]
+        no_rate = [n for n in notes if "no price list or exchange rate for AED" in n]
+        assert no_rate
+        assert all(("not compared with your budget" in n) == said for n in no_rate)

@@ -20,6 +20,7 @@ The options of a combination not seen run together (``regen_model.simulate_many`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import is_
@@ -612,6 +613,19 @@ def estimate_costs(
     return {t: _fresh(block) for t, block in cost_blocks(kb, intake, treatments).items()}
 
 
+@functools.lru_cache(maxsize=1024)
+def _unconverted(
+    kb: KnowledgeBase, condition: str, treatments: tuple[TreatmentId, ...], wanted: str | None
+) -> bool:
+    """Whether some option's price list is in another currency than ``wanted`` with no rate to
+    convert it (:func:`_assumptions` then says so, in words that depend on the budget)."""
+    for treatment in treatments:
+        listed, converted = price_in(kb, treatment, condition, wanted)
+        if listed is not None and converted is None and wanted and listed.currency != wanted:
+            return True
+    return False
+
+
 def cost_blocks(
     kb: KnowledgeBase, intake: Intake, treatments: Sequence[TreatmentId]
 ) -> dict[TreatmentId, dict[str, object]]:
@@ -623,7 +637,10 @@ def cost_blocks(
     wanted = wanted_currency(intake)
     chosen = tuple(treatments)
     priors = tuple(_prior(intake, t) for t in chosen)
-    budgeted = intake.budget is not None
+    # whether there is a budget changes the blocks only where a price cannot be converted (its
+    # note says the costs are not compared with the budget): elsewhere people with and without
+    # a budget share one prepared entry
+    budgeted = intake.budget is not None and _unconverted(kb, intake.condition, chosen, wanted)
     prepared = _prepare(kb, intake.condition, chosen, wanted, months, priors, budgeted)
     budget = intake.budget
     out: dict[TreatmentId, dict[str, object]] = {}
