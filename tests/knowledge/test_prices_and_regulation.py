@@ -244,3 +244,41 @@ def test_a_regulatory_text_that_says_we_have_not_verified_carries_that_status(
     for row in kb.regulatory:
         if re.search(r"have not verified|did not check", row.text, re.I):
             assert row.status == "not_verified", (row.treatment, row.jurisdiction, row.conditions)
+
+
+def test_no_harm_line_speaks_of_acne_scars_to_someone_without_them() -> None:
+    # "Adding PRP to microneedling for acne scars ..." was shown for scars, pigmentation and
+    # skin rejuvenation
+    from regenaid.decide import assess
+
+    for condition in ("scars", "pigmentation", "skin_rejuvenation", "fine_lines_wrinkles"):
+        intake = parse_intake(
+            {
+                "concern": "skin",
+                "condition": condition,
+                "age": 45,
+                "sex": "female",
+                "severity": "mild",
+                "jurisdiction": "US",
+            }
+        )
+        for o in assess(intake).options:
+            for harm in o.harms:
+                assert "acne scars" not in harm.text, (condition, o.treatment, harm.text)
+
+
+def test_the_tretinoin_warning_names_the_cream_that_contains_it(kb: KnowledgeBase) -> None:
+    # "Lightening cream (triple-combination cream or hydroquinone): It contains tretinoin" was
+    # false of hydroquinone alone
+    care = kb.first_line["pigmentation"]
+    cream = next(c for c in care.components if c.name.startswith("Lightening cream"))
+    assert any("triple-combination cream contains tretinoin" in w.text for w in cream.warnings)
+    assert not any(w.text.startswith("It contains") for w in cream.warnings)
+
+
+def test_shedding_in_the_us_leads_with_what_is_off_label(kb: KnowledgeBase) -> None:
+    # the table shows the text's first sentence after "but": it read "usual care is mostly
+    # finding and treating the cause", as if that were a warning
+    row = kb.regulatory_status("conventional", "US", "telogen_effluvium")
+    assert row.status == "off_label"
+    assert "off-label" in row.text.split(". ")[0]
