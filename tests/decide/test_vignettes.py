@@ -830,3 +830,24 @@ def test_an_option_held_below_waiting_never_sits_inside_a_close_call() -> None:
     assert usual.name in close.text
     assert prp.rank > usual.rank
     assert any("options that fit about as well as it" in line for line in prp.why)
+
+
+def test_prp_for_scars_reports_the_laser_trial_that_found_no_difference() -> None:
+    """The card said nobody knows how well PRP works for scars, though a 67-person trial
+    (Godara 2020: laser with PRP against laser alone) found no significant difference."""
+    a = run(
+        {
+            "concern": "skin",
+            "condition": "scars",
+            "age": 45,
+            "sex": "male",
+            "severity": "moderate",
+            "jurisdiction": "US",
+            "duration_months": 30,
+            "priorities": {"autologous": 4, "evidence": 2, "cost": 3},
+        }
+    )
+    prp, waiting = option(a, "prp"), option(a, "no_treatment")
+    assert "Godara 2020" in prp.evidence.summary
+    assert any("includes no effect" in line for line in prp.why)
+    assert prp.score < waiting.score
