@@ -325,7 +325,8 @@ def test_clinic_journey(
     expect(doc.locator("#term-h")).to_have_text("Injection site reaction")
     accessible(doc)
     doc.check("#f-grade")  # grade 1
-    doc.fill("#f-onset", f"{stamp}T00:30")
+    # the start of today: never in the future (00:30 was, in the first half hour of a day)
+    doc.fill("#f-onset", f"{stamp}T00:00")
     doc.check("#f-actions_taken-observation")
     doc.select_option("#f-outcome", "recovering")
     doc.select_option("#f-product_lot_id", lot_option)
