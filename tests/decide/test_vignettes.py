@@ -851,3 +851,29 @@ def test_prp_for_scars_reports_the_laser_trial_that_found_no_difference() -> Non
     assert "Godara 2020" in prp.evidence.summary
     assert any("includes no effect" in line for line in prp.why)
     assert prp.score < waiting.score
+
+
+def test_a_null_result_is_one_line_not_three() -> None:
+    """Skin ageing, PRP tried before without effect: the card said 'no more than waiting
+    (0.10)', then 'lowered from 0.10 to 0.05', then 'at least as much as waiting' (0.10)."""
+    a = run(
+        {
+            "concern": "skin",
+            "condition": "skin_rejuvenation",
+            "age": 52,
+            "sex": "female",
+            "severity": "mild",
+            "priorities": {"autologous": 4, "low_maintenance": 2},
+            "prior_treatments": [{"treatment": "prp", "response": "none"}],
+        }
+    )
+    prp = option(a, "prp")
+    about_benefit = [
+        line
+        for line in prp.why
+        if "includes no effect" in line
+        or "the benefit we expect" in line
+        or "Waiting alone" in line
+    ]
+    assert len(about_benefit) == 1 and "includes no effect" in about_benefit[0]
+    assert prp.expected_benefit == option(a, "no_treatment").expected_benefit

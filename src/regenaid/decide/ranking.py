@@ -361,12 +361,18 @@ def expected_benefit(
             intake,
         )
     benefit = BASE_BENEFIT[facts.certainty]
-    if facts.null_effect:  # against a placebo: no better founded than an untested option
-        benefit = min(benefit, natural)
-        lines.append(
-            f"The best available estimate for {facts.name}, against a placebo or no "
-            f"treatment, includes no effect, so we expect no more from it than from waiting "
-            f"({natural:.2f})."
+    if facts.null_effect:  # against a placebo: no better founded than an untested option, and
+        # like it nothing else moves it (an earlier response lowered it, then the floor of
+        # waiting raised it back: three lines for a number that did not change)
+        return _with_work_up(
+            facts,
+            natural,
+            [
+                f"The best available estimate for {facts.name}, against a placebo or no "
+                f"treatment, includes no effect, so we expect no more from it than from waiting "
+                f"({natural:.2f})."
+            ],
+            intake,
         )
     if facts.treatment == "conventional":
         benefit, said_lines = _usual_care_history(facts, intake, benefit)
