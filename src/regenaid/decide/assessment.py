@@ -608,10 +608,6 @@ def _usual_care_material(kb: KnowledgeBase, condition: str) -> float:
     return 1.0 if all(clean) else 0.5 if any(clean) else 0.0
 
 
-# Fits closer than this to the best one are too close to choose by (scores are 0..1, built
-# from ranges and ratings on a 0-4 scale); the best fit is then named with the others.
-
-
 def _close_call(
     statics: Sequence[_OptionStatic], ranked: Mapping[TreatmentId, RankedOption]
 ) -> Notice | None:

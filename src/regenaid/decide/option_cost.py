@@ -306,8 +306,8 @@ def _assumptions(
         notes.append(_price_basis(price))
         if converted is not None:
             notes.append(converted)
-        elif wanted and price.currency != wanted:
-            notes.append(no_rate_sentence(wanted, price.currency, budgeted))
+        elif _unconvertible(price, converted, wanted):
+            notes.append(no_rate_sentence(wanted or "", price.currency, budgeted))
     basis = getattr(resp, "basis", None)
     if isinstance(basis, str):
         notes.append(basis)
@@ -619,11 +619,16 @@ def _unconverted(
 ) -> bool:
     """Whether some option's price list is in another currency than ``wanted`` with no rate to
     convert it (:func:`_assumptions` then says so, in words that depend on the budget)."""
-    for treatment in treatments:
-        listed, converted = price_in(kb, treatment, condition, wanted)
-        if listed is not None and converted is None and wanted and listed.currency != wanted:
-            return True
-    return False
+    return any(
+        _unconvertible(*price_in(kb, treatment, condition, wanted), wanted)
+        for treatment in treatments
+    )
+
+
+def _unconvertible(price: PriceRange | None, converted: object, wanted: str | None) -> bool:
+    """Whether ``price`` is shown in its own currency although ``wanted`` is another one: no
+    conversion (``converted`` None) was possible."""
+    return price is not None and converted is None and bool(wanted) and price.currency != wanted
 
 
 def cost_blocks(

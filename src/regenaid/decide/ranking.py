@@ -59,7 +59,9 @@ WORK_UP_BONUS = 0.1
 # than it: they are not an alternative to looking for the cause, at most something to add
 # after it (their score is held just below usual care's, with a why line).
 WORK_UP_FIRST_GAP = 0.01
-# Options within this of the best one are named together as a close call (assessment notice)
+# Fits closer than this to the best one are too close to choose by (scores are 0..1, built
+# from ranges and ratings on a 0-4 scale); the best fit is then named with the others (the
+# assessment's close-call notice), and nothing held below waiting sits among them.
 CLOSE_CALL = 0.03
 REGENERATIVE: tuple[TreatmentId, ...] = ("prp", "exosome", "combination")
 WHY_THRESHOLD = 0.01  # contributions smaller than this are not worth a line
