@@ -173,14 +173,39 @@ def test_daily_home_care_reads_as_daily_use_with_reviews_in_the_report() -> None
     assert waiting.certainty_text.startswith("How sure we are of the natural course")
 
 
-def test_severe_alopecia_areata_is_told_the_tablets_are_not_in_the_cost() -> None:
-    """Olumiant list price USD 2,767.39 (2 mg) to 5,534.78 (4 mg) per 30 days, March 2025
-    (Managed Healthcare Executive; source mhe-jak-alopecia-prices-2025)."""
-    severe = _assess("alopecia_areata", "hair", severity="advanced")
-    notice = next(n for n in severe.notices if n.code == "cost_not_included_jak_inhibitor")
-    assert "2,770 to 5,530" in notice.text and notice.sources
-    mild = _assess("alopecia_areata", "hair", severity="mild")
-    assert not any(n.code.startswith("cost_not_included") for n in mild.notices)
+def test_advanced_alopecia_areata_is_priced_and_scheduled_as_the_tablets() -> None:
+    """Usual care for advanced alopecia areata takes its benefit from baricitinib, so its cost
+    and schedule are the tablets', not the steroid injections' (a USD 188 total "within your
+    budget" misled). Olumiant list price USD 2,767.39 (2 mg) to 5,534.78 (4 mg) per 30 days,
+    March 2025 (Managed Healthcare Executive; mhe-jak-alopecia-prices-2025); the trials judged
+    it at 36 weeks (Kwon 2023). Steroid injections: USD 25-100 each (costhelper)."""
+
+    def usual(a: object) -> object:
+        return next(o for o in a.options if o.treatment == "conventional")  # type: ignore[attr-defined]
+
+    severe = usual(_assess("alopecia_areata", "hair", severity="advanced"))
+    price = severe.cost["price_per_session"]  # type: ignore[attr-defined]
+    assert (price["low"], price["high"], price["unit"]) == (2767, 5535, "month")
+    assert "mhe-jak-alopecia-prices-2025" in price["sources"]
+    # nobody stops before the trials' first judgement at 36 weeks (8 months)
+    assert severe.cost["horizon_total"]["expected"] >= 8 * 2767  # type: ignore[attr-defined]
+    plan = severe.plan  # type: ignore[attr-defined]
+    assert plan["mode"] == "daily_home" and plan["time_to_results_weeks"]["low"] == 36
+    assert "tablet" in plan["note"]
+
+    for other in (
+        _assess("alopecia_areata", "hair", severity="mild"),
+        # no JAK tablets in pregnancy: usual care is the injections, priced per session
+        _assess(
+            "alopecia_areata",
+            "hair",
+            severity="advanced",
+            health={"pregnant_or_breastfeeding": True},
+        ),
+    ):
+        price = usual(other).cost["price_per_session"]  # type: ignore[attr-defined]
+        assert (price["low"], price["high"], price["unit"]) == (25, 100, "session")
+        assert not any(n.code.startswith("cost_not_included") for n in other.notices)
 
 
 def test_severe_alopecia_areata_reads_the_severe_disease_evidence() -> None:

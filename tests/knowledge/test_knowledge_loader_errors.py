@@ -311,6 +311,58 @@ def test_added_to_names_only_procedures_of_usual_care(data: Path) -> None:
     )
 
 
+def test_care_for_advanced_disease_comes_with_a_schedule_and_a_price(data: Path) -> None:
+    """Usual care for advanced alopecia areata (JAK tablets) has its own schedule and price;
+    one without the other would price one care on the other's schedule."""
+    advanced = {"treatment": "conventional", "condition": "alopecia_areata", "severity": "advanced"}
+    edit(data, "prices.yaml", lambda es: es.remove(entry(es, severity="advanced")))
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == (
+        "prices.yaml",
+        "conventional/alopecia_areata",
+        "severity",
+    )
+    edit(data, "protocols.yaml", lambda es: es.remove(entry(es, **advanced)))
+    read_knowledge(data)  # neither: the general care for everybody
+    edit(
+        data,
+        "prices.yaml",
+        lambda es: es.append(
+            {
+                **entry(
+                    es, treatment="conventional", currency="USD", conditions=["alopecia_areata"]
+                ),
+                "severity": "advanced",
+            }
+        ),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("conventional/USD/alopecia_areata", "severity")
+
+
+def test_only_usual_care_with_a_part_for_severe_disease_has_an_advanced_schedule(
+    data: Path,
+) -> None:
+    edit(
+        data,
+        "protocols.yaml",
+        lambda es: es.append(
+            {**entry(es, treatment="prp", condition="alopecia_areata"), "severity": "severe"}
+        ),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("prp/alopecia_areata", "severity")  # not a severity
+    edit(
+        data,
+        "protocols.yaml",
+        lambda es: entry(
+            es, treatment="prp", condition="alopecia_areata", severity="severe"
+        ).update(severity="advanced"),
+    )
+    err = broken(data)
+    assert (err.file, err.entry, err.field) == ("protocols.yaml", "prp/alopecia_areata", "severity")
+
+
 def test_price_high_below_low(data: Path) -> None:
     edit(
         data,

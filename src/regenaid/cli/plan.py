@@ -169,6 +169,7 @@ def plan_cmd(
 ) -> None:
     """The dated plan of an option: sessions with their windows, results window, follow-up."""
     from regenaid.decide import assess, load_intake_text
+    from regenaid.decide.screening import advanced_care
     from regenaid.plan import build_plan, parse_weekday, to_ical
 
     check_output(ics, "--ics")
@@ -203,7 +204,8 @@ def plan_cmd(
     if assessed.eligibility in ("contraindicated", "defer"):
         why = "; ".join(r.text for r in assessed.reasons) or assessed.eligibility
         raise fail(f"--option {chosen}: {assessed.eligibility} for this intake: {why}")
-    protocol = kb.protocol(assessed.treatment, intake.condition)
+    # usual care for advanced disease has its own schedule (JAK tablets for alopecia areata)
+    protocol = kb.protocol(assessed.treatment, intake.condition, advanced_care(kb, intake))
     if protocol is None and assessed.treatment == "no_treatment":
         protocol = _nothing_to_schedule(intake.condition)
     if protocol is None:

@@ -50,6 +50,7 @@ from regenaid.decide.screening import (
     HAIR_MEDICINES,
     Reason,
     ScreeningResult,
+    advanced_care,
     screen,
     usual_care_parts,
 )
@@ -229,7 +230,7 @@ def _statics(
     out: list[_OptionStatic] = []
     for treatment in sorted(condition.treatments, key=TREATMENT_IDS.index):
         t = kb.treatments[treatment]
-        protocol = kb.protocol(treatment, condition_id)
+        protocol = kb.protocol(treatment, condition_id, advanced=severe)
         profile = profile_for(kb, condition_id, treatment, severe)
         reg = kb.regulatory_status(treatment, jurisdiction, condition_id)
         claims = kb.claims_about(treatment, condition=condition_id)
@@ -309,9 +310,10 @@ def _static_json(s: _OptionStatic) -> dict[str, bytes]:
 
 
 def _costs_in_one_currency(
-    kb: KnowledgeBase, intake: Intake, treatments: tuple[TreatmentId, ...]
+    kb: KnowledgeBase, intake: Intake, treatments: tuple[TreatmentId, ...], advanced: bool
 ) -> CostBlocks:
-    costs = cost_blocks(kb, intake, treatments)  # read-only values, shared with the cache
+    # read-only values, shared with the cache
+    costs = cost_blocks(kb, intake, treatments, advanced)
     if intake.budget is None or not _mixed_currencies(costs):
         return costs
     # Lists in the person's currency and USD lists are converted into one currency with a
@@ -322,7 +324,7 @@ def _costs_in_one_currency(
     in_usd = intake.model_copy(
         update={"budget": intake.budget.model_copy(update={"currency": "USD"})}
     )
-    costs = cost_blocks(kb, in_usd, treatments)
+    costs = cost_blocks(kb, in_usd, treatments, advanced)
     return {
         t: {**c, "within_budget": None, "probability_within_budget": None} for t, c in costs.items()
     }
@@ -742,7 +744,7 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
         statics = tuple(
             m if s.treatment == "conventional" else s for s, m in zip(statics, milder, strict=True)
         )
-    costs = _costs_in_one_currency(kb, intake, treatments)
+    costs = _costs_in_one_currency(kb, intake, treatments, advanced_care(kb, intake, screening))
     months = intake.horizon_months
     currency = _main_currency(costs)
 

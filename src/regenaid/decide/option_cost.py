@@ -32,6 +32,7 @@ from pydantic import TypeAdapter
 from regenaid.caching import ARRAY_OVERHEAD, bytes_cached
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.intake import Intake, PriorTreatmentId
+from regenaid.decide.screening import advanced_care
 from regenaid.decide.views import price_basis
 from regenaid.economics._types import FloatArray
 from regenaid.economics.psa import Interval
@@ -109,12 +110,17 @@ def wanted_currency(intake: Intake) -> str | None:
 
 
 def price_in(
-    kb: KnowledgeBase, treatment: TreatmentId, condition: str, wanted: str | None
+    kb: KnowledgeBase,
+    treatment: TreatmentId,
+    condition: str,
+    wanted: str | None,
+    advanced: bool = False,
 ) -> tuple[PriceRange | None, Conversion | None]:
     """``treatment``'s price list as quoted (in ``wanted`` when there is one, else USD) and
     the conversion into ``wanted`` when the quoted list is in another currency and a published
-    rate allows it (else None)."""
-    listed = kb.prices_for(treatment, wanted, condition)
+    rate allows it (else None). ``advanced``: the care for advanced disease
+    (:func:`regenaid.decide.screening.advanced_care`)."""
+    listed = kb.prices_for(treatment, wanted, condition, advanced)
     if listed is None or wanted is None or listed.currency == wanted:
         return listed, None
     return listed, conversion(kb.exchange_rates, listed.currency, wanted)
@@ -128,6 +134,7 @@ def _simulate(
     horizon_months: int,
     priors: tuple[PriorResponse | None, ...],
     budgeted: bool = True,
+    advanced: bool = False,
 ) -> tuple[
     tuple[OptionCosts, OptionInputs, list[str], tuple[TornadoBar, ...], Conversion | None], ...
 ]:
@@ -135,12 +142,12 @@ def _simulate(
     in the cache run together, :func:`_run_options`)."""
     chosen = []
     for treatment, prior in zip(treatments, priors, strict=True):
-        listed, converted = price_in(kb, treatment, condition, currency)
+        listed, converted = price_in(kb, treatment, condition, currency, advanced)
         price = converted.price(listed) if converted and listed else listed
         resp = response_prior(treatment, prior)
         inputs = OptionInputs(
             treatment=treatment,
-            protocol=kb.protocol(treatment, condition),
+            protocol=kb.protocol(treatment, condition, advanced),
             price=price,
             response=resp.distribution if resp else None,
             discontinuation_per_year=DISCONTINUATION_PER_YEAR,
@@ -304,6 +311,8 @@ def _assumptions(
         )
     else:
         notes.append(_price_basis(price))
+        if price.advanced and price.note:  # care for advanced disease: what the price covers
+            notes.append(price.note)
         if converted is not None:
             notes.append(converted)
         elif _unconvertible(price, converted, wanted):
@@ -445,8 +454,9 @@ def _prepare(
     months: int,
     priors: tuple[PriorResponse | None, ...],
     budgeted: bool = True,
+    advanced: bool = False,
 ) -> tuple[_Prepared, ...]:
-    runs = _simulate(kb, condition, treatments, wanted, months, priors, budgeted)
+    runs = _simulate(kb, condition, treatments, wanted, months, priors, budgeted, advanced)
     active = [c for c, i, *_ in runs if c.treatment != "no_treatment" and i.price is not None]
     # every option's three curves, rounded together (one pass instead of fifteen small ones)
     shown = [
@@ -615,12 +625,16 @@ def estimate_costs(
 
 @functools.lru_cache(maxsize=1024)
 def _unconverted(
-    kb: KnowledgeBase, condition: str, treatments: tuple[TreatmentId, ...], wanted: str | None
+    kb: KnowledgeBase,
+    condition: str,
+    treatments: tuple[TreatmentId, ...],
+    wanted: str | None,
+    advanced: bool,
 ) -> bool:
     """Whether some option's price list is in another currency than ``wanted`` with no rate to
     convert it (:func:`_assumptions` then says so, in words that depend on the budget)."""
     return any(
-        _unconvertible(*price_in(kb, treatment, condition, wanted), wanted)
+        _unconvertible(*price_in(kb, treatment, condition, wanted, advanced), wanted)
         for treatment in treatments
     )
 
@@ -632,12 +646,18 @@ def _unconvertible(price: PriceRange | None, converted: object, wanted: str | No
 
 
 def cost_blocks(
-    kb: KnowledgeBase, intake: Intake, treatments: Sequence[TreatmentId]
+    kb: KnowledgeBase,
+    intake: Intake,
+    treatments: Sequence[TreatmentId],
+    advanced: bool | None = None,
 ) -> dict[TreatmentId, dict[str, object]]:
     """:func:`estimate_costs` without the deep copy: each block is a new dict, but the values
     in it (curves, intervals, notes) are the cache's own and must not be changed. For callers
     that only read them, such as an assessment (the way a new person costs about as little as
-    one seen before)."""
+    one seen before). ``advanced``: whether usual care is the care for advanced disease
+    (:func:`regenaid.decide.screening.advanced_care`; worked out here when not given)."""
+    if advanced is None:
+        advanced = advanced_care(kb, intake)
     months = intake.horizon_months
     wanted = wanted_currency(intake)
     chosen = tuple(treatments)
@@ -645,8 +665,10 @@ def cost_blocks(
     # whether there is a budget changes the blocks only where a price cannot be converted (its
     # note says the costs are not compared with the budget): elsewhere people with and without
     # a budget share one prepared entry
-    budgeted = intake.budget is not None and _unconverted(kb, intake.condition, chosen, wanted)
-    prepared = _prepare(kb, intake.condition, chosen, wanted, months, priors, budgeted)
+    budgeted = intake.budget is not None and _unconverted(
+        kb, intake.condition, chosen, wanted, advanced
+    )
+    prepared = _prepare(kb, intake.condition, chosen, wanted, months, priors, budgeted, advanced)
     budget = intake.budget
     out: dict[TreatmentId, dict[str, object]] = {}
     for item in prepared:

@@ -372,3 +372,26 @@ def screen(intake: Intake, kb: KnowledgeBase) -> dict[TreatmentId, ScreeningResu
     condition = kb.conditions[intake.condition]
     first_line = kb.first_line.get(intake.condition)
     return screen_options(intake, kb.contraindications, condition.treatments, first_line)
+
+
+def advanced_care(
+    kb: KnowledgeBase,
+    intake: Intake,
+    screening: Mapping[TreatmentId, ScreeningResult] | None = None,
+) -> bool:
+    """True when the person's usual care is the care for advanced disease: the disease is
+    advanced, usual care has parts meant for it (role ``severe``: JAK-inhibitor tablets for
+    alopecia areata) and screening does not leave all of them out (as in pregnancy). Its
+    schedule and price then come from the entries for advanced disease
+    (:meth:`KnowledgeBase.protocol`). ``screening``: :func:`screen`'s result, when known."""
+    care = kb.first_line.get(intake.condition)
+    if intake.resolved_severity != "advanced" or care is None:
+        return False
+    severe = {c.name for c in care.components if c.role == "severe"}
+    if not severe:
+        return False
+    result = (screening if screening is not None else screen(intake, kb)).get("conventional")
+    if result is None:
+        return False
+    left = {name for r in result.reasons for name in r.left_out}
+    return not severe <= left

@@ -53,28 +53,56 @@ class KnowledgeBase:
     outcomes: Mapping[tuple[str, TreatmentId], tuple[OutcomeRow, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Per (treatment, condition): the schedule of care for advanced disease only, where it
+    # differs from the general one (:attr:`Protocol.advanced`).
+    advanced_protocols: Mapping[tuple[TreatmentId, str], Protocol] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
-    def protocol(self, treatment: TreatmentId, condition: str) -> Protocol | None:
-        """The protocol of ``treatment`` for ``condition``, or None if there is none."""
+    def protocol(
+        self, treatment: TreatmentId, condition: str, advanced: bool = False
+    ) -> Protocol | None:
+        """The protocol of ``treatment`` for ``condition``, or None if there is none. With
+        ``advanced`` (the person's disease is advanced and the care meant for it is not ruled
+        out), the schedule for advanced disease where there is one."""
+        if advanced and (found := self.advanced_protocols.get((treatment, condition))):
+            return found
         return self.protocols.get((treatment, condition))
 
     def prices_for(
-        self, treatment: TreatmentId, currency: str | None = None, condition: str | None = None
+        self,
+        treatment: TreatmentId,
+        currency: str | None = None,
+        condition: str | None = None,
+        advanced: bool = False,
     ) -> PriceRange | None:
         """The default price range of ``treatment`` in ``currency``; falls back to USD.
 
         With ``condition``, a list made for that condition (for example fillers for volume
         loss) is preferred over the treatment's default list in the same currency.
         ``no_treatment`` has a zero price list. Returns None only when the treatment has no
-        price list at all.
+        price list at all. With ``advanced`` (as in :meth:`protocol`), a list for the care of
+        advanced disease in that condition comes first, in ``currency`` or else in USD; lists
+        for advanced disease are never used otherwise.
         """
         wanted = currency.strip().upper() if currency else "USD"
         if treatment == "combination" and wanted != "USD":
             summed = self._combination_from_parts(wanted, condition)
             if summed is not None:
                 return summed
+        if advanced and condition is not None:
+            for code in (wanted, "USD"):
+                for price in self.prices:
+                    if (price.treatment, price.currency) == (treatment, code) and (
+                        price.advanced and condition in price.conditions
+                    ):
+                        return price
         for code in (wanted, "USD"):
-            lists = [p for p in self.prices if p.treatment == treatment and p.currency == code]
+            lists = [
+                p
+                for p in self.prices
+                if p.treatment == treatment and p.currency == code and not p.advanced
+            ]
             for price in lists:
                 if condition is not None and condition in price.conditions:
                     return price

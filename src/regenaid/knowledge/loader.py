@@ -127,6 +127,8 @@ _AS_OF = re.compile(r"^(19|20)\d\d(-(0[1-9]|1[0-2]))?$")
 CARE_ROLES: tuple[CareRole, ...] = get_args(CareRole)
 CARE_SCHEDULES: tuple[CareSchedule, ...] = get_args(CareSchedule)
 PROTOCOL_MODES: tuple[ProtocolMode, ...] = get_args(ProtocolMode)
+# ``severity:`` of a protocol or price list for advanced disease only (the one value it takes).
+ADVANCED_ONLY: tuple[str, ...] = ("advanced",)
 
 _ID = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -171,7 +173,7 @@ def read_knowledge(data_dir: DataDir) -> KnowledgeBase:
     treatments = _read_treatments(data_dir, known, sources)
     conditions = _read_conditions(data_dir, known, sources)
     contraindications = _read_contraindications(data_dir, known, sources)
-    protocols = _read_protocols(data_dir, known, sources, conditions)
+    protocols, advanced_protocols = _read_protocols(data_dir, known, sources, conditions)
     prices = _read_prices(data_dir, known)
     regulatory = _read_regulatory(data_dir, known, sources)
     claims = _read_claims(data_dir, known, sources)
@@ -179,6 +181,7 @@ def read_knowledge(data_dir: DataDir) -> KnowledgeBase:
     studies = _read_studies(data_dir, sources)
     first_line = _read_first_line(data_dir, known, sources)
     _check_added_to(protocols, first_line)
+    _check_advanced(advanced_protocols, prices, first_line)
     exchange_rates = read_exchange_rates(_entries(data_dir, EXCHANGE_FILE), known)
     outcomes = _read_outcomes(data_dir, known, sources, conditions)
     return KnowledgeBase(
@@ -195,6 +198,7 @@ def read_knowledge(data_dir: DataDir) -> KnowledgeBase:
         first_line=MappingProxyType(first_line),
         exchange_rates=exchange_rates,
         outcomes=MappingProxyType(outcomes),
+        advanced_protocols=MappingProxyType(advanced_protocols),
     )
 
 
@@ -543,8 +547,10 @@ def _read_protocols(
     known: frozenset[str],
     sources: Mapping[str, Source],
     conditions: Mapping[str, Condition],
-) -> dict[tuple[TreatmentId, str], Protocol]:
+) -> tuple[dict[tuple[TreatmentId, str], Protocol], dict[tuple[TreatmentId, str], Protocol]]:
+    """The general protocols and those for advanced disease only (``severity: advanced``)."""
     protocols: dict[tuple[TreatmentId, str], Protocol] = {}
+    advanced: dict[tuple[TreatmentId, str], Protocol] = {}
     file = "protocols.yaml"
     for i, item in enumerate(_entries(data_dir, file)):
         name = f"#{i + 1}"
@@ -564,23 +570,80 @@ def _read_protocols(
             maintenance_known=r.raw("maintenance_interval_weeks", required=False) is not None,
             mode=r.opt_choice("mode", PROTOCOL_MODES) or "clinic_course",
             added_to=tuple(t for t in CARE_TAGS if t in r.opt_choices("added_to", ADDED_TO_WORDS)),
+            advanced=r.opt_choice("severity", ADVANCED_ONLY) is not None,
         )
         r.finish()
         _require_evidence(r, "sources", protocol.sources, sources)
         key = (protocol.treatment, protocol.condition)
-        if key in protocols:
+        into = advanced if protocol.advanced else protocols
+        if key in into:
             raise r.error("condition", "duplicate protocol for this treatment and condition")
         if protocol.treatment not in conditions[protocol.condition].treatments:
             raise r.error("treatment", f"{protocol.condition} does not list this treatment")
         _check_protocol_shape(r, protocol)
-        protocols[key] = protocol
+        into[key] = protocol
     for condition in conditions.values():
         for treatment in condition.treatments:
             if treatment != "no_treatment" and (treatment, condition.id) not in protocols:
                 raise KnowledgeError(
                     file, f"{treatment}/{condition.id}", "-", "missing protocol for this pair"
                 )
-    return protocols
+    for treatment, condition_id in advanced:
+        if (treatment, condition_id) not in protocols:
+            raise KnowledgeError(
+                file,
+                f"{treatment}/{condition_id}",
+                "severity",
+                "a protocol for advanced disease needs the general one for the pair too",
+            )
+    return protocols, advanced
+
+
+def _check_advanced(
+    advanced: Mapping[tuple[TreatmentId, str], Protocol],
+    prices: Sequence[PriceRange],
+    first_line: Mapping[str, FirstLineCare],
+) -> None:
+    """Care for advanced disease only is usual care with a part for it (role ``severe``), and
+    it has a schedule and a USD price list together: one without the other would price the
+    general care on the advanced schedule, or the reverse."""
+    priced = {
+        (p.treatment, c) for p in prices if p.advanced and p.currency == "USD" for c in p.conditions
+    }
+    for p in prices:
+        if p.advanced and not p.conditions:
+            raise KnowledgeError(
+                "prices.yaml",
+                f"{p.treatment}/{p.currency}",
+                "conditions",
+                "a price list for advanced disease names its conditions",
+            )
+        for c in p.conditions if p.advanced else ():
+            if (p.treatment, c) not in advanced:
+                raise KnowledgeError(
+                    "prices.yaml",
+                    f"{p.treatment}/{p.currency}/{c}",
+                    "severity",
+                    "no protocol for advanced disease in protocols.yaml for this pair",
+                )
+    for (treatment, condition), _protocol in advanced.items():
+        name = f"{treatment}/{condition}"
+        care = first_line.get(condition)
+        if (
+            treatment != "conventional"
+            or care is None
+            or not any(c.role == "severe" for c in care.components)
+        ):
+            raise KnowledgeError(
+                "protocols.yaml",
+                name,
+                "severity",
+                "only usual care with a part for severe disease (first_line.yaml) has one",
+            )
+        if (treatment, condition) not in priced:
+            raise KnowledgeError(
+                "prices.yaml", name, "severity", "no USD price list for advanced disease"
+            )
 
 
 def _maintenance(r: EntryReader) -> Range | None:
@@ -665,6 +728,7 @@ def _read_prices(data_dir: DataDir, known: frozenset[str]) -> tuple[PriceRange, 
             kind=r.opt_choice("kind", PRICE_KINDS),
             as_of=r.opt_text("as_of"),
             per_session=r.opt_range("per_session"),
+            advanced=r.opt_choice("severity", ADVANCED_ONLY) is not None,
         )
         r.finish()
         if high > 0 and price.kind is None:
@@ -678,7 +742,11 @@ def _read_prices(data_dir: DataDir, known: frozenset[str]) -> tuple[PriceRange, 
                 "per_session", "give per_session (syringes per session) exactly for unit 'syringe'"
             )
         for other in prices:
-            if other.treatment != treatment or other.currency != currency:
+            if (other.treatment, other.currency, other.advanced) != (
+                treatment,
+                currency,
+                price.advanced,
+            ):
                 continue
             if not other.conditions and not price.conditions:
                 raise r.error("currency", "duplicate price list for this treatment and currency")

@@ -296,6 +296,10 @@ class Protocol:
     # it with (PRP added to microneedling or a laser for acne scars): it was not tested alone,
     # so it is an extra to that care, not a replacement. Empty: tested alone, or not tested.
     added_to: tuple[str, ...] = ()
+    # True for the schedule of care meant for advanced disease only (YAML ``severity:
+    # advanced``: JAK-inhibitor tablets for widespread alopecia areata), used instead of the
+    # general entry when the person's disease is advanced and that care is not ruled out.
+    advanced: bool = False
 
 
 PriceUnit = Literal["session", "month", "syringe"]
@@ -322,6 +326,9 @@ class PriceRange:
     as_of: str | None = None
     # For ``unit == "syringe"``: syringes used per session.
     per_session: Range | None = None
+    # True for the price of care meant for advanced disease only (YAML ``severity: advanced``),
+    # as :attr:`Protocol.advanced`.
+    advanced: bool = False
 
 
 @dataclass(frozen=True, slots=True)

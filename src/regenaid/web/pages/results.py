@@ -327,10 +327,15 @@ def plan_calendar(
 ) -> bytes:
     """The dated plan of ``option`` as an iCalendar file (P's ``build_plan``/``to_ical``), on
     the weekdays the person picked (``days``; weekdays only by default)."""
+    from regenaid.decide import parse_intake
+    from regenaid.decide.screening import advanced_care
     from regenaid.knowledge import load_knowledge
     from regenaid.plan import build_plan, to_ical
 
-    protocol = load_knowledge().protocol(option, intake["condition"])  # type: ignore[arg-type]
+    kb = load_knowledge()
+    # usual care for advanced disease has its own schedule (JAK tablets for alopecia areata)
+    advanced = advanced_care(kb, parse_intake(intake))
+    protocol = kb.protocol(option, intake["condition"], advanced)  # type: ignore[arg-type]
     if protocol is None:
         raise HTTPException(status_code=404)
     horizon = int((intake.get("budget") or {}).get("horizon_months", 24))
