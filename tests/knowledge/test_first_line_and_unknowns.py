@@ -183,6 +183,11 @@ def test_advanced_alopecia_areata_is_priced_and_scheduled_as_the_tablets() -> No
     def usual(a: object) -> object:
         return next(o for o in a.options if o.treatment == "conventional")  # type: ignore[attr-defined]
 
+    assessed = _assess("alopecia_areata", "hair", severity="advanced", jurisdiction="GB")
+    # the page says it is a US list price before any cover, and that we have no local price
+    notice = next(n for n in assessed.notices if n.code == "usual_care_price")
+    assert "US list price" in notice.text and "before any insurance" in notice.text
+    assert "we do not know" in notice.text
     severe = usual(_assess("alopecia_areata", "hair", severity="advanced"))
     price = severe.cost["price_per_session"]  # type: ignore[attr-defined]
     assert (price["low"], price["high"], price["unit"]) == (2767, 5535, "month")
@@ -206,6 +211,7 @@ def test_advanced_alopecia_areata_is_priced_and_scheduled_as_the_tablets() -> No
         price = usual(other).cost["price_per_session"]  # type: ignore[attr-defined]
         assert (price["low"], price["high"], price["unit"]) == (25, 100, "session")
         assert not any(n.code.startswith("cost_not_included") for n in other.notices)
+        assert not any(n.code == "usual_care_price" for n in other.notices)
 
 
 def test_severe_alopecia_areata_reads_the_severe_disease_evidence() -> None:
@@ -248,3 +254,39 @@ def test_no_harm_is_listed_twice_on_an_option() -> None:
                         words = " ".join(re.findall(r"\w+", said.lower())[:8])
                         assert words not in seen, (condition, o.treatment, h.text)
                         seen.add(words)
+
+
+def test_jak_tablets_wait_for_an_infection_and_ask_the_heart_doctor() -> None:
+    """JAK-inhibitor tablets raise the risk of serious infections (boxed warning, Litfulo
+    label); a patient guide (Arthritis Society Canada) says to call the prescriber about any
+    fever or infection. The boxed warning also covers heart attacks, strokes and clots. A man
+    with advanced alopecia areata and an infection read 'Not ruled out by your answers'."""
+
+    def usual(**health: bool) -> object:
+        a = _assess("alopecia_areata", "hair", severity="advanced", sex="male", health=health)
+        return next(o for o in a.options if o.treatment == "conventional")
+
+    infected = usual(systemic_infection=True)
+    reason = next(r for r in infected.reasons if r.code == "systemic_infection")  # type: ignore[attr-defined]
+    assert "JAK-inhibitor tablets" in reason.text and "Leave this part out" in reason.text
+    assert "arthritis-society-baricitinib" in reason.sources
+    assert infected.cost["price_per_session"]["unit"] == "session"  # type: ignore[attr-defined]
+    heart = usual(cardiovascular_disease=True)
+    reason = next(r for r in heart.reasons if r.code == "cardiovascular_disease")  # type: ignore[attr-defined]
+    assert reason.level == "caution" and "heart attacks" in reason.text
+    assert heart.cost["price_per_session"]["unit"] == "month"  # type: ignore[attr-defined]
+
+
+def test_without_the_tablets_advanced_alopecia_areata_shows_the_injections_outcomes() -> None:
+    """In pregnancy the JAK tablets are left out: usual care is the injections, so its
+    take-home table must not promise the tablets' 36-39 in 100 (BRAVE-AA) nor say regrowth
+    lasts while you keep taking them."""
+    a = _assess(
+        "alopecia_areata", "hair", severity="advanced", health={"pregnant_or_breastfeeding": True}
+    )
+    usual = next(o for o in a.options if o.treatment == "conventional")
+    text = " ".join(o.text for o in usual.outcomes)
+    assert "baricitinib" not in text and "keep taking" not in text
+    assert "steroid" in text.lower()
+    warnings = " ".join(h.text for h in usual.harms)
+    assert "must not be taken while breastfeeding" not in warnings  # the tablets' label warning

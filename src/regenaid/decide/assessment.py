@@ -548,6 +548,22 @@ def _notices(
     return notices
 
 
+def _advanced_price_notice(kb: KnowledgeBase, intake: Intake, advanced: bool) -> list[Notice]:
+    """What the cost of usual care for advanced disease is (its price list's note: the US list
+    price of the tablets, before any cover), and outside the US that we have no local price:
+    a drug's list price is not what most people pay, so the page says so where it is read."""
+    price = kb.prices_for("conventional", "USD", intake.condition, advanced) if advanced else None
+    if price is None or not price.advanced or not price.note:
+        return []
+    text = price.note
+    if intake.jurisdiction != "US":
+        text += (
+            " What the tablets cost where you live, and whether a health service or insurer "
+            "pays for them, we do not know."
+        )
+    return [Notice(code="usual_care_price", text=text, sources=list(price.sources))]
+
+
 def _currency_notice(
     intake: Intake, costs: Mapping[TreatmentId, Mapping[str, object]], currency: str
 ) -> Notice | None:
@@ -681,13 +697,26 @@ def _studied(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> bool:
     return _studied_cached(kb, intake.condition, treatment, intake.sex, chronic_te(intake))
 
 
-def _part_warnings(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> list[CitedOut]:
-    """The label warnings of the parts of usual care offered to this person (by severity and
-    sex: no finasteride warnings for a woman, JAK boxed warnings only for severe disease)."""
+def _part_warnings(
+    kb: KnowledgeBase, intake: Intake, treatment: TreatmentId, severity: str
+) -> list[CitedOut]:
+    """The label warnings of the parts of usual care offered to this person (by ``severity``,
+    see :func:`_care_severity`, and sex: no finasteride warnings for a woman, JAK boxed
+    warnings only for severe disease)."""
     care = kb.first_line.get(intake.condition)
     if treatment != "conventional" or care is None:
         return []
-    return list(_cited(care.part_warnings(intake.resolved_severity, intake.sex)))
+    return list(_cited(care.part_warnings(severity, intake.sex)))
+
+
+def _care_severity(intake: Intake, treatment: TreatmentId, left_out: bool) -> str:
+    """The severity whose care, outcomes and warnings an option shows: the person's, except
+    usual care for advanced disease whose parts for it are all left out (JAK tablets in
+    pregnancy), which is the care for milder disease (injections into patches) and shows
+    that care's outcomes, not the tablets'."""
+    if treatment == "conventional" and left_out:
+        return "moderate"
+    return intake.resolved_severity
 
 
 def _with_local_rules(
@@ -737,14 +766,16 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
     )
     treatments = tuple(s.treatment for s in statics)
     screening = _with_local_rules(screen(intake, kb), statics)
-    if _advanced_parts_left_out(kb, intake, screening):
+    left_out = _advanced_parts_left_out(kb, intake, screening)
+    if left_out:
         # usual care goes ahead without its parts for advanced disease (JAK tablets in
         # pregnancy): its evidence is that of the parts the person can have
         milder = _statics(kb, intake.condition, _regulatory_key(kb, intake.jurisdiction), False)
         statics = tuple(
             m if s.treatment == "conventional" else s for s, m in zip(statics, milder, strict=True)
         )
-    costs = _costs_in_one_currency(kb, intake, treatments, advanced_care(kb, intake, screening))
+    advanced = advanced_care(kb, intake, screening)
+    costs = _costs_in_one_currency(kb, intake, treatments, advanced)
     months = intake.horizon_months
     currency = _main_currency(costs)
 
@@ -820,9 +851,11 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
                 },
             },
             cost=costs[s.treatment],
-            warnings=_part_warnings(kb, intake, s.treatment),
+            warnings=_part_warnings(kb, intake, s.treatment, severity),
+            severity=severity,
         )
         for s in statics
+        for severity in (_care_severity(intake, s.treatment, left_out),)
     ]
     recommended = next((o.static.treatment for o in options if o.person["rank"] == 1), None)
     return _Assessed(
@@ -840,7 +873,8 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
                     currency,
                     kb.first_line.get(intake.condition),
                     condition.check_first,
-                ),
+                )
+                + _advanced_price_notice(kb, intake, advanced),
                 _currency_notice(intake, costs, currency),
             ),
             "concern": intake.concern,
@@ -865,6 +899,7 @@ class _OptionParts:
     person: dict[str, Any]
     cost: Mapping[str, object]
     warnings: list[CitedOut]
+    severity: str  # of the care the option shows (_care_severity)
 
     def model(self, kb: KnowledgeBase, intake: Intake) -> OptionAssessment:
         s = self.static
@@ -881,9 +916,7 @@ class _OptionParts:
             unknowns=list(s.unknowns),
             claims=list(s.claims),
             disagreements=list(s.disagreements),
-            outcomes=outcome_outs(
-                kb, intake.condition, s.treatment, intake.sex, intake.resolved_severity
-            ),
+            outcomes=outcome_outs(kb, intake.condition, s.treatment, intake.sex, self.severity),
         )
 
     def write(self, out: list[bytes], kb: KnowledgeBase, intake: Intake) -> None:
@@ -913,9 +946,7 @@ class _OptionParts:
             else:  # outcomes
                 out += (
                     _KEYS["outcomes"],
-                    _outcomes_json(
-                        kb, intake.condition, s.treatment, intake.sex, intake.resolved_severity
-                    ),
+                    _outcomes_json(kb, intake.condition, s.treatment, intake.sex, self.severity),
                 )
         out.append(b"}")
 
