@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from pydantic import BaseModel, TypeAdapter, create_model
+from pydantic import TypeAdapter
+from pydantic_core import to_json
 
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.disagreements import TOPIC_LABEL, find_disagreements
@@ -63,8 +64,10 @@ from regenaid.knowledge.model import (
     Certainty,
     CitedText,
     Condition,
+    Eligibility,
     FirstLineCare,
     Protocol,
+    Range,
     TreatmentId,
 )
 
@@ -108,6 +111,15 @@ class _OptionStatic:
     # the JSON of the fields an OptionAssessment takes from this as they are (and of the harms
     # listed here, without the brackets), made once: see assessment_json
     json: Mapping[str, bytes] = field(default_factory=dict)
+    # sessions over a horizon, by its months, counted on first use (at most 240 entries)
+    sessions: dict[int, Range] = field(default_factory=dict, compare=False)
+
+    def sessions_over(self, months: int) -> Range:
+        """:func:`sessions_over_horizon` of the option's protocol."""
+        counted = self.sessions.get(months)
+        if counted is None:
+            counted = self.sessions[months] = sessions_over_horizon(self.protocol, months)
+        return counted
 
 
 def _cited(items: Sequence[CitedText]) -> tuple[CitedOut, ...]:
@@ -312,7 +324,7 @@ def _costs_in_one_currency(
     kb: KnowledgeBase, intake: Intake, treatments: tuple[TreatmentId, ...]
 ) -> CostBlocks:
     costs = cost_blocks(kb, intake, treatments)  # read-only values, shared with the cache
-    if intake.budget is None or not _mixed_currencies(costs):
+    if intake.budget is None or not _mixed_currencies(costs, _expected(costs)):
         return costs
     # Lists in the person's currency and USD lists are converted into one currency with a
     # published rate (option_cost). Only when some options have a list in the budget's currency
@@ -328,9 +340,11 @@ def _costs_in_one_currency(
     }
 
 
-def _mixed_currencies(costs: Mapping[TreatmentId, Mapping[str, object]]) -> bool:
+def _mixed_currencies(
+    costs: Mapping[TreatmentId, Mapping[str, object]], expected: Mapping[TreatmentId, float]
+) -> bool:
     """True when options that cost something are priced in more than one currency."""
-    return len({str(c.get("currency")) for c in costs.values() if _horizon_expected(c) > 0}) > 1
+    return len({str(c.get("currency")) for t, c in costs.items() if expected[t] > 0}) > 1
 
 
 def _reason_out(r: Reason) -> ReasonOut:
@@ -343,16 +357,23 @@ def _horizon_expected(cost: Mapping[str, object]) -> float:
     total = cost.get("horizon_total")
     if isinstance(total, Mapping):
         value = total.get("expected")
-        if isinstance(value, int | float):
+        if isinstance(value, (int, float)):  # (a tuple: quicker than int | float)
             return float(value)
     return 0.0
 
 
-def _main_currency(costs: Mapping[TreatmentId, Mapping[str, object]]) -> str:
+def _expected(costs: Mapping[TreatmentId, Mapping[str, object]]) -> dict[TreatmentId, float]:
+    """Each option's expected cost over the horizon (:func:`_horizon_expected`)."""
+    return {t: _horizon_expected(c) for t, c in costs.items()}
+
+
+def _main_currency(
+    costs: Mapping[TreatmentId, Mapping[str, object]], expected: Mapping[TreatmentId, float]
+) -> str:
     """The currency most options are priced in (options that cost nothing do not count)."""
     counts: dict[str, int] = {}
-    for cost in costs.values():
-        if _horizon_expected(cost) > 0:
+    for t, cost in costs.items():
+        if expected[t] > 0:
             code = str(cost.get("currency", "USD"))
             counts[code] = counts.get(code, 0) + 1
     if not counts:
@@ -401,7 +422,9 @@ def _notices(
     currency: str,
     care: FirstLineCare | None = None,
     check_first: CitedText | None = None,
+    blood_tests_advised: bool = False,
 ) -> list[Notice]:
+    """The assessment's notices; ``blood_tests_advised`` is :func:`_blood_tests_advised`."""
     notices = [DECISION_AID_NOTICE]
     if check_first is not None:  # before any treatment, whatever is chosen
         notices.append(
@@ -518,7 +541,7 @@ def _notices(
                     ),
                 )
             )
-    if _blood_tests_advised(intake, care):
+    if blood_tests_advised:
         assert care is not None
         work_up = next(c for c in care.components if "blood_tests" in c.care)
         notices.append(
@@ -547,7 +570,10 @@ def _notices(
 
 
 def _currency_notice(
-    intake: Intake, costs: Mapping[TreatmentId, Mapping[str, object]], currency: str
+    intake: Intake,
+    costs: Mapping[TreatmentId, Mapping[str, object]],
+    expected: Mapping[TreatmentId, float],
+    currency: str,
 ) -> Notice | None:
     """One plain sentence on the currency of the costs: the rate prices were converted at
     (with its source and date), or that there is no list or rate in the person's currency."""
@@ -559,9 +585,9 @@ def _currency_notice(
         )
     texts: dict[str, None] = {}
     sources: dict[str, None] = {}
-    for cost in costs.values():
+    for t, cost in costs.items():
         rate = cost.get("exchange_rate")
-        if isinstance(rate, Mapping) and _horizon_expected(cost) > 0:
+        if isinstance(rate, Mapping) and expected[t] > 0:
             texts.setdefault(str(rate.get("text")), None)
             for source in rate.get("sources") or ():
                 sources.setdefault(str(source), None)
@@ -679,13 +705,26 @@ def _studied(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> bool:
     return _studied_cached(kb, intake.condition, treatment, intake.sex, chronic_te(intake))
 
 
-def _part_warnings(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> list[CitedOut]:
+@dataclass(frozen=True, slots=True)
+class _Warnings:
+    """Label warnings added to an option's harms, and their JSON without the brackets."""
+
+    items: tuple[CitedOut, ...]
+    json: bytes
+
+
+_NO_WARNINGS = _Warnings((), b"")
+
+
+@functools.lru_cache(maxsize=512)
+def _part_warnings(kb: KnowledgeBase, condition: str, severity: str, sex: str) -> _Warnings:
     """The label warnings of the parts of usual care offered to this person (by severity and
     sex: no finasteride warnings for a woman, JAK boxed warnings only for severe disease)."""
-    care = kb.first_line.get(intake.condition)
-    if treatment != "conventional" or care is None:
-        return []
-    return list(_cited(care.part_warnings(intake.resolved_severity, intake.sex)))
+    care = kb.first_line.get(condition)
+    if care is None:
+        return _NO_WARNINGS
+    items = _cited(care.part_warnings(severity, sex))
+    return _Warnings(items, _OPTION_JSON["harms"].dump_json(list(items))[1:-1] if items else b"")
 
 
 def _with_local_rules(
@@ -744,10 +783,12 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
         )
     costs = _costs_in_one_currency(kb, intake, treatments)
     months = intake.horizon_months
-    currency = _main_currency(costs)
+    expected = _expected(costs)
+    currency = _main_currency(costs, expected)
 
     studied = {s.treatment: _studied(kb, intake, s.treatment) for s in statics}
-    blood_tests_advised = _blood_tests_advised(intake, kb.first_line.get(intake.condition))
+    care = kb.first_line.get(intake.condition)
+    blood_tests_advised = _blood_tests_advised(intake, care)
     facts = [
         OptionFacts(
             treatment=s.treatment,
@@ -767,11 +808,11 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
                 or (s.treatment in REGENERATIVE and s.profile.certainty == Certainty.VERY_LOW)
                 else s.protocol.time_to_results_weeks
             ),
-            sessions_over_horizon=sessions_over_horizon(s.protocol, months),
+            sessions_over_horizon=s.sessions_over(months),
             maintenance_interval_weeks=s.protocol.maintenance_interval_weeks
             if s.protocol
             else None,
-            horizon_cost=_horizon_expected(costs[s.treatment]),
+            horizon_cost=expected[s.treatment],
             currency=str(costs[s.treatment].get("currency", currency)),
             autologous=s.autologous,
             blood_draw=s.blood_draw,
@@ -782,9 +823,7 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
             mode=s.protocol.mode if s.protocol else "clinic_course",
             safety_signal=kb.treatments[s.treatment].safety_signal is not None,
             usual_care_parts=(
-                usual_care_parts(intake, kb.first_line.get(intake.condition))
-                if s.treatment == "conventional"
-                else None
+                usual_care_parts(intake, care) if s.treatment == "conventional" else None
             ),
             includes_work_up=s.treatment == "conventional"
             and _includes_work_up(kb, intake.condition, intake.resolved_severity, intake.sex),
@@ -806,19 +845,21 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
             person={
                 "treatment": s.treatment,
                 "eligibility": screening[s.treatment].eligibility,
-                "reasons": [_reason_out(r) for r in screening[s.treatment].reasons],
+                "reasons": screening[s.treatment].reasons,
                 "score": ranked[s.treatment].score,
                 "rank": ranked[s.treatment].rank,
                 "why": list(ranked[s.treatment].why),
                 "come_back": list(screening[s.treatment].come_back),
-                "notes": [_reason_out(r) for r in screening[s.treatment].notes],
+                "notes": screening[s.treatment].notes,
                 "expected_benefit": round(ranked[s.treatment].benefit, 4),
                 "attribute_scores": {
                     k: round(v, 4) for k, v in ranked[s.treatment].attributes.items()
                 },
             },
             cost=costs[s.treatment],
-            warnings=_part_warnings(kb, intake, s.treatment),
+            warnings=_part_warnings(kb, intake.condition, intake.resolved_severity, intake.sex)
+            if s.treatment == "conventional"
+            else _NO_WARNINGS,
         )
         for s in statics
     ]
@@ -836,10 +877,11 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
                     screening,
                     ranked,
                     currency,
-                    kb.first_line.get(intake.condition),
+                    care,
                     condition.check_first,
+                    blood_tests_advised,
                 ),
-                _currency_notice(intake, costs, currency),
+                _currency_notice(intake, costs, expected, currency),
             ),
             "concern": intake.concern,
             "condition": intake.condition,
@@ -860,14 +902,18 @@ class _OptionParts:
     usual care offered to this person."""
 
     static: _OptionStatic
-    person: dict[str, Any]
+    person: dict[str, Any]  # ``reasons`` and ``notes`` as screening's Reasons (_REASON_FIELDS)
     cost: Mapping[str, object]
-    warnings: list[CitedOut]
+    warnings: _Warnings
 
     def model(self, kb: KnowledgeBase, intake: Intake) -> OptionAssessment:
         s = self.static
+        person = {
+            k: [_reason_out(r) for r in v] if k in _REASON_FIELDS else v
+            for k, v in self.person.items()
+        }
         return OptionAssessment(
-            **self.person,
+            **person,
             certainty=s.profile.certainty,
             plan=s.plan,
             cost=self.cost,
@@ -875,7 +921,7 @@ class _OptionParts:
             regulatory=s.regulatory,
             evidence=s.evidence,
             benefits=list(s.benefits),
-            harms=[*s.harms, *self.warnings],
+            harms=[*s.harms, *self.warnings.items],
             unknowns=list(s.unknowns),
             claims=list(s.claims),
             disagreements=list(s.disagreements),
@@ -888,24 +934,25 @@ class _OptionParts:
         """Append the option's JSON, as pydantic writes it in an assessment, to ``out`` (in
         pieces: see _OPTION_PLAN)."""
         s = self.static
+        person = self.person
         out.append(b"{")
-        for k, (kind, names, part_model) in enumerate(_OPTION_PLAN):
+        for k, (kind, names) in enumerate(_OPTION_PLAN):
             if k:
                 out.append(b",")
             if kind == "person":
-                assert part_model is not None
-                person = self.person
-                values = part_model(**{name: person[name] for name in names})
-                out.append(values.__pydantic_serializer__.to_json(values)[1:-1])
+                # plain values, as pydantic writes them in their fields' types (str, float,
+                # int, None, lists and dicts of them): no model needed
+                out.append(to_json({name: person[name] for name in names})[1:-1])
+            elif kind == "reasons":
+                reasons = b",".join([_reason_json(r) for r in person[names[0]]])
+                out += (_KEYS[names[0]], b"[", reasons, b"]")
             elif kind == "static":
                 out += (_KEYS[names[0]], s.json[names[0]])
             elif kind == "cost":
                 out += (_KEYS["cost"], cost_block_json(self.cost))
             elif kind == "harms":
                 listed = s.json["harms"]
-                added = (
-                    _OPTION_JSON["harms"].dump_json(self.warnings)[1:-1] if self.warnings else b""
-                )
+                added = self.warnings.json
                 inner = listed + b"," + added if listed and added else listed or added
                 out += (_KEYS["harms"], b"[", inner, b"]")
             else:  # outcomes
@@ -939,8 +986,8 @@ class _Assessed:
             if k:
                 out.append(b",")
             option.write(out, self.kb, self.intake)
-        rest = after(**self.top)
-        out += (b"],", rest.__pydantic_serializer__.to_json(rest)[1:])
+        top = self.top
+        out += (b"],", to_json({name: top[name] for name in after})[1:])
         return b"".join(out)
 
 
@@ -967,42 +1014,64 @@ _OTHER_FIELDS = frozenset({*_STATIC_FIELDS, "cost", "harms", "outcomes"})
 _KEYS = {name: b'"' + name.encode() + b'":' for name in OptionAssessment.model_fields}
 
 
-def _part_model(name: str, fields: list[str], model: type[BaseModel]) -> type[BaseModel]:
-    """A model with ``fields`` of ``model`` (their types and defaults), in that order: its JSON
-    is theirs in ``model``'s."""
-    defined: dict[str, Any] = {
-        f: (model.model_fields[f].annotation, model.model_fields[f]) for f in fields
-    }
-    return create_model(name, **defined)
-
-
-def _option_plan() -> list[tuple[str, tuple[str, ...], type[BaseModel] | None]]:
+def _option_plan() -> list[tuple[str, tuple[str, ...]]]:
     """How :meth:`_OptionParts.write` writes an option: OptionAssessment's fields in order, the
-    person's consecutive ones written together by one model."""
-    plan: list[tuple[str, tuple[str, ...], type[BaseModel] | None]] = []
+    person's consecutive plain ones written together (``person``), their lists of reasons
+    each from its own cached JSON (``reasons``)."""
+    plan: list[tuple[str, tuple[str, ...]]] = []
     run: list[str] = []
 
     def close() -> None:
         if run:
-            model = _part_model(f"_Person{len(plan)}", run, OptionAssessment)
-            plan.append(("person", tuple(run), model))
+            plan.append(("person", tuple(run)))
             run.clear()
 
     for name in OptionAssessment.model_fields:
-        if name in _PERSON_FIELDS:
+        if name in _REASON_FIELDS:
+            close()
+            plan.append(("reasons", (name,)))
+        elif name in _PERSON_FIELDS:
             run.append(name)
-            continue
-        close()
-        kind = "static" if name in _STATIC_FIELDS else name
-        plan.append((kind, (name,), None))
+        else:
+            close()
+            kind = "static" if name in _STATIC_FIELDS else name
+            plan.append((kind, (name,)))
     close()
     return plan
 
 
-def _assessment_plan() -> tuple[bytes, type[BaseModel]] | None:
-    """The JSON of Assessment's fields before ``options`` (its contract), and a model of those
-    after it; None when Assessment or OptionAssessment has fields :func:`assess` does not set
-    (then the JSON is written from the model)."""
+# The person's fields, with their types: their values are written as pydantic writes them
+# only while they are these plain types (checked by _assessment_plan).
+_PLAIN_TYPES: dict[str, object] = {
+    "treatment": TreatmentId,
+    "eligibility": Eligibility,
+    "score": float | None,
+    "rank": int | None,
+    "why": list[str],
+    "come_back": list[str],
+    "expected_benefit": float,
+    "attribute_scores": dict[str, float],
+}
+_REASON_FIELDS = frozenset({"reasons", "notes"})
+_REST_TYPES: dict[str, object] = {
+    "recommended": TreatmentId | None,
+    "notices": list[Notice],
+    "concern": str,
+    "condition": str,
+    "condition_name": str,
+    "severity": str,
+    "jurisdiction": str | None,
+    "horizon_months": int,
+    "priorities": dict[str, int],
+    "priorities_rated": list[str],
+}
+
+
+def _assessment_plan() -> tuple[bytes, tuple[str, ...]] | None:
+    """The JSON of Assessment's fields before ``options`` (its contract), and the names of
+    those after it; None when Assessment or OptionAssessment has fields :func:`assess` does
+    not set, or fields of other types than those written here (then the JSON is written from
+    the model)."""
     fields = list(Assessment.model_fields)
     known_option = _PERSON_FIELDS | _OTHER_FIELDS
     if set(OptionAssessment.model_fields) != known_option or fields[:2] != [
@@ -1010,9 +1079,25 @@ def _assessment_plan() -> tuple[bytes, type[BaseModel]] | None:
         "options",
     ]:
         return None
+    option_types = OptionAssessment.model_fields
+    rest_types = Assessment.model_fields
+    if any(option_types[name].annotation != t for name, t in _PLAIN_TYPES.items()) or any(
+        option_types[name].annotation != list[ReasonOut] for name in _REASON_FIELDS
+    ):
+        return None
+    if set(fields[2:]) != set(_REST_TYPES) or any(
+        rest_types[name].annotation != t for name, t in _REST_TYPES.items()
+    ):
+        return None
     contract = Assessment.model_fields["contract"].get_default()
     before = b'{"contract":' + TypeAdapter(str).dump_json(contract) + b","
-    return before, _part_model("_AssessmentRest", fields[2:], Assessment)
+    return before, tuple(fields[2:])
+
+
+@functools.lru_cache(maxsize=2048)  # reasons come from the rules and earlier responses: few
+def _reason_json(reason: Reason) -> bytes:
+    out = _reason_out(reason)
+    return out.__pydantic_serializer__.to_json(out)
 
 
 _OPTION_PLAN = _option_plan()
