@@ -25,6 +25,7 @@ that ranking turns into a lower expected benefit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -368,7 +369,26 @@ def screen_options(
 
 
 def screen(intake: Intake, kb: KnowledgeBase) -> dict[TreatmentId, ScreeningResult]:
-    """Screen the options of the intake's condition against every rule in ``kb``."""
+    """Screen the options of the intake's condition against every rule in ``kb``.
+
+    Only the rules that can reach them are looked at (:func:`_rules_for`), in their order:
+    the same reasons in the same order as from all of them."""
     condition = kb.conditions[intake.condition]
     first_line = kb.first_line.get(intake.condition)
-    return screen_options(intake, kb.contraindications, condition.treatments, first_line)
+    on = intake.health.flags_on()
+    rules = [r for r, flag in _rules_for(kb, intake.condition) if flag is None or flag in on]
+    return screen_options(intake, rules, condition.treatments, first_line)
+
+
+@functools.lru_cache(maxsize=64)  # one entry per condition of a knowledge base
+def _rules_for(
+    kb: KnowledgeBase, condition: str
+) -> tuple[tuple[Contraindication, str | None], ...]:
+    """The rules of ``kb`` that apply to ``condition`` and name one of its options, in order,
+    each with the health flag that switches it on (None: it needs none, see switched_on)."""
+    options = set(kb.conditions[condition].treatments)
+    return tuple(
+        (rule, rule.code if rule.code in HEALTH_FLAGS else None)
+        for rule in kb.contraindications
+        if rule.applies_to(condition) and options.intersection(rule.treatments)
+    )
