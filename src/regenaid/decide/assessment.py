@@ -51,8 +51,9 @@ from regenaid.decide.screening import (
     HAIR_MEDICINES,
     Reason,
     ScreeningResult,
+    UsualCarePart,
     screen,
-    usual_care_parts,
+    usual_care_parts_for,
 )
 from regenaid.decide.views import claim_out, profile_for
 from regenaid.evidence.profile import EvidenceProfile, head_to_head, studied_in
@@ -111,6 +112,8 @@ class _OptionStatic:
     # the JSON of the fields an OptionAssessment takes from this as they are (and of the harms
     # listed here, without the brackets), made once: see assessment_json
     json: Mapping[str, bytes] = field(default_factory=dict)
+    # its regulatory and sources-disagree notices, when it has them (_option_notices)
+    notices: tuple[Notice | None, Notice | None] = (None, None)
     # sessions over a horizon, by its months, counted on first use (at most 240 entries)
     sessions: dict[int, Range] = field(default_factory=dict, compare=False)
 
@@ -286,7 +289,7 @@ def _statics(
                 ),
             )
         )
-    return tuple(replace(s, json=_static_json(s)) for s in out)
+    return tuple(replace(s, json=_static_json(s), notices=_option_notices(s)) for s in out)
 
 
 # The fields of an OptionAssessment that come from _OptionStatic as they are.
@@ -415,21 +418,21 @@ def _medicines_that_helped(intake: Intake) -> Notice | None:
 
 
 def _notices(
+    kb: KnowledgeBase,
     intake: Intake,
     statics: Sequence[_OptionStatic],
     screening: Mapping[TreatmentId, ScreeningResult],
     ranked: Mapping[TreatmentId, RankedOption],
     currency: str,
-    care: FirstLineCare | None = None,
-    check_first: CitedText | None = None,
     blood_tests_advised: bool = False,
 ) -> list[Notice]:
-    """The assessment's notices; ``blood_tests_advised`` is :func:`_blood_tests_advised`."""
+    """The assessment's notices; ``blood_tests_advised`` is :func:`_blood_tests_advised`.
+    Those that depend only on the condition, the options or the person's usual care are made
+    once (:func:`_condition_notices`, :func:`_care_notices`, ``_OptionStatic.notices``)."""
     notices = [DECISION_AID_NOTICE]
+    check_first, check_the_cause = _condition_notices(kb, intake.condition)
     if check_first is not None:  # before any treatment, whatever is chosen
-        notices.append(
-            Notice(code="check_first", text=check_first.text, sources=list(check_first.sources))
-        )
+        notices.append(check_first)
     names = {s.treatment: s.name for s in statics}
     # per health flag, the options it defers grouped by when to come back: each option once,
     # with the come-back of its first deferring rule (a PRP deferred "after pregnancy and
@@ -506,15 +509,7 @@ def _notices(
                 ),
             )
         )
-    for s in statics:
-        if s.regulatory.status in WARN_STATUSES:
-            notices.append(
-                Notice(
-                    code=f"regulatory_{s.treatment}",
-                    text=f"{s.name}: {s.regulatory.text}",
-                    sources=s.regulatory.sources,
-                )
-            )
+    notices += [s.notices[0] for s in statics if s.notices[0] is not None]
     unknown = [s.name for s in statics if s.regulatory.status in UNKNOWN_STATUSES]
     if unknown:
         where = intake.jurisdiction or "your country (you did not say where you live)"
@@ -527,46 +522,78 @@ def _notices(
                 ),
             )
         )
-    for s in statics:
-        if s.disagreements:
-            topics = " and ".join(
-                TOPIC_LABEL.get(d.topic, d.topic.replace("_", " ")) for d in s.disagreements
-            )
-            notices.append(
-                Notice(
-                    code=f"sources_disagree_{s.treatment}",
-                    text=(
-                        f"Sources disagree about {s.name}: {topics}. "
-                        "The comparison shows both sides with their sources."
-                    ),
-                )
-            )
+    notices += [s.notices[1] for s in statics if s.notices[1] is not None]
     if blood_tests_advised:
-        assert care is not None
-        work_up = next(c for c in care.components if "blood_tests" in c.care)
-        notices.append(
-            Notice(
-                code="check_the_cause",
-                text=(
-                    "Shedding often has a cause that can be treated, such as low iron or thyroid "
-                    "disease. Whatever you choose, even waiting, ask a doctor to check for it."
-                ),
-                sources=list(work_up.sources),
-            )
-        )
-    for part in care.for_severity(intake.resolved_severity, intake.sex) if care else ():
-        if part.cost_note is not None:
-            notices.append(
-                Notice(
-                    code=f"cost_not_included_{part.id}",
-                    text=(
-                        f"The cost shown for usual care does not include {part.name}: "
-                        f"{part.cost_note.text}"
-                    ),
-                    sources=list(part.cost_note.sources),
-                )
-            )
+        assert check_the_cause is not None
+        notices.append(check_the_cause)
+    notices += _care_notices(kb, intake.condition, intake.resolved_severity, intake.sex)
     return notices
+
+
+def _option_notices(s: _OptionStatic) -> tuple[Notice | None, Notice | None]:
+    """The option's notices, when it has them: its regulatory status warns
+    (``regulatory_<option>``), sources disagree about it (``sources_disagree_<option>``)."""
+    regulatory = None
+    if s.regulatory.status in WARN_STATUSES:
+        regulatory = Notice(
+            code=f"regulatory_{s.treatment}",
+            text=f"{s.name}: {s.regulatory.text}",
+            sources=s.regulatory.sources,
+        )
+    disagree = None
+    if s.disagreements:
+        topics = " and ".join(
+            TOPIC_LABEL.get(d.topic, d.topic.replace("_", " ")) for d in s.disagreements
+        )
+        disagree = Notice(
+            code=f"sources_disagree_{s.treatment}",
+            text=(
+                f"Sources disagree about {s.name}: {topics}. "
+                "The comparison shows both sides with their sources."
+            ),
+        )
+    return regulatory, disagree
+
+
+@functools.lru_cache(maxsize=64)  # one entry per condition
+def _condition_notices(kb: KnowledgeBase, condition: str) -> tuple[Notice | None, Notice | None]:
+    """The condition's ``check_first`` notice, and its ``check_the_cause`` notice (for whom
+    blood tests are advised: its usual care has a part with blood tests), or None."""
+    check_first = kb.conditions[condition].check_first
+    first = None
+    if check_first is not None:
+        first = Notice(code="check_first", text=check_first.text, sources=list(check_first.sources))
+    care = kb.first_line.get(condition)
+    work_up = next((c for c in care.components if "blood_tests" in c.care), None) if care else None
+    cause = None
+    if work_up is not None:
+        cause = Notice(
+            code="check_the_cause",
+            text=(
+                "Shedding often has a cause that can be treated, such as low iron or thyroid "
+                "disease. Whatever you choose, even waiting, ask a doctor to check for it."
+            ),
+            sources=list(work_up.sources),
+        )
+    return first, cause
+
+
+@functools.lru_cache(maxsize=512)
+def _care_notices(kb: KnowledgeBase, condition: str, severity: str, sex: str) -> tuple[Notice, ...]:
+    """``cost_not_included_<part>``: a part of usual care offered to this person whose cost
+    the cost shown does not include."""
+    care = kb.first_line.get(condition)
+    return tuple(
+        Notice(
+            code=f"cost_not_included_{part.id}",
+            text=(
+                f"The cost shown for usual care does not include {part.name}: {part.cost_note.text}"
+            ),
+            sources=list(part.cost_note.sources),
+        )
+        for part in (care.for_severity(severity, sex) if care else ())
+        if part.cost_note is not None
+    )
 
 
 def _currency_notice(
@@ -717,6 +744,14 @@ _NO_WARNINGS = _Warnings((), b"")
 
 
 @functools.lru_cache(maxsize=512)
+def _usual_care_parts(
+    kb: KnowledgeBase, condition: str, severity: str, sex: str
+) -> tuple[UsualCarePart, ...] | None:
+    """:func:`~regenaid.decide.screening.usual_care_parts` of the condition's usual care."""
+    return usual_care_parts_for(kb.first_line.get(condition), severity, sex)
+
+
+@functools.lru_cache(maxsize=512)
 def _part_warnings(kb: KnowledgeBase, condition: str, severity: str, sex: str) -> _Warnings:
     """The label warnings of the parts of usual care offered to this person (by severity and
     sex: no finasteride warnings for a woman, JAK boxed warnings only for severe disease)."""
@@ -823,7 +858,9 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
             mode=s.protocol.mode if s.protocol else "clinic_course",
             safety_signal=kb.treatments[s.treatment].safety_signal is not None,
             usual_care_parts=(
-                usual_care_parts(intake, care) if s.treatment == "conventional" else None
+                _usual_care_parts(kb, intake.condition, intake.resolved_severity, intake.sex)
+                if s.treatment == "conventional"
+                else None
             ),
             includes_work_up=s.treatment == "conventional"
             and _includes_work_up(kb, intake.condition, intake.resolved_severity, intake.sex),
@@ -839,30 +876,27 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
     )
     ranked = rank_options(facts, screening, intake, budget)
 
-    options = [
-        _OptionParts(
-            static=s,
-            person={
-                "treatment": s.treatment,
-                "eligibility": screening[s.treatment].eligibility,
-                "reasons": screening[s.treatment].reasons,
-                "score": ranked[s.treatment].score,
-                "rank": ranked[s.treatment].rank,
-                "why": list(ranked[s.treatment].why),
-                "come_back": list(screening[s.treatment].come_back),
-                "notes": screening[s.treatment].notes,
-                "expected_benefit": round(ranked[s.treatment].benefit, 4),
-                "attribute_scores": {
-                    k: round(v, 4) for k, v in ranked[s.treatment].attributes.items()
-                },
-            },
-            cost=costs[s.treatment],
-            warnings=_part_warnings(kb, intake.condition, intake.resolved_severity, intake.sex)
+    options = []
+    for s in statics:
+        screened, rank = screening[s.treatment], ranked[s.treatment]
+        person = {
+            "treatment": s.treatment,
+            "eligibility": screened.eligibility,
+            "reasons": screened.reasons,
+            "score": rank.score,
+            "rank": rank.rank,
+            "why": list(rank.why),
+            "come_back": list(screened.come_back),
+            "notes": screened.notes,
+            "expected_benefit": round(rank.benefit, 4),
+            "attribute_scores": {k: round(v, 4) for k, v in rank.attributes.items()},
+        }
+        warnings = (
+            _part_warnings(kb, intake.condition, intake.resolved_severity, intake.sex)
             if s.treatment == "conventional"
-            else _NO_WARNINGS,
+            else _NO_WARNINGS
         )
-        for s in statics
-    ]
+        options.append(_OptionParts(s, person, costs[s.treatment], warnings))
     recommended = next((o.static.treatment for o in options if o.person["rank"] == 1), None)
     return _Assessed(
         kb=kb,
@@ -871,16 +905,7 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
         top={
             "recommended": recommended,
             "notices": _with_currency_notice(
-                _notices(
-                    intake,
-                    statics,
-                    screening,
-                    ranked,
-                    currency,
-                    care,
-                    condition.check_first,
-                    blood_tests_advised,
-                ),
+                _notices(kb, intake, statics, screening, ranked, currency, blood_tests_advised),
                 _currency_notice(intake, costs, expected, currency),
             ),
             "concern": intake.concern,

@@ -301,11 +301,18 @@ def usual_care_parts(
     which treat nothing an earlier response could tell about): for pattern hair loss in a man,
     minoxidil on the scalp (minoxidil) and finasteride (finasteride, dutasteride). None without
     ``first_line``."""
+    return usual_care_parts_for(first_line, intake.resolved_severity, intake.sex)
+
+
+def usual_care_parts_for(
+    first_line: FirstLineCare | None, severity: str, sex: str
+) -> tuple[UsualCarePart, ...] | None:
+    """:func:`usual_care_parts` for a person of ``sex`` at ``severity``."""
     if first_line is None:
         return None
     return tuple(
         UsualCarePart(part.name, _priors_of(part.care))
-        for part in first_line.for_severity(intake.resolved_severity, intake.sex)
+        for part in first_line.for_severity(severity, sex)
         if part.role in MAIN_ROLES and not set(part.care) <= SUPPORTIVE_CARE_TAGS
     )
 
