@@ -412,14 +412,18 @@ def cost_block_json(block: Mapping[str, object]) -> bytes:
     if prepared is None or not _unchanged(block, prepared):
         return _ANY_DICT.dump_json(dict(block))
     head, tail = prepared.json_parts()
-    # {"within_budget": ..., "probability_within_budget": ...} as _ANY_DICT writes them
-    budget = to_json({"within_budget": block["within_budget"]})[1:-1]
-    probability = to_json({"probability_within_budget": block["probability_within_budget"]})
-    parts = [head, b",", budget, b",", probability[1:-1], b",", tail]
+    budget = _budget_json(block["within_budget"], block["probability_within_budget"])
+    parts = [head, budget, tail]
     if _NOT_COMPARED in block:
         parts += [b",", _ANY_DICT.dump_json({_NOT_COMPARED: block[_NOT_COMPARED]})[1:-1]]
     parts.append(b"}")
     return b"".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)  # True, False or None, and a probability rounded to 0.001
+def _budget_json(within: object, probability: object) -> bytes:
+    """``,"within_budget":...,"probability_within_budget":...,`` as _ANY_DICT writes them."""
+    return b"," + to_json({_BUDGET_KEYS[0]: within, _BUDGET_KEYS[1]: probability})[1:-1] + b","
 
 
 def _unchanged(block: Mapping[str, object], prepared: _Prepared) -> bool:
@@ -655,7 +659,11 @@ def cost_blocks(
     months = intake.horizon_months
     wanted = wanted_currency(intake)
     chosen = tuple(treatments)
-    priors = tuple(_prior(intake, t) for t in chosen)
+    priors = (
+        tuple(_prior(intake, t) for t in chosen)
+        if intake.prior_treatments
+        else (None,) * len(chosen)  # (nothing tried before)
+    )
     # whether there is a budget changes the blocks only where a price cannot be converted (its
     # note says the costs are not compared with the budget): elsewhere people with and without
     # a budget share one prepared entry

@@ -318,7 +318,10 @@ def resolve_unknowns(
     So an unknown is never better than any option's known value: it cannot raise an option's fit
     above the others'. With nothing known, it scores ``UNKNOWN_NEUTRAL`` (0.5)."""
     resolved = {t: dict(s) for t, s in scores.items()}
+    anywhere = frozenset().union(*unknown.values())
     for a in ATTRIBUTES:
+        if a not in anywhere:  # (the usual case: skip looking for holders)
+            continue
         holders = [t for t in scores if a in unknown.get(t, frozenset())]
         if not holders:
             continue

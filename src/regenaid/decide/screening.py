@@ -321,6 +321,8 @@ def prior_treatment_notes(
     intake: Intake, treatment: TreatmentId, first_line: FirstLineCare | None = None
 ) -> tuple[Reason, ...]:
     """Notes from earlier treatments that bear on this option's expected benefit."""
+    if not intake.prior_treatments:  # (nothing tried before: no notes)
+        return ()
     notes: list[Reason] = []
     priors = (
         usual_care_priors(intake, first_line)
