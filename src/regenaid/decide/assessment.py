@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from pydantic import BaseModel, TypeAdapter, create_model
+from pydantic import TypeAdapter
+from pydantic_core import to_json
 
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.disagreements import TOPIC_LABEL, find_disagreements
@@ -50,9 +51,10 @@ from regenaid.decide.screening import (
     HAIR_MEDICINES,
     Reason,
     ScreeningResult,
+    UsualCarePart,
     advanced_care,
     screen,
-    usual_care_parts,
+    usual_care_parts_for,
 )
 from regenaid.decide.views import claim_out, profile_for
 from regenaid.evidence.profile import EvidenceProfile, head_to_head, studied_in
@@ -64,8 +66,10 @@ from regenaid.knowledge.model import (
     Certainty,
     CitedText,
     Condition,
+    Eligibility,
     FirstLineCare,
     Protocol,
+    Range,
     TreatmentId,
 )
 
@@ -109,6 +113,17 @@ class _OptionStatic:
     # the JSON of the fields an OptionAssessment takes from this as they are (and of the harms
     # listed here, without the brackets), made once: see assessment_json
     json: Mapping[str, bytes] = field(default_factory=dict)
+    # its regulatory and sources-disagree notices, when it has them (_option_notices)
+    notices: tuple[Notice | None, Notice | None] = (None, None)
+    # sessions over a horizon, by its months, counted on first use (at most 240 entries)
+    sessions: dict[int, Range] = field(default_factory=dict, compare=False)
+
+    def sessions_over(self, months: int) -> Range:
+        """:func:`sessions_over_horizon` of the option's protocol."""
+        counted = self.sessions.get(months)
+        if counted is None:
+            counted = self.sessions[months] = sessions_over_horizon(self.protocol, months)
+        return counted
 
 
 def _cited(items: Sequence[CitedText]) -> tuple[CitedOut, ...]:
@@ -275,7 +290,7 @@ def _statics(
                 ),
             )
         )
-    return tuple(replace(s, json=_static_json(s)) for s in out)
+    return tuple(replace(s, json=_static_json(s), notices=_option_notices(s)) for s in out)
 
 
 # The fields of an OptionAssessment that come from _OptionStatic as they are.
@@ -314,7 +329,7 @@ def _costs_in_one_currency(
 ) -> CostBlocks:
     # read-only values, shared with the cache
     costs = cost_blocks(kb, intake, treatments, advanced)
-    if intake.budget is None or not _mixed_currencies(costs):
+    if intake.budget is None or not _mixed_currencies(costs, _expected(costs)):
         return costs
     # Lists in the person's currency and USD lists are converted into one currency with a
     # published rate (option_cost). Only when some options have a list in the budget's currency
@@ -330,9 +345,11 @@ def _costs_in_one_currency(
     }
 
 
-def _mixed_currencies(costs: Mapping[TreatmentId, Mapping[str, object]]) -> bool:
+def _mixed_currencies(
+    costs: Mapping[TreatmentId, Mapping[str, object]], expected: Mapping[TreatmentId, float]
+) -> bool:
     """True when options that cost something are priced in more than one currency."""
-    return len({str(c.get("currency")) for c in costs.values() if _horizon_expected(c) > 0}) > 1
+    return len({str(c.get("currency")) for t, c in costs.items() if expected[t] > 0}) > 1
 
 
 def _reason_out(r: Reason) -> ReasonOut:
@@ -345,16 +362,23 @@ def _horizon_expected(cost: Mapping[str, object]) -> float:
     total = cost.get("horizon_total")
     if isinstance(total, Mapping):
         value = total.get("expected")
-        if isinstance(value, int | float):
+        if isinstance(value, (int, float)):  # (a tuple: quicker than int | float)
             return float(value)
     return 0.0
 
 
-def _main_currency(costs: Mapping[TreatmentId, Mapping[str, object]]) -> str:
+def _expected(costs: Mapping[TreatmentId, Mapping[str, object]]) -> dict[TreatmentId, float]:
+    """Each option's expected cost over the horizon (:func:`_horizon_expected`)."""
+    return {t: _horizon_expected(c) for t, c in costs.items()}
+
+
+def _main_currency(
+    costs: Mapping[TreatmentId, Mapping[str, object]], expected: Mapping[TreatmentId, float]
+) -> str:
     """The currency most options are priced in (options that cost nothing do not count)."""
     counts: dict[str, int] = {}
-    for cost in costs.values():
-        if _horizon_expected(cost) > 0:
+    for t, cost in costs.items():
+        if expected[t] > 0:
             code = str(cost.get("currency", "USD"))
             counts[code] = counts.get(code, 0) + 1
     if not counts:
@@ -396,19 +420,21 @@ def _medicines_that_helped(intake: Intake) -> Notice | None:
 
 
 def _notices(
+    kb: KnowledgeBase,
     intake: Intake,
     statics: Sequence[_OptionStatic],
     screening: Mapping[TreatmentId, ScreeningResult],
     ranked: Mapping[TreatmentId, RankedOption],
     currency: str,
-    care: FirstLineCare | None = None,
-    check_first: CitedText | None = None,
+    blood_tests_advised: bool = False,
 ) -> list[Notice]:
+    """The assessment's notices; ``blood_tests_advised`` is :func:`_blood_tests_advised`.
+    Those that depend only on the condition, the options or the person's usual care are made
+    once (:func:`_condition_notices`, :func:`_care_notices`, ``_OptionStatic.notices``)."""
     notices = [DECISION_AID_NOTICE]
+    check_first, check_the_cause = _condition_notices(kb, intake.condition)
     if check_first is not None:  # before any treatment, whatever is chosen
-        notices.append(
-            Notice(code="check_first", text=check_first.text, sources=list(check_first.sources))
-        )
+        notices.append(check_first)
     names = {s.treatment: s.name for s in statics}
     # per health flag, the options it defers grouped by when to come back: each option once,
     # with the come-back of its first deferring rule (a PRP deferred "after pregnancy and
@@ -485,15 +511,7 @@ def _notices(
                 ),
             )
         )
-    for s in statics:
-        if s.regulatory.status in WARN_STATUSES:
-            notices.append(
-                Notice(
-                    code=f"regulatory_{s.treatment}",
-                    text=f"{s.name}: {s.regulatory.text}",
-                    sources=s.regulatory.sources,
-                )
-            )
+    notices += [s.notices[0] for s in statics if s.notices[0] is not None]
     unknown = [s.name for s in statics if s.regulatory.status in UNKNOWN_STATUSES]
     if unknown:
         where = intake.jurisdiction or "your country (you did not say where you live)"
@@ -506,45 +524,11 @@ def _notices(
                 ),
             )
         )
-    for s in statics:
-        if s.disagreements:
-            topics = " and ".join(
-                TOPIC_LABEL.get(d.topic, d.topic.replace("_", " ")) for d in s.disagreements
-            )
-            notices.append(
-                Notice(
-                    code=f"sources_disagree_{s.treatment}",
-                    text=(
-                        f"Sources disagree about {s.name}: {topics}. "
-                        "The comparison shows both sides with their sources."
-                    ),
-                )
-            )
-    if _blood_tests_advised(intake, care):
-        assert care is not None
-        work_up = next(c for c in care.components if "blood_tests" in c.care)
-        notices.append(
-            Notice(
-                code="check_the_cause",
-                text=(
-                    "Shedding often has a cause that can be treated, such as low iron or thyroid "
-                    "disease. Whatever you choose, even waiting, ask a doctor to check for it."
-                ),
-                sources=list(work_up.sources),
-            )
-        )
-    for part in care.for_severity(intake.resolved_severity, intake.sex) if care else ():
-        if part.cost_note is not None:
-            notices.append(
-                Notice(
-                    code=f"cost_not_included_{part.id}",
-                    text=(
-                        f"The cost shown for usual care does not include {part.name}: "
-                        f"{part.cost_note.text}"
-                    ),
-                    sources=list(part.cost_note.sources),
-                )
-            )
+    notices += [s.notices[1] for s in statics if s.notices[1] is not None]
+    if blood_tests_advised:
+        assert check_the_cause is not None
+        notices.append(check_the_cause)
+    notices += _care_notices(kb, intake.condition, intake.resolved_severity, intake.sex)
     return notices
 
 
@@ -564,8 +548,77 @@ def _advanced_price_notice(kb: KnowledgeBase, intake: Intake, advanced: bool) ->
     return [Notice(code="usual_care_price", text=text, sources=list(price.sources))]
 
 
+def _option_notices(s: _OptionStatic) -> tuple[Notice | None, Notice | None]:
+    """The option's notices, when it has them: its regulatory status warns
+    (``regulatory_<option>``), sources disagree about it (``sources_disagree_<option>``)."""
+    regulatory = None
+    if s.regulatory.status in WARN_STATUSES:
+        regulatory = Notice(
+            code=f"regulatory_{s.treatment}",
+            text=f"{s.name}: {s.regulatory.text}",
+            sources=s.regulatory.sources,
+        )
+    disagree = None
+    if s.disagreements:
+        topics = " and ".join(
+            TOPIC_LABEL.get(d.topic, d.topic.replace("_", " ")) for d in s.disagreements
+        )
+        disagree = Notice(
+            code=f"sources_disagree_{s.treatment}",
+            text=(
+                f"Sources disagree about {s.name}: {topics}. "
+                "The comparison shows both sides with their sources."
+            ),
+        )
+    return regulatory, disagree
+
+
+@functools.lru_cache(maxsize=64)  # one entry per condition
+def _condition_notices(kb: KnowledgeBase, condition: str) -> tuple[Notice | None, Notice | None]:
+    """The condition's ``check_first`` notice, and its ``check_the_cause`` notice (for whom
+    blood tests are advised: its usual care has a part with blood tests), or None."""
+    check_first = kb.conditions[condition].check_first
+    first = None
+    if check_first is not None:
+        first = Notice(code="check_first", text=check_first.text, sources=list(check_first.sources))
+    care = kb.first_line.get(condition)
+    work_up = next((c for c in care.components if "blood_tests" in c.care), None) if care else None
+    cause = None
+    if work_up is not None:
+        cause = Notice(
+            code="check_the_cause",
+            text=(
+                "Shedding often has a cause that can be treated, such as low iron or thyroid "
+                "disease. Whatever you choose, even waiting, ask a doctor to check for it."
+            ),
+            sources=list(work_up.sources),
+        )
+    return first, cause
+
+
+@functools.lru_cache(maxsize=512)
+def _care_notices(kb: KnowledgeBase, condition: str, severity: str, sex: str) -> tuple[Notice, ...]:
+    """``cost_not_included_<part>``: a part of usual care offered to this person whose cost
+    the cost shown does not include."""
+    care = kb.first_line.get(condition)
+    return tuple(
+        Notice(
+            code=f"cost_not_included_{part.id}",
+            text=(
+                f"The cost shown for usual care does not include {part.name}: {part.cost_note.text}"
+            ),
+            sources=list(part.cost_note.sources),
+        )
+        for part in (care.for_severity(severity, sex) if care else ())
+        if part.cost_note is not None
+    )
+
+
 def _currency_notice(
-    intake: Intake, costs: Mapping[TreatmentId, Mapping[str, object]], currency: str
+    intake: Intake,
+    costs: Mapping[TreatmentId, Mapping[str, object]],
+    expected: Mapping[TreatmentId, float],
+    currency: str,
 ) -> Notice | None:
     """One plain sentence on the currency of the costs: the rate prices were converted at
     (with its source and date), or that there is no list or rate in the person's currency."""
@@ -577,9 +630,9 @@ def _currency_notice(
         )
     texts: dict[str, None] = {}
     sources: dict[str, None] = {}
-    for cost in costs.values():
+    for t, cost in costs.items():
         rate = cost.get("exchange_rate")
-        if isinstance(rate, Mapping) and _horizon_expected(cost) > 0:
+        if isinstance(rate, Mapping) and expected[t] > 0:
             texts.setdefault(str(rate.get("text")), None)
             for source in rate.get("sources") or ():
                 sources.setdefault(str(source), None)
@@ -697,18 +750,6 @@ def _studied(kb: KnowledgeBase, intake: Intake, treatment: TreatmentId) -> bool:
     return _studied_cached(kb, intake.condition, treatment, intake.sex, chronic_te(intake))
 
 
-def _part_warnings(
-    kb: KnowledgeBase, intake: Intake, treatment: TreatmentId, severity: str
-) -> list[CitedOut]:
-    """The label warnings of the parts of usual care offered to this person (by ``severity``,
-    see :func:`_care_severity`, and sex: no finasteride warnings for a woman, JAK boxed
-    warnings only for severe disease)."""
-    care = kb.first_line.get(intake.condition)
-    if treatment != "conventional" or care is None:
-        return []
-    return list(_cited(care.part_warnings(severity, intake.sex)))
-
-
 def _care_severity(intake: Intake, treatment: TreatmentId, left_out: bool) -> str:
     """The severity whose care, outcomes and warnings an option shows: the person's, except
     usual care for advanced disease whose parts for it are all left out (JAK tablets in
@@ -717,6 +758,36 @@ def _care_severity(intake: Intake, treatment: TreatmentId, left_out: bool) -> st
     if treatment == "conventional" and left_out:
         return "moderate"
     return intake.resolved_severity
+
+
+@dataclass(frozen=True, slots=True)
+class _Warnings:
+    """Label warnings added to an option's harms, and their JSON without the brackets."""
+
+    items: tuple[CitedOut, ...]
+    json: bytes
+
+
+_NO_WARNINGS = _Warnings((), b"")
+
+
+@functools.lru_cache(maxsize=512)
+def _usual_care_parts(
+    kb: KnowledgeBase, condition: str, severity: str, sex: str
+) -> tuple[UsualCarePart, ...] | None:
+    """:func:`~regenaid.decide.screening.usual_care_parts` of the condition's usual care."""
+    return usual_care_parts_for(kb.first_line.get(condition), severity, sex)
+
+
+@functools.lru_cache(maxsize=512)
+def _part_warnings(kb: KnowledgeBase, condition: str, severity: str, sex: str) -> _Warnings:
+    """The label warnings of the parts of usual care offered to this person (by severity and
+    sex: no finasteride warnings for a woman, JAK boxed warnings only for severe disease)."""
+    care = kb.first_line.get(condition)
+    if care is None:
+        return _NO_WARNINGS
+    items = _cited(care.part_warnings(severity, sex))
+    return _Warnings(items, _OPTION_JSON["harms"].dump_json(list(items))[1:-1] if items else b"")
 
 
 def _with_local_rules(
@@ -777,10 +848,12 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
     advanced = advanced_care(kb, intake, screening)
     costs = _costs_in_one_currency(kb, intake, treatments, advanced)
     months = intake.horizon_months
-    currency = _main_currency(costs)
+    expected = _expected(costs)
+    currency = _main_currency(costs, expected)
 
     studied = {s.treatment: _studied(kb, intake, s.treatment) for s in statics}
-    blood_tests_advised = _blood_tests_advised(intake, kb.first_line.get(intake.condition))
+    care = kb.first_line.get(intake.condition)
+    blood_tests_advised = _blood_tests_advised(intake, care)
     facts = [
         OptionFacts(
             treatment=s.treatment,
@@ -800,11 +873,11 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
                 or (s.treatment in REGENERATIVE and s.profile.certainty == Certainty.VERY_LOW)
                 else s.protocol.time_to_results_weeks
             ),
-            sessions_over_horizon=sessions_over_horizon(s.protocol, months),
+            sessions_over_horizon=s.sessions_over(months),
             maintenance_interval_weeks=s.protocol.maintenance_interval_weeks
             if s.protocol
             else None,
-            horizon_cost=_horizon_expected(costs[s.treatment]),
+            horizon_cost=expected[s.treatment],
             currency=str(costs[s.treatment].get("currency", currency)),
             autologous=s.autologous,
             blood_draw=s.blood_draw,
@@ -815,7 +888,7 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
             mode=s.protocol.mode if s.protocol else "clinic_course",
             safety_signal=kb.treatments[s.treatment].safety_signal is not None,
             usual_care_parts=(
-                usual_care_parts(intake, kb.first_line.get(intake.condition))
+                _usual_care_parts(kb, intake.condition, intake.resolved_severity, intake.sex)
                 if s.treatment == "conventional"
                 else None
             ),
@@ -833,30 +906,28 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
     )
     ranked = rank_options(facts, screening, intake, budget)
 
-    options = [
-        _OptionParts(
-            static=s,
-            person={
-                "treatment": s.treatment,
-                "eligibility": screening[s.treatment].eligibility,
-                "reasons": [_reason_out(r) for r in screening[s.treatment].reasons],
-                "score": ranked[s.treatment].score,
-                "rank": ranked[s.treatment].rank,
-                "why": list(ranked[s.treatment].why),
-                "come_back": list(screening[s.treatment].come_back),
-                "notes": [_reason_out(r) for r in screening[s.treatment].notes],
-                "expected_benefit": round(ranked[s.treatment].benefit, 4),
-                "attribute_scores": {
-                    k: round(v, 4) for k, v in ranked[s.treatment].attributes.items()
-                },
-            },
-            cost=costs[s.treatment],
-            warnings=_part_warnings(kb, intake, s.treatment, severity),
-            severity=severity,
+    options = []
+    for s in statics:
+        screened, rank = screening[s.treatment], ranked[s.treatment]
+        person = {
+            "treatment": s.treatment,
+            "eligibility": screened.eligibility,
+            "reasons": screened.reasons,
+            "score": rank.score,
+            "rank": rank.rank,
+            "why": list(rank.why),
+            "come_back": list(screened.come_back),
+            "notes": screened.notes,
+            "expected_benefit": round(rank.benefit, 4),
+            "attribute_scores": {k: round(v, 4) for k, v in rank.attributes.items()},
+        }
+        severity = _care_severity(intake, s.treatment, left_out)
+        warnings = (
+            _part_warnings(kb, intake.condition, severity, intake.sex)
+            if s.treatment == "conventional"
+            else _NO_WARNINGS
         )
-        for s in statics
-        for severity in (_care_severity(intake, s.treatment, left_out),)
-    ]
+        options.append(_OptionParts(s, person, costs[s.treatment], warnings, severity))
     recommended = next((o.static.treatment for o in options if o.person["rank"] == 1), None)
     return _Assessed(
         kb=kb,
@@ -865,17 +936,9 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
         top={
             "recommended": recommended,
             "notices": _with_currency_notice(
-                _notices(
-                    intake,
-                    statics,
-                    screening,
-                    ranked,
-                    currency,
-                    kb.first_line.get(intake.condition),
-                    condition.check_first,
-                )
+                _notices(kb, intake, statics, screening, ranked, currency, blood_tests_advised)
                 + _advanced_price_notice(kb, intake, advanced),
-                _currency_notice(intake, costs, currency),
+                _currency_notice(intake, costs, expected, currency),
             ),
             "concern": intake.concern,
             "condition": intake.condition,
@@ -896,15 +959,19 @@ class _OptionParts:
     usual care offered to this person."""
 
     static: _OptionStatic
-    person: dict[str, Any]
+    person: dict[str, Any]  # ``reasons`` and ``notes`` as screening's Reasons (_REASON_FIELDS)
     cost: Mapping[str, object]
-    warnings: list[CitedOut]
+    warnings: _Warnings
     severity: str  # of the care the option shows (_care_severity)
 
     def model(self, kb: KnowledgeBase, intake: Intake) -> OptionAssessment:
         s = self.static
+        person = {
+            k: [_reason_out(r) for r in v] if k in _REASON_FIELDS else v
+            for k, v in self.person.items()
+        }
         return OptionAssessment(
-            **self.person,
+            **person,
             certainty=s.profile.certainty,
             plan=s.plan,
             cost=self.cost,
@@ -912,7 +979,7 @@ class _OptionParts:
             regulatory=s.regulatory,
             evidence=s.evidence,
             benefits=list(s.benefits),
-            harms=[*s.harms, *self.warnings],
+            harms=[*s.harms, *self.warnings.items],
             unknowns=list(s.unknowns),
             claims=list(s.claims),
             disagreements=list(s.disagreements),
@@ -923,24 +990,25 @@ class _OptionParts:
         """Append the option's JSON, as pydantic writes it in an assessment, to ``out`` (in
         pieces: see _OPTION_PLAN)."""
         s = self.static
+        person = self.person
         out.append(b"{")
-        for k, (kind, names, part_model) in enumerate(_OPTION_PLAN):
+        for k, (kind, names) in enumerate(_OPTION_PLAN):
             if k:
                 out.append(b",")
             if kind == "person":
-                assert part_model is not None
-                person = self.person
-                values = part_model(**{name: person[name] for name in names})
-                out.append(values.__pydantic_serializer__.to_json(values)[1:-1])
+                # plain values, as pydantic writes them in their fields' types (str, float,
+                # int, None, lists and dicts of them): no model needed
+                out.append(to_json({name: person[name] for name in names})[1:-1])
+            elif kind == "reasons":
+                reasons = b",".join([_reason_json(r) for r in person[names[0]]])
+                out += (_KEYS[names[0]], b"[", reasons, b"]")
             elif kind == "static":
                 out += (_KEYS[names[0]], s.json[names[0]])
             elif kind == "cost":
                 out += (_KEYS["cost"], cost_block_json(self.cost))
             elif kind == "harms":
                 listed = s.json["harms"]
-                added = (
-                    _OPTION_JSON["harms"].dump_json(self.warnings)[1:-1] if self.warnings else b""
-                )
+                added = self.warnings.json
                 inner = listed + b"," + added if listed and added else listed or added
                 out += (_KEYS["harms"], b"[", inner, b"]")
             else:  # outcomes
@@ -972,8 +1040,8 @@ class _Assessed:
             if k:
                 out.append(b",")
             option.write(out, self.kb, self.intake)
-        rest = after(**self.top)
-        out += (b"],", rest.__pydantic_serializer__.to_json(rest)[1:])
+        top = self.top
+        out += (b"],", to_json({name: top[name] for name in after})[1:])
         return b"".join(out)
 
 
@@ -1000,42 +1068,64 @@ _OTHER_FIELDS = frozenset({*_STATIC_FIELDS, "cost", "harms", "outcomes"})
 _KEYS = {name: b'"' + name.encode() + b'":' for name in OptionAssessment.model_fields}
 
 
-def _part_model(name: str, fields: list[str], model: type[BaseModel]) -> type[BaseModel]:
-    """A model with ``fields`` of ``model`` (their types and defaults), in that order: its JSON
-    is theirs in ``model``'s."""
-    defined: dict[str, Any] = {
-        f: (model.model_fields[f].annotation, model.model_fields[f]) for f in fields
-    }
-    return create_model(name, **defined)
-
-
-def _option_plan() -> list[tuple[str, tuple[str, ...], type[BaseModel] | None]]:
+def _option_plan() -> list[tuple[str, tuple[str, ...]]]:
     """How :meth:`_OptionParts.write` writes an option: OptionAssessment's fields in order, the
-    person's consecutive ones written together by one model."""
-    plan: list[tuple[str, tuple[str, ...], type[BaseModel] | None]] = []
+    person's consecutive plain ones written together (``person``), their lists of reasons
+    each from its own cached JSON (``reasons``)."""
+    plan: list[tuple[str, tuple[str, ...]]] = []
     run: list[str] = []
 
     def close() -> None:
         if run:
-            model = _part_model(f"_Person{len(plan)}", run, OptionAssessment)
-            plan.append(("person", tuple(run), model))
+            plan.append(("person", tuple(run)))
             run.clear()
 
     for name in OptionAssessment.model_fields:
-        if name in _PERSON_FIELDS:
+        if name in _REASON_FIELDS:
+            close()
+            plan.append(("reasons", (name,)))
+        elif name in _PERSON_FIELDS:
             run.append(name)
-            continue
-        close()
-        kind = "static" if name in _STATIC_FIELDS else name
-        plan.append((kind, (name,), None))
+        else:
+            close()
+            kind = "static" if name in _STATIC_FIELDS else name
+            plan.append((kind, (name,)))
     close()
     return plan
 
 
-def _assessment_plan() -> tuple[bytes, type[BaseModel]] | None:
-    """The JSON of Assessment's fields before ``options`` (its contract), and a model of those
-    after it; None when Assessment or OptionAssessment has fields :func:`assess` does not set
-    (then the JSON is written from the model)."""
+# The person's fields, with their types: their values are written as pydantic writes them
+# only while they are these plain types (checked by _assessment_plan).
+_PLAIN_TYPES: dict[str, object] = {
+    "treatment": TreatmentId,
+    "eligibility": Eligibility,
+    "score": float | None,
+    "rank": int | None,
+    "why": list[str],
+    "come_back": list[str],
+    "expected_benefit": float,
+    "attribute_scores": dict[str, float],
+}
+_REASON_FIELDS = frozenset({"reasons", "notes"})
+_REST_TYPES: dict[str, object] = {
+    "recommended": TreatmentId | None,
+    "notices": list[Notice],
+    "concern": str,
+    "condition": str,
+    "condition_name": str,
+    "severity": str,
+    "jurisdiction": str | None,
+    "horizon_months": int,
+    "priorities": dict[str, int],
+    "priorities_rated": list[str],
+}
+
+
+def _assessment_plan() -> tuple[bytes, tuple[str, ...]] | None:
+    """The JSON of Assessment's fields before ``options`` (its contract), and the names of
+    those after it; None when Assessment or OptionAssessment has fields :func:`assess` does
+    not set, or fields of other types than those written here (then the JSON is written from
+    the model)."""
     fields = list(Assessment.model_fields)
     known_option = _PERSON_FIELDS | _OTHER_FIELDS
     if set(OptionAssessment.model_fields) != known_option or fields[:2] != [
@@ -1043,9 +1133,25 @@ def _assessment_plan() -> tuple[bytes, type[BaseModel]] | None:
         "options",
     ]:
         return None
+    option_types = OptionAssessment.model_fields
+    rest_types = Assessment.model_fields
+    if any(option_types[name].annotation != t for name, t in _PLAIN_TYPES.items()) or any(
+        option_types[name].annotation != list[ReasonOut] for name in _REASON_FIELDS
+    ):
+        return None
+    if set(fields[2:]) != set(_REST_TYPES) or any(
+        rest_types[name].annotation != t for name, t in _REST_TYPES.items()
+    ):
+        return None
     contract = Assessment.model_fields["contract"].get_default()
     before = b'{"contract":' + TypeAdapter(str).dump_json(contract) + b","
-    return before, _part_model("_AssessmentRest", fields[2:], Assessment)
+    return before, tuple(fields[2:])
+
+
+@functools.lru_cache(maxsize=2048)  # reasons come from the rules and earlier responses: few
+def _reason_json(reason: Reason) -> bytes:
+    out = _reason_out(reason)
+    return out.__pydantic_serializer__.to_json(out)
 
 
 _OPTION_PLAN = _option_plan()

@@ -241,10 +241,10 @@ class Health(_Strict):
 
     def flags_on(self) -> tuple[str, ...]:
         """Names of the flags that are true, in declaration order."""
-        return tuple(name for name in type(self).model_fields if getattr(self, name))
+        return tuple(name for name in HEALTH_FLAGS if getattr(self, name))
 
 
-HEALTH_FLAGS: tuple[str, ...] = tuple(Health.model_fields)
+HEALTH_FLAGS: tuple[str, ...] = tuple(Health.model_fields)  # (the fields, in their order)
 
 
 class Priorities(_Strict):
@@ -264,19 +264,19 @@ class Priorities(_Strict):
     @property
     def rated(self) -> tuple[str, ...]:
         """The priorities the person rated (any value, 0 included), in field order."""
-        return tuple(name for name in type(self).model_fields if name in self.model_fields_set)
+        given = self.model_fields_set
+        return tuple(name for name in PRIORITY_NAMES if name in given)
 
     @property
     def unrated(self) -> tuple[str, ...]:
         """The priorities the person did not rate; each counts 0."""
-        return tuple(name for name in type(self).model_fields if name not in self.model_fields_set)
+        given = self.model_fields_set
+        return tuple(name for name in PRIORITY_NAMES if name not in given)
 
     def weights(self) -> dict[str, int]:
         """The weight of every priority: its rating, or 0 when it was not rated."""
-        return {
-            name: getattr(self, name) if name in self.model_fields_set else 0
-            for name in type(self).model_fields
-        }
+        given = self.model_fields_set
+        return {name: getattr(self, name) if name in given else 0 for name in PRIORITY_NAMES}
 
 
 PRIORITY_NAMES: tuple[str, ...] = tuple(Priorities.model_fields)

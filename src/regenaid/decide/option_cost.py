@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import TypeAdapter
+from pydantic_core import to_json
 
 from regenaid.caching import ARRAY_OVERHEAD, bytes_cached
 from regenaid.decide.course import sessions_over_horizon
@@ -368,6 +369,16 @@ class _Prepared:
     months: int
     # the block's JSON but for the budget's two keys, made on first use (cost_block_json)
     json: list[bytes] = field(default_factory=list, compare=False, repr=False)
+    # the block's keys and values, and where the budget's keys are (for _unchanged)
+    keys: list[str] = field(init=False, compare=False, repr=False)
+    values: list[object] = field(init=False, compare=False, repr=False)
+    budget_at: int = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        keys = list(self.block)
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "values", list(self.block.values()))
+        object.__setattr__(self, "budget_at", keys.index(_BUDGET_KEYS[0]))
 
     def json_parts(self) -> tuple[bytes, bytes]:
         """The JSON of the block before its budget keys (from ``{``) and after them (to the
@@ -407,28 +418,35 @@ def cost_block_json(block: Mapping[str, object]) -> bytes:
     holding its cached values (checked: the same keys in the same order, the same objects),
     only the budget's values are written; the rest is the cached block's JSON."""
     prepared = block.prepared if isinstance(block, CostBlock) else None
-    if prepared is None or not _unchanged(block, prepared.block):
+    if prepared is None or not _unchanged(block, prepared):
         return _ANY_DICT.dump_json(dict(block))
     head, tail = prepared.json_parts()
-    budget = _ANY_DICT.dump_json({k: block[k] for k in _BUDGET_KEYS})[1:-1]
-    parts = [head, b",", budget, b",", tail]
+    budget = _budget_json(block["within_budget"], block["probability_within_budget"])
+    parts = [head, budget, tail]
     if _NOT_COMPARED in block:
         parts += [b",", _ANY_DICT.dump_json({_NOT_COMPARED: block[_NOT_COMPARED]})[1:-1]]
     parts.append(b"}")
     return b"".join(parts)
 
 
-def _unchanged(block: Mapping[str, object], cached: Mapping[str, object]) -> bool:
-    """Whether ``block`` is ``cached`` with other budget values (and perhaps the
+@functools.lru_cache(maxsize=4096)  # True, False or None, and a probability rounded to 0.001
+def _budget_json(within: object, probability: object) -> bytes:
+    """``,"within_budget":...,"probability_within_budget":...,`` as _ANY_DICT writes them."""
+    return b"," + to_json({_BUDGET_KEYS[0]: within, _BUDGET_KEYS[1]: probability})[1:-1] + b","
+
+
+def _unchanged(block: Mapping[str, object], prepared: _Prepared) -> bool:
+    """Whether ``block`` is ``prepared.block`` with other budget values (and perhaps the
     not-compared flag at the end): its other values the same objects, in the same order."""
+    cached = prepared.block
     size = len(cached)
     if len(block) != size and (len(block) != size + 1 or _NOT_COMPARED not in block):
         return False
     keys, values = list(block), list(block.values())
-    if keys[:size] != list(cached):
+    if keys[:size] != prepared.keys:
         return False
-    at = keys.index(_BUDGET_KEYS[0])
-    expected = list(cached.values())
+    at = prepared.budget_at
+    expected = prepared.values
     return all(map(is_, values[:at], expected[:at])) and all(
         map(is_, values[at + 2 : size], expected[at + 2 :])
     )
@@ -661,7 +679,11 @@ def cost_blocks(
     months = intake.horizon_months
     wanted = wanted_currency(intake)
     chosen = tuple(treatments)
-    priors = tuple(_prior(intake, t) for t in chosen)
+    priors = (
+        tuple(_prior(intake, t) for t in chosen)
+        if intake.prior_treatments
+        else (None,) * len(chosen)  # (nothing tried before)
+    )
     # whether there is a budget changes the blocks only where a price cannot be converted (its
     # note says the costs are not compared with the budget): elsewhere people with and without
     # a budget share one prepared entry

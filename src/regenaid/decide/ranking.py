@@ -318,7 +318,10 @@ def resolve_unknowns(
     So an unknown is never better than any option's known value: it cannot raise an option's fit
     above the others'. With nothing known, it scores ``UNKNOWN_NEUTRAL`` (0.5)."""
     resolved = {t: dict(s) for t, s in scores.items()}
+    anywhere = frozenset().union(*unknown.values())
     for a in ATTRIBUTES:
+        if a not in anywhere:  # (the usual case: skip looking for holders)
+            continue
         holders = [t for t in scores if a in unknown.get(t, frozenset())]
         if not holders:
             continue
@@ -590,9 +593,16 @@ def _natural_course_benefit(facts: OptionFacts, intake: Intake) -> tuple[float, 
 # --- ranking -------------------------------------------------------------------------------------
 
 
-def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | None) -> str:
+def _describe(
+    attribute: str,
+    facts: OptionFacts,
+    months: int,
+    budget: float | None,
+    unknowns: frozenset[str] | None = None,
+) -> str:
     """A plain phrase with the fact behind the attribute score; an unknown is called unknown,
-    and daily care at home is described as such (its sessions are review visits)."""
+    and daily care at home is described as such (its sessions are review visits).
+    ``unknowns``: :func:`unknown_attributes` of ``facts``, when the caller has them."""
     name = facts.name
     if facts.treatment == "no_treatment" and attribute in _NOTHING:
         if attribute == "avoid_blood_draw" and facts.blood_tests_advised:
@@ -601,7 +611,7 @@ def _describe(attribute: str, facts: OptionFacts, months: int, budget: float | N
                 "whatever you choose"
             )
         return _NOTHING[attribute]
-    unknown = attribute in unknown_attributes(facts)
+    unknown = attribute in (unknown_attributes(facts) if unknowns is None else unknowns)
     daily = facts.mode == "daily_home"
     if attribute == "evidence":
         if not facts.studied:
@@ -690,6 +700,22 @@ def _span(r: Range) -> str:
     return lo if lo == hi else f"{lo}-{hi}"
 
 
+def _rated_text(attribute: str, priority: int) -> str:
+    """The start of a rated attribute's why line."""
+    return f"You rated {PRIORITY_LABEL[attribute]} {priority}/4: "
+
+
+# the constant ends of why lines (written once)
+_SHARES_LINE = (
+    " (what the evidence lets us expect for you) "
+    f"makes up {BENEFIT_WEIGHT:.0%} of the score; the priorities you rated make up "
+    f"the other {1 - BENEFIT_WEIGHT:.0%}."
+)
+_CAUTION_LINE = (
+    f"Needs a clinician's check first (caution), which lowered its fit ({-CAUTION_PENALTY:+.2f})."
+)
+
+
 def _effect_words(delta: float) -> str:
     size = abs(delta)
     amount = "a lot" if size >= 0.08 else "somewhat" if size >= 0.03 else "a little"
@@ -726,6 +752,14 @@ def rank_options(
         for a in ATTRIBUTES
     }
     unrated_line = _unrated_line(intake)
+    # the rated attributes (weight above 0): their order, name, share of the score per unit
+    # of difference from the mean (as (1 - B) * p / total * difference, in that order) and
+    # the start of their why line
+    rated = [
+        (index, a, (1 - BENEFIT_WEIGHT) * weights[a] / total_priority, _rated_text(a, weights[a]))
+        for index, a in enumerate(ATTRIBUTES)
+        if weights[a] != 0
+    ]
 
     scores: dict[TreatmentId, float] = {}
     whys: dict[TreatmentId, tuple[str, ...]] = {}
@@ -736,11 +770,7 @@ def rank_options(
         if total_priority > 0:
             values = sum(weights[a] * attrs[a] for a in ATTRIBUTES) / total_priority
             score = BENEFIT_WEIGHT * benefit + (1 - BENEFIT_WEIGHT) * values
-            lines.append(
-                f"Expected benefit {benefit:.2f} (what the evidence lets us expect for you) "
-                f"makes up {BENEFIT_WEIGHT:.0%} of the score; the priorities you rated make up "
-                f"the other {1 - BENEFIT_WEIGHT:.0%}."
-            )
+            lines.append(f"Expected benefit {benefit:.2f}{_SHARES_LINE}")
         else:
             score = benefit
             because = (
@@ -761,10 +791,7 @@ def rank_options(
                 )
             else:
                 score -= CAUTION_PENALTY
-                lines.append(
-                    f"Needs a clinician's check first (caution), which lowered its fit "
-                    f"({-CAUTION_PENALTY:+.2f})."
-                )
+                lines.append(_CAUTION_LINE)
         if f.safety_signal:
             score -= SAFETY_SIGNAL_PENALTY
             lines.append(
@@ -774,12 +801,10 @@ def rank_options(
         scores[f.treatment] = _clamp(score)
         contributions: list[tuple[float, int, str]] = []
         if total_priority > 0:
-            for index, a in enumerate(ATTRIBUTES):
-                p = weights[a]
-                if p == 0:
-                    continue
-                delta = (1 - BENEFIT_WEIGHT) * p / total_priority * (attrs[a] - means[a])
-                is_unknown = a in unknown[f.treatment]
+            unknowns = unknown[f.treatment]
+            for index, a, share, rated_text in rated:
+                delta = share * (attrs[a] - means[a])
+                is_unknown = a in unknowns
                 if abs(delta) < WHY_THRESHOLD and is_unknown:
                     effect = "so it gets no credit for it"
                 elif abs(delta) < WHY_THRESHOLD:
@@ -789,10 +814,7 @@ def rank_options(
                     effect = "near the middle of the options on this, so it changed little"
                 else:
                     effect = f"which {_effect_words(delta)}"
-                text = (
-                    f"You rated {PRIORITY_LABEL[a]} {p}/4: "
-                    f"{_describe(a, f, months, budget)}, {effect}."
-                )
+                text = f"{rated_text}{_describe(a, f, months, budget, unknowns)}, {effect}."
                 contributions.append((-abs(delta), index, text))
         lines.extend(text for _, _, text in sorted(contributions))
         if unrated_line and any_rated:

@@ -25,6 +25,7 @@ that ranking turns into a lower expected benefit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -300,11 +301,18 @@ def usual_care_parts(
     which treat nothing an earlier response could tell about): for pattern hair loss in a man,
     minoxidil on the scalp (minoxidil) and finasteride (finasteride, dutasteride). None without
     ``first_line``."""
+    return usual_care_parts_for(first_line, intake.resolved_severity, intake.sex)
+
+
+def usual_care_parts_for(
+    first_line: FirstLineCare | None, severity: str, sex: str
+) -> tuple[UsualCarePart, ...] | None:
+    """:func:`usual_care_parts` for a person of ``sex`` at ``severity``."""
     if first_line is None:
         return None
     return tuple(
         UsualCarePart(part.name, _priors_of(part.care))
-        for part in first_line.for_severity(intake.resolved_severity, intake.sex)
+        for part in first_line.for_severity(severity, sex)
         if part.role in MAIN_ROLES and not set(part.care) <= SUPPORTIVE_CARE_TAGS
     )
 
@@ -313,6 +321,8 @@ def prior_treatment_notes(
     intake: Intake, treatment: TreatmentId, first_line: FirstLineCare | None = None
 ) -> tuple[Reason, ...]:
     """Notes from earlier treatments that bear on this option's expected benefit."""
+    if not intake.prior_treatments:  # (nothing tried before: no notes)
+        return ()
     notes: list[Reason] = []
     priors = (
         usual_care_priors(intake, first_line)
@@ -368,10 +378,29 @@ def screen_options(
 
 
 def screen(intake: Intake, kb: KnowledgeBase) -> dict[TreatmentId, ScreeningResult]:
-    """Screen the options of the intake's condition against every rule in ``kb``."""
+    """Screen the options of the intake's condition against every rule in ``kb``.
+
+    Only the rules that can reach them are looked at (:func:`_rules_for`), in their order:
+    the same reasons in the same order as from all of them."""
     condition = kb.conditions[intake.condition]
     first_line = kb.first_line.get(intake.condition)
-    return screen_options(intake, kb.contraindications, condition.treatments, first_line)
+    on = intake.health.flags_on()
+    rules = [r for r, flag in _rules_for(kb, intake.condition) if flag is None or flag in on]
+    return screen_options(intake, rules, condition.treatments, first_line)
+
+
+@functools.lru_cache(maxsize=64)  # one entry per condition of a knowledge base
+def _rules_for(
+    kb: KnowledgeBase, condition: str
+) -> tuple[tuple[Contraindication, str | None], ...]:
+    """The rules of ``kb`` that apply to ``condition`` and name one of its options, in order,
+    each with the health flag that switches it on (None: it needs none, see switched_on)."""
+    options = set(kb.conditions[condition].treatments)
+    return tuple(
+        (rule, rule.code if rule.code in HEALTH_FLAGS else None)
+        for rule in kb.contraindications
+        if rule.applies_to(condition) and options.intersection(rule.treatments)
+    )
 
 
 def advanced_care(
