@@ -52,7 +52,7 @@ from regenaid.decide.screening import (
     Reason,
     ScreeningResult,
     UsualCarePart,
-    advanced_care,
+    advanced_parts_left_out,
     screen,
     usual_care_parts_for,
 )
@@ -711,20 +711,6 @@ def _close_call(
     )
 
 
-def _advanced_parts_left_out(
-    kb: KnowledgeBase, intake: Intake, screening: Mapping[TreatmentId, ScreeningResult]
-) -> bool:
-    """True when the person's disease is advanced and every part of usual care meant for it
-    (role ``severe``: JAK tablets for alopecia areata) is left out by a screening rule while
-    the rest of usual care can start."""
-    care = kb.first_line.get(intake.condition)
-    if intake.resolved_severity != "advanced" or care is None or "conventional" not in screening:
-        return False
-    severe = {c.name for c in care.components if c.role == "severe"}
-    left = {n for r in screening["conventional"].reasons for n in r.left_out}
-    return bool(severe) and severe <= left
-
-
 def _blood_tests_advised(intake: Intake, care: FirstLineCare | None) -> bool:
     """True when the person's usual care includes blood tests for a cause: the aid then advises
     them whatever the person chooses (notice ``check_the_cause``)."""
@@ -837,7 +823,10 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
     )
     treatments = tuple(s.treatment for s in statics)
     screening = _with_local_rules(screen(intake, kb), statics)
-    left_out = _advanced_parts_left_out(kb, intake, screening)
+    # parts of usual care for advanced disease: None (none), left out (JAK tablets in
+    # pregnancy: True) or given (False: usual care is the care for advanced disease)
+    parts_left_out = advanced_parts_left_out(kb, intake, screening)
+    left_out = parts_left_out is True
     if left_out:
         # usual care goes ahead without its parts for advanced disease (JAK tablets in
         # pregnancy): its evidence is that of the parts the person can have
@@ -845,7 +834,7 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
         statics = tuple(
             m if s.treatment == "conventional" else s for s, m in zip(statics, milder, strict=True)
         )
-    advanced = advanced_care(kb, intake, screening)
+    advanced = parts_left_out is False  # as screening.advanced_care
     costs = _costs_in_one_currency(kb, intake, treatments, advanced)
     months = intake.horizon_months
     expected = _expected(costs)

@@ -403,24 +403,34 @@ def _rules_for(
     )
 
 
+def advanced_parts_left_out(
+    kb: KnowledgeBase, intake: Intake, screening: Mapping[TreatmentId, ScreeningResult]
+) -> bool | None:
+    """Whether screening leaves out every part of usual care meant for advanced disease (role
+    ``severe``: JAK-inhibitor tablets for alopecia areata, left out in pregnancy); None when
+    there are none to leave out: the disease is not advanced, usual care has no such part, or
+    usual care is not an option for the condition."""
+    care = kb.first_line.get(intake.condition)
+    result = screening.get("conventional")
+    if intake.resolved_severity != "advanced" or care is None or result is None:
+        return None
+    severe = {c.name for c in care.components if c.role == "severe"}
+    if not severe:
+        return None
+    return severe <= {name for r in result.reasons for name in r.left_out}
+
+
 def advanced_care(
     kb: KnowledgeBase,
     intake: Intake,
     screening: Mapping[TreatmentId, ScreeningResult] | None = None,
 ) -> bool:
-    """True when the person's usual care is the care for advanced disease: the disease is
-    advanced, usual care has parts meant for it (role ``severe``: JAK-inhibitor tablets for
-    alopecia areata) and screening does not leave all of them out (as in pregnancy). Its
-    schedule and price then come from the entries for advanced disease
-    (:meth:`KnowledgeBase.protocol`). ``screening``: :func:`screen`'s result, when known."""
-    care = kb.first_line.get(intake.condition)
-    if intake.resolved_severity != "advanced" or care is None:
+    """True when the person's usual care is the care for advanced disease: usual care has
+    parts meant for it and screening does not leave all of them out
+    (:func:`advanced_parts_left_out`). Its schedule and price then come from the entries for
+    advanced disease (:meth:`KnowledgeBase.protocol`). ``screening``: :func:`screen`'s result,
+    when known."""
+    if intake.resolved_severity != "advanced":  # (no screening needed to know)
         return False
-    severe = {c.name for c in care.components if c.role == "severe"}
-    if not severe:
-        return False
-    result = (screening if screening is not None else screen(intake, kb)).get("conventional")
-    if result is None:
-        return False
-    left = {name for r in result.reasons for name in r.left_out}
-    return not severe <= left
+    done = screening if screening is not None else screen(intake, kb)
+    return advanced_parts_left_out(kb, intake, done) is False
