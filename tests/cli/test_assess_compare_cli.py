@@ -125,6 +125,21 @@ def test_assess_out_file(runner: CliRunner, good_file: Path, tmp_path: Path) -> 
     assert json.loads(out.read_text())["contract"] == "regenaid.assessment/1"
 
 
+def test_assess_out_dash_is_stdout(
+    runner: CliRunner, good_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--out -`` writes to stdout, as ``-`` reads stdin, not to a file named "-"."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["assess", str(good_file), "--format", "json", "--out", "-"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["contract"] == "regenaid.assessment/1"
+    assert not (tmp_path / "-").exists()
+    result = runner.invoke(app, ["compare", "--format", "json", "--out", "-"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)
+    assert not (tmp_path / "-").exists()
+
+
 @pytest.mark.parametrize(
     ("line", "field"),
     [

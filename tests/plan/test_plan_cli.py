@@ -254,3 +254,23 @@ def test_a_borrowed_schedule_says_where_it_comes_from_before_its_sources(
     payload = json.loads(as_json.stdout)
     assert payload["schedule_note"] == protocol.note
     assert payload["sources"] == list(protocol.sources)
+
+
+def test_ics_to_stdout_with_the_plan_in_a_file(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--ics -`` writes the calendar to stdout when ``--out`` takes the plan; with the plan
+    also on stdout it is refused (exit 2, one line) before anything is written."""
+    monkeypatch.chdir(tmp_path)
+    intake = str(_intake(tmp_path))
+    plan_file = tmp_path / "plan.txt"
+    args = ["plan", intake, "--start", "2026-04-01", "--option", "prp", "--ics", "-"]
+    result = CliRunner().invoke(app, [*args, "--out", str(plan_file)])
+    assert result.exit_code == 0, result.output
+    events = [c for c in Calendar.from_ical(result.stdout).walk() if c.name == "VEVENT"]
+    assert events and plan_file.read_text().strip()
+    for out in ([], ["--out", "-"]):
+        refused = CliRunner().invoke(app, [*args, *out])
+        assert refused.exit_code == 2
+        assert refused.stderr.startswith("regenaid: --ics -:") and refused.stdout == ""
+    assert not (tmp_path / "-").exists()

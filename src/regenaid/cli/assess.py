@@ -158,7 +158,9 @@ def assess_cmd(
         "--format",
         help="Output format (CONTRACT §3: text by default; scripts ask for json).",
     ),
-    out: str | None = typer.Option(None, "--out", help="Write here instead of stdout."),
+    out: str | None = typer.Option(
+        None, "--out", help="Write here instead of stdout (- is stdout)."
+    ),
 ) -> None:
     """Assess an intake: every option, whether it is open to you, fit and evidence."""
     from regenaid.decide import assess, load_intake_text

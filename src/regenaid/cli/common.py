@@ -57,9 +57,14 @@ def read_input(path: str, what: str | None = "intake", max_bytes: int = INTAKE_M
         raise fail(f"cannot read {where}: {exc.message}") from None
 
 
+STDOUT = "-"
+"""``--out -`` writes to stdout, as ``-`` for an input file reads stdin (a file of that name
+can still be written as ``./-``)."""
+
+
 def check_output(out: str | None, option: str = "--out") -> None:
     """Exit 2 now if ``out`` obviously cannot be written (before any work or other output)."""
-    if out is None:
+    if out is None or out == STDOUT:
         return
     try:
         check_writable(out, option)
@@ -68,8 +73,9 @@ def check_output(out: str | None, option: str = "--out") -> None:
 
 
 def write_output(payload: str | bytes, out: str | None, option: str = "--out") -> None:
-    """Write to ``out`` (all at once, via a temporary file) or to stdout; exit 2 on failure."""
-    if out is None:
+    """Write to ``out`` (all at once, via a temporary file) or to stdout (``out`` None or
+    :data:`STDOUT`); exit 2 on failure."""
+    if out is None or out == STDOUT:
         if isinstance(payload, bytes):
             sys.stdout.buffer.write(payload)
             sys.stdout.buffer.flush()

@@ -106,7 +106,9 @@ def compare_cmd(
     jurisdiction: str | None = typer.Option(
         None, "--jurisdiction", help="ISO 3166-1 alpha-2 code for the regulatory row."
     ),
-    out: str | None = typer.Option(None, "--out", help="Write here instead of stdout."),
+    out: str | None = typer.Option(
+        None, "--out", help="Write here instead of stdout (- is stdout)."
+    ),
 ) -> None:
     """Show the Option Grid: the questions people ask, answered for each option."""
     from regenaid.decide import build_grid

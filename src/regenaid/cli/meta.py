@@ -78,7 +78,9 @@ def meta_cmd(
     level: float = typer.Option(95.0, "--level", help="Confidence level in percent."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
     forest: str | None = typer.Option(None, "--forest", help="Write a forest plot (.svg/.png)."),
-    out: str | None = typer.Option(None, "--out", help="Write the result here instead of stdout."),
+    out: str | None = typer.Option(
+        None, "--out", help="Write the result here instead of stdout (- is stdout)."
+    ),
 ) -> None:
     """Meta-analysis of a CSV table (effect sizes as metafor's escalc, model as rma)."""
     import numpy as np
@@ -336,7 +338,9 @@ def _profile_text(p: Any) -> str:
 def evidence_cmd(
     condition: str | None = typer.Option(None, "--condition", help="Condition id (default all)."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
-    out: str | None = typer.Option(None, "--out", help="Write here instead of stdout."),
+    out: str | None = typer.Option(
+        None, "--out", help="Write here instead of stdout (- is stdout)."
+    ),
 ) -> None:
     """Pooled effects and GRADE-style certainty per treatment, from the cited study table."""
     from regenaid.evidence.profile import evidence_profile

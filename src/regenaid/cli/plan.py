@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from regenaid.cli.common import check_output, fail, guarded, read_input, write_output
+from regenaid.cli.common import STDOUT, check_output, fail, guarded, read_input, write_output
 from regenaid.errors import InvalidInputError, KnowledgeError
 
 if TYPE_CHECKING:
@@ -157,7 +157,9 @@ def plan_cmd(
     option: PlanOption | None = typer.Option(
         None, "--option", help="Option to plan (default: the recommended one)."
     ),
-    ics: str | None = typer.Option(None, "--ics", help="Write an iCalendar (.ics) file here."),
+    ics: str | None = typer.Option(
+        None, "--ics", help="Write an iCalendar (.ics) file here (- is stdout, with --out FILE)."
+    ),
     avoid: list[str] = typer.Option(
         [], "--avoid", help="Weekdays to avoid, e.g. --avoid sat,sun (repeatable)."
     ),
@@ -165,7 +167,9 @@ def plan_cmd(
         [], "--closed", help="Closed dates YYYY-MM-DD, comma-separated (repeatable)."
     ),
     format: PlanFormat = typer.Option(PlanFormat.text, "--format", help="Output format."),
-    out: str | None = typer.Option(None, "--out", help="Write the plan here instead of stdout."),
+    out: str | None = typer.Option(
+        None, "--out", help="Write the plan here instead of stdout (- is stdout)."
+    ),
 ) -> None:
     """The dated plan of an option: sessions with their windows, results window, follow-up."""
     from regenaid.decide import assess, load_intake_text
@@ -174,6 +178,8 @@ def plan_cmd(
 
     check_output(ics, "--ics")
     check_output(out)
+    if ics == STDOUT and out in (None, STDOUT):
+        raise fail("--ics -: stdout already takes the plan; write the plan elsewhere with --out")
     start_date = _parse_date("--start", start)
     closed_dates = [_parse_date("--closed", c) for c in _split(closed)]
     try:
