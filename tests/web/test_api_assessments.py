@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -274,3 +275,81 @@ def test_assessments_run_in_the_one_assessment_thread_not_on_the_event_loop(
     for name, on_loop in seen:
         assert not on_loop
         assert name.startswith("regenaid-assess")
+
+
+def test_a_json_body_is_read_and_validated_in_the_assessment_thread(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain JSON body is parsed and validated off the event loop too (pydantic's parser in
+    the assessment thread); a body with another content type takes FastAPI's usual way."""
+    import asyncio
+    import threading
+
+    from regenaid.web.api import assessments
+
+    seen: list[tuple[str, bool]] = []
+    real = assessments.Intake.model_validate_json
+
+    class Watched(assessments.Intake):
+        @classmethod
+        def model_validate_json(cls, data: Any, **kwargs: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                on_loop = True
+            except RuntimeError:
+                on_loop = False
+            seen.append((threading.current_thread().name, on_loop))
+            return real(data, **kwargs)
+
+    monkeypatch.setattr(assessments, "Intake", Watched)
+    assert client.post("/api/v1/assessments", json=GOOD).status_code == 200
+    assert len(seen) == 1 and seen[0][0].startswith("regenaid-assess") and not seen[0][1]
+    other = {"content-type": "application/json; charset=utf-8"}
+    answer = client.post("/api/v1/assessments", content=json.dumps(GOOD), headers=other)
+    assert answer.status_code == 200 and len(seen) == 1
+
+
+TRICKY_BODIES = [
+    json.dumps(GOOD),
+    json.dumps({**GOOD, "age": 38.0}),  # a whole float for an integer
+    json.dumps({**GOOD, "age": "38"}),  # a number in a string
+    json.dumps({**GOOD, "age": 38.5}),
+    json.dumps({**GOOD, "health": {"anticoagulant": "true"}}),  # a boolean in a string
+    json.dumps({**GOOD, "health": {"anticoagulant": 1}}),
+    json.dumps({**GOOD, "health": {"anticoagulant": "yes"}}),
+    json.dumps({**GOOD, "priorities": {"cost": 4.0}}),
+    json.dumps({**GOOD, "priorities": {"cost": "4"}}),
+    json.dumps({**GOOD, "jurisdiction": "no"}),
+    json.dumps({**GOOD, "budget": {"amount": "2500", "currency": "gbp", "horizon_months": 12}}),
+    json.dumps({**GOOD, "budget": {"amount": 1e400, "currency": "USD", "horizon_months": 12}}),
+    json.dumps({**GOOD, "unknown_field": 1}),
+    json.dumps({**GOOD, "sex": "M\u00e4nnlich"}),
+    '{"concern": "hair", "concern": "skin", ' + json.dumps(GOOD)[1:],  # a repeated key
+    json.dumps(GOOD).replace('"age": 38', '"age": NaN'),
+    json.dumps(GOOD).replace('"age": 38', '"age": Infinity'),
+    json.dumps(GOOD).replace('"age": 38', '"age": 380000000000000000000000000000'),
+    json.dumps(GOOD).replace('"male"', '"\\ud800"'),  # a lone surrogate
+    json.dumps(GOOD) + " ",
+    json.dumps(GOOD) + " x",
+    "[]",
+    "null",
+    "",
+    "{",
+    "\ufeff" + json.dumps(GOOD),  # a byte order mark
+]
+
+
+@pytest.mark.parametrize("body", TRICKY_BODIES)
+def test_both_ways_of_reading_the_body_give_the_same_answer(client: TestClient, body: str) -> None:
+    """The assessment thread's reading of a JSON body (pydantic's parser) answers exactly as
+    FastAPI's usual reading (``json`` then validation), which a content type with a charset
+    takes: the same status and the same bytes, valid or not."""
+    quick = client.post(
+        "/api/v1/assessments", content=body.encode(), headers={"content-type": "application/json"}
+    )
+    usual = client.post(
+        "/api/v1/assessments",
+        content=body.encode(),
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    assert (quick.status_code, quick.content) == (usual.status_code, usual.content)
