@@ -290,3 +290,18 @@ def test_without_the_tablets_advanced_alopecia_areata_shows_the_injections_outco
     assert "steroid" in text.lower()
     warnings = " ".join(h.text for h in usual.harms)
     assert "must not be taken while breastfeeding" not in warnings  # the tablets' label warning
+
+
+def test_the_tablets_boxed_warning_is_shown_once_and_only_where_the_tablets_are_offered() -> None:
+    """A dermatologist's read: with the tablets left out in pregnancy, usual care (injections)
+    still showed the tablets' boxed warning as its harm, and someone with advanced disease read
+    the boxed warning twice (the condition's line and the tablets' label warning)."""
+
+    def boxed(severity: str, **health: bool) -> int:
+        a = _assess("alopecia_areata", "hair", severity=severity, health=health)
+        usual = next(o for o in a.options if o.treatment == "conventional")
+        return sum("boxed" in h.text for h in usual.harms)
+
+    assert boxed("advanced") == 1
+    assert boxed("advanced", pregnant_or_breastfeeding=True) == 0
+    assert boxed("mild") == 0

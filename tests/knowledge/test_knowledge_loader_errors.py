@@ -437,6 +437,42 @@ def test_a_place_with_entries_for_some_conditions_needs_one_for_every_condition(
     assert "every condition" in str(err)
 
 
+def test_a_place_may_leave_its_other_conditions_to_the_fallback_only_when_it_says_so(
+    data: Path,
+) -> None:
+    """``others_read_fallback: true`` on a condition's entry: the place's other conditions read
+    the "*" text on purpose (the UK's usual care: looked up for alopecia areata only). Without
+    it the missing general entry is an error; on a general entry the flag means nothing."""
+    uk = entry(
+        yaml.safe_load((data / "regulatory.yaml").read_text()),
+        treatment="conventional",
+        jurisdiction="GB",
+    )
+    assert uk["conditions"] == ["alopecia_areata"] and uk["others_read_fallback"] is True
+    kb = read_knowledge(data)
+    assert kb.regulatory_status("conventional", "GB", "acne_scars").jurisdiction == "*"
+    assert kb.regulatory_status("conventional", "GB", "alopecia_areata").jurisdiction == "GB"
+
+    edit(
+        data,
+        "regulatory.yaml",
+        lambda es: entry(es, jurisdiction="GB", **{"treatment": "conventional"}).pop(
+            "others_read_fallback"
+        ),
+    )
+    err = broken(data)
+    assert (err.entry, err.field) == ("conventional/GB", "jurisdiction")
+    assert "every condition" in str(err)
+
+    def on_general(entries: Entries) -> None:
+        entry(entries, jurisdiction="GB", treatment="conventional")["others_read_fallback"] = True
+        _general_us_usual_care(entries)["others_read_fallback"] = True
+
+    edit(data, "regulatory.yaml", on_general)
+    err = broken(data)
+    assert (err.entry, err.field) == ("conventional/US", "others_read_fallback")
+
+
 def test_two_entries_for_one_condition_and_place(data: Path) -> None:
     def twice(entries: Entries) -> None:
         scars = entry(

@@ -282,3 +282,47 @@ def test_shedding_in_the_us_leads_with_what_is_off_label(kb: KnowledgeBase) -> N
     row = kb.regulatory_status("conventional", "US", "telogen_effluvium")
     assert row.status == "off_label"
     assert "off-label" in row.text.split(". ")[0]
+
+
+def _advanced_patches(jurisdiction: str) -> object:
+    from regenaid.decide import assess
+
+    return assess(
+        parse_intake(
+            {
+                "concern": "hair",
+                "condition": "alopecia_areata",
+                "age": 34,
+                "sex": "female",
+                "severity": "advanced",
+                "jurisdiction": jurisdiction,
+                "priorities": {"cost": 3},
+            }
+        )
+    )
+
+
+def test_uk_usual_care_for_alopecia_areata_says_what_nice_decided() -> None:
+    """In the UK, what the NHS pays for is NICE's decision, not the US list price: ritlecitinib
+    recommended from age 12 (March 2024, the NHS in England must then fund it), baricitinib not
+    (the tablet priced here). The price notice then points to it instead of saying we do not
+    know whether a health service pays; elsewhere outside the US it still says so."""
+    from regenaid.decide.assessment import Assessment
+
+    uk = _advanced_patches("GB")
+    assert isinstance(uk, Assessment)
+    usual = next(o for o in uk.options if o.treatment == "conventional")
+    text = usual.regulatory.text
+    assert "NICE recommends ritlecitinib from age 12 (March 2024)" in text
+    assert "does not recommend baricitinib" in text
+    assert {"uk-dhsc-answer-ritlecitinib-nice", "nice-baricitinib-alopecia-consultation"} <= set(
+        usual.regulatory.sources
+    )
+    notice = next(n for n in uk.notices if n.code == "usual_care_price")
+    assert "regulatory status" in notice.text and "whether a health service" not in notice.text
+    germany = _advanced_patches("DE")
+    assert isinstance(germany, Assessment)
+    notice = next(n for n in germany.notices if n.code == "usual_care_price")
+    assert "whether a health service or insurer pays for them, we do not know" in notice.text
+    usual_de = next(o for o in germany.options if o.treatment == "conventional")
+    assert "NICE" not in usual_de.regulatory.text

@@ -541,10 +541,17 @@ def _advanced_price_notice(kb: KnowledgeBase, intake: Intake, advanced: bool) ->
         return []
     text = price.note
     if intake.jurisdiction != "US":
-        text += (
-            " What the tablets cost where you live, and whether a health service or insurer "
-            "pays for them, we do not know."
-        )
+        status = kb.regulatory_status("conventional", intake.jurisdiction, intake.condition)
+        if intake.condition in status.conditions:  # we looked up this place for this condition
+            text += (
+                " What the tablets cost where you live we do not know; what your health "
+                "service decided about them is in usual care's regulatory status."
+            )
+        else:
+            text += (
+                " What the tablets cost where you live, and whether a health service or "
+                "insurer pays for them, we do not know."
+            )
     return [Notice(code="usual_care_price", text=text, sources=list(price.sources))]
 
 

@@ -774,6 +774,8 @@ def _read_regulatory(
     file = "regulatory.yaml"
     keys: set[tuple[str, str]] = set()  # (treatment, jurisdiction) of entries for every condition
     narrow: set[tuple[str, str, str]] = set()  # (treatment, jurisdiction, condition)
+    # places whose other conditions read the "*" text on purpose (``others_read_fallback``)
+    open_places: set[tuple[str, str]] = set()
     for i, item in enumerate(_entries(data_dir, file)):
         name = f"#{i + 1}"
         if isinstance(item, Mapping):
@@ -794,6 +796,11 @@ def _read_regulatory(
             note=r.opt_text("note"),
             conditions=r.opt_choices("conditions", ALL_CONDITIONS),
         )
+        if r.has("others_read_fallback"):
+            if not row.conditions:
+                raise r.error("others_read_fallback", "only for an entry with conditions")
+            if r.flag("others_read_fallback"):
+                open_places.add((treatment, jurisdiction))
         r.finish()
         if row.status == "not_verified" and row.note is None:
             raise r.error("note", "say what could not be verified")
@@ -808,8 +815,10 @@ def _read_regulatory(
         rows.append(row)
     for place in sorted({(t, j) for t, j, _ in narrow}):
         # a place with entries for some conditions needs one for the others (else they would
-        # get a less specific place's text, e.g. the "*" fallback for a US person)
-        if place not in keys:
+        # get a less specific place's text, e.g. the "*" fallback for a US person), unless its
+        # entries say that is meant (``others_read_fallback: true``: we know the place's
+        # status for these conditions only)
+        if place not in keys and place not in open_places:
             raise KnowledgeError(
                 file, "/".join(place), "jurisdiction", "missing entry for every condition"
             )
