@@ -189,13 +189,14 @@ def test_what_the_cache_charges_is_close_to_the_measured_size() -> None:
     arrays exactly, the rest by constants): within 20% of approximate_size, over every
     condition, two currencies, short and long horizons, with and without an earlier response.
     Prepared blocks are measured with the JSON they keep once an assessment has been written
-    (charged when they are stored)."""
+    (charged when they are stored), and without the parts they share with their runs (the
+    runs are charged for those)."""
     from regenaid.caching import approximate_size
     from regenaid.decide.option_cost import (
         _prepare,
         _prepared_size,
         _run_size,
-        _simulate,
+        _simulated,
     )
     from regenaid.knowledge import load_knowledge
 
@@ -207,14 +208,15 @@ def test_what_the_cache_charges_is_close_to_the_measured_size() -> None:
             for months in (1, 24, 240):
                 for prior in (None, "good"):
                     priors = tuple(prior if t == "prp" else None for t in treatments)
-                    runs = _simulate(kb, condition.id, treatments, currency, months, priors)
-                    for costs, _inputs, _notes, bars, _converted in runs:
-                        run = (costs, bars)
+                    args = (kb, condition.id, treatments, currency, months, priors)
+                    runs = [run for run, *_ in _simulated(*args, True, False)]
+                    for run in runs:
                         assert _run_size(run) == pytest.approx(approximate_size(run), rel=0.2)
-                    prepared = _prepare(kb, condition.id, treatments, currency, months, priors)
+                    prepared = _prepare(*args)
                     for item in prepared:  # with the JSON an assessment's first writing adds
                         item.json_parts()
-                    measured = approximate_size(prepared)
+                    shared = [shown for _, _, shown in runs]
+                    measured = approximate_size((prepared, shared)) - approximate_size(shared)
                     assert _prepared_size(prepared) == pytest.approx(measured, rel=0.2)
                     checked += 1
     assert checked >= 40

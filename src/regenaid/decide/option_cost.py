@@ -141,28 +141,60 @@ def _simulate(
 ]:
     """Run the cost model per option (each run cached by :func:`_run_option`; the options not
     in the cache run together, :func:`_run_options`)."""
-    chosen = []
-    for treatment, prior in zip(treatments, priors, strict=True):
-        listed, converted = price_in(kb, treatment, condition, currency, advanced)
-        price = converted.price(listed) if converted and listed else listed
-        resp = response_prior(treatment, prior)
-        inputs = OptionInputs(
-            treatment=treatment,
-            protocol=kb.protocol(treatment, condition, advanced),
-            price=price,
-            response=resp.distribution if resp else None,
-            discontinuation_per_year=DISCONTINUATION_PER_YEAR,
+    return tuple(
+        (run[0], inputs, list(notes), run[1], converted)
+        for run, inputs, notes, converted in _simulated(
+            kb, condition, treatments, currency, horizon_months, priors, budgeted, advanced
         )
-        chosen.append((treatment, listed, converted, resp, inputs))
-    runs = _run_option.many([(c[-1], horizon_months) for c in chosen], _run_options)
-    out = []
-    for (treatment, listed, converted, resp, inputs), (costs, bars) in zip(
-        chosen, runs, strict=True
-    ):
-        said = conversion_sentence(converted, kb.sources) if converted else None
-        notes = _assumptions(treatment, listed, currency, resp, said, budgeted)
-        out.append((costs, inputs, notes + _unknowns_assumed(inputs), bars, converted))
-    return tuple(out)
+    )
+
+
+def _simulated(
+    kb: KnowledgeBase,
+    condition: str,
+    treatments: tuple[TreatmentId, ...],
+    currency: str | None,
+    horizon_months: int,
+    priors: tuple[PriorResponse | None, ...],
+    budgeted: bool,
+    advanced: bool,
+) -> list[tuple[_Run, OptionInputs, tuple[str, ...], Conversion | None]]:
+    """:func:`_simulate` with each option's whole run (its shown parts too) and its notes."""
+    chosen = [
+        _option_setup(kb, condition, treatment, currency, prior, budgeted, advanced)
+        for treatment, prior in zip(treatments, priors, strict=True)
+    ]
+    runs = _run_option.many([(c[0], horizon_months) for c in chosen], _run_options)
+    return [(run, *setup) for run, setup in zip(runs, chosen, strict=True)]
+
+
+@functools.lru_cache(maxsize=4096)  # a few hundred options of conditions x currencies x priors
+def _option_setup(
+    kb: KnowledgeBase,
+    condition: str,
+    treatment: TreatmentId,
+    currency: str | None,
+    prior: PriorResponse | None,
+    budgeted: bool,
+    advanced: bool,
+) -> tuple[OptionInputs, tuple[str, ...], Conversion | None]:
+    """One option's model inputs, its block's assumptions and the conversion of its prices.
+    They depend on the option and not on the others of a combination, so combinations not
+    seen before that share an option (most of them) look them up instead of making them
+    again."""
+    listed, converted = price_in(kb, treatment, condition, currency, advanced)
+    price = converted.price(listed) if converted and listed else listed
+    resp = response_prior(treatment, prior)
+    inputs = OptionInputs(
+        treatment=treatment,
+        protocol=kb.protocol(treatment, condition, advanced),
+        price=price,
+        response=resp.distribution if resp else None,
+        discontinuation_per_year=DISCONTINUATION_PER_YEAR,
+    )
+    said = conversion_sentence(converted, kb.sources) if converted else None
+    notes = _assumptions(treatment, listed, currency, resp, said, budgeted)
+    return inputs, tuple(notes + _unknowns_assumed(inputs)), converted
 
 
 # What the cache charges for a run and for prepared blocks, without walking them (walking them
@@ -170,21 +202,39 @@ def _simulate(
 # rest at the sizes approximate_size finds for it (test_option_cost keeps them within 20%).
 _RUN_OTHER_BYTES = 750  # the intervals and the rest of OptionCosts
 _BAR_BYTES = 380  # one tornado bar
-_BLOCK_BYTES = 8_800  # one cost block without its curves: texts, intervals, break-even
-_BLOCK_MONTH_BYTES = 135  # one month of the block's curves (month, expected, low, high)
+_SHOWN_BAR_BYTES = 480  # one bar's row of the block's sensitivity (the run's shown parts)
+_SHOWN_BYTES = 830  # the rest of the shown parts but the curves: the intervals
+_BLOCK_BYTES = 5_100  # one cost block without the run's shown parts: texts, break-even
+_BLOCK_MONTH_BYTES = 135  # one month of the run's curves (month, expected, low, high)
 _BLOCK_JSON_BYTES = 3_200  # the block's JSON (made when an assessment is first written)
 _BLOCK_JSON_MONTH_BYTES = 29  # and its curves' JSON per month
 
 
-def _run_size(run: tuple[OptionCosts, tuple[TornadoBar, ...]]) -> int:
-    costs, bars = run
+def _run_size(run: _Run) -> int:
+    costs, bars, _ = run
     arrays = [v for v in vars(costs).values() if isinstance(v, np.ndarray)]
     return (
-        sum(ARRAY_OVERHEAD + a.nbytes for a in arrays) + _RUN_OTHER_BYTES + _BAR_BYTES * len(bars)
+        sum(ARRAY_OVERHEAD + a.nbytes for a in arrays)
+        + _RUN_OTHER_BYTES
+        + (_BAR_BYTES + _SHOWN_BAR_BYTES) * len(bars)
+        + _SHOWN_BYTES
+        + _BLOCK_MONTH_BYTES * (costs.horizon_months + 1)
     )
 
 
-_Run = tuple[OptionCosts, tuple[TornadoBar, ...]]
+@dataclass(frozen=True)
+class _Shown:
+    """A run's parts of a cost block, made once per run: every prepared block of the run (its
+    option in any combination, with any budget) holds these same objects, read-only."""
+
+    first_year: dict[str, float]
+    horizon_total: dict[str, float]
+    cost_per_responder: dict[str, float] | None
+    cumulative_by_month: dict[str, list[int] | list[float]]
+    sensitivity: list[dict[str, object]]
+
+
+_Run = tuple[OptionCosts, tuple[TornadoBar, ...], _Shown]
 
 
 @bytes_cached(_run_size)  # about 20 kB each (2,000 draws of the horizon's costs, the curves)
@@ -202,7 +252,7 @@ def _run_option(inputs: OptionInputs, horizon_months: int) -> _Run:
 def _run_options(calls: list[tuple[Any, ...]]) -> list[_Run]:
     """:func:`_run_option` for each ``(inputs, horizon_months)``: the options with the same
     horizon run together (:func:`regenaid.economics.regen_model.simulate_many`)."""
-    out: dict[int, _Run] = {}
+    out: dict[int, tuple[OptionCosts, tuple[TornadoBar, ...]]] = {}
     by_horizon: dict[int, list[int]] = {}
     for k, (inputs, months) in enumerate(calls):
         if inputs.treatment == "no_treatment":
@@ -215,7 +265,47 @@ def _run_options(calls: list[tuple[Any, ...]]) -> list[_Run]:
         ran = simulate_many(options, months, DEFAULT_DRAWS, DEFAULT_SEED)
         for k, (costs, bars) in zip(ks, ran, strict=True):
             out[k] = _kept(costs), tuple(bars)
-    return [out[k] for k in range(len(calls))]
+    return _with_shown([out[k] for k in range(len(calls))])
+
+
+def _with_shown(runs: list[tuple[OptionCosts, tuple[TornadoBar, ...]]]) -> list[_Run]:
+    """Each run with its :class:`_Shown` parts; every run's three curves rounded together
+    (one pass instead of three small ones per run)."""
+    shown = [
+        curve
+        for costs, _ in runs
+        for curve in (costs.cumulative_mean, costs.cumulative_low, costs.cumulative_high)
+    ]
+    curves = iter(_rounded_rows(np.stack(shown)) if shown else [])
+    out: list[_Run] = []
+    for costs, bars in runs:
+        cumulative: dict[str, list[int] | list[float]] = {
+            "month": list(range(costs.horizon_months + 1)),
+            "expected": next(curves),
+            "low": next(curves),
+            "high": next(curves),
+        }
+        parts = _Shown(
+            first_year=_interval(costs.first_year),
+            horizon_total=_interval(costs.horizon_total),
+            cost_per_responder=(
+                _interval(costs.cost_per_responder) if costs.cost_per_responder else None
+            ),
+            cumulative_by_month=cumulative,
+            sensitivity=[
+                {
+                    "parameter": bar.parameter,
+                    "low": round(bar.low_value, 4),
+                    "high": round(bar.high_value, 4),
+                    "cost_at_low": round(bar.outcome_at_low, 2),
+                    "cost_at_high": round(bar.outcome_at_high, 2),
+                    "base": round(bar.base_outcome, 2),
+                }
+                for bar in bars
+            ],
+        )
+        out.append((costs, bars, parts))
+    return out
 
 
 _NOT_KEPT = np.empty(0)
@@ -458,7 +548,7 @@ def _prepared_size(prepared: tuple[_Prepared, ...]) -> int:
         + p.horizon_draws.nbytes
         + _BLOCK_BYTES
         + _BLOCK_JSON_BYTES
-        + (_BLOCK_MONTH_BYTES + _BLOCK_JSON_MONTH_BYTES) * (p.months + 1)
+        + _BLOCK_JSON_MONTH_BYTES * (p.months + 1)
         for p in prepared
     )
 
@@ -474,19 +564,12 @@ def _prepare(
     budgeted: bool = True,
     advanced: bool = False,
 ) -> tuple[_Prepared, ...]:
-    runs = _simulate(kb, condition, treatments, wanted, months, priors, budgeted, advanced)
-    active = [c for c, i, *_ in runs if c.treatment != "no_treatment" and i.price is not None]
-    # every option's three curves, rounded together (one pass instead of fifteen small ones)
-    shown = [
-        curve
-        for costs, *_ in runs
-        for curve in (costs.cumulative_mean, costs.cumulative_low, costs.cumulative_high)
-    ]
-    curves = iter(_rounded_rows(np.stack(shown)) if shown else [])
+    runs = _simulated(kb, condition, treatments, wanted, months, priors, budgeted, advanced)
+    active = [r[0] for r, i, *_ in runs if r[0].treatment != "no_treatment" and i.price is not None]
     cheapest_in: dict[str, dict[TreatmentId, float]] = {}  # per currency: the same peers
     breaks_in: dict[str, dict[tuple[int, int], BreakEven]] = {}  # and every pair of them
     out = []
-    for costs, inputs, notes, bars, converted in runs:
+    for (costs, _, shown), inputs, notes, converted in runs:
         treatment = costs.treatment
         price = inputs.price
         currency = price.currency if price else (wanted or "USD")
@@ -527,34 +610,17 @@ def _prepare(
             "exchange_rate": _rate_block(converted, kb) if converted else None,
             "horizon_months": months,
             "sessions_over_horizon": {"low": horizon_range.low, "high": horizon_range.high},
-            "first_year": _interval(costs.first_year),
-            "horizon_total": _interval(costs.horizon_total),
+            "first_year": shown.first_year,
+            "horizon_total": shown.horizon_total,
             "within_budget": None,
             "probability_within_budget": None,
             "break_even": breaks,
             "probability_cheapest": (
                 round(cheapest[treatment], 3) if treatment in cheapest else None
             ),
-            "cost_per_responder": (
-                _interval(costs.cost_per_responder) if costs.cost_per_responder else None
-            ),
-            "cumulative_by_month": {
-                "month": list(range(months + 1)),
-                "expected": next(curves),
-                "low": next(curves),
-                "high": next(curves),
-            },
-            "sensitivity": [
-                {
-                    "parameter": bar.parameter,
-                    "low": round(bar.low_value, 4),
-                    "high": round(bar.high_value, 4),
-                    "cost_at_low": round(bar.outcome_at_low, 2),
-                    "cost_at_high": round(bar.outcome_at_high, 2),
-                    "base": round(bar.base_outcome, 2),
-                }
-                for bar in bars
-            ],
+            "cost_per_responder": shown.cost_per_responder,
+            "cumulative_by_month": shown.cumulative_by_month,
+            "sensitivity": shown.sensitivity,
             "model": {
                 "structure": "cohort state-transition model, monthly cycles",
                 "draws": DEFAULT_DRAWS,
@@ -575,6 +641,7 @@ def clear_cost_model_cache() -> None:
     """Forget every cached result of the cost model (draws, runs and prepared blocks)."""
     _prepare.cache_clear()
     _run_option.cache_clear()
+    _option_setup.cache_clear()
     clear_draws_cache()
 
 
