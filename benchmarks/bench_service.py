@@ -10,6 +10,9 @@
    currencies, horizons of 12 to 240 months, with and without an earlier PRP course): more
    than its cache holds. Goal < 400 MB. Reported with the RSS after the first 100 as the
    anchor, and what the byte-bounded cost-model cache (``regenaid.caching``) holds then.
+3. The pause of a full garbage collection in a worker after start-up and 600 assessments
+   (median of 5 ``gc.collect()``), without and with the warm-up's ``gc.freeze`` side by side:
+   every thread, the event loop's included, stops for it.
 
 Run: ``python -m benchmarks service`` (or ``make bench``).
 """
@@ -159,6 +162,58 @@ def memory_after_many_assessments() -> None:
     )
 
 
+_GC_SCRIPT = """
+import gc, os, statistics, sys, time
+os.environ.setdefault("REGENAID_ENVIRONMENT", "test")
+os.environ.setdefault("REGENAID_SECRET_KEY", "b" * 43)
+sys.path.insert(0, sys.argv[1])
+from benchmarks.bench_assess import SEED, make_intakes
+from regenaid.decide import parse_intake
+from regenaid.decide.assessment import assessment_json
+from regenaid.web.app import create_app
+from regenaid.web.warmup import assess_once, compile_public_templates
+
+app = create_app()
+assess_once()
+compile_public_templates(app)
+
+def pause(seed):
+    for data in make_intakes(600, seed):
+        assessment_json(parse_intake(data))
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        gc.collect()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1e3, len(gc.get_objects())
+
+before = pause(SEED)
+gc.freeze()  # as the warm-up does (regenaid.web.warmup)
+after = pause(SEED + 1)
+print(*before, *after)
+"""
+
+
+def gc_pause() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _GC_SCRIPT, str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
+    ).stdout.split()
+    before_ms, before_objects, after_ms, after_objects = map(float, out)
+    print(
+        f"full garbage collection, start-up + 600 assessments (anchor): {before_ms:7.1f} ms "
+        f"over {before_objects:,.0f} objects"
+    )
+    print(
+        f"same after the warm-up's gc.freeze, + 600 more             : {after_ms:7.1f} ms "
+        f"over {after_objects:,.0f} objects (ratio {after_ms / before_ms:.3f})"
+    )
+
+
 def main() -> None:
     health_under_pdf_load()
     memory_after_many_assessments()
+    gc_pause()
