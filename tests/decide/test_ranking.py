@@ -811,3 +811,39 @@ def test_an_untested_option_shows_no_number_it_does_not_use() -> None:
     assert not any("the benefit we expect" in line for line in exosome.why)  # earlier response
     assert not any("we expect less" in line for line in exosome.why)  # advanced
     assert exosome.expected_benefit == pytest.approx(natural_course_benefit(intake))
+
+
+def test_a_cost_line_never_says_over_budget_raised_its_fit_without_saying_why() -> None:
+    """A why line read "over your budget, which raised its fit": true relative to dearer
+    options, but it reads as a contradiction. Where the budget and the comparison point
+    different ways the line now says so ("but cheaper than average", "but dearer than
+    average"). Checked over many people with budgets; both cases must turn up."""
+    import random
+
+    rng = random.Random(20261201)
+    seen = {"over": 0, "within": 0}
+    for _ in range(400):
+        concern = rng.choice(sorted(CONDITIONS_BY_CONCERN))
+        data: dict[str, Any] = {
+            "concern": concern,
+            "condition": rng.choice(CONDITIONS_BY_CONCERN[concern]),
+            "age": rng.randint(18, 80),
+            "sex": rng.choice(["female", "male"]),
+            "severity": rng.choice(["mild", "moderate", "advanced"]),
+            "priorities": {"cost": rng.randint(1, 4), "evidence": rng.randint(0, 4)},
+            "jurisdiction": "US",
+            "budget": {
+                "amount": rng.choice([500, 1000, 3000, 8000, 20000, 60000]),
+                "currency": "USD",
+                "horizon_months": rng.choice([12, 24, 36]),
+            },
+        }
+        for option in assess(parse_intake(data)).options:
+            for line in option.why:
+                if "over your budget" in line and "which raised" in line:
+                    assert "over your budget, but cheaper than average, which raised" in line
+                    seen["over"] += 1
+                if "within your budget" in line and "which lowered" in line:
+                    assert "within your budget, but dearer than average, which lowered" in line
+                    seen["within"] += 1
+    assert seen["over"] and seen["within"], seen

@@ -725,6 +725,22 @@ def _effect_words(delta: float) -> str:
     return f"{direction} its fit {amount} compared with the other options ({delta:+.2f})"
 
 
+def _budget_but(attribute: str, facts: OptionFacts, budget: float | None, delta: float) -> str:
+    """For cost against a budget, when the budget and the comparison point different ways:
+    "over your budget but cheaper than average, which raised its fit" (an option over the
+    budget can still be among the cheaper ones), and "within your budget but dearer than
+    average, which lowered its fit"; else nothing. (The average of the options' cost scores,
+    which fall in a straight line from free to twice the budget.)"""
+    if attribute != "cost" or budget is None:
+        return ""
+    over = facts.horizon_cost > budget
+    if over and delta > 0:
+        return "but cheaper than average, "
+    if not over and delta < 0:
+        return "but dearer than average, "
+    return ""
+
+
 def rank_options(
     facts: Sequence[OptionFacts],
     screening: Mapping[TreatmentId, ScreeningResult],
@@ -813,7 +829,7 @@ def rank_options(
                     # PRP at USD 3,098 sits near the average of 270 and 24,691)
                     effect = "near the middle of the options on this, so it changed little"
                 else:
-                    effect = f"which {_effect_words(delta)}"
+                    effect = f"{_budget_but(a, f, budget, delta)}which {_effect_words(delta)}"
                 text = f"{rated_text}{_describe(a, f, months, budget, unknowns)}, {effect}."
                 contributions.append((-abs(delta), index, text))
         lines.extend(text for _, _, text in sorted(contributions))
