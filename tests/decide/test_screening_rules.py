@@ -150,6 +150,16 @@ def test_rule_applies(rule: Contraindication) -> None:
                     *rule.sources,
                     *(s for n in notes for s in n.sources),
                     *(s for c in parts for s in c.sources),
+                    # what the parts left cannot do, when those for severe disease are left out
+                    *(
+                        s
+                        for c in KB.first_line[condition].components
+                        if "can still start with:" in reason.text
+                        and any(p.role == "severe" for p in parts)
+                        and c.name in reason.text.partition("can still start with:")[2]
+                        and c.limits is not None
+                        for s in c.limits.sources
+                    ),
                 )
             )
             assert reason.sources == list(expected)

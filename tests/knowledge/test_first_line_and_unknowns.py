@@ -305,3 +305,15 @@ def test_the_tablets_boxed_warning_is_shown_once_and_only_where_the_tablets_are_
     assert boxed("advanced") == 1
     assert boxed("advanced", pregnant_or_breastfeeding=True) == 0
     assert boxed("mild") == 0
+
+
+def test_when_the_tablets_are_left_out_the_injections_are_said_to_be_for_small_patches() -> None:
+    """With widespread hair loss and the tablets left out (pregnancy, an infection), usual care
+    'can still start with' steroid injections, which are meant for small patches (MSD Manual):
+    the reason says so, instead of offering them as if they answered widespread loss."""
+    for health in ({"pregnant_or_breastfeeding": True}, {"systemic_infection": True}):
+        a = _assess("alopecia_areata", "hair", severity="advanced", health=health)
+        usual = next(o for o in a.options if o.treatment == "conventional")
+        reason = next(r for r in usual.reasons if "can still start with" in r.text)
+        assert "meant for small patches" in reason.text, health
+        assert "msd-manual-alopecia-areata" in reason.sources

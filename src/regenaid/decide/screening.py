@@ -37,6 +37,7 @@ from regenaid.knowledge.model import (
     PRIOR_CARE_TAGS,
     SUPPORTIVE_CARE_TAGS,
     CareComponent,
+    CitedText,
     Contraindication,
     Eligibility,
     FirstLineCare,
@@ -166,6 +167,7 @@ def _conventional_reason(
         going_on = tuple(c.name.lower() for c in supportive)
         text += f" Meanwhile, {'; '.join(going_on)} can start now or go on."
     left_out: tuple[str, ...] = ()
+    limits: list[CitedText] = []
     if still_open and SEVERITY_OF_LEVEL[level] > SEVERITY_OF_LEVEL["caution"]:
         left_out = names
         what = "this part" if len(parts) == 1 else "these parts"
@@ -177,10 +179,22 @@ def _conventional_reason(
         # (``failed``: care tag -> the earlier treatment the person said did not help)
         open_names = [_with_failure(c, failed or {}) for c in still_open]
         text += f" Usual care can still start with: {'; '.join(open_names)}."
+        if any(p.role == "severe" for p in parts):  # what is left is meant for milder disease
+            limits = [c.limits for c in still_open if c.limits is not None]
+            text += "".join(f" {note.text}" for note in limits)
         level, come_back = "caution", None
     # the rule's sources, then those of the parts it names ("This concerns: ..."), so that the
     # parts are cited for this condition and not only the rule's examples from other conditions
-    sources = tuple(dict.fromkeys((*cited, *(s for p in parts for s in p.sources))))
+    # (then those of what is said of the parts left: ``limits``)
+    sources = tuple(
+        dict.fromkeys(
+            (
+                *cited,
+                *(s for p in parts for s in p.sources),
+                *(s for note in limits for s in note.sources),
+            )
+        )
+    )
     return Reason(rule.code, text, sources, level, come_back, names, going_on, left_out)
 
 

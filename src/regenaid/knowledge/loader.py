@@ -983,6 +983,7 @@ def _read_first_line(
                 warnings=c.cited_list("warnings", required=False),
                 sexes=c.opt_choices("sexes", SEXES),
                 cost_note=c.cited("cost_note") if c.has("cost_note") else None,
+                limits=c.cited("limits") if c.has("limits") else None,
             )
             c.finish()
             if not _ID.match(component.id):

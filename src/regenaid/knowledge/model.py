@@ -475,6 +475,10 @@ class CareComponent:
     # What this part costs when the condition's price list does not include it (shown to the
     # people it is offered to, so a total never silently leaves it out).
     cost_note: CitedText | None = None
+    # What this part cannot do for severe disease, said when it is all that is left of usual
+    # care for someone whose parts for severe disease are left out (e.g. steroid injections
+    # are meant for small patches).
+    limits: CitedText | None = None
 
     def applies(self, severity: str, sex: str | None = None) -> bool:
         """True when this part is offered at ``severity`` (severe/advanced parts: advanced) to a
