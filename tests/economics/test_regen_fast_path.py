@@ -530,6 +530,24 @@ def test_options_run_together_give_what_each_gives_alone(months: int) -> None:
             _identical(costs, reference_like(option, months))
 
 
+@pytest.mark.parametrize("horizons", [[1], [5, 12, 13], [12, 24, 36], [1, 36, 240], [240, 7, 7]])
+def test_horizons_run_together_give_what_each_gives_alone(horizons: list[int]) -> None:
+    """simulate_horizons runs the options once up to the longest horizon; each horizon's
+    results are simulate_many's at that horizon, to the bit."""
+    options = list(OPTIONS.values())
+    for chosen in (options, options[::-1], options[2:5]):
+        together = regen_model.simulate_horizons(chosen, horizons, 500, 7)
+        assert sorted(together) == sorted(set(horizons))
+        for months, results in together.items():
+            alone = regen_model.simulate_many(chosen, months, 500, 7)
+            for option, (costs, bars), (costs_alone, bars_alone) in zip(
+                chosen, results, alone, strict=True
+            ):
+                _identical(costs, costs_alone)
+                _identical(costs, reference_like(option, months))
+                assert bars == bars_alone
+
+
 def reference_like(option: OptionInputs, months: int) -> OptionCosts:
     """run_option on the draws, alone (the path the reference engine is compared with)."""
     if regen_model._is_free(option):
