@@ -404,14 +404,17 @@ def test_cost_blocks_are_those_of_the_reference_path(monkeypatch: pytest.MonkeyP
         # each tornado from the reference engine's costs, here
         patch.setattr(
             option_cost,
-            "simulate_many",
-            lambda options, months, n, seed: [
-                (
-                    reference_run_option(option, draw_parameters(option, n, seed), months),
-                    regen_model.option_tornado(option, months),
-                )
-                for option in options
-            ],
+            "simulate_horizons",
+            lambda options, horizons, n, seed: {
+                months: [
+                    (
+                        reference_run_option(option, draw_parameters(option, n, seed), months),
+                        regen_model.option_tornado(option, months),
+                    )
+                    for option in options
+                ]
+                for months in horizons
+            },
         )
         patch.setattr(regen_model, "cumulative_costs", reference_cumulative_costs)
         patch.setattr(option_cost, "probability_cheapest", reference_probability_cheapest)
@@ -528,6 +531,24 @@ def test_options_run_together_give_what_each_gives_alone(months: int) -> None:
             _identical(costs, regen_model.simulate_option(option, months, 500, 7))
             assert bars == regen_model.option_tornado(option, months)
             _identical(costs, reference_like(option, months))
+
+
+@pytest.mark.parametrize("horizons", [[1], [5, 12, 13], [12, 24, 36], [1, 36, 240], [240, 7, 7]])
+def test_horizons_run_together_give_what_each_gives_alone(horizons: list[int]) -> None:
+    """simulate_horizons runs the options once up to the longest horizon; each horizon's
+    results are simulate_many's at that horizon, to the bit."""
+    options = list(OPTIONS.values())
+    for chosen in (options, options[::-1], options[2:5]):
+        together = regen_model.simulate_horizons(chosen, horizons, 500, 7)
+        assert sorted(together) == sorted(set(horizons))
+        for months, results in together.items():
+            alone = regen_model.simulate_many(chosen, months, 500, 7)
+            for option, (costs, bars), (costs_alone, bars_alone) in zip(
+                chosen, results, alone, strict=True
+            ):
+                _identical(costs, costs_alone)
+                _identical(costs, reference_like(option, months))
+                assert bars == bars_alone
 
 
 def reference_like(option: OptionInputs, months: int) -> OptionCosts:

@@ -351,21 +351,44 @@ def simulate_many(
     results, computed together: the options' draws and the tornado's parameter sets are the
     columns of one set of arrays (every column's arithmetic is its own), so the monthly loop and
     the percentiles run once for all of them instead of twice per option."""
-    out: list[tuple[OptionCosts, list[TornadoBar]] | None] = [None] * len(options)
+    return simulate_horizons(options, (horizon_months,), n_draws, seed)[horizon_months]
+
+
+def simulate_horizons(
+    options: Sequence[OptionInputs],
+    horizons: Sequence[int],
+    n_draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+) -> dict[int, list[tuple[OptionCosts, list[TornadoBar]]]]:
+    """:func:`simulate_many` at each of ``horizons``, with the same results, computed once up to
+    the longest. A month's costs, running totals and percentiles do not depend on the horizon
+    (it only decides where the months stop), so the months of the shorter horizons are those of
+    the longest: what each horizon adds is its own end (the draws there, the cost per responder,
+    the tornado's outcomes)."""
+    wanted = sorted(set(horizons))
+    for months in wanted:
+        _check_horizon(months)
+    out: dict[int, list[tuple[OptionCosts, list[TornadoBar]] | None]] = {
+        months: [None] * len(options) for months in wanted
+    }
     jobs: list[tuple[OptionInputs, OptionDraws, OptionDraws | None]] = []
     placed: list[tuple[int, Mapping[str, tuple[float, float]]]] = []
     ends: dict[Beta, tuple[float, float]] = {}  # the percentiles the options' tornados share
     for k, option in enumerate(options):
         if _is_free(option):
-            free = _free_option(option, horizon_months, n_draws)
-            out[k] = free, option_tornado(option, horizon_months)
+            for months in wanted:
+                free = _free_option(option, months, n_draws)
+                out[months][k] = free, option_tornado(option, months)
             continue
         ranges, variants = _tornado_variants(option, ends)
         jobs.append((option, draw_parameters(option, n_draws, seed), variants))
         placed.append((k, ranges))
-    for (k, ranges), (costs, outcomes) in zip(placed, _run_many(jobs, horizon_months), strict=True):
-        out[k] = costs, _tornado_bars(ranges, outcomes)
-    return [item for item in out if item is not None]
+    for months, ran in _run_many(jobs, wanted).items():
+        for (k, ranges), (costs, outcomes) in zip(placed, ran, strict=True):
+            out[months][k] = costs, _tornado_bars(ranges, outcomes)
+    return {
+        months: [item for item in results if item is not None] for months, results in out.items()
+    }
 
 
 def _free_option(option: OptionInputs, horizon_months: int, n_draws: int) -> OptionCosts:
@@ -514,20 +537,23 @@ def _months_paid(paying: BoolArray) -> IntArray:
 
 def run_option(option: OptionInputs, draws: OptionDraws, horizon_months: int) -> OptionCosts:
     """The cohort model for each draw of the parameters (module docstring)."""
-    return _run_many([(option, draws, None)], horizon_months)[0][0]
+    return _run_many([(option, draws, None)], [horizon_months])[horizon_months][0][0]
 
 
 @dataclass
 class _Rows:
-    """One option's running totals in the table of :func:`_run_many`: ``cumulative`` at months
-    ``distinct`` (row 0, all zeros, is not in the table), from row ``start``; then, when
-    ``summarised``, its cost per responder and its response draws."""
+    """One option's running totals at one horizon in the table of :func:`_run_many`:
+    ``cumulative`` at months ``distinct`` (row 0, all zeros, is not in the table), from row
+    ``start``; then, when ``summarised``, its cost per responder (row ``per_responder``) and
+    its response draws (row ``response``)."""
 
     distinct: IntArray
     start: int
     horizon: FloatArray
     first: FloatArray
     summarised: bool
+    per_responder: int = 0
+    response: int = 0
 
 
 class _Workspace:
@@ -574,33 +600,36 @@ _WORKSPACE = _Workspace(8 * 2**20)  # an assessment's options over 36 months tak
 
 
 def _run_many(
-    jobs: Sequence[tuple[OptionInputs, OptionDraws, OptionDraws | None]], months: int
-) -> list[tuple[OptionCosts, list[float]]]:
-    """:func:`run_option` for each ``(option, draws, extra)``, and the expected cost over the
-    horizon for each parameter set in ``extra`` (the tornado's, or None): all in one
-    :func:`_monthly_matrix`, and the percentiles of every option's months in one call."""
-    _check_horizon(months)
+    jobs: Sequence[tuple[OptionInputs, OptionDraws, OptionDraws | None]], horizons: Sequence[int]
+) -> dict[int, list[tuple[OptionCosts, list[float]]]]:
+    """:func:`run_option` for each ``(option, draws, extra)`` at each of ``horizons`` (in
+    increasing order), and the expected cost over each horizon for each parameter set in
+    ``extra`` (the tornado's, or None): all in one :func:`_monthly_matrix` up to the longest
+    horizon, and the percentiles of every option's months in one call."""
+    for months in horizons:
+        _check_horizon(months)
     n = jobs[0][1].n if jobs else 0
     if any(draws.n != n for _, draws, _ in jobs):
         raise ValueError("every option needs the same number of draws")
     with _WORKSPACE.lend() as empty:
-        return _run_in(jobs, months, n, empty)
+        return _run_in(jobs, horizons, n, empty)
 
 
 def _run_in(
     jobs: Sequence[tuple[OptionInputs, OptionDraws, OptionDraws | None]],
-    months: int,
+    horizons: Sequence[int],
     n: int,
     empty: Callable[[tuple[int, int]], FloatArray],
-) -> list[tuple[OptionCosts, list[float]]]:
+) -> dict[int, list[tuple[OptionCosts, list[float]]]]:
     """:func:`_run_many` with its large arrays from ``empty``: nothing returned keeps them."""
-    laid, outcomes, table = _lay_out(jobs, months, empty)
-    for (_, draws, _), placed in zip(jobs, laid, strict=True):
-        if placed.summarised:  # summarise()'s draws: cost per responder, responders
-            assert draws.response is not None
-            end = placed.start + placed.distinct.size - 1
-            np.divide(placed.horizon, np.maximum(draws.response, 1e-9), out=table[end])
-            table[end + 1] = draws.response
+    laid, outcomes, table = _lay_out(jobs, horizons, empty)
+    for (_, draws, _), by_horizon in zip(jobs, laid, strict=True):
+        for placed in by_horizon.values():
+            if placed.summarised:  # summarise()'s draws: cost per responder, responders
+                assert draws.response is not None
+                responding = np.maximum(draws.response, 1e-9)
+                np.divide(placed.horizon, responding, out=table[placed.per_responder])
+                table[placed.response] = draws.response  # (one row for every horizon)
 
     # The means (as summarise()'s, pairwise along each row), then the percentiles of every row
     # (np.quantile's values, as summarise() gives them: its levels are 0.025 and 0.975
@@ -622,20 +651,29 @@ def _run_in(
     for k, q in enumerate((0.025, 0.975, low_q, high_q), start=1):
         if height:
             found_at[k, 1:] = quantiles_of_statistics(found, n, q)
-    return [
-        (_summary(option, draws, months, placed, found_at), extra_outcomes)
-        for (option, draws, _), placed, extra_outcomes in zip(jobs, laid, outcomes, strict=True)
-    ]
+    return {
+        months: [
+            (_summary(option, draws, months, by_horizon[months], found_at), extra[months])
+            for (option, draws, _), by_horizon, extra in zip(jobs, laid, outcomes, strict=True)
+        ]
+        for months in horizons
+    }
 
 
 def _lay_out(
     jobs: Sequence[tuple[OptionInputs, OptionDraws, OptionDraws | None]],
-    months: int,
+    horizons: Sequence[int],
     empty: Callable[[tuple[int, int]], FloatArray],
-) -> tuple[list[_Rows], list[list[float]], FloatArray]:
-    """For :func:`_run_many`: each option's rows in one table (the running totals at the months
-    in which somebody pays, then room for its two more rows), the tornado's outcomes, and the
-    table. The monthly matrix is gone when this returns (less memory at once)."""
+) -> tuple[list[dict[int, _Rows]], list[dict[int, list[float]]], FloatArray]:
+    """For :func:`_run_many`: each option's rows in one table at each horizon (the running
+    totals at the months in which somebody pays, up to the longest horizon, then room for a
+    cost per responder per horizon and the responses), the tornado's outcomes at each horizon,
+    and the table. The monthly matrix is gone when this returns (less memory at once).
+
+    A shorter horizon's months are the first ones of the longest: the same costs (sessions
+    after a horizon only land in a row that is not used), the same running totals (the same
+    additions in the same order), so its rows are read from the longest's."""
+    longest = horizons[-1]
     groups: list[tuple[OptionInputs, OptionDraws]] = []
     own: list[int] = []  # the groups that are options' draws (the others: their tornados')
     for option, draws, extra in jobs:
@@ -644,38 +682,56 @@ def _lay_out(
             groups.append((option, draws))
             if extra is not None:
                 groups.append((option, extra))
-    total, slices = _monthly_matrix(groups, months, empty) if groups else (np.zeros((1, 0)), [])
+    total, slices = _monthly_matrix(groups, longest, empty) if groups else (np.zeros((1, 0)), [])
     paying = total[1:] != 0  # whether each draw pays in each month
     paid = {k: _months_paid(paying[:, slices[k]]) for k in own}  # the months each one pays in
     rows = _months_paid(paying)  # anybody
     for k in range(1, rows.size):  # running totals, in place, at the months paid in
         total[rows[k]] += total[rows[k - 1]]
+    # each horizon's last row of running totals (nobody pays after it up to the horizon)
+    last = {months: rows[np.searchsorted(rows, months, side="right") - 1] for months in horizons}
     n = jobs[0][1].n if jobs else 0
-    first_month = min(12, months)
-    laid: list[_Rows] = []
-    outcomes: list[list[float]] = []
+    laid: list[dict[int, _Rows]] = []
+    outcomes: list[dict[int, list[float]]] = []
     height = 0
     at = 0  # the next group
     for option, draws, extra in jobs:
         if not _active(option):  # nothing is ever paid: every month is row 0
-            zeros = np.zeros(n)
-            laid.append(_Rows(np.zeros(1, dtype=np.intp), height, zeros, zeros.copy(), False))
-            outcomes.append([0.0] * (extra.n if extra is not None else 0))
+            laid.append({})
+            outcomes.append({})
+            for months in horizons:
+                zeros = np.zeros(n)
+                nothing = np.zeros(1, dtype=np.intp)
+                laid[-1][months] = _Rows(nothing, height, zeros, zeros.copy(), False)
+                outcomes[-1][months] = [0.0] * (extra.n if extra is not None else 0)
             continue
         distinct = paid[at]
-        first_row = distinct[np.searchsorted(distinct, first_month, side="right") - 1]
-        # copies, not views: a view would keep the whole matrix alive in every cached result
-        horizon = total[rows[-1], slices[at]].copy()
-        first = total[first_row, slices[at]].copy()
         summarised = draws.response is not None
-        laid.append(_Rows(distinct, height, horizon, first, summarised))
-        height += distinct.size - 1 + (2 if summarised else 0)
-        outcomes.append(total[rows[-1], slices[at + 1]].tolist() if extra is not None else [])
+        after = height + distinct.size - 1  # the option's rows after its months
+        by_horizon: dict[int, _Rows] = {}
+        for i, months in enumerate(horizons):
+            upto = distinct[: np.searchsorted(distinct, months, side="right")]
+            first_row = upto[np.searchsorted(upto, min(12, months), side="right") - 1]
+            # copies, not views: a view would keep the whole matrix alive in every cached result
+            horizon = total[last[months], slices[at]].copy()
+            first = total[first_row, slices[at]].copy()
+            by_horizon[months] = _Rows(
+                upto, height, horizon, first, summarised, after + i, after + len(horizons)
+            )
+        laid.append(by_horizon)
+        height = after + (len(horizons) + 1 if summarised else 0)
+        outcomes.append(
+            {
+                months: total[last[months], slices[at + 1]].tolist() if extra is not None else []
+                for months in horizons
+            }
+        )
         at += 2 if extra is not None else 1
     table = empty((height, n))
     at = 0
-    for (option, _, extra), placed in zip(jobs, laid, strict=True):
+    for (option, _, extra), by_horizon in zip(jobs, laid, strict=True):
         if _active(option):
+            placed = by_horizon[longest]
             months_paid = placed.distinct[1:]  # row 0 (all zeros) is not in the table
             # (np.take would first copy the option's columns of every month: not contiguous)
             table[placed.start : placed.start + months_paid.size] = total[months_paid, slices[at]]
@@ -695,7 +751,6 @@ def _summary(
     its 2.5th and 97.5th percentiles (the curves) and the two percentiles of an interval
     (:func:`interval_levels`). Row 0 of the option (nothing paid yet) is zeros, and so are its
     percentiles (as computed from zeros) and its mean."""
-    size = placed.distinct.size
     # the option's row each month equals (the last month paid in up to it), as a column
     latest = np.searchsorted(placed.distinct, np.arange(months + 1), side="right") - 1
     columns = latest + placed.start
@@ -703,7 +758,7 @@ def _summary(
     curves = found_at[:3, columns]  # the mean and the two ends, month by month
     wanted = [int(columns[min(12, months)]), int(columns[months])]
     if placed.summarised:  # then the cost per responder and the responders
-        wanted += [placed.start + size, placed.start + size + 1]
+        wanted += [placed.per_responder + 1, placed.response + 1]
     picked = found_at[[0, 3, 4]][:, wanted].T.tolist()  # (mean, low, high) of each
     intervals = [Interval(mean, low, high) for mean, low, high in picked]
     price = option.price
