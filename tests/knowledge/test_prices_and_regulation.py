@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -326,3 +326,54 @@ def test_uk_usual_care_for_alopecia_areata_says_what_nice_decided() -> None:
     assert "whether a health service or insurer pays for them, we do not know" in notice.text
     usual_de = next(o for o in germany.options if o.treatment == "conventional")
     assert "NICE" not in usual_de.regulatory.text
+
+
+def test_outside_the_us_the_tablets_us_list_price_is_not_scored_as_their_cost() -> None:
+    """A dermatologist's read: a cost-minded person in the UK with advanced alopecia areata
+    was told PRP fit best, because usual care was scored at baricitinib's US list price
+    converted to pounds (GBP 54,876), a tablet NICE does not recommend, where the NHS funds
+    the one it does. Outside the US that cost is not known: scored as unknown (never better
+    than the dearest known option), and it sets no scale for the other options' costs."""
+    from regenaid.decide import assess
+
+    def options(jurisdiction: str) -> dict[str, Any]:
+        a = assess(
+            parse_intake(
+                {
+                    "concern": "hair",
+                    "condition": "alopecia_areata",
+                    "age": 34,
+                    "sex": "female",
+                    "severity": "advanced",
+                    "jurisdiction": jurisdiction,
+                    "priorities": {"cost": 4},
+                }
+            )
+        )
+        return {o.treatment: o for o in a.options}
+
+    uk = options("GB")
+    cost_line = next(w for w in uk["conventional"].why if "rated cost" in w)
+    assert "nobody knows what Usual first care costs where you live" in cost_line
+    assert "54,876" not in cost_line
+    assert uk["conventional"].score is not None and uk["prp"].score is not None
+    prp_line = next(w for w in uk["prp"].why if "rated cost" in w)
+    assert "GBP" in prp_line
+    us = options("US")
+    cost_line = next(w for w in us["conventional"].why if "rated cost" in w)
+    assert "costs about USD" in cost_line and "nobody knows" not in cost_line
+
+
+def test_only_in_must_be_a_country_code(data: Path) -> None:
+    def bad(entries: list[dict[str, Any]]) -> None:
+        for e in entries:
+            if e.get("only_in"):
+                e["only_in"] = "United States"
+
+    path = data / "prices.yaml"
+    entries = yaml.safe_load(path.read_text())
+    bad(entries)
+    path.write_text(yaml.safe_dump(entries, sort_keys=False))
+    with pytest.raises(KnowledgeError) as caught:
+        read_knowledge(data)
+    assert caught.value.field == "only_in"

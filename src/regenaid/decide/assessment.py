@@ -25,7 +25,7 @@ from pydantic_core import to_json
 from regenaid.decide.course import sessions_over_horizon
 from regenaid.decide.disagreements import TOPIC_LABEL, find_disagreements
 from regenaid.decide.intake import Intake
-from regenaid.decide.option_cost import cost_block_json, cost_blocks, wanted_currency
+from regenaid.decide.option_cost import cost_block_json, cost_blocks, price_in, wanted_currency
 from regenaid.decide.option_plan import plan_summary
 from regenaid.decide.outcomes import outcome_outs
 from regenaid.decide.ranking import (
@@ -819,6 +819,21 @@ def assessment_json(intake: Intake, kb: KnowledgeBase | None = None) -> bytes:
     return _assessed(intake, kb or load_knowledge()).json()
 
 
+@functools.lru_cache(maxsize=4096)
+def _cost_known(
+    kb: KnowledgeBase,
+    condition: str,
+    treatment: TreatmentId,
+    wanted: str | None,
+    advanced: bool,
+    jurisdiction: str | None,
+) -> bool:
+    """False when the option's price is a list price that holds only in another country
+    (``PriceRange.only_in``: the US list price of JAK tablets for someone in the UK)."""
+    listed, _ = price_in(kb, treatment, condition, wanted, advanced)
+    return listed is None or listed.only_in is None or listed.only_in == jurisdiction
+
+
 def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
     """What an assessment holds (:func:`assess`), before it is built or written."""
     condition = kb.conditions[intake.condition]
@@ -892,6 +907,14 @@ def _assessed(intake: Intake, kb: KnowledgeBase) -> _Assessed:
             and _includes_work_up(kb, intake.condition, intake.resolved_severity, intake.sex),
             blood_tests_advised=blood_tests_advised,
             added_to=s.protocol.added_to if s.protocol else (),
+            cost_known=_cost_known(
+                kb,
+                intake.condition,
+                s.treatment,
+                wanted_currency(intake),
+                advanced,
+                intake.jurisdiction,
+            ),
         )
         for s in statics
     ]

@@ -200,6 +200,9 @@ class OptionFacts:
     # treatments that are that part (screening.usual_care_parts). None: the hair medicines
     # (HAIR_MEDICINE_PARTS), for facts built by hand.
     usual_care_parts: tuple[UsualCarePart, ...] | None = None
+    # False when the price is a list price of another country (``PriceRange.only_in``): what the
+    # option costs where the person lives is not known (``horizon_cost`` is that list price).
+    cost_known: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,10 +279,13 @@ def unknown_attributes(facts: OptionFacts) -> frozenset[str]:
     """The attributes nobody knows for this option: ``speed`` when no study measured the time
     to results (an active option without one), ``low_maintenance`` and ``fewer_sessions`` when
     nobody knows whether or how often top-ups are needed (sessions over the horizon are then
-    known only to be at least the initial course)."""
+    known only to be at least the initial course), ``cost`` when the only price is a list price
+    of another country."""
     unknown: set[str] = set()
     if facts.treatment != "no_treatment" and facts.time_to_results_weeks is None:
         unknown.add("speed")
+    if not facts.cost_known:
+        unknown.add("cost")
     if not facts.maintenance_known:
         unknown.update(("low_maintenance", "fewer_sessions"))
     return frozenset(unknown)
@@ -302,7 +308,8 @@ def attribute_scores(
             if facts.mode == "daily_home"
             else maintenance_score(facts.maintenance_interval_weeks)
         ),
-        "cost": cost_score(facts.horizon_cost, budget, most_expensive),
+        # (not known: 1, an upper bound that resolve_unknowns replaces)
+        "cost": cost_score(facts.horizon_cost, budget, most_expensive) if facts.cost_known else 1.0,
         "autologous": _clamp(facts.autologous),
         "avoid_blood_draw": 0.0 if facts.blood_draw else 1.0,
     }
@@ -656,6 +663,11 @@ def _describe(
         if m is None:
             return f"{name} needs no maintenance sessions"
         return f"{name} needs maintenance every {_span(m)} weeks"
+    if attribute == "cost" and unknown:
+        return (
+            f"nobody knows what {name} costs where you live (we have only a list price from "
+            "another country)"
+        )
     if attribute == "cost":
         with_sessions = f" with the {_sessions_of(facts)} sessions" if facts.procedure_cost else ""
         text = (
@@ -731,7 +743,7 @@ def _budget_but(attribute: str, facts: OptionFacts, budget: float | None, delta:
     budget can still be among the cheaper ones), and "within your budget but dearer than
     average, which lowered its fit"; else nothing. (The average of the options' cost scores,
     which fall in a straight line from free to twice the budget.)"""
-    if attribute != "cost" or budget is None:
+    if attribute != "cost" or budget is None or not facts.cost_known:
         return ""
     over = facts.horizon_cost > budget
     if over and delta > 0:
@@ -754,7 +766,8 @@ def rank_options(
     weights = intake.priorities.weights()
     any_rated = bool(intake.priorities.rated)
     total_priority = sum(weights[a] for a in ATTRIBUTES)
-    most_expensive = max((f.horizon_cost for f in facts), default=0.0)
+    # (a list price from another country sets no scale for the others)
+    most_expensive = max((f.horizon_cost for f in facts if f.cost_known), default=0.0)
 
     unknown = {f.treatment: unknown_attributes(f) for f in facts}
     scored = resolve_unknowns(

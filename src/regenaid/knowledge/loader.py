@@ -729,8 +729,11 @@ def _read_prices(data_dir: DataDir, known: frozenset[str]) -> tuple[PriceRange, 
             as_of=r.opt_text("as_of"),
             per_session=r.opt_range("per_session"),
             advanced=r.opt_choice("severity", ADVANCED_ONLY) is not None,
+            only_in=r.opt_text("only_in"),
         )
         r.finish()
+        if price.only_in is not None and not _COUNTRY.match(price.only_in):
+            raise r.error("only_in", "must be an ISO 3166-1 alpha-2 code such as US")
         if high > 0 and price.kind is None:
             raise r.error("kind", "say who quoted the price: clinic, consumer, press or retail")
         if high > 0 and price.as_of is None:

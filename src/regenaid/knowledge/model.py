@@ -329,6 +329,9 @@ class PriceRange:
     # True for the price of care meant for advanced disease only (YAML ``severity: advanced``),
     # as :attr:`Protocol.advanced`.
     advanced: bool = False
+    # A price that holds only in this country (a medicine's list price there, ISO alpha-2):
+    # elsewhere what the option costs is not known (shown converted, scored as unknown).
+    only_in: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
