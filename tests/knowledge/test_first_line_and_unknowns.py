@@ -317,3 +317,13 @@ def test_when_the_tablets_are_left_out_the_injections_are_said_to_be_for_small_p
         reason = next(r for r in usual.reasons if "can still start with" in r.text)
         assert "meant for small patches" in reason.text, health
         assert "msd-manual-alopecia-areata" in reason.sources
+
+
+def test_the_tablets_pregnancy_warning_names_both_tablets() -> None:
+    """In the UK the NHS funds ritlecitinib, not baricitinib: the tablets' pregnancy warning
+    named baricitinib only (Litfulo's label: malformations in animal studies)."""
+    a = _assess("alopecia_areata", "hair", severity="advanced")
+    usual = next(o for o in a.options if o.treatment == "conventional")
+    warning = next(h for h in usual.harms if "unborn baby" in h.text)
+    assert "ritlecitinib caused birth defects in animal studies" in warning.text
+    assert "litfulo-pregnancy-label" in warning.sources
