@@ -243,13 +243,6 @@ class CachedFunction(Generic[P, R]):
                     out[k] = result
         return cast(list[R], out)
 
-    def remember(self, args: tuple[Any, ...], result: R) -> None:
-        """Hold ``result`` as what the function gives for ``args`` (positional arguments),
-        computed ahead of a call (for instance together with another call's result); it
-        must be what the function would give. Counted as neither a hit nor a miss."""
-        key = _HashedKey(args)
-        self._store.store(self._namespace, key, result, self._sizeof(result))
-
     def cache_clear(self) -> None:
         """Forget this function's results (as ``functools.lru_cache`` has it)."""
         self._store.clear(self._namespace)

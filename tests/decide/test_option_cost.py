@@ -293,36 +293,3 @@ def test_cost_block_json_is_what_pydantic_writes() -> None:
                 assert cost_block_json(extra) == written.dump_json(dict(extra))
                 checked += 1
     assert checked > 50
-
-
-def test_runs_made_ahead_for_common_horizons_are_those_made_on_demand(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A run not cached is also made for the horizons people often ask for; those runs, and the
-    blocks made from them, are the ones each horizon gives when run alone."""
-    from regenaid.decide import option_cost
-
-    kb = load_knowledge()
-    intakes = {
-        months: _intake(budget={"amount": 3000, "currency": "USD", "horizon_months": months})
-        for months in (12, 24, 36, 7)
-    }
-    option_cost.clear_cost_model_cache()
-    alone = {months: estimate_costs(kb, intake, ALL) for months, intake in intakes.items()}
-    recent = option_cost._RecentHorizons(remembered=100, share=0.05, longest=3.0)
-    for months in (12, 24, 36) * 5 + (7,):
-        recent.note(months)
-    assert recent.ahead_of(24) == [12, 36]
-    assert recent.ahead_of(12) == [24, 36]
-    assert recent.ahead_of(7) == [12]  # (7 is not common; 24 and 36: too long to run with 7)
-    monkeypatch.setattr(option_cost, "_HORIZONS", recent)
-    option_cost.clear_cost_model_cache()
-    first = estimate_costs(kb, intakes[24], ALL)
-    misses = option_cost._run_option.cache_info().misses
-    ahead = {months: estimate_costs(kb, intakes[months], ALL) for months in (12, 36)}
-    # made with the first, but for no treatment (nothing to run: not made ahead)
-    assert option_cost._run_option.cache_info().misses == misses + len(ahead)
-    assert first == alone[24]
-    for months, blocks in ahead.items():
-        assert blocks == alone[months]
-    option_cost.clear_cost_model_cache()

@@ -404,17 +404,14 @@ def test_cost_blocks_are_those_of_the_reference_path(monkeypatch: pytest.MonkeyP
         # each tornado from the reference engine's costs, here
         patch.setattr(
             option_cost,
-            "simulate_horizons",
-            lambda options, horizons, n, seed: {
-                months: [
-                    (
-                        reference_run_option(option, draw_parameters(option, n, seed), months),
-                        regen_model.option_tornado(option, months),
-                    )
-                    for option in options
-                ]
-                for months in horizons
-            },
+            "simulate_many",
+            lambda options, months, n, seed: [
+                (
+                    reference_run_option(option, draw_parameters(option, n, seed), months),
+                    regen_model.option_tornado(option, months),
+                )
+                for option in options
+            ],
         )
         patch.setattr(regen_model, "cumulative_costs", reference_cumulative_costs)
         patch.setattr(option_cost, "probability_cheapest", reference_probability_cheapest)

@@ -15,15 +15,12 @@ whose answers lead to a combination already seen costs a count over the draws an
 the blocks, about as little as a repeated one. :func:`estimate_costs` hands out deep copies the
 caller may edit; :func:`cost_blocks`, for callers that only read (an assessment), shallow ones,
 which also keep the cached block's JSON for :func:`cost_block_json` (the API writes them).
-The options of a combination not seen run together (``regen_model.simulate_horizons``), also
-for the other horizons people often ask for (:class:`_RecentHorizons`).
+The options of a combination not seen run together (``regen_model.simulate_many``).
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import is_
@@ -51,7 +48,7 @@ from regenaid.economics.regen_model import (
     break_evens,
     clear_draws_cache,
     probability_cheapest,
-    simulate_horizons,
+    simulate_many,
     simulate_option,
 )
 from regenaid.economics.regen_parameters import (
@@ -167,55 +164,8 @@ def _simulated(
         _option_setup(kb, condition, treatment, currency, prior, budgeted, advanced)
         for treatment, prior in zip(treatments, priors, strict=True)
     ]
-    ahead = _HORIZONS.ahead_of(horizon_months)
-    runs = _run_option.many(
-        [(c[0], horizon_months) for c in chosen], functools.partial(_run_options, ahead=ahead)
-    )
+    runs = _run_option.many([(c[0], horizon_months) for c in chosen], _run_options)
     return [(run, *setup) for run, setup in zip(runs, chosen, strict=True)]
-
-
-class _RecentHorizons:
-    """The horizons of the last ``remembered`` assessments. Most people keep the horizon they
-    are offered or pick a round one, so a few horizons come back again and again, and an option
-    run for one of them is soon wanted for the others (about half of the runs of new people
-    differed from an earlier run only in the horizon). A run for several horizons costs little
-    more than one for the longest (:func:`regenaid.economics.regen_model.simulate_horizons`),
-    so a run not cached is made for the common horizons too (:meth:`ahead_of`).
-
-    Only which runs are made ahead depends on it, never a result. Thread-safe."""
-
-    def __init__(self, remembered: int, share: float, longest: float) -> None:
-        self._recent: deque[int] = deque(maxlen=remembered)
-        self._counts: Counter[int] = Counter()
-        self._share = share  # a common horizon: at least this share of the recent ones
-        self._longest = longest  # and at most this many times the horizon being run
-        self._lock = threading.Lock()
-
-    def note(self, months: int) -> None:
-        """An assessment over ``months``."""
-        with self._lock:
-            if len(self._recent) == self._recent.maxlen:
-                dropped = self._recent[0]
-                self._counts[dropped] -= 1
-                if not self._counts[dropped]:
-                    del self._counts[dropped]
-            self._recent.append(months)
-            self._counts[months] += 1
-
-    def ahead_of(self, months: int) -> list[int]:
-        """The common horizons other than ``months`` worth running with it (not much longer:
-        the months up to the longest are what a run costs)."""
-        with self._lock:
-            least = max(_FEWEST_TIMES, self._share * len(self._recent))
-            return sorted(
-                h
-                for h, times in self._counts.items()
-                if times >= least and h != months and h <= months * self._longest
-            )
-
-
-_FEWEST_TIMES = 3  # a horizon asked for fewer times lately is not common
-_HORIZONS = _RecentHorizons(remembered=500, share=0.05, longest=3.0)
 
 
 @functools.lru_cache(maxsize=4096)  # a few hundred options of conditions x currencies x priors
@@ -299,11 +249,9 @@ def _run_option(inputs: OptionInputs, horizon_months: int) -> _Run:
     return _run_options([(inputs, horizon_months)])[0]
 
 
-def _run_options(calls: list[tuple[Any, ...]], ahead: Sequence[int] = ()) -> list[_Run]:
+def _run_options(calls: list[tuple[Any, ...]]) -> list[_Run]:
     """:func:`_run_option` for each ``(inputs, horizon_months)``: the options with the same
-    horizon run together (:func:`regenaid.economics.regen_model.simulate_horizons`), and at the
-    horizons of ``ahead`` too, whose runs are held in :func:`_run_option`'s cache for later
-    calls (they cost little next to the first: the months are shared)."""
+    horizon run together (:func:`regenaid.economics.regen_model.simulate_many`)."""
     out: dict[int, tuple[OptionCosts, tuple[TornadoBar, ...]]] = {}
     by_horizon: dict[int, list[int]] = {}
     for k, (inputs, months) in enumerate(calls):
@@ -314,14 +262,9 @@ def _run_options(calls: list[tuple[Any, ...]], ahead: Sequence[int] = ()) -> lis
             by_horizon.setdefault(months, []).append(k)
     for months, ks in by_horizon.items():
         options = [calls[k][0] for k in ks]
-        ran = simulate_horizons(options, [months, *ahead], DEFAULT_DRAWS, DEFAULT_SEED)
-        for other, results in ran.items():
-            kept = [(_kept(costs), tuple(bars)) for costs, bars in results]
-            if other == months:
-                out.update(zip(ks, kept, strict=True))
-            else:  # (the curves of one horizon are rounded together)
-                for inputs, run in zip(options, _with_shown(kept), strict=True):
-                    _run_option.remember((inputs, other), run)
+        ran = simulate_many(options, months, DEFAULT_DRAWS, DEFAULT_SEED)
+        for k, (costs, bars) in zip(ks, ran, strict=True):
+            out[k] = _kept(costs), tuple(bars)
     return _with_shown([out[k] for k in range(len(calls))])
 
 
@@ -801,7 +744,6 @@ def cost_blocks(
     if advanced is None:
         advanced = advanced_care(kb, intake)
     months = intake.horizon_months
-    _HORIZONS.note(months)
     wanted = wanted_currency(intake)
     chosen = tuple(treatments)
     priors = (
