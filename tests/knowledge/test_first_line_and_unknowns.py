@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from regenaid.decide import assess, build_grid, parse_intake
 from regenaid.decide.grid import sessions_text
@@ -327,3 +328,24 @@ def test_the_tablets_pregnancy_warning_names_both_tablets() -> None:
     warning = next(h for h in usual.harms if "unborn baby" in h.text)
     assert "ritlecitinib caused birth defects in animal studies" in warning.text
     assert "litfulo-pregnancy-label" in warning.sources
+
+
+def test_the_tablets_carry_europes_advice_from_65_and_with_heart_disease() -> None:
+    """A dermatologist's read: a 66-year-old with heart disease was offered the tablets with
+    the same caution as a PRP kit maker's. European regulators (EMA's safety committee, 2022)
+    advised that people of 65 or more, or at higher risk of heart problems, take JAK tablets
+    only if nothing else suits; both reasons say so, only where the tablets are offered."""
+
+    def reasons(age: int, severity: str = "advanced", **health: bool) -> dict[str, Any]:
+        a = _assess("alopecia_areata", "hair", severity=severity, age=age, health=health)
+        usual = next(o for o in a.options if o.treatment == "conventional")
+        return {r.code: r for r in usual.reasons}
+
+    old = reasons(67)
+    assert old["jak_65_or_older"].level == "caution"
+    assert "only if nothing else suits" in old["jak_65_or_older"].text
+    assert "infarmed-prac-jak-2022" in old["jak_65_or_older"].sources
+    assert "jak_65_or_older" not in reasons(64)
+    assert "jak_65_or_older" not in reasons(70, severity="mild")
+    heart = reasons(50, cardiovascular_disease=True)["cardiovascular_disease"]
+    assert "only if no other treatment suits" in heart.text
