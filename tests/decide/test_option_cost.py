@@ -11,6 +11,7 @@ from tiny_kb import tiny_kb
 from regenaid.decide import parse_intake
 from regenaid.decide.option_cost import cost_blocks, estimate_costs
 from regenaid.knowledge import load_knowledge
+from regenaid.knowledge.model import TreatmentId
 
 KEYS = {
     "currency",
@@ -220,6 +221,57 @@ def test_what_the_cache_charges_is_close_to_the_measured_size() -> None:
                     assert _prepared_size(prepared) == pytest.approx(measured, rel=0.2)
                     checked += 1
     assert checked >= 40
+
+
+def test_what_the_cache_charges_for_comparisons_is_close_to_the_measured_size() -> None:
+    """The cached comparison of a combination's priced options (probabilities of being the
+    cheapest, break-even rows) is charged by constants: within 20% of approximate_size, for
+    every condition with two priced options or more, short and long horizons."""
+    from regenaid.caching import approximate_size
+    from regenaid.decide.option_cost import _compare, _comparison_size, _simulated
+    from regenaid.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    checked = 0
+    for condition in kb.conditions.values():
+        treatments = tuple(sorted(condition.treatments))
+        for months in (1, 24, 240):
+            args = (kb, condition.id, treatments, "USD", months, (None,) * len(treatments))
+            runs = [
+                run[0]
+                for run, inputs, *_ in _simulated(*args, True, False)
+                if run[0].treatment != "no_treatment" and inputs.price is not None
+            ]
+            if len(runs) < 2:
+                continue
+            compared = _compare(runs, "USD", months)
+            assert len(compared[1]) == len(runs) * (len(runs) - 1)
+            assert _comparison_size(compared) == pytest.approx(approximate_size(compared), rel=0.2)
+            checked += 1
+    assert checked >= 10
+
+
+def test_a_cached_comparison_is_the_one_of_its_runs() -> None:
+    """The comparison _prepare stores (made from the runs at hand) is what _comparison gives
+    for the same peers' inputs when it works it out itself (their cached runs)."""
+    from regenaid.decide.option_cost import _compared, _comparison, _simulated
+    from regenaid.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    treatments: tuple[TreatmentId, ...] = ("prp", "exosome", "combination", "no_treatment")
+    args = (kb, "androgenetic_alopecia", treatments, "USD", 36, (None,) * 4)
+    peers = [
+        (run[0], inputs)
+        for run, inputs, *_ in _simulated(*args, True, False)
+        if run[0].treatment != "no_treatment" and inputs.price is not None
+    ]
+    assert len(peers) >= 2
+    _comparison.cache_clear()
+    stored = _compared(peers, "USD", 36)
+    _comparison.cache_clear()
+    worked_out = _comparison(tuple(inputs for _, inputs in peers), "USD", 36)
+    assert worked_out == stored
+    assert stored[1][0, 1]["versus"] == peers[1][0].treatment
 
 
 def test_curves_are_rounded_as_round_does() -> None:

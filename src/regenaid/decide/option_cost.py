@@ -15,7 +15,9 @@ whose answers lead to a combination already seen costs a count over the draws an
 the blocks, about as little as a repeated one. :func:`estimate_costs` hands out deep copies the
 caller may edit; :func:`cost_blocks`, for callers that only read (an assessment), shallow ones,
 which also keep the cached block's JSON for :func:`cost_block_json` (the API writes them).
-The options of a combination not seen run together (``regen_model.simulate_many``).
+The options of a combination not seen run together (``regen_model.simulate_many``), and the
+parts of its blocks that depend on less than the combination (an option's prices and notes,
+how the options priced in one currency compare) are cached apart and shared.
 """
 
 from __future__ import annotations
@@ -565,51 +567,37 @@ def _prepare(
     advanced: bool = False,
 ) -> tuple[_Prepared, ...]:
     runs = _simulated(kb, condition, treatments, wanted, months, priors, budgeted, advanced)
-    active = [r[0] for r, i, *_ in runs if r[0].treatment != "no_treatment" and i.price is not None]
+    active = [
+        (run[0], inputs)
+        for run, inputs, *_ in runs
+        if run[0].treatment != "no_treatment" and inputs.price is not None
+    ]
     cheapest_in: dict[str, dict[TreatmentId, float]] = {}  # per currency: the same peers
-    breaks_in: dict[str, dict[tuple[int, int], BreakEven]] = {}  # and every pair of them
+    rows_in: dict[str, dict[tuple[int, int], dict[str, object]]] = {}  # and every pair of them
     out = []
     for (costs, _, shown), inputs, notes, converted in runs:
         treatment = costs.treatment
         price = inputs.price
         currency = price.currency if price else (wanted or "USD")
-        peers = [c for c in active if c.currency == currency]
+        peers = [(c, i) for c, i in active if c.currency == currency]
         if currency not in cheapest_in:
-            cheapest_in[currency] = probability_cheapest(peers) if len(peers) > 1 else {}
-            breaks_in[currency] = break_evens(peers)
+            cheapest_in[currency], rows_in[currency] = _compared(peers, currency, months)
         cheapest = cheapest_in[currency]
         breaks = []
-        if treatment != "no_treatment" and costs in peers:
-            i = next(k for k, c in enumerate(peers) if c is costs)
-            for j, other in enumerate(peers):
-                if other.treatment == treatment:
-                    continue
-                be = breaks_in[currency][i, j]
-                breaks.append(
-                    {
-                        "versus": other.treatment,
-                        "month": be.month,
-                        "text": _break_even_text(be, currency, months),
-                        "probability_cheaper_at_horizon": round(
-                            be.probability_option_cheaper_at_horizon, 3
-                        ),
-                    }
-                )
-        horizon_range = sessions_over_horizon(inputs.protocol, months)
+        if treatment != "no_treatment":
+            at = [k for k, (c, _) in enumerate(peers) if c is costs]
+            for i in at:
+                for j, (other, _) in enumerate(peers):
+                    if other.treatment != treatment:
+                        breaks.append(rows_in[currency][i, j])
+        price_block, rate_block, assumptions = _option_parts(kb, inputs, converted, notes)
         block: dict[str, object] = {
             "currency": currency,
-            "price_per_session": {
-                "low": price.low if price else 0.0,
-                "high": price.high if price else 0.0,
-                "unit": price.unit if price else "session",
-                "sources": list(price.sources) if price else [],
-                # who quoted the price and when, e.g. "clinic prices, 2026"
-                "basis": price_basis(price) if price else "",
-            },
+            "price_per_session": price_block,
             # the published rate the prices were converted at (None: quoted in this currency)
-            "exchange_rate": _rate_block(converted, kb) if converted else None,
+            "exchange_rate": rate_block,
             "horizon_months": months,
-            "sessions_over_horizon": {"low": horizon_range.low, "high": horizon_range.high},
+            "sessions_over_horizon": _sessions(inputs, months),
             "first_year": shown.first_year,
             "horizon_total": shown.horizon_total,
             "within_budget": None,
@@ -621,13 +609,8 @@ def _prepare(
             "cost_per_responder": shown.cost_per_responder,
             "cumulative_by_month": shown.cumulative_by_month,
             "sensitivity": shown.sensitivity,
-            "model": {
-                "structure": "cohort state-transition model, monthly cycles",
-                "draws": DEFAULT_DRAWS,
-                "seed": DEFAULT_SEED,
-                "interval": "2.5th to 97.5th percentile",
-            },
-            "assumptions": list(notes),
+            "model": _MODEL,
+            "assumptions": assumptions,
         }
         out.append(
             _Prepared(
@@ -637,11 +620,105 @@ def _prepare(
     return tuple(out)
 
 
+# The parts of a block that depend on one option (and its horizon) or on the priced options of
+# one currency, not on the whole combination: cached apart, so a combination not seen before
+# (most of whose options were seen in others) looks them up instead of making them again.
+# Every prepared block holding one holds the same object, read-only (as the runs' shown parts).
+
+_MODEL: dict[str, object] = {
+    "structure": "cohort state-transition model, monthly cycles",
+    "draws": DEFAULT_DRAWS,
+    "seed": DEFAULT_SEED,
+    "interval": "2.5th to 97.5th percentile",
+}
+
+
+@functools.lru_cache(maxsize=4096)  # as _option_setup: one per option set up, about 2 kB each
+def _option_parts(
+    kb: KnowledgeBase,
+    inputs: OptionInputs,
+    converted: Conversion | None,
+    notes: tuple[str, ...],
+) -> tuple[dict[str, object], dict[str, object] | None, list[str]]:
+    """An option's price per session, the rate its prices were converted at (None: quoted in
+    the block's currency) and its assumptions, as its blocks show them: the same whatever the
+    horizon and the other options (with the sessions, about a tenth of a miss made them)."""
+    price = inputs.price
+    shown_price: dict[str, object] = {
+        "low": price.low if price else 0.0,
+        "high": price.high if price else 0.0,
+        "unit": price.unit if price else "session",
+        "sources": list(price.sources) if price else [],
+        # who quoted the price and when, e.g. "clinic prices, 2026"
+        "basis": price_basis(price) if price else "",
+    }
+    rate = _rate_block(converted, kb) if converted else None
+    return shown_price, rate, list(notes)
+
+
+@functools.lru_cache(maxsize=8192)  # options x horizons; a small dict each
+def _sessions(inputs: OptionInputs, months: int) -> dict[str, object]:
+    """The block's clinic sessions over the horizon, the same in every combination."""
+    horizon_range = sessions_over_horizon(inputs.protocol, months)
+    return {"low": horizon_range.low, "high": horizon_range.high}
+
+
+def _compared(
+    peers: list[tuple[OptionCosts, OptionInputs]], currency: str, months: int
+) -> tuple[dict[TreatmentId, float], dict[tuple[int, int], dict[str, object]]]:
+    """How ``peers`` (the runs in ``currency``, with their inputs) compare: each one's
+    probability of being the cheapest and the break-even row of ``peers[i]`` against
+    ``peers[j]`` for every ``i != j``. Cached per the peers' inputs and horizon
+    (:func:`_comparison`): combinations that differ elsewhere (an unpriced option, another
+    currency's, no treatment, a budget) share them."""
+    key = (tuple(inputs for _, inputs in peers), currency, months)
+    return _comparison.many([key], lambda _: [_compare([c for c, _ in peers], currency, months)])[0]
+
+
+def _compare(
+    runs: list[OptionCosts], currency: str, months: int
+) -> tuple[dict[TreatmentId, float], dict[tuple[int, int], dict[str, object]]]:
+    """:func:`_compared` of the runs themselves."""
+    cheapest = probability_cheapest(runs) if len(runs) > 1 else {}
+    rows = {pair: _break_even_row(be, currency, months) for pair, be in break_evens(runs).items()}
+    return cheapest, rows
+
+
+def _break_even_row(be: BreakEven, currency: str, months: int) -> dict[str, object]:
+    """One row of a block's ``break_even``: the other option, the month and the sentence."""
+    return {
+        "versus": be.versus,
+        "month": be.month,
+        "text": _break_even_text(be, currency, months),
+        "probability_cheaper_at_horizon": round(be.probability_option_cheaper_at_horizon, 3),
+    }
+
+
+_ROW_BYTES = 540  # one break-even row: its sentence and the rest
+_COMPARISON_BYTES = 300  # the probabilities of being the cheapest, the key (inputs are shared)
+
+
+def _comparison_size(value: tuple[dict[TreatmentId, float], dict[Any, Any]]) -> int:
+    return _COMPARISON_BYTES + _ROW_BYTES * len(value[1])
+
+
+@bytes_cached(_comparison_size)  # up to 7 kB each: a few options' rows
+def _comparison(
+    peers: tuple[OptionInputs, ...], currency: str, months: int
+) -> tuple[dict[TreatmentId, float], dict[tuple[int, int], dict[str, object]]]:
+    """:func:`_compared` by the peers' inputs (their runs of :func:`_run_option`); filled by
+    :func:`_compared`, which has the runs at hand."""
+    return _compare([_run_option(inputs, months)[0] for inputs in peers], currency, months)
+
+
 def clear_cost_model_cache() -> None:
     """Forget every cached result of the cost model (draws, runs and prepared blocks)."""
     _prepare.cache_clear()
     _run_option.cache_clear()
     _option_setup.cache_clear()
+    _option_parts.cache_clear()
+    _sessions.cache_clear()
+    _comparison.cache_clear()
     clear_draws_cache()
 
 
