@@ -26,7 +26,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from web_answers import BASE
 
 from live_server import free_port, start, stop
-from regenaid.cli.serve import MAX_REQUESTS, HeadTimeoutProtocol, server_options
+from regenaid.cli.serve import MAX_HEAD_BYTES, MAX_REQUESTS, HeadTimeoutProtocol, server_options
 from regenaid.config import Settings
 from regenaid.store import make_engine
 from regenaid.web.app import create_app
@@ -131,17 +131,22 @@ def test_two_server_processes_on_one_postgresql_database(
 
 @contextlib.contextmanager
 def _server_in_thread(
-    protocol: type[H11Protocol], tmp_path: Path, listening: sockets.socket | None = None
+    protocol: type[asyncio.Protocol],
+    tmp_path: Path,
+    listening: sockets.socket | None = None,
+    loop: str = "uvloop",
 ) -> Iterator[int]:
-    """The app under uvicorn with ``protocol``, in a thread of this process, on a free port or on
-    ``listening``; yields the port once it serves."""
+    """The app under uvicorn with ``protocol`` and ``loop``, in a thread of this process, on a
+    free port or on ``listening``; yields the port once it serves."""
     settings = Settings(
         environment="test",
         database_url=f"sqlite:///{tmp_path / 'db' / f'{uuid.uuid4().hex}.db'}",
         secret_key="test-secret-key",
     )
     port = listening.getsockname()[1] if listening is not None else free_port()
-    config = uvicorn.Config(create_app(settings), port=port, http=protocol, log_level="error")
+    config = uvicorn.Config(
+        create_app(settings), port=port, http=protocol, loop=loop, log_level="error"
+    )
     server = uvicorn.Server(config)
     run = {"sockets": [listening]} if listening is not None else {}
     thread = threading.Thread(target=server.run, kwargs=run, daemon=True)
@@ -172,7 +177,7 @@ def test_a_stalled_socket_is_closed_and_others_are_served(tmp_path: Path) -> Non
         stalled.close()
 
 
-def _connection_no_delay(protocol: type[H11Protocol], tmp_path: Path) -> int:
+def _connection_no_delay(protocol: type[asyncio.Protocol], tmp_path: Path, loop: str) -> int:
     """Serve one request through ``protocol`` on a listening socket of protocol number 0 (what
     uvicorn's worker processes are handed) and read ``TCP_NODELAY`` of the server's end."""
     seen: list[sockets.socket] = []
@@ -186,7 +191,7 @@ def _connection_no_delay(protocol: type[H11Protocol], tmp_path: Path) -> int:
         listening.bind(("127.0.0.1", 0))
         assert listening.proto == 0
         with (
-            _server_in_thread(Watched, tmp_path, listening) as port,
+            _server_in_thread(Watched, tmp_path, listening, loop) as port,
             httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
         ):
             assert client.get("/api/v1/health").status_code == 200
@@ -196,6 +201,58 @@ def _connection_no_delay(protocol: type[H11Protocol], tmp_path: Path) -> int:
 def test_worker_connections_send_without_waiting_for_acknowledgements(tmp_path: Path) -> None:
     """With --workers above 1 the listening socket reaches the workers as protocol 0, and
     asyncio then leaves Nagle's algorithm on: every answer waited ~40 ms for the client's
-    delayed ACK. regenaid's protocol turns it off; uvicorn's own does not (the control)."""
-    assert _connection_no_delay(H11Protocol, tmp_path) == 0
-    assert _connection_no_delay(HeadTimeoutProtocol, tmp_path) != 0
+    delayed ACK. regenaid's protocol turns it off, on either loop; uvicorn's own on asyncio's
+    loop does not (the control)."""
+    assert _connection_no_delay(H11Protocol, tmp_path, "asyncio") == 0
+    assert _connection_no_delay(HeadTimeoutProtocol, tmp_path, "asyncio") != 0
+    assert _connection_no_delay(HeadTimeoutProtocol, tmp_path, "uvloop") != 0
+
+
+def _exchange(port: int, chunks: list[bytes], pause: float = 0.05) -> bytes:
+    """Send ``chunks`` one by one (a pause between) and read until the server closes or goes
+    quiet; what the server answered (b"" when it closed without an answer)."""
+    with sockets.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        answer = b""
+        try:
+            for chunk in chunks:
+                conn.sendall(chunk)
+                time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # closed by the server meanwhile: read what it said
+        conn.settimeout(3)
+        try:
+            while part := conn.recv(65536):
+                answer += part
+        except (TimeoutError, ConnectionResetError):
+            pass
+        return answer
+
+
+def test_request_heads_over_the_limit_are_refused_and_others_served(tmp_path: Path) -> None:
+    """httptools has no head limit of its own: regenaid's protocol answers 431 and closes for a
+    head over MAX_HEAD_BYTES, whether it arrives whole or as a header line that never ends,
+    and serves heads under it however they are split, and bodies of any size."""
+    big = b"x" * (MAX_HEAD_BYTES + 100)
+    near = b"y" * (MAX_HEAD_BYTES - 400)  # with the rest of the head, just under the limit
+    health = b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    with _server_in_thread(HeadTimeoutProtocol, tmp_path) as port:
+        whole = _exchange(port, [health + b"X-Big: " + big + b"\r\n\r\n"])
+        assert whole.startswith(b"HTTP/1.1 431 ") and b"connection: close" in whole
+        pieces = [health, b"X-Endless: "] + [b"z" * 4096] * 64  # 256 KB, no line end
+        endless = _exchange(port, pieces, pause=0.01)
+        assert endless.startswith(b"HTTP/1.1 431 ")
+        long_url = _exchange(port, [b"GET /?q=" + big + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"])
+        assert long_url.startswith(b"HTTP/1.1 431 ")
+        halves = [
+            health + b"X-Near: " + near[:8000],
+            near[8000:] + b"\r\nConnection: close\r\n\r\n",
+        ]
+        split = _exchange(port, halves)
+        assert split.startswith(b"HTTP/1.1 200 "), split[:80]
+        body = b'{"concern": "hair", "pad": "' + b"p" * 60_000 + b'"}'
+        post = (
+            b"POST /api/v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        answered = _exchange(port, [post + body])  # head and a large body in one write
+        assert answered.startswith(b"HTTP/1.1 422 "), answered[:80]  # judged, not refused
