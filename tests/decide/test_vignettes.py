@@ -877,3 +877,37 @@ def test_a_null_result_is_one_line_not_three() -> None:
     ]
     assert len(about_benefit) == 1 and "includes no effect" in about_benefit[0]
     assert prp.expected_benefit == option(a, "no_treatment").expected_benefit
+
+
+@pytest.mark.parametrize(
+    ("condition", "severity", "sex"),
+    [
+        ("alopecia_areata", "advanced", "female"),
+        ("female_pattern_hair_loss", "moderate", "female"),
+        ("telogen_effluvium", "mild", "female"),
+    ],
+)
+def test_the_pregnancy_line_on_hair_medicines_agrees_with_its_parts(
+    condition: str, severity: str, sex: str
+) -> None:
+    """Amira, 32, breastfeeding, advanced alopecia areata: the line read "ask your doctor
+    about them while breastfeeding", then "Neither is for breastfeeding" about the tablets
+    (and "not advised ... while breastfeeding" about minoxidil tablets). The general line may
+    send her to her doctor, never suggest the medicines are a question of asking."""
+    a = run(
+        {
+            "concern": "hair",
+            "condition": condition,
+            "age": 32,
+            "sex": sex,
+            "severity": severity,
+            "health": {"pregnant_or_breastfeeding": True},
+        }
+    )
+    reason = next(
+        r for r in option(a, "conventional").reasons if r.code == "pregnant_or_breastfeeding"
+    )
+    text = reason.text
+    assert "Do not use these hair medicines while pregnant" in text
+    assert "ask your doctor about them while breastfeeding" not in text
+    assert "do not start them while breastfeeding without asking your doctor" in text

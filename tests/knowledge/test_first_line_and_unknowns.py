@@ -349,3 +349,20 @@ def test_the_tablets_carry_europes_advice_from_65_and_with_heart_disease() -> No
     assert "jak_65_or_older" not in reasons(70, severity="mild")
     heart = reasons(50, cardiovascular_disease=True)["cardiovascular_disease"]
     assert "only if no other treatment suits" in heart.text
+
+
+def test_a_blood_thinner_is_linked_to_the_tablets_warning_on_clots() -> None:
+    """A dermatologist's read: a person on a blood thinner (often after a clot) was offered the
+    JAK tablets with nothing linking it to their boxed warning on thrombosis (Litfulo's US
+    label). The caution is there only where the tablets are offered."""
+
+    def reasons(severity: str, **health: bool) -> dict[str, Any]:
+        a = _assess("alopecia_areata", "hair", severity=severity, health=health)
+        usual = next(o for o in a.options if o.treatment == "conventional")
+        return {r.code: r for r in usual.reasons}
+
+    thinner = reasons("advanced", anticoagulant=True)["anticoagulant"]
+    assert thinner.level == "caution"
+    assert "blood clot" in thinner.text and "boxed warning" in thinner.text
+    assert "litfulo-openfda-label" in thinner.sources
+    assert "boxed warning" not in reasons("mild", anticoagulant=True)["anticoagulant"].text
