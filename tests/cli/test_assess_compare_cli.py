@@ -330,3 +330,25 @@ def test_assess_text_shows_what_usual_care_is_and_every_harm(runner: CliRunner) 
         if option["treatment"] != "no_treatment":
             for harm in option["harms"]:
                 assert " ".join(harm["text"].split()) in text
+
+
+def test_assess_text_shows_each_options_plan_and_how_long_it_lasts(runner: CliRunner) -> None:
+    # a dermatologist's read: "works only while you keep taking the tablets" and relapse after
+    # steroid injections were in the JSON and on the page, not in the text
+    intake = (
+        "concern: hair\ncondition: alopecia_areata\nseverity: advanced\nsex: male\nage: 35\n"
+        "jurisdiction: US\n"
+    )
+    result = runner.invoke(app, ["assess", "-", "--format", "text"], input=intake)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    data = json.loads(runner.invoke(app, ["assess", "-", "--format", "json"], input=intake).output)
+    for option in data["options"]:
+        lasts = " ".join(str(option["plan"]["duration_of_effect"]).split())
+        if option["treatment"] == "no_treatment":  # its course is said in its why lines
+            assert f"Plan: How long it lasts: {lasts}" not in text
+        else:
+            assert f"Plan: How long it lasts: {lasts}" in text, option["treatment"]
+            for source in option["plan"]["sources"]:
+                assert source in text
+    assert "Lasts while you keep taking the tablets" in text

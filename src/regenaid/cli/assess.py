@@ -71,6 +71,11 @@ def natural_course_certainty(certainty: str) -> str:
     return catalogue()(certainty_key("no_treatment", certainty))
 
 
+# The plan lines of an option, in the results page's order (templates/results.html): sessions,
+# how often, top-ups, when results show and how long they last (relapse after stopping).
+PLAN_LINES = ("daily_home", "sessions", "interval", "maintenance", "results_after", "lasts")
+
+
 def _print_assessment(console: object, assessment: Assessment) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -84,6 +89,7 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
     # words as the web page and the report).
     view = build_view(assessment)
     eligibility = {o.id: o.eligibility_line for o in view.options}
+    plan_lines = {o.id: [o.lines[k] for k in PLAN_LINES if o.lines.get(k)] for o in view.options}
     console.print(
         f"Assessment for {assessment.condition_name} "
         f"({assessment.severity}, horizon {assessment.horizon_months} months"
@@ -135,6 +141,13 @@ def _print_assessment(console: object, assessment: Assessment) -> None:
                 console.print(
                     f"  Harm: {h.text}" + (f" [{', '.join(h.sources)}]" if h.sources else "")
                 )
+        if o.treatment != "no_treatment":  # the results page's plan, its note and sources
+            for text in plan_lines.get(o.treatment, ()):
+                console.print(f"  Plan: {text}")
+            note, sources = o.plan.get("note"), o.plan.get("sources")
+            if note or sources:
+                cited = f" [{', '.join(map(str, sources))}]" if isinstance(sources, list) else ""
+                console.print(f"  Plan: {note or ''}{cited}".rstrip())
         where = "anywhere" if o.regulatory.jurisdiction == "*" else o.regulatory.jurisdiction
         console.print(f"  Regulatory ({where}): {o.regulatory.text}")
         console.print(f"  Evidence: {o.evidence.summary}")
