@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -312,20 +313,27 @@ def test_documented_examples_assess(runner: CliRunner, example: Path) -> None:
             assert o["rank"] is None and o["treatment"] != doc["recommended"]
 
 
+ADVANCED_AA = (
+    "concern: hair\ncondition: alopecia_areata\nseverity: advanced\nsex: male\nage: 35\n"
+    "jurisdiction: US\n"
+)
+
+
+def _text_and_json(runner: CliRunner, intake: str) -> tuple[str, dict[str, Any]]:
+    """The text assessment (whitespace folded: rich wraps lines) and the JSON one."""
+    result = runner.invoke(app, ["assess", "-", "--format", "text"], input=intake)
+    assert result.exit_code == 0, result.output
+    data = json.loads(runner.invoke(app, ["assess", "-", "--format", "json"], input=intake).output)
+    return " ".join(result.output.split()), data
+
+
 def test_assess_text_shows_what_usual_care_is_and_every_harm(runner: CliRunner) -> None:
     # a dermatologist's read: the text named "Usual first care, high certainty" for advanced
     # alopecia areata without saying it is injections or JAK tablets, and never showed a harm
     # (the JAK tablets' boxed warning, the fillers' blindness) that the page and PDF show
-    intake = (
-        "concern: hair\ncondition: alopecia_areata\nseverity: advanced\nsex: male\nage: 35\n"
-        "jurisdiction: US\n"
-    )
-    result = runner.invoke(app, ["assess", "-", "--format", "text"], input=intake)
-    assert result.exit_code == 0, result.output
-    text = " ".join(result.output.split())
+    text, data = _text_and_json(runner, ADVANCED_AA)
     assert "What it is:" in text and "JAK" in text
     assert "boxed" in text
-    data = json.loads(runner.invoke(app, ["assess", "-", "--format", "json"], input=intake).output)
     for option in data["options"]:
         if option["treatment"] != "no_treatment":
             for harm in option["harms"]:
@@ -335,14 +343,7 @@ def test_assess_text_shows_what_usual_care_is_and_every_harm(runner: CliRunner) 
 def test_assess_text_shows_each_options_plan_and_how_long_it_lasts(runner: CliRunner) -> None:
     # a dermatologist's read: "works only while you keep taking the tablets" and relapse after
     # steroid injections were in the JSON and on the page, not in the text
-    intake = (
-        "concern: hair\ncondition: alopecia_areata\nseverity: advanced\nsex: male\nage: 35\n"
-        "jurisdiction: US\n"
-    )
-    result = runner.invoke(app, ["assess", "-", "--format", "text"], input=intake)
-    assert result.exit_code == 0, result.output
-    text = " ".join(result.output.split())
-    data = json.loads(runner.invoke(app, ["assess", "-", "--format", "json"], input=intake).output)
+    text, data = _text_and_json(runner, ADVANCED_AA)
     for option in data["options"]:
         lasts = " ".join(str(option["plan"]["duration_of_effect"]).split())
         if option["treatment"] == "no_treatment":  # its course is said in its why lines
