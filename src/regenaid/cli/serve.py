@@ -51,8 +51,9 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
     workers against 2 ms with one).
 
     httptools and uvloop are uvicorn's fast options (``uvicorn[standard]``): measured with one
-    worker (2026-12-01, ``benchmarks/bench_assess.py``'s HTTP rows), the server's CPU per
-    assessment fell from 2.5-2.8 ms with h11 on asyncio's loop to 2.2-2.5 ms."""
+    worker, two runs each (2026-12-01, ``benchmarks/bench_assess.py``'s HTTP rows), the server's
+    CPU per assessment fell from 2.52-2.77 ms (seen intakes) and 2.83-2.87 ms (fresh) with h11
+    on asyncio's loop to 2.15-2.37 and 2.47-2.50 ms."""
 
     head_timeout = HEAD_TIMEOUT_SECONDS
     max_head_bytes = MAX_HEAD_BYTES
