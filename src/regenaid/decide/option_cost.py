@@ -129,28 +129,6 @@ def price_in(
     return listed, conversion(kb.exchange_rates, listed.currency, wanted)
 
 
-def _simulate(
-    kb: KnowledgeBase,
-    condition: str,
-    treatments: tuple[TreatmentId, ...],
-    currency: str | None,
-    horizon_months: int,
-    priors: tuple[PriorResponse | None, ...],
-    budgeted: bool = True,
-    advanced: bool = False,
-) -> tuple[
-    tuple[OptionCosts, OptionInputs, list[str], tuple[TornadoBar, ...], Conversion | None], ...
-]:
-    """Run the cost model per option (each run cached by :func:`_run_option`; the options not
-    in the cache run together, :func:`_run_options`)."""
-    return tuple(
-        (run[0], inputs, list(notes), run[1], converted)
-        for run, inputs, notes, converted in _simulated(
-            kb, condition, treatments, currency, horizon_months, priors, budgeted, advanced
-        )
-    )
-
-
 def _simulated(
     kb: KnowledgeBase,
     condition: str,
@@ -161,7 +139,9 @@ def _simulated(
     budgeted: bool,
     advanced: bool,
 ) -> list[tuple[_Run, OptionInputs, tuple[str, ...], Conversion | None]]:
-    """:func:`_simulate` with each option's whole run (its shown parts too) and its notes."""
+    """Run the cost model per option (each run cached by :func:`_run_option`; the options not
+    in the cache run together, :func:`_run_options`): each option's whole run (its shown parts
+    too), its inputs, its notes and the price's conversion."""
     chosen = [
         _option_setup(kb, condition, treatment, currency, prior, budgeted, advanced)
         for treatment, prior in zip(treatments, priors, strict=True)
