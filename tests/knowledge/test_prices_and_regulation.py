@@ -284,7 +284,8 @@ def test_shedding_in_the_us_leads_with_what_is_off_label(kb: KnowledgeBase) -> N
     assert "off-label" in row.text.split(". ")[0]
 
 
-def _advanced_patches(jurisdiction: str) -> object:
+def _advanced_patches(jurisdiction: str, cost: int = 3) -> Any:
+    """The assessment of a woman of 34 with advanced alopecia areata who rated cost ``cost``."""
     from regenaid.decide import assess
 
     return assess(
@@ -296,7 +297,7 @@ def _advanced_patches(jurisdiction: str) -> object:
                 "sex": "female",
                 "severity": "advanced",
                 "jurisdiction": jurisdiction,
-                "priorities": {"cost": 3},
+                "priorities": {"cost": cost},
             }
         )
     )
@@ -334,23 +335,9 @@ def test_outside_the_us_the_tablets_us_list_price_is_not_scored_as_their_cost() 
     converted to pounds (GBP 54,876), a tablet NICE does not recommend, where the NHS funds
     the one it does. Outside the US that cost is not known: scored as unknown (never better
     than the dearest known option), and it sets no scale for the other options' costs."""
-    from regenaid.decide import assess
 
     def options(jurisdiction: str) -> dict[str, Any]:
-        a = assess(
-            parse_intake(
-                {
-                    "concern": "hair",
-                    "condition": "alopecia_areata",
-                    "age": 34,
-                    "sex": "female",
-                    "severity": "advanced",
-                    "jurisdiction": jurisdiction,
-                    "priorities": {"cost": 4},
-                }
-            )
-        )
-        return {o.treatment: o for o in a.options}
+        return {o.treatment: o for o in _advanced_patches(jurisdiction, cost=4).options}
 
     uk = options("GB")
     cost_line = next(w for w in uk["conventional"].why if "rated cost" in w)

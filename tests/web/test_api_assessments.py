@@ -246,26 +246,31 @@ def test_cache_budget_comes_from_the_settings(
     assert Settings(environment="test").cache_megabytes == DEFAULT_CACHE_MEGABYTES
 
 
+def _where() -> tuple[str, bool]:
+    """The calling thread's name, and whether an event loop runs in it."""
+    import asyncio
+    import threading
+
+    try:
+        asyncio.get_running_loop()
+        on_loop = True
+    except RuntimeError:
+        on_loop = False
+    return threading.current_thread().name, on_loop
+
+
 def test_assessments_run_in_the_one_assessment_thread_not_on_the_event_loop(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 10, item 1: the assessment (CPU work) runs in the worker's one assessment thread,
     never in the thread of the event loop that answers the other requests."""
-    import asyncio
-    import threading
-
     from regenaid.web.api import assessments
 
     seen: list[tuple[str, bool]] = []
     real = assessments.assessment_json
 
     def watched(intake: Any) -> bytes:
-        try:
-            asyncio.get_running_loop()
-            on_loop = True
-        except RuntimeError:
-            on_loop = False
-        seen.append((threading.current_thread().name, on_loop))
+        seen.append(_where())
         return real(intake)
 
     monkeypatch.setattr(assessments, "assessment_json", watched)
@@ -282,9 +287,6 @@ def test_a_json_body_is_read_and_validated_in_the_assessment_thread(
 ) -> None:
     """A plain JSON body is parsed and validated off the event loop too (pydantic's parser in
     the assessment thread); a body with another content type takes FastAPI's usual way."""
-    import asyncio
-    import threading
-
     from regenaid.web.api import assessments
 
     seen: list[tuple[str, bool]] = []
@@ -293,12 +295,7 @@ def test_a_json_body_is_read_and_validated_in_the_assessment_thread(
     class Watched(assessments.Intake):
         @classmethod
         def model_validate_json(cls, data: Any, **kwargs: Any) -> Any:
-            try:
-                asyncio.get_running_loop()
-                on_loop = True
-            except RuntimeError:
-                on_loop = False
-            seen.append((threading.current_thread().name, on_loop))
+            seen.append(_where())
             return real(data, **kwargs)
 
     monkeypatch.setattr(assessments, "Intake", Watched)
